@@ -1,0 +1,96 @@
+# concutils: one non-recursive GNU Makefile.
+# make [all] | check | install | uninstall | clean | lint | bench
+#   SANITIZE=address,undefined   build and test with ASan+UBSan (objects go to build-san/)
+#   LOOP=poll                    use the poll(2) event-loop backend instead of epoll
+#   WERROR=1                     turn warnings into errors (CI does)
+#   PROGPREFIX=c                 install the programs as cpool, cparallel, ... (avoids
+#                                clashing with GNU parallel's /usr/bin/parallel)
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DESTDIR ?=
+PROGPREFIX ?=
+VERSION := 0.1.0
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+CPPFLAGS += -D_GNU_SOURCE -DCONC_VERSION='"$(VERSION)"' -Ilib
+LDLIBS  += -lpthread
+
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+ifeq ($(origin LOOP),undefined)
+LOOP := $(if $(filter Linux,$(shell uname -s)),epoll,poll)
+endif
+
+B := build
+ifneq ($(SANITIZE),)
+B := build-san
+CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+TOOLS   := pool parallel queue sem barrier
+LIB_SRC := $(filter-out lib/loop_epoll.c lib/loop_poll.c,$(wildcard lib/*.c)) lib/loop_$(LOOP).c
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+CMD_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard $(TOOLS:%=cmd/%/*.c)))
+BINS    := $(TOOLS:%=bin/%)
+PAGES   := $(wildcard man/*.1 man/*.7)
+BENCH_SRC := $(wildcard bench/*.c)
+
+.DELETE_ON_ERROR:
+.PHONY: all check install uninstall clean lint bench torture
+
+all: $(BINS)
+
+# With SANITIZE the binaries still land in bin/, so the tests run them; the
+# objects live in build-san/ so that the two builds never mix object files.
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c -o $@ $<
+
+# bin/.flavour names the build (plain or sanitizer); it changes only when the
+# flavour does, so switching between the two relinks everything.
+FLAVOUR := bin/.flavour
+$(shell mkdir -p bin; [ "`cat $(FLAVOUR) 2>/dev/null`" = "$(B) $(SANITIZE)" ] || echo "$(B) $(SANITIZE)" > $(FLAVOUR))
+
+lib/libconc.a: $(LIB_OBJ) $(FLAVOUR)
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJ)
+
+define tool_rule
+bin/$(1): $$(filter $(B)/cmd/$(1)/%,$$(CMD_OBJ)) lib/libconc.a $(FLAVOUR)
+	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) lib/libconc.a $$(LDLIBS)
+endef
+$(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
+
+check: all
+	@test/run-bats
+
+torture: all
+	@TORTURE_LONG=1 test/run-bats test/torture
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	for t in $(TOOLS); do install -m 0755 bin/$$t $(DESTDIR)$(BINDIR)/$(PROGPREFIX)$$t; done
+	for t in $(TOOLS); do install -m 0644 man/$$t.1 $(DESTDIR)$(MANDIR)/man1/$(PROGPREFIX)$$t.1; done
+	install -m 0644 man/concutils.7 $(DESTDIR)$(MANDIR)/man7/concutils.7
+
+uninstall:
+	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$(PROGPREFIX)$$t $(DESTDIR)$(MANDIR)/man1/$(PROGPREFIX)$$t.1; done
+	rm -f $(DESTDIR)$(MANDIR)/man7/concutils.7
+
+clean:
+	rm -rf build build-san bin lib/libconc.a bench/bin
+
+lint:
+	@.ci/lint
+
+bench: all
+	@bench/run
+
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)

@@ -1,0 +1,54 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "err.h"
+
+void
+cli_usage_error(const struct cli *cli, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	err_diex(EXIT_TOOL, "%s; usage: %s", msg, cli->usage);
+}
+
+void
+cli_reset(void)
+{
+	optind = 0; /* glibc: 0 also resets getopt's internal state */
+}
+
+int
+cli_next(int argc, char **argv, const char *shortopts,
+    const struct option *longopts, const struct cli *cli)
+{
+	char opts[128];
+	int c, prev = optind ? optind : 1;
+
+	snprintf(opts, sizeof opts, "+:h%s", shortopts);
+	opterr = 0;
+	c = getopt_long(argc, argv, opts, longopts, NULL);
+	switch (c) {
+	case CLI_HELP:
+		fputs(cli->help, stdout);
+		exit(fflush(stdout) == 0 ? 0 : EXIT_TOOL);
+	case CLI_VERSION:
+		printf("%s (concutils) %s\n", err_prog, CONC_VERSION);
+		exit(fflush(stdout) == 0 ? 0 : EXIT_TOOL);
+	case '?':
+		if (optopt && optopt != CLI_VERSION)
+			cli_usage_error(cli, "unknown option '-%c'", optopt);
+		cli_usage_error(cli, "unknown option '%s'", argv[prev]);
+	case ':':
+		if (optopt && strncmp(argv[prev], "--", 2) != 0)
+			cli_usage_error(cli, "option '-%c' needs a value", optopt);
+		cli_usage_error(cli, "option '%s' needs a value", argv[prev]);
+	}
+	return c;
+}

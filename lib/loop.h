@@ -1,0 +1,70 @@
+/* loop: one event loop for descriptors, timers and signals.
+ *
+ * The backend (epoll on Linux, poll elsewhere) is chosen at build time
+ * (make LOOP=poll forces poll). Timers use absolute deadlines on
+ * CLOCK_MONOTONIC. Signals are never handled inside a signal handler: the
+ * handler only writes the signal number to a self-pipe, and the loop calls
+ * the callback from loop_run_once like any other event. */
+#ifndef CONC_LOOP_H
+#define CONC_LOOP_H
+
+#include <stdint.h>
+
+enum {
+	LOOP_IN = 1,   /* readable (or at end of file) */
+	LOOP_OUT = 2,  /* writable */
+	LOOP_HUP = 4,  /* hang-up or error (reported whatever was asked) */
+};
+
+struct loop;
+struct loop_timer;
+
+typedef void loop_fd_fn(struct loop *l, int fd, unsigned events, void *arg);
+typedef void loop_timer_fn(struct loop *l, void *arg);
+typedef void loop_signal_fn(struct loop *l, int signo, void *arg);
+
+/* loop_now: CLOCK_MONOTONIC in nanoseconds. */
+int64_t loop_now(void);
+
+/* loop_new: an empty loop, or NULL with errno set. */
+struct loop *loop_new(void);
+
+/* loop_free: release the loop; signals it caught return to SIG_DFL. */
+void loop_free(struct loop *l);
+
+/* loop_add_fd: watch FD for EVENTS (LOOP_IN|LOOP_OUT), calling FN. One
+ * watch per descriptor. Returns 0, or -1 with errno set. */
+int loop_add_fd(struct loop *l, int fd, unsigned events, loop_fd_fn *fn,
+    void *arg);
+
+/* loop_mod_fd: change the events watched on FD (0 pauses it). */
+int loop_mod_fd(struct loop *l, int fd, unsigned events);
+
+/* loop_del_fd: stop watching FD (call before closing it). */
+void loop_del_fd(struct loop *l, int fd);
+
+/* loop_add_timer: call FN once at DEADLINE (loop_now() based). Returns
+ * the timer, valid until it fires or is deleted, or NULL on ENOMEM. */
+struct loop_timer *loop_add_timer(struct loop *l, int64_t deadline,
+    loop_timer_fn *fn, void *arg);
+
+/* loop_del_timer: cancel a timer that has not fired yet. */
+void loop_del_timer(struct loop *l, struct loop_timer *t);
+
+/* loop_add_signal: catch SIGNO (SA_RESTART) and call FN from the loop.
+ * Returns 0, or -1 with errno set. */
+int loop_add_signal(struct loop *l, int signo, loop_signal_fn *fn, void *arg);
+
+/* loop_run_once: wait for events up to MAX_WAIT ns (-1: no limit besides
+ * the timers) and dispatch them. Returns the number of events dispatched,
+ * or -1 with errno set on a failure of the backend. */
+int loop_run_once(struct loop *l, int64_t max_wait);
+
+/* loop_run: dispatch until loop_stop is called or nothing is watched any
+ * more (no descriptors and no timers). Returns 0, or -1 on error. */
+int loop_run(struct loop *l);
+
+/* loop_stop: make loop_run return after the current dispatch. */
+void loop_stop(struct loop *l);
+
+#endif

@@ -1,0 +1,68 @@
+/* mux: line-safe multiplexing of many output streams into one.
+ *
+ * Each source (a child's stdout or stderr pipe) has a line buffer; only
+ * whole lines leave it, each preceded by the source's prefix, so lines of
+ * different sources never mix. Lines are gathered in the sink's large
+ * buffer and written in big blocks: the per-line cost is one memchr and
+ * one memcpy. A line that outgrows the source's limit is emitted in
+ * pieces, every piece but the last ended by the sink's continuation mark. */
+#ifndef CONC_MUX_H
+#define CONC_MUX_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct mux_out {
+	int fd;
+	char *buf;
+	size_t len, cap;
+	int err;            /* errno of the first failed write, else 0 */
+	const char *cont;   /* ends a piece of an over-long line; default "\n" */
+};
+
+struct mux_src {
+	struct mux_out *out;
+	char *buf;
+	size_t len, cap, max;
+	const char *prefix; /* written before every line (may be "") */
+	size_t plen;
+	const char *suffix; /* written before every newline (may be "") */
+	size_t slen;
+	int eof;
+	unsigned long long lines, bytes; /* emitted so far */
+};
+
+/* mux_out_init: a sink writing to FD through a buffer of CAP bytes.
+ * Returns 0, or -1 on ENOMEM. */
+int mux_out_init(struct mux_out *o, int fd, size_t cap);
+void mux_out_free(struct mux_out *o);
+
+/* mux_out_write: append raw bytes to the sink (flushing as needed). */
+void mux_out_write(struct mux_out *o, const void *p, size_t n);
+
+/* mux_out_flush: write everything buffered, blocking until done (a full
+ * pipe blocks us, which is how back-pressure reaches the sources).
+ * Returns 0, or -1 with o->err set (EPIPE, EIO...); after an error the
+ * sink discards further output. */
+int mux_out_flush(struct mux_out *o);
+
+/* mux_src_init: a source feeding OUT, PREFIX before each line, SUFFIX
+ * before each newline, holding partial lines of up to MAX bytes.
+ * Returns 0, or -1 on ENOMEM. */
+int mux_src_init(struct mux_src *s, struct mux_out *out, const char *prefix,
+    const char *suffix, size_t max);
+void mux_src_free(struct mux_src *s);
+
+/* mux_src_read: read what FD has (one read call) and pass every complete
+ * line to the sink. Returns the bytes read, 0 at end of file (the held
+ * partial line is then emitted with a newline), or -1 with errno set
+ * (EAGAIN for a non-blocking FD with nothing to read). */
+ssize_t mux_src_read(struct mux_src *s, int fd);
+
+/* mux_src_feed: the same for bytes already in memory. */
+void mux_src_feed(struct mux_src *s, const char *p, size_t n);
+
+/* mux_src_finish: emit the held partial line, ended with a newline. */
+void mux_src_finish(struct mux_src *s);
+
+#endif

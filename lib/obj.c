@@ -1,0 +1,378 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "ns.h"
+#include "obj.h"
+#include "proc.h"
+
+/* Check the header of a mapped file of SIZE bytes; returns why not, or
+ * NULL if it is a valid object of type T. */
+static const char *
+check_hdr(const void *map, size_t size, const struct obj_type *t)
+{
+	const struct obj_hdr *h = map;
+	static char why[96];
+
+	if (size < sizeof *h || h->magic != OBJ_MAGIC)
+		snprintf(why, sizeof why, "not a %s (no concutils object)",
+		    t->name);
+	else if (h->kind != t->kind)
+		snprintf(why, sizeof why, "not a %s (another kind of object)",
+		    t->name);
+	else if (h->version != t->version)
+		snprintf(why, sizeof why, "%s format version %u, expected %u",
+		    t->name, h->version, t->version);
+	else if (h->size != size)
+		snprintf(why, sizeof why, "damaged %s (size %llu, file %zu)",
+		    t->name, (unsigned long long)h->size, size);
+	else
+		return NULL;
+	return why;
+}
+
+/* Open and map PATH; returns 0, -1 (reported), or ENOENT (not reported). */
+static int
+open_existing(struct obj *o, const struct obj_type *t)
+{
+	struct stat st;
+	const char *why;
+
+	/* O_NOFOLLOW: a symlink planted in place of an object is refused;
+	 * O_NONBLOCK: a FIFO planted there cannot block the open. */
+	o->fd = open(o->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (o->fd < 0) {
+		if (errno == ENOENT)
+			return ENOENT;
+		if (errno == ELOOP)
+			err_warnx("%s: not a %s (a symbolic link)", o->name,
+			    t->name);
+		else
+			err_warn("%s: open %s", o->name, o->path);
+		return -1;
+	}
+	if (fstat(o->fd, &st) < 0) {
+		err_warn("%s: stat", o->name);
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err_warnx("%s: not a %s (not a regular file)", o->name,
+		    t->name);
+		goto fail;
+	}
+	if ((size_t)st.st_size < sizeof(struct obj_hdr)) {
+		err_warnx("%s: not a %s (no concutils object)", o->name,
+		    t->name);
+		goto fail;
+	}
+	o->size = st.st_size;
+	o->map = mmap(NULL, o->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    o->fd, 0);
+	if (o->map == MAP_FAILED) {
+		o->map = NULL;
+		err_warn("%s: mmap", o->name);
+		goto fail;
+	}
+	if ((why = check_hdr(o->map, o->size, t)) != NULL) {
+		err_warnx("%s: %s", o->name, why);
+		goto fail;
+	}
+	return 0;
+fail:
+	obj_close(o);
+	return -1;
+}
+
+/* Build the object in a private file and publish it with link(2). Returns
+ * 0 if we published it, EEXIST if someone else got there first, -1 on
+ * error (reported). */
+static int
+create_new(struct obj *o, const struct obj_type *t, const struct obj_create *c)
+{
+	char tmp[PATH_MAX + 64], *slash;
+	struct obj_hdr *h;
+	void *map;
+	int fd, r = -1;
+	size_t dlen;
+
+	slash = strrchr(o->path, '/');
+	dlen = slash ? (size_t)(slash - o->path) + 1 : 0;
+	snprintf(tmp, sizeof tmp, "%.*s.%s.new.%ld", (int)dlen, o->path,
+	    slash ? slash + 1 : o->path, (long)getpid());
+	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd < 0 && errno == EEXIST) {
+		/* Left by a process of our pid that died mid-creation. */
+		unlink(tmp);
+		fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOFOLLOW, 0600);
+	}
+	if (fd < 0) {
+		err_warn("%s: create %s", o->name, tmp);
+		return -1;
+	}
+	if (fchmod(fd, c->mode ? c->mode : 0600) < 0) {
+		err_warn("%s: chmod", o->name);
+		goto out;
+	}
+	errno = posix_fallocate(fd, 0, c->size);
+	if (errno != 0 && errno != EOPNOTSUPP && errno != EINVAL) {
+		err_warn("%s: allocate %zu bytes", o->name, c->size);
+		goto out;
+	}
+	if (ftruncate(fd, c->size) < 0) {
+		err_warn("%s: allocate %zu bytes", o->name, c->size);
+		goto out;
+	}
+	map = mmap(NULL, c->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		err_warn("%s: mmap", o->name);
+		goto out;
+	}
+	h = map;
+	h->magic = OBJ_MAGIC;
+	h->kind = t->kind;
+	h->version = t->version;
+	h->size = c->size;
+	h->mode = c->mode ? c->mode : 0600;
+	if (c->init && c->init(map, c->size, c->arg) < 0) {
+		munmap(map, c->size);
+		goto out;
+	}
+	munmap(map, c->size);
+	if (link(tmp, o->path) == 0)
+		r = 0;
+	else if (errno == EEXIST)
+		r = EEXIST;
+	else
+		err_warn("%s: create %s", o->name, o->path);
+out:
+	close(fd);
+	unlink(tmp);
+	return r;
+}
+
+int
+obj_open(struct obj *o, const char *name, const struct obj_type *t,
+    const struct obj_create *c)
+{
+	int r, tries;
+
+	memset(o, 0, sizeof *o);
+	o->fd = -1;
+	snprintf(o->name, sizeof o->name, "%s", name);
+	if (ns_path(name, o->path, sizeof o->path) < 0)
+		return -1;
+	/* A removal between a lost creation race and our open could make
+	 * the object vanish: go round again a few times. */
+	for (tries = 0; tries < 8; tries++) {
+		r = open_existing(o, t);
+		if (r != ENOENT)
+			return r;
+		if (c == NULL) {
+			err_warnx("%s: no such %s", name, t->name);
+			return -1;
+		}
+		r = create_new(o, t, c);
+		if (r < 0)
+			return -1;
+		o->created = (r == 0);
+	}
+	err_warnx("%s: keeps disappearing while being opened", name);
+	return -1;
+}
+
+void
+obj_close(struct obj *o)
+{
+	if (o->map)
+		munmap(o->map, o->size);
+	if (o->fd >= 0)
+		close(o->fd);
+	o->map = NULL;
+	o->fd = -1;
+}
+
+int
+obj_remove(const char *name, const struct obj_type *t)
+{
+	struct obj o;
+
+	if (obj_open(&o, name, t, NULL) < 0)
+		return -1;
+	if (unlink(o.path) < 0) {
+		err_warn("%s: remove", name);
+		obj_close(&o);
+		return -1;
+	}
+	obj_close(&o);
+	return 0;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+obj_list(const struct obj_type *t, void (*fn)(struct obj *, void *),
+    void *arg)
+{
+	char dir[PATH_MAX], **names = NULL;
+	size_t n = 0, cap = 0, i;
+	const char *why;
+	struct dirent *d;
+	DIR *dp;
+
+	if (ns_dir(dir, sizeof dir, &why) < 0) {
+		err_warnx("namespace directory %s: %s", dir, why);
+		return -1;
+	}
+	if ((dp = opendir(dir)) == NULL) {
+		err_warn("namespace directory %s", dir);
+		return -1;
+	}
+	while ((d = readdir(dp)) != NULL) {
+		if (d->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			char **nn;
+			cap = cap ? 2 * cap : 32;
+			nn = realloc(names, cap * sizeof *nn);
+			if (nn == NULL)
+				err_die(EXIT_TOOL, "list %s", dir);
+			names = nn;
+		}
+		if ((names[n] = strdup(d->d_name)) == NULL)
+			err_die(EXIT_TOOL, "list %s", dir);
+		n++;
+	}
+	closedir(dp);
+	qsort(names, n, sizeof *names, cmp_names);
+	for (i = 0; i < n; i++) {
+		struct obj o;
+		const struct obj_hdr *h;
+		int fd;
+		struct stat st;
+
+		/* Look before opening, so that other kinds of object and
+		 * stray files are skipped without a message. */
+		memset(&o, 0, sizeof o);
+		snprintf(o.name, sizeof o.name, "%s", names[i]);
+		if ((size_t)snprintf(o.path, sizeof o.path, "%s/%s", dir,
+		    names[i]) >= sizeof o.path) {
+			free(names[i]);
+			continue;
+		}
+		fd = open(o.path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+		    O_NONBLOCK);
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (size_t)st.st_size >= sizeof *h) {
+			struct obj_hdr hb;
+			if (pread(fd, &hb, sizeof hb, 0) == sizeof hb &&
+			    hb.magic == OBJ_MAGIC && hb.kind == t->kind) {
+				o.fd = -1;
+				if (open_existing(&o, t) == 0) {
+					fn(&o, arg);
+					obj_close(&o);
+				}
+			}
+		}
+		if (fd >= 0)
+			close(fd);
+		free(names[i]);
+	}
+	free(names);
+	return 0;
+}
+
+int
+obj_mutex_init(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t a;
+	int e;
+
+	if ((e = pthread_mutexattr_init(&a)) != 0)
+		return e;
+	if ((e = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED)) ||
+	    (e = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST)) ||
+	    (e = pthread_mutex_init(m, &a))) {
+		pthread_mutexattr_destroy(&a);
+		return e;
+	}
+	pthread_mutexattr_destroy(&a);
+	return 0;
+}
+
+int
+obj_lock(pthread_mutex_t *m)
+{
+	int e = pthread_mutex_lock(m);
+
+	if (e == 0)
+		return 0;
+	if (e == EOWNERDEAD) {
+		pthread_mutex_consistent(m);
+		return 1;
+	}
+	errno = e;
+	err_die(EXIT_TOOL, "lock");
+}
+
+void
+obj_unlock(pthread_mutex_t *m)
+{
+	pthread_mutex_unlock(m);
+}
+
+int
+obj_futex_wait(uint32_t *word, uint32_t val, int64_t deadline)
+{
+	struct timespec ts, *tp = NULL;
+	long r;
+
+	if (deadline >= 0) {
+		ts.tv_sec = deadline / 1000000000LL;
+		ts.tv_nsec = deadline % 1000000000LL;
+		tp = &ts;
+	}
+	/* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline,
+	 * so a wait restarted after a spurious wake-up never stretches. */
+	r = syscall(SYS_futex, word, FUTEX_WAIT_BITSET, val, tp, NULL,
+	    FUTEX_BITSET_MATCH_ANY);
+	if (r == 0 || errno == EAGAIN)
+		return 0;
+	return errno == ETIMEDOUT ? ETIMEDOUT : EINTR;
+}
+
+void
+obj_futex_wake(uint32_t *word, int n)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE, n, NULL, NULL, 0);
+}
+
+void
+obj_owner_of(struct obj_owner *ow, pid_t pid)
+{
+	ow->pid = pid;
+	ow->pad = 0;
+	ow->start = proc_start_time(pid);
+}
+
+int
+obj_owner_alive(const struct obj_owner *ow)
+{
+	return proc_alive(ow->pid, ow->start);
+}

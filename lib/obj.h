@@ -1,0 +1,114 @@
+/* obj: named shared objects (queue, sem, barrier) as memory-mapped files.
+ *
+ * Every object file starts with struct obj_hdr (magic, kind, version,
+ * size), which obj_open validates before anything else is trusted. A new
+ * object is initialised in a private temporary file next to its final
+ * name and published with link(2), which fails if the name exists: of two
+ * processes creating the same object at once exactly one wins, and the
+ * other opens the winner's, so nobody ever sees a half-built object.
+ *
+ * Waiting is done with futexes on 32-bit words in the mapping and mutual
+ * exclusion with robust process-shared mutexes; both survive SIGKILL of a
+ * participant (see REFERENCE.md on why condition variables do not). */
+#ifndef CONC_OBJ_H
+#define CONC_OBJ_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define OBJ_MAGIC 0x434f4e43u /* "CONC" */
+
+enum { OBJ_QUEUE = 1, OBJ_SEM = 2, OBJ_BARRIER = 3 };
+
+struct obj_hdr {
+	uint32_t magic;
+	uint16_t kind;
+	uint16_t version;
+	uint64_t size;      /* size of the whole file */
+	uint32_t mode;      /* permission bits it was created with */
+	uint32_t reserved[3];
+};
+
+/* What a tool says about its kind of object. */
+struct obj_type {
+	uint16_t kind;
+	uint16_t version;
+	const char *name;   /* "queue", "semaphore", "barrier" */
+};
+
+struct obj {
+	char name[PATH_MAX];
+	char path[PATH_MAX];
+	int fd;
+	void *map;          /* starts with struct obj_hdr */
+	size_t size;
+	int created;        /* this obj_open created the object */
+};
+
+/* Called on the private mapping of a new object, after the header is
+ * filled in and before it is published. Returns 0, or -1 to abandon. */
+typedef int obj_init_fn(void *map, size_t size, void *arg);
+
+struct obj_create {
+	size_t size;        /* whole file, at least sizeof(struct obj_hdr) */
+	unsigned mode;      /* permission bits (0600 by default) */
+	obj_init_fn *init;
+	void *arg;
+};
+
+/* obj_open: open the object NAME of type T into O. When it does not exist
+ * and C is not NULL, create it as C says. Prints "prog: NAME: why" and
+ * returns -1 on every failure: bad name, no such object (C NULL), not an
+ * object, an object of another kind or version, a system error. */
+int obj_open(struct obj *o, const char *name, const struct obj_type *t,
+    const struct obj_create *c);
+
+/* obj_close: unmap and close (the object itself stays). */
+void obj_close(struct obj *o);
+
+/* obj_remove: unlink NAME after checking that it is an object of type T.
+ * Prints the reason and returns -1 on failure. */
+int obj_remove(const char *name, const struct obj_type *t);
+
+/* obj_list: call FN for every object of type T in the namespace
+ * directory, in name order, with the object open. Returns 0, or -1 if
+ * the directory cannot be read (after printing why). */
+int obj_list(const struct obj_type *t,
+    void (*fn)(struct obj *o, void *arg), void *arg);
+
+/* obj_mutex_init: a process-shared robust mutex. Returns 0 or an errno. */
+int obj_mutex_init(pthread_mutex_t *m);
+
+/* obj_lock: lock M. Returns 0, or 1 if the previous owner died holding
+ * it: the caller then repairs the state it guards before unlocking (the
+ * mutex is already marked consistent). Aborts the tool with 125 on any
+ * other error. */
+int obj_lock(pthread_mutex_t *m);
+void obj_unlock(pthread_mutex_t *m);
+
+/* obj_futex_wait: sleep while *WORD == VAL, until woken or the absolute
+ * CLOCK_MONOTONIC DEADLINE (ns; -1: none). Returns 0 (woken, or the
+ * value had changed), ETIMEDOUT, or EINTR. */
+int obj_futex_wait(uint32_t *word, uint32_t val, int64_t deadline);
+
+/* obj_futex_wake: wake up to N waiters on WORD (INT32_MAX: all). */
+void obj_futex_wake(uint32_t *word, int n);
+
+/* The process that owns a slot or a claim: pid plus start time, so that
+ * a recycled pid is never mistaken for the owner. */
+struct obj_owner {
+	int32_t pid;
+	uint32_t pad;
+	uint64_t start;
+};
+
+/* obj_owner_self / obj_owner_of: describe this process, or PID. */
+void obj_owner_of(struct obj_owner *ow, pid_t pid);
+
+/* obj_owner_alive: nonzero if the owner still exists. */
+int obj_owner_alive(const struct obj_owner *ow);
+
+#endif

@@ -1,0 +1,179 @@
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "opt.h"
+
+static char why_buf[64];
+
+int
+opt_parse_count(const char *s, long long min, long long max, long long *out,
+    const char **why)
+{
+	char *end;
+	long long v;
+
+	if (*s == '\0' || isspace((unsigned char)*s)) {
+		*why = "not a number";
+		return -1;
+	}
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end != '\0') {
+		*why = "not a number";
+		return -1;
+	}
+	if ((errno == ERANGE && v == LLONG_MIN) || v < min) {
+		snprintf(why_buf, sizeof why_buf, "must be at least %lld", min);
+		*why = why_buf;
+		return -1;
+	}
+	if (errno == ERANGE || v > max) {
+		snprintf(why_buf, sizeof why_buf, "must be at most %lld", max);
+		*why = why_buf;
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Parse "digits[.digits]" exactly, without strtod, so that "nan", "inf",
+ * hex floats and exponents are all rejected and no rounding surprises
+ * creep in: the value is returned in units of 1e-9. */
+static int
+parse_decimal(const char *s, const char **end, long double *v)
+{
+	long double x = 0, scale = 1;
+	int digits = 0;
+
+	while (isdigit((unsigned char)*s)) {
+		x = x * 10 + (*s++ - '0');
+		digits++;
+	}
+	if (*s == '.') {
+		s++;
+		while (isdigit((unsigned char)*s)) {
+			scale /= 10;
+			x += (*s++ - '0') * scale;
+			digits++;
+		}
+	}
+	*end = s;
+	*v = x;
+	return digits ? 0 : -1;
+}
+
+int
+opt_parse_duration(const char *s, int64_t *ns, const char **why)
+{
+	const char *end;
+	long double v, unit;
+
+	if (parse_decimal(s, &end, &v) < 0) {
+		*why = "not a duration (try 1.5, 250ms, 2m, 1h)";
+		return -1;
+	}
+	if (*end == '\0' || strcmp(end, "s") == 0)
+		unit = 1;
+	else if (strcmp(end, "ms") == 0)
+		unit = 0.001L;
+	else if (strcmp(end, "m") == 0)
+		unit = 60;
+	else if (strcmp(end, "h") == 0)
+		unit = 3600;
+	else {
+		*why = "not a duration (try 1.5, 250ms, 2m, 1h)";
+		return -1;
+	}
+	v = v * unit * OPT_NS_PER_SEC;
+	if (v > (long double)OPT_DURATION_MAX) {
+		*why = "too long (at most 100 years)";
+		return -1;
+	}
+	*ns = (int64_t)(v + 0.5L);
+	return 0;
+}
+
+int
+opt_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+    const char **why)
+{
+	const char *end;
+	long double v;
+	uint64_t mult = 1;
+
+	if (parse_decimal(s, &end, &v) < 0) {
+		*why = "not a size (try 4096, 64K, 1M, 2G)";
+		return -1;
+	}
+	switch (*end) {
+	case 'k': case 'K': mult = 1ULL << 10; end++; break;
+	case 'm': case 'M': mult = 1ULL << 20; end++; break;
+	case 'g': case 'G': mult = 1ULL << 30; end++; break;
+	case 't': case 'T': mult = 1ULL << 40; end++; break;
+	}
+	if (mult > 1 && *end == 'i')
+		end++;
+	if (*end == 'B' || (*end == 'b' && mult > 1))
+		end++;
+	if (*end != '\0') {
+		*why = "not a size (try 4096, 64K, 1M, 2G)";
+		return -1;
+	}
+	v *= mult;
+	if (v != (long double)(uint64_t)v && v < 18446744073709551615.0L) {
+		*why = "not a whole number of bytes";
+		return -1;
+	}
+	if (v < min) {
+		snprintf(why_buf, sizeof why_buf, "must be at least %llu",
+		    (unsigned long long)min);
+		*why = why_buf;
+		return -1;
+	}
+	if (v > max) {
+		snprintf(why_buf, sizeof why_buf, "must be at most %llu",
+		    (unsigned long long)max);
+		*why = why_buf;
+		return -1;
+	}
+	*out = (uint64_t)v;
+	return 0;
+}
+
+long long
+opt_count(const char *name, const char *s, long long min, long long max)
+{
+	const char *why;
+	long long v;
+
+	if (opt_parse_count(s, min, max, &v, &why) < 0)
+		err_diex(EXIT_TOOL, "%s %s: %s", name, s, why);
+	return v;
+}
+
+int64_t
+opt_duration(const char *name, const char *s)
+{
+	const char *why;
+	int64_t v;
+
+	if (opt_parse_duration(s, &v, &why) < 0)
+		err_diex(EXIT_TOOL, "%s %s: %s", name, s, why);
+	return v;
+}
+
+uint64_t
+opt_size(const char *name, const char *s, uint64_t min, uint64_t max)
+{
+	const char *why;
+	uint64_t v;
+
+	if (opt_parse_size(s, min, max, &v, &why) < 0)
+		err_diex(EXIT_TOOL, "%s %s: %s", name, s, why);
+	return v;
+}

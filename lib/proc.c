@@ -1,0 +1,245 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include "err.h"
+#include "proc.h"
+
+extern char **environ;
+
+void
+proc_spec_init(struct proc_spec *sp, char *const *argv)
+{
+	memset(sp, 0, sizeof *sp);
+	sp->argv = argv;
+	sp->fd[0] = sp->fd[1] = sp->fd[2] = -1;
+}
+
+int
+proc_exec_status(int e)
+{
+	return (e == ENOENT || e == ENOTDIR) ? EXIT_NOTFOUND : EXIT_NOEXEC;
+}
+
+/* The child half of proc_spawn. It shares the parent's memory (vfork), so
+ * it only calls async-signal-safe functions and writes nothing but
+ * *errslot, which the parent reads after the child has exec'd or exited. */
+static void __attribute__((noreturn))
+child(const struct proc_spec *sp, const sigset_t *mask, volatile int *errslot)
+{
+	/* The signals a runner may catch or ignore: handlers would run on
+	 * the parent's memory, and ignored ones would survive exec. Setting
+	 * a fixed list is cheaper than asking about all 64 per spawn. */
+	static const int reset[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP,
+		SIGQUIT, SIGPIPE, SIGUSR1, SIGUSR2, SIGALRM, SIGWINCH, SIGTSTP,
+		SIGTTIN, SIGTTOU, SIGCONT, SIGXFSZ };
+	struct sigaction sa;
+	int i, fd[3];
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	for (i = 0; i < (int)(sizeof reset / sizeof reset[0]); i++)
+		sigaction(reset[i], &sa, NULL);
+	if (sp->pgroup)
+		setpgid(0, 0);
+#ifdef __linux__
+	if (sp->pdeathsig) {
+		prctl(PR_SET_PDEATHSIG, sp->pdeathsig);
+		/* The parent may have died before prctl: then we were
+		 * reparented and no signal will ever come. */
+		if (getppid() == 1)
+			_exit(128 + sp->pdeathsig);
+	}
+#endif
+	/* Move the descriptors above 2 first, so that dup2 of one cannot
+	 * clobber another that is still to be placed. */
+	for (i = 0; i < 3; i++) {
+		fd[i] = sp->fd[i];
+		if (fd[i] >= 0 && fd[i] <= 2 && fd[i] != i)
+			fd[i] = fcntl(fd[i], F_DUPFD_CLOEXEC, 3);
+	}
+	for (i = 0; i < 3; i++) {
+		if (fd[i] < 0)
+			continue;
+		if (fd[i] == i)
+			fcntl(i, F_SETFD, 0);
+		else if (dup2(fd[i], i) < 0)
+			goto fail;
+	}
+	if (sp->dir && chdir(sp->dir) < 0)
+		goto fail;
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	if (sp->path)
+		execve(sp->path, sp->argv, sp->envp ? sp->envp : environ);
+	else if (sp->envp)
+		execvpe(sp->argv[0], sp->argv, sp->envp);
+	else
+		execvp(sp->argv[0], sp->argv);
+fail:
+	*errslot = errno ? errno : ENOEXEC;
+	_exit(proc_exec_status(errno));
+}
+
+pid_t
+proc_spawn(const struct proc_spec *sp, int *exec_errno)
+{
+	sigset_t all, old;
+	volatile int errslot = 0;
+	pid_t pid;
+
+	/* Block every signal across vfork: a handler must not run in the
+	 * child on the parent's stack. The child restores the caller's mask
+	 * just before exec; the caller's blocked signals (the event loop's)
+	 * are unblocked there, since a job should start with none blocked. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+#if defined(__SANITIZE_ADDRESS__)
+	pid = fork();
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	pid = fork();
+#else
+	pid = vfork();
+#endif
+#else
+	pid = vfork();
+#endif
+	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		child(sp, &none, &errslot);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (exec_errno)
+		*exec_errno = errslot;
+	return pid;
+}
+
+int
+proc_resolve(const char *cmd, char *out, size_t outlen)
+{
+	const char *path, *p, *colon;
+	int err = ENOENT;
+	struct stat st;
+
+	if (*cmd == '\0')
+		return ENOENT;
+	if (strchr(cmd, '/')) {
+		if (strlen(cmd) >= outlen)
+			return ENAMETOOLONG;
+		strcpy(out, cmd);
+		return 0;
+	}
+	path = getenv("PATH");
+	if (path == NULL)
+		path = "/usr/local/bin:/bin:/usr/bin";
+	for (p = path;; p = colon + 1) {
+		size_t dlen;
+		colon = strchr(p, ':');
+		dlen = colon ? (size_t)(colon - p) : strlen(p);
+		if (dlen == 0) {
+			p = ".";
+			dlen = 1;
+		}
+		if (dlen + 1 + strlen(cmd) < outlen) {
+			memcpy(out, p, dlen);
+			out[dlen] = '/';
+			strcpy(out + dlen + 1, cmd);
+			if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+				if (access(out, X_OK) == 0)
+					return 0;
+				err = EACCES;
+			}
+		}
+		if (colon == NULL)
+			break;
+	}
+	return err;
+}
+
+int
+proc_status(int ws)
+{
+	if (WIFEXITED(ws))
+		return WEXITSTATUS(ws);
+	if (WIFSIGNALED(ws))
+		return 128 + WTERMSIG(ws);
+	return EXIT_TOOL;
+}
+
+/* Read the state (field 3) and start time (field 22) of PID. */
+static int
+read_stat(pid_t pid, char *state, unsigned long long *start)
+{
+	char path[64], buf[1024], *p;
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* The command name (field 2) may hold spaces and parentheses: the
+	 * fields after it start after the last ')'. */
+	p = strrchr(buf, ')');
+	if (p == NULL || p[1] != ' ')
+		return -1;
+	*state = p[2];
+	for (field = 2; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	if (field != 22)
+		return -1;
+	*start = strtoull(p, NULL, 10);
+	return 0;
+}
+
+unsigned long long
+proc_start_time(pid_t pid)
+{
+	unsigned long long start;
+	char state;
+
+	return read_stat(pid, &state, &start) == 0 ? start : 0;
+}
+
+int
+proc_alive(pid_t pid, unsigned long long start)
+{
+	unsigned long long now;
+	char state;
+
+	if (pid <= 0)
+		return 0;
+	if (read_stat(pid, &state, &now) < 0) {
+		/* No /proc: fall back to kill(0), which cannot tell a
+		 * recycled pid. */
+		return kill(pid, 0) == 0 || errno == EPERM;
+	}
+	/* A zombie has exited: it holds nothing any more. */
+	if (state == 'Z' || state == 'X')
+		return 0;
+	return start == 0 || now == start;
+}
+
+void
+proc_kill_group(pid_t pgid, int sig)
+{
+	if (pgid > 0)
+		kill(-pgid, sig);
+}

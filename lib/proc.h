@@ -1,0 +1,58 @@
+/* proc: starting and reaping child processes.
+ *
+ * proc_spawn uses vfork+execve rather than posix_spawn: it costs the same
+ * (glibc's posix_spawn is itself a CLONE_VFORK), and only a child we control
+ * between fork and exec can ask for a parent-death signal
+ * (PR_SET_PDEATHSIG), which keeps jobs from running on after their runner
+ * is SIGKILLed. The child resets the signal mask and every handled signal's
+ * disposition, so jobs start with a clean slate. */
+#ifndef CONC_PROC_H
+#define CONC_PROC_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct proc_spec {
+	const char *path;    /* file to execute; NULL: search argv[0] in PATH */
+	char *const *argv;   /* argument vector, NULL-terminated */
+	char *const *envp;   /* environment; NULL: the current environ */
+	int fd[3];           /* child's 0, 1, 2: an fd to dup2, or -1 to inherit */
+	int pgroup;          /* nonzero: the child leads a new process group */
+	int pdeathsig;       /* nonzero: signal sent to the child if we die */
+	const char *dir;     /* working directory, or NULL */
+};
+
+/* proc_spec_init: a spec that inherits everything and runs argv. */
+void proc_spec_init(struct proc_spec *sp, char *const *argv);
+
+/* proc_spawn: start a child as SP describes. Returns its pid, or -1 with
+ * errno set if no process could be created (EAGAIN, ENOMEM). When the
+ * program cannot be executed the child still exists and exits 127 (not
+ * found) or 126 (found but not executable); *exec_errno (if not NULL) then
+ * holds the exec errno, otherwise 0. */
+pid_t proc_spawn(const struct proc_spec *sp, int *exec_errno);
+
+/* proc_resolve: find CMD in PATH once (as execvp would), writing the full
+ * path to OUT. A CMD with a '/' is copied as is. Returns 0, or an errno
+ * (ENOENT, EACCES, ENAMETOOLONG). */
+int proc_resolve(const char *cmd, char *out, size_t outlen);
+
+/* proc_status: a wait status as an exit status: the exit code, or 128+N
+ * for a child killed by signal N. */
+int proc_status(int wstatus);
+
+/* proc_exec_status: 127 for ENOENT (and ENOTDIR), 126 otherwise. */
+int proc_exec_status(int exec_errno);
+
+/* proc_start_time: the start time of PID in clock ticks since boot
+ * (/proc/PID/stat field 22), or 0 if PID does not exist. Together with the
+ * pid it names a process uniquely, even after the pid is recycled. */
+unsigned long long proc_start_time(pid_t pid);
+
+/* proc_alive: nonzero if PID exists and started at START (0: any start). */
+int proc_alive(pid_t pid, unsigned long long start);
+
+/* proc_kill_group: send SIG to the process group PGID; ESRCH is ignored. */
+void proc_kill_group(pid_t pgid, int sig);
+
+#endif

@@ -1,0 +1,43 @@
+#!/usr/bin/env bats
+# Conventions every program shares (concutils(7)): --help, --version,
+# unknown options, missing option values.
+
+load helper
+
+TOOLS="pool parallel queue sem barrier"
+
+@test "every tool answers --help on stdout with status 0" {
+	for t in $TOOLS; do
+		run --separate-stderr "$t" --help
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"usage: $t"* ]]
+		[ -z "$stderr" ]
+		run "$t" -h
+		[ "$status" -eq 0 ]
+	done
+}
+
+@test "every tool answers --version with its name and the version" {
+	for t in $TOOLS; do
+		run "$t" --version
+		[ "$status" -eq 0 ]
+		[[ "$output" =~ ^$t\ \(concutils\)\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+	done
+}
+
+@test "an unknown option exits 125 with one line naming it and the usage" {
+	for t in $TOOLS; do
+		run -125 "$t" --no-such-option
+		one_line
+		[[ "$output" == "$t: unknown option '--no-such-option'; usage: $t "* ]]
+		run -125 "$t" -Z
+		one_line
+		[[ "$output" == *"unknown option '-Z'"* ]]
+	done
+}
+
+@test "--help output goes nowhere else and fails with 125 when stdout is closed" {
+	for t in $TOOLS; do
+		run -125 sh -c "$t --help >&-"
+	done
+}

@@ -1,0 +1,61 @@
+# Shared set-up for every bats file: the freshly built tools first in PATH,
+# and a private namespace directory per test so tests never share objects.
+# shellcheck shell=bash
+# shellcheck disable=SC2154 # lines, output, status come from bats' run
+
+bats_require_minimum_version 1.5.0
+
+TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+PATH="$TOP/bin:$PATH"
+export PATH
+
+setup() {
+	CONC_DIR="$BATS_TEST_TMPDIR/ns"
+	export CONC_DIR
+	cd "$BATS_TEST_TMPDIR" || return 1
+	if declare -F test_setup >/dev/null; then
+		test_setup
+	fi
+}
+
+teardown() {
+	if declare -F test_teardown >/dev/null; then
+		test_teardown
+	fi
+	# Kill anything a failed test left running in our process group
+	# would be too broad; tests that start background work record pids
+	# in $BATS_TEST_TMPDIR/pids and we end them here.
+	if [ -f "$BATS_TEST_TMPDIR/pids" ]; then
+		while read -r p; do
+			kill -9 "$p" 2>/dev/null || true
+		done <"$BATS_TEST_TMPDIR/pids"
+	fi
+}
+
+# bg CMD...: run CMD in the background, remembering its pid for teardown.
+bg() {
+	"$@" &
+	echo $! >>"$BATS_TEST_TMPDIR/pids"
+}
+
+# wait_for CMD...: retry CMD until it succeeds (at most about 10 s). Used
+# only to wait for a state the tools themselves report, never to order
+# events by guessing a delay.
+wait_for() {
+	local i tick=0.01
+	for i in $(seq 1 1000); do
+		: "$i"
+		"$@" >/dev/null 2>&1 && return 0
+		sleep "$tick"
+	done
+	echo "wait_for timed out: $*" >&2
+	return 1
+}
+
+# one_line: the output (stderr merged by 'run') is exactly one line.
+one_line() {
+	[ "${#lines[@]}" -eq 1 ] || {
+		printf 'expected one line, got %d:\n%s\n' "${#lines[@]}" "$output" >&2
+		return 1
+	}
+}
