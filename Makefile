@@ -68,8 +68,11 @@ bin/$(1): $$(filter $(B)/cmd/$(1)/%,$$(CMD_OBJ)) lib/libconc.a $(FLAVOUR)
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 
-check: all
-	@test/run-bats
+check: all $(B)/test/unit
+	@UNIT=$(CURDIR)/$(B)/test/unit test/run-bats
+
+$(B)/test/unit: $(B)/test/unit.o lib/libconc.a
+	$(CC) $(LDFLAGS) -o $@ $< lib/libconc.a $(LDLIBS)
 
 torture: all
 	@TORTURE_LONG=1 test/run-bats test/torture
@@ -93,4 +96,4 @@ lint:
 bench: all
 	@bench/run
 
--include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(B)/test/unit.d

@@ -1,0 +1,160 @@
+#!/usr/bin/env bats
+# The shared library's contracts, driven through test/unit.c (built by
+# make check as $UNIT): option values, names, the namespace directory,
+# spawning and exit-status mapping, the event loop and the multiplexer.
+
+load helper
+
+u() { "${UNIT:-$TOP/build/test/unit}" "$@"; }
+
+@test "durations: seconds with fractions and ms s m h suffixes" {
+	run u duration 1.5;    [ "$output" = 1500000000 ]
+	run u duration 250ms;  [ "$output" = 250000000 ]
+	run u duration 2s;     [ "$output" = 2000000000 ]
+	run u duration 2m;     [ "$output" = 120000000000 ]
+	run u duration 1h;     [ "$output" = 3600000000000 ]
+	run u duration .5;     [ "$output" = 500000000 ]
+	run u duration 0;      [ "$output" = 0 ]
+}
+
+@test "durations: junk, signs, nan, inf, exponents and overflow are refused" {
+	for d in "" x 1x -1 +1 1e3 nan inf 0x10 "1 s" 1.5.5 ms 1sm 99999999999h; do
+		run -1 u duration "$d"
+		[[ "$output" == "error: "* ]]
+	done
+	run -1 u duration 99999999999h
+	[[ "$output" == *"too long"* ]]
+}
+
+@test "sizes: bytes and K M G suffixes are powers of 1024" {
+	run u size 4096; [ "$output" = 4096 ]
+	run u size 64K;  [ "$output" = 65536 ]
+	run u size 1M;   [ "$output" = 1048576 ]
+	run u size 1MiB; [ "$output" = 1048576 ]
+	run u size 2G;   [ "$output" = 2147483648 ]
+	run u size 1.5K; [ "$output" = 1536 ]
+	for s in "" K -1 1X 1.3 0x10 "1 K"; do
+		run -1 u size "$s"
+	done
+}
+
+@test "counts: range-checked with a precise message" {
+	run u count 4 1 100; [ "$output" = 4 ]
+	run -1 u count 0 1 100
+	[ "$output" = "error: must be at least 1" ]
+	run -1 u count 101 1 100
+	[ "$output" = "error: must be at most 100" ]
+	run -1 u count 4x 1 100
+	[ "$output" = "error: not a number" ]
+	run -1 u count 99999999999999999999999 1 100
+	[ "$output" = "error: must be at most 100" ]
+	run -1 u count " 4" 1 100
+}
+
+@test "names: empty, dot names, control characters and long names are refused" {
+	run u name jobs;           [ "$output" = ok ]
+	run u name /tmp/x/jobs;    [ "$output" = ok ]
+	run u name a.b-c_d;        [ "$output" = ok ]
+	run -1 u name "";          [ "$output" = "error: empty name" ]
+	run -1 u name .;           [[ "$output" == *"'.' or '..'"* ]]
+	run -1 u name ..;          [[ "$output" == *"'.' or '..'"* ]]
+	run -1 u name /tmp/..;     [[ "$output" == *"'.' or '..'"* ]]
+	run -1 u name .hidden;     [[ "$output" == *"starts with '.'"* ]]
+	run -1 u name dir/;        [[ "$output" == *"ends with '/'"* ]]
+	run -1 u name "$(printf 'a\nb')"; [[ "$output" == *"control character"* ]]
+	run -1 u name "$(printf 'a\tb')"; [[ "$output" == *"control character"* ]]
+	run -1 u name "$(printf '%0201d' 0)"; [[ "$output" == *"too long"* ]]
+	run u name "$(printf '%0200d' 0)"; [ "$output" = ok ]
+	run -1 u name "/$(printf '%04096d' 0)"; [[ "$output" == *"too long"* ]]
+}
+
+@test "namespace: CONC_DIR is created mode 0700" {
+	run u nsdir
+	[ "$output" = "$CONC_DIR" ]
+	[ "$(stat -c %a "$CONC_DIR")" = 700 ]
+}
+
+@test "namespace: without CONC_DIR it is XDG_RUNTIME_DIR/concutils" {
+	mkdir -m 700 xdg
+	CONC_DIR='' XDG_RUNTIME_DIR=$PWD/xdg run u nsdir
+	[ "$output" = "$PWD/xdg/concutils" ]
+	[ "$(stat -c %a xdg/concutils)" = 700 ]
+}
+
+@test "namespace: a symlinked directory is refused" {
+	mkdir -m 700 real
+	ln -s real "$CONC_DIR"
+	run -1 u nsdir
+	[ "$output" = "error: is a symbolic link" ]
+}
+
+@test "namespace: a directory owned by another user is refused" {
+	[ "$(id -u)" = 0 ] || skip "needs root to chown"
+	mkdir -m 700 "$CONC_DIR"
+	chown 65534 "$CONC_DIR"
+	run -1 u nsdir
+	[ "$output" = "error: owned by another user" ]
+}
+
+@test "namespace: a group- or world-writable directory is refused" {
+	mkdir "$CONC_DIR"
+	chmod 770 "$CONC_DIR"
+	run -1 u nsdir
+	[ "$output" = "error: writable by group or others" ]
+	chmod 703 "$CONC_DIR"
+	run -1 u nsdir
+	chmod 755 "$CONC_DIR"
+	run u nsdir
+	[ "$output" = "$CONC_DIR" ]
+}
+
+@test "namespace: a file in place of the directory is refused" {
+	touch "$CONC_DIR"
+	run -1 u nsdir
+	[ "$output" = "error: not a directory" ]
+}
+
+@test "exit statuses: exit codes pass through, signals become 128+N" {
+	run u spawn sh -c 'exit 3';          [ "$output" = "status 3" ]
+	run u spawn true;                    [ "$output" = "status 0" ]
+	run u spawn sh -c 'kill -TERM $$';   [ "$output" = "status 143" ]
+	run u spawn sh -c 'kill -KILL $$';   [ "$output" = "status 137" ]
+}
+
+@test "exit statuses: 127 for a command not found, 126 for one not executable" {
+	run u spawn no-such-command-xyz
+	[ "$output" = "status 127 exec: No such file or directory" ]
+	printf 'echo hi\n' >notexec
+	run u spawn ./notexec
+	[ "$output" = "status 126 exec: Permission denied" ]
+	run u spawn "$PWD"
+	[ "$output" = "status 126 exec: Permission denied" ]
+}
+
+@test "spawn: the child gets default signal dispositions and an empty mask" {
+	# A shell started with SIGINT ignored would pass that on; the child
+	# must see SIGINT at its default, and nothing blocked.
+	run sh -c 'trap "" INT; "${UNIT:-$0}" spawn sh -c "grep -E \"^Sig(Blk|Ign)\" /proc/self/status"' "$TOP/build/test/unit"
+	[[ "$output" == *"SigBlk:	0000000000000000"* ]]
+	# Signals 1..31 (the low 31 bits); glibc reserves 32 and 33 itself.
+	[[ "$output" =~ SigIgn:.[0-9a-f]{8}[08]0000000 ]] || { echo "$output"; false; }
+}
+
+@test "loop: timers fire in deadline order, cancelled ones never" {
+	run u timers
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'timer 10\ntimer 20\ntimer 30\ntimer 40\ntimer 50')" ]
+}
+
+@test "loop: a signal is delivered as a loop event" {
+	run u signal
+	[ "$output" = "signal 10" ]
+}
+
+@test "mux: lines from several writers never mix, long lines included" {
+	u mux 4 >out
+	run awk '{ c = substr("abcd", $1 + 1, 1); s = $2; gsub(c, "", s);
+		if (s != "" || NF > 2) bad++; n[$1]++ }
+		END { print NR, bad + 0, n[0], n[1], n[2], n[3] }' out
+	[ "$output" = "8000 0 2000 2000 2000 2000" ]
+}
