@@ -3,6 +3,7 @@
 #   SANITIZE=address,undefined   build and test with ASan+UBSan (objects go to build-san/)
 #   LOOP=poll                    use the poll(2) event-loop backend instead of epoll
 #   WERROR=1                     turn warnings into errors (CI does)
+#   make fuzz [FUZZ_TIME=60]     run every libFuzzer target in fuzz/ (needs clang)
 #   PROGPREFIX=c                 install the programs as cpool, cparallel, ... (avoids
 #                                clashing with GNU parallel's /usr/bin/parallel)
 
@@ -17,7 +18,7 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CPPFLAGS += -D_GNU_SOURCE -DCONC_VERSION='"$(VERSION)"' -Ilib
-LDLIBS  += -lpthread
+LDLIBS  += -lpthread -lm
 
 ifeq ($(WERROR),1)
 WARN += -Werror
@@ -43,7 +44,7 @@ PAGES   := $(wildcard man/*.1 man/*.7)
 BENCH_SRC := $(wildcard bench/*.c)
 
 .DELETE_ON_ERROR:
-.PHONY: all check install uninstall clean lint bench torture
+.PHONY: all check install uninstall clean lint bench torture fuzz
 
 all: $(BINS)
 
@@ -92,6 +93,10 @@ clean:
 
 lint:
 	@.ci/lint
+
+# FUZZ_TIME=seconds per target (default 60)
+fuzz:
+	@fuzz/run
 
 bench: all
 	@bench/run

@@ -1,6 +1,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,10 +126,7 @@ opt_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out,
 		return -1;
 	}
 	v *= mult;
-	if (v != (long double)(uint64_t)v && v < 18446744073709551615.0L) {
-		*why = "not a whole number of bytes";
-		return -1;
-	}
+	/* Range first: converting an out-of-range value is undefined. */
 	if (v < min) {
 		snprintf(why_buf, sizeof why_buf, "must be at least %llu",
 		    (unsigned long long)min);
@@ -139,6 +137,10 @@ opt_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out,
 		snprintf(why_buf, sizeof why_buf, "must be at most %llu",
 		    (unsigned long long)max);
 		*why = why_buf;
+		return -1;
+	}
+	if (v != floorl(v)) {
+		*why = "not a whole number of bytes";
 		return -1;
 	}
 	*out = (uint64_t)v;

@@ -33,6 +33,10 @@ u() { "${UNIT:-$TOP/build/test/unit}" "$@"; }
 	run u size 1MiB; [ "$output" = 1048576 ]
 	run u size 2G;   [ "$output" = 2147483648 ]
 	run u size 1.5K; [ "$output" = 1536 ]
+	# Regression (found by fuzz/fuzz_opt.c): converting a huge value to
+	# an integer was undefined behaviour; it must be a range error.
+	run -1 u size 99999999999999999999999G
+	[ "$output" = "error: must be at most 18446744073709551615" ]
 	for s in "" K -1 1X 1.3 0x10 "1 K"; do
 		run -1 u size "$s"
 	done
