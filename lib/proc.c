@@ -33,9 +33,11 @@ proc_exec_status(int e)
 
 /* The child half of proc_spawn. It shares the parent's memory (vfork), so
  * it only calls async-signal-safe functions and writes nothing but
- * *errslot, which the parent reads after the child has exec'd or exited. */
+ * *errslot, which the parent reads after the child has exec'd or exited
+ * (in fork mode it also writes the errno to ERRFD). */
 static void __attribute__((noreturn))
-child(const struct proc_spec *sp, const sigset_t *mask, volatile int *errslot)
+child(const struct proc_spec *sp, const sigset_t *mask, volatile int *errslot,
+    int errfd)
 {
 	/* The signals a runner may catch or ignore: handlers would run on
 	 * the parent's memory, and ignored ones would survive exec. Setting
@@ -87,38 +89,59 @@ child(const struct proc_spec *sp, const sigset_t *mask, volatile int *errslot)
 		execvp(sp->argv[0], sp->argv);
 fail:
 	*errslot = errno ? errno : ENOEXEC;
-	_exit(proc_exec_status(errno));
+	if (errfd >= 0)
+		(void)!write(errfd, (const void *)errslot, sizeof(int));
+	_exit(proc_exec_status(*errslot));
 }
+
+/* Sanitizer runtimes do not survive a vfork child that shares their
+ * state, so sanitizer builds fork; the exec errno then comes back through
+ * a close-on-exec pipe instead of shared memory. */
+#if defined(__SANITIZE_ADDRESS__)
+#define PROC_FORK 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PROC_FORK 1
+#endif
+#endif
 
 pid_t
 proc_spawn(const struct proc_spec *sp, int *exec_errno)
 {
-	sigset_t all, old;
+	sigset_t all, old, none;
 	volatile int errslot = 0;
 	pid_t pid;
+#ifdef PROC_FORK
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+#endif
 
 	/* Block every signal across vfork: a handler must not run in the
-	 * child on the parent's stack. The child restores the caller's mask
-	 * just before exec; the caller's blocked signals (the event loop's)
-	 * are unblocked there, since a job should start with none blocked. */
+	 * child on the parent's stack. The child unblocks everything just
+	 * before exec, since a job should start with no signal blocked. */
 	sigfillset(&all);
+	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &all, &old);
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef PROC_FORK
 	pid = fork();
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-	pid = fork();
-#else
-	pid = vfork();
-#endif
-#else
-	pid = vfork();
-#endif
 	if (pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		child(sp, &none, &errslot);
+		close(p[0]);
+		child(sp, &none, &errslot, p[1]);
 	}
+	close(p[1]);
+	if (pid > 0) {
+		int e;
+		if (read(p[0], &e, sizeof e) == (ssize_t)sizeof e)
+			errslot = e;
+	}
+	close(p[0]);
+#else
+	pid = vfork();
+	if (pid == 0)
+		child(sp, &none, &errslot, -1);
+#endif
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (exec_errno)
 		*exec_errno = errslot;

@@ -157,6 +157,12 @@ do_mux(int n)
 	mux_out_flush(&out);
 	while (wait(NULL) > 0)
 		;
+	for (int i = 0; i < n; i++)
+		mux_src_free(&w[i].src);
+	mux_out_free(&out);
+	loop_free(l);
+	free(w);
+	free(prefix);
 	return 0;
 }
 
