@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # barrier: the behaviour of CPython's Barrier tests, ported to processes,
 # plus broken state, dead parties, the CLI and bad input.
+# shellcheck disable=SC2016 # the sh -c scripts expand in the child
 
 load helper
 
@@ -12,6 +13,11 @@ field() {
 # waiting NAME N: exactly N parties are waiting at NAME.
 waiting() {
 	[ "$(field "$1" waiting)" = "$2" ]
+}
+
+# gone PID: PID no longer exists.
+gone() {
+	! kill -0 "$1" 2>/dev/null
 }
 
 # is_perm FILE N: FILE holds the numbers 0..N-1, each once.
@@ -205,7 +211,7 @@ wait_all() {
 	wait_for test -s apid
 	kill -9 "$r"
 	reap "$a" 1
-	wait_for eval '! kill -0 "$(cat apid)"'
+	wait_for gone "$(cat apid)"
 }
 
 @test "parties killed at arbitrary moments leave a consistent barrier" {
