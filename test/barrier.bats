@@ -214,6 +214,19 @@ wait_all() {
 	wait_for gone "$(cat apid)"
 }
 
+@test "SIGTERM to the party running the action is passed on; it exits 143, the others 1" {
+	bg barrier wait -n 2 g
+	local a=$!
+	wait_for waiting g 1
+	bg barrier wait -a 'echo $$ >apid; exec sleep 1000' g
+	local r=$!
+	wait_for test -s apid
+	kill -TERM "$r"
+	reap "$r" 143
+	reap "$a" 1
+	gone "$(cat apid)"
+}
+
 @test "parties killed at arbitrary moments leave a consistent barrier" {
 	# Kill one of four parties (N=2, with an action) at whatever point it
 	# has reached: not yet arrived, holding the lock, waiting, running

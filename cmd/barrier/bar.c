@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "bar.h"
 #include "err.h"
@@ -359,29 +360,84 @@ await(struct bar *b, uint32_t self, int64_t deadline, struct bar_res *res)
 	}
 }
 
+/* Seconds an action may take to end after we passed it a signal. */
+#define GRACE 5
+
+static volatile sig_atomic_t action_pid, action_sig;
+
+/* While the action runs, SIGINT, SIGTERM and SIGHUP are passed on to it
+ * (it is in our process group, so a terminal's ^C reaches it anyway);
+ * an action still running GRACE seconds later is killed (SIGALRM). */
+static void
+on_signal(int sig)
+{
+	if (sig != SIGALRM && action_sig == 0)
+		action_sig = sig;
+	if (action_pid > 0) {
+		kill(action_pid, sig == SIGALRM ? SIGKILL : sig);
+		if (sig != SIGALRM)
+			alarm(GRACE);
+	}
+}
+
+static void
+catch_signals(void (*fn)(int))
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGALRM };
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = fn;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
 /* Run the action through sh -c; returns its exit status, or -1 if it
- * could not be started (reported). */
+ * could not be started (reported). The action dies with us (SIGKILL as
+ * parent-death signal) if we are killed outright. */
 static int
-run_action(const char *action)
+run_action(const char *action, int *sig)
 {
 	char *argv[] = { "sh", "-c", (char *)action, NULL };
 	struct proc_spec sp;
-	int ws;
+	siginfo_t si;
+	int ws = 0, st = -1;
 	pid_t pid;
 
 	proc_spec_init(&sp, argv);
 	sp.path = "/bin/sh";
 	sp.pdeathsig = SIGKILL;
+	/* The handlers are in place before the child exists, and the pid
+	 * is stored before they can need it: a signal in between is
+	 * remembered and passed on right after. */
+	action_sig = 0;
+	action_pid = 0;
+	catch_signals(on_signal);
 	if ((pid = proc_spawn(&sp, NULL)) < 0) {
 		err_warn("start the action");
-		return -1;
+		goto out;
 	}
-	while (waitpid(pid, &ws, 0) < 0)
+	action_pid = pid;
+	if (action_sig)
+		on_signal(action_sig);
+	/* Wait without reaping first: until the zombie is reaped its pid
+	 * cannot be reused, so the handlers never signal a stranger. */
+	while (waitid(P_PID, pid, &si, WEXITED | WNOWAIT) < 0)
 		if (errno != EINTR) {
 			err_warn("wait for the action");
-			return -1;
+			goto out;
 		}
-	return proc_status(ws);
+	action_pid = 0;
+	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	st = proc_status(ws);
+out:
+	alarm(0);
+	catch_signals(SIG_DFL);
+	*sig = action_sig;
+	return st;
 }
 
 /* We are the last arrival (lock held): run the action with the lock
@@ -398,7 +454,7 @@ last_arrival(struct bar *b, uint32_t self, const struct bar_req *req,
 
 	if (req->action) {
 		obj_unlock(&b->lock);
-		st = run_action(req->action);
+		st = run_action(req->action, &res->signal);
 		bar_lock(b);
 	}
 	if (me->state == SLOT_WAITING) {
@@ -413,6 +469,8 @@ last_arrival(struct bar *b, uint32_t self, const struct bar_req *req,
 	}
 	r = outcome(me, res);
 	obj_unlock(&b->lock);
+	if (res->signal)
+		return BAR_SIGNAL;
 	return st < 0 && r == BAR_BROKEN ? BAR_ERROR : r;
 }
 

@@ -28,6 +28,7 @@ enum bar_outcome {
 	BAR_RESET,     /* a reset cancelled this party's generation */
 	BAR_TIMEOUT,   /* the deadline passed; this party broke the barrier */
 	BAR_ERROR,     /* the action could not be started (reported) */
+	BAR_SIGNAL,    /* a signal interrupted the action (barrier broken) */
 };
 
 /* One party's place in the object, cache-line sized so that parties
@@ -65,6 +66,7 @@ struct bar_res {
 	uint32_t index;        /* arrival index (BAR_RELEASED only) */
 	uint32_t why;          /* enum bar_why (BAR_BROKEN only) */
 	int action_status;     /* the failed action's status (BAR_WHY_ACTION) */
+	int signal;            /* the signal (BAR_SIGNAL) */
 };
 
 /* bar_open: open barrier NAME into O. PARTIES > 0 creates it with that

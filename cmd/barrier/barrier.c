@@ -224,6 +224,8 @@ cmd_wait(int argc, char **argv)
 		return EXIT_NO;
 	case BAR_ERROR:
 		return EXIT_TOOL;
+	case BAR_SIGNAL:
+		return 128 + res.signal;
 	}
 	if (res.why == BAR_WHY_ACTION && res.action_status)
 		err_warnx("%s: broken: the action failed with status %d",
