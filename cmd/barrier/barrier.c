@@ -1,24 +1,361 @@
-/* barrier: not implemented yet (see the issue tracker). */
+/* barrier: named barriers for processes (threading.Barrier for the shell).
+ *
+ * The object is one file: a robust mutex, the party count, the number
+ * arrived in the current generation, a broken flag, a futex word `seq`
+ * that changes on every release, break and reset, and a table of 2N
+ * slots. Each slot holds a robust mutex and an outcome word.
+ *
+ * Arriving: under the lock, a party takes a free slot, locks the slot's
+ * mutex and keeps it until it leaves, marks the slot WAITING with index
+ * count++, unlocks and sleeps on `seq`. The last arrival runs --action
+ * (with the lock released; newcomers wait at the door while the
+ * generation is full), then, under the lock, rewrites every WAITING slot
+ * to RELEASED and broadcasts `seq`. A break or reset rewrites them to
+ * BROKEN or RESET instead. A party's outcome is therefore stored in its
+ * own slot, which nobody else can take while its mutex is held: a party
+ * that wakes late can never mistake a later generation for its own, and
+ * a fast party looping on `barrier wait` simply takes another slot in
+ * the next generation. 2N slots suffice: N-1 parties of the previous
+ * generation may not have left yet when the N of the next arrive.
+ *
+ * Liveness: the kernel marks a robust mutex "owner died" when its holder
+ * exits, so pthread_mutex_trylock on a party's slot tells, without any
+ * /proc lookup or pid reuse worry, whether the party is still alive.
+ * Every 250 ms each waiting party checks the next waiting slot after its
+ * own (each party is watched by its predecessor: O(1) per party), and the
+ * last arrival checks everybody before it releases. A dead party breaks
+ * the barrier. A process killed while holding the object lock is
+ * repaired by the next locker (see repair() in bar.c). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "bar.h"
 #include "cli.h"
 #include "err.h"
+#include "loop.h"
+#include "obj.h"
+#include "opt.h"
+#include "proc.h"
 
-static const struct cli cli = {
-	"barrier [OPTIONS] ...",
-	"usage: barrier [OPTIONS] ...\n"
+#define USAGE_WAIT \
+	"barrier wait [-i] [-n N] [-t DUR] [-a CMD] [--mode MODE] NAME " \
+	"[-- CMD [ARG...]]"
+
+static const char help[] =
+	"usage: " USAGE_WAIT "\n"
+	"       barrier stat NAME\n"
+	"       barrier ls\n"
+	"       barrier rm NAME...\n"
+	"       barrier reset NAME\n"
+	"       barrier abort NAME\n"
+	"Make N processes wait for each other at the named barrier NAME.\n"
+	"  wait     arrive at NAME and wait until N parties have arrived\n"
+	"    -n, --parties N     number of parties (creates NAME if missing)\n"
+	"    -t, --timeout DUR   give up after DUR, breaking the barrier\n"
+	"    -a, --action CMD    the last arrival runs 'sh -c CMD' before\n"
+	"                        the release; if it fails the barrier breaks\n"
+	"    -i, --index         print this party's arrival index (0..N-1)\n"
+	"        --mode MODE     file mode of a new barrier (octal, 600)\n"
+	"    -- CMD [ARG...]     after the release, execute CMD\n"
+	"  stat     print parties, waiting, generation and broken state\n"
+	"  ls       list the barriers\n"
+	"  rm       break and remove barriers\n"
+	"  reset    return a barrier to a fresh state\n"
+	"  abort    break a barrier\n"
 	"  -h, --help     show this help\n"
-	"      --version  show the version\n",
+	"      --version  show the version\n"
+	"Exit: 0 released, 1 broken/aborted/reset, 124 timed out, 125 error.\n";
+
+static const struct cli cli_main = {
+	"barrier wait|stat|ls|rm|reset|abort ...", help
 };
+
+static const struct cli cli_wait = { USAGE_WAIT, help };
+static const struct cli cli_stat = { "barrier stat NAME", help };
+static const struct cli cli_ls = { "barrier ls", help };
+static const struct cli cli_rm = { "barrier rm NAME...", help };
+static const struct cli cli_resetcmd = { "barrier reset NAME", help };
+static const struct cli cli_abort = { "barrier abort NAME", help };
+
+/* Parse the options of a subcommand without options of its own and
+ * return the index of its first operand; N operands are required
+ * (-1: at least one). */
+static int
+operands(int argc, char **argv, const struct cli *cli, int n)
+{
+	static const struct option longopts[] = { CLI_STD_OPTIONS, { 0 } };
+	int left;
+
+	cli_reset();
+	while (cli_next(argc, argv, "", longopts, cli) != -1)
+		;
+	left = argc - optind;
+	if (n < 0 ? left < 1 : left != n)
+		cli_usage_error(cli, left < (n < 0 ? 1 : n) ?
+		    "missing operand" : "too many operands");
+	return optind;
+}
+
+static unsigned
+parse_mode(const char *s)
+{
+	char *end;
+	unsigned long m;
+
+	errno = 0;
+	m = strtoul(s, &end, 8);
+	if (*s == '\0' || *end != '\0' || errno || m > 0777 ||
+	    (m & 0600) != 0600)
+		err_diex(EXIT_TOOL, "--mode %s: %s", s, m > 0777 ||
+		    *end || !*s ? "not an octal mode" :
+		    "must give the owner read and write access");
+	return m;
+}
+
+struct wait_opts {
+	uint32_t parties;
+	int64_t timeout;   /* ns, -1: none */
+	const char *action;
+	int index;
+	unsigned mode;
+	const char *name;
+	char **cmd;        /* NULL: none */
+};
+
+static void
+parse_wait(int argc, char **argv, struct wait_opts *w)
+{
+	static const struct option longopts[] = {
+		{ "parties", required_argument, 0, 'n' },
+		{ "timeout", required_argument, 0, 't' },
+		{ "action", required_argument, 0, 'a' },
+		{ "index", no_argument, 0, 'i' },
+		{ "mode", required_argument, 0, 'm' },
+		CLI_STD_OPTIONS, { 0 }
+	};
+	int c;
+
+	memset(w, 0, sizeof *w);
+	w->timeout = -1;
+	cli_reset();
+	while ((c = cli_next(argc, argv, "n:t:a:i", longopts, &cli_wait)) !=
+	    -1) {
+		switch (c) {
+		case 'n':
+			w->parties = opt_count("-n", optarg, 1,
+			    BAR_PARTIES_MAX);
+			break;
+		case 't':
+			w->timeout = opt_duration("--timeout", optarg);
+			break;
+		case 'a':
+			w->action = optarg;
+			break;
+		case 'i':
+			w->index = 1;
+			break;
+		case 'm':
+			w->mode = parse_mode(optarg);
+			break;
+		}
+	}
+	if (optind >= argc)
+		cli_usage_error(&cli_wait, "missing barrier name");
+	w->name = argv[optind++];
+	if (optind < argc) {
+		if (strcmp(argv[optind], "--") != 0)
+			cli_usage_error(&cli_wait, "unexpected '%s' (put '--' "
+			    "before a command)", argv[optind]);
+		if (++optind >= argc)
+			cli_usage_error(&cli_wait, "missing command after '--'");
+		w->cmd = argv + optind;
+	}
+}
+
+/* After the release: print the index, then become CMD if there is one. */
+static int
+released(const struct wait_opts *w, uint32_t index)
+{
+	char buf[16];
+
+	if (w->index) {
+		printf("%u\n", index);
+		if (fflush(stdout) != 0)
+			err_die(EXIT_TOOL, "write index");
+	}
+	if (w->cmd == NULL)
+		return 0;
+	snprintf(buf, sizeof buf, "%u", index);
+	setenv("BARRIER_INDEX", buf, 1);
+	execvp(w->cmd[0], w->cmd);
+	err_warn("%s", w->cmd[0]);
+	return proc_exec_status(errno);
+}
+
+static int
+cmd_wait(int argc, char **argv)
+{
+	struct wait_opts w;
+	struct bar_req req = { -1, NULL };
+	struct bar_res res;
+	struct obj o;
+	struct bar *b;
+	int r;
+
+	parse_wait(argc, argv, &w);
+	if (w.timeout >= 0)
+		req.deadline = loop_now() + w.timeout;
+	req.action = w.action;
+	if ((b = bar_open(&o, w.name, w.parties, w.mode)) == NULL)
+		return EXIT_TOOL;
+	r = bar_wait(b, &req, &res);
+	obj_close(&o);
+	switch (r) {
+	case BAR_RELEASED:
+		return released(&w, res.index);
+	case BAR_TIMEOUT:
+		err_warnx("%s: timed out", w.name);
+		return EXIT_TIMEOUT;
+	case BAR_RESET:
+		err_warnx("%s: reset while waiting", w.name);
+		return EXIT_NO;
+	case BAR_ERROR:
+		return EXIT_TOOL;
+	case BAR_SIGNAL:
+		return 128 + res.signal;
+	}
+	if (res.why == BAR_WHY_ACTION && res.action_status)
+		err_warnx("%s: broken: the action failed with status %d",
+		    w.name, res.action_status);
+	else
+		err_warnx("%s: broken: %s", w.name, bar_why_text(res.why));
+	return EXIT_NO;
+}
+
+static void
+print_state(const struct bar *b, const char *name)
+{
+	uint32_t why = __atomic_load_n(&b->broken, __ATOMIC_SEQ_CST);
+
+	if (name)
+		printf("%s parties=%u waiting=%u generation=%llu broken=%s\n",
+		    name, b->parties,
+		    __atomic_load_n(&b->count, __ATOMIC_SEQ_CST),
+		    (unsigned long long)__atomic_load_n(&b->gen,
+		    __ATOMIC_SEQ_CST), why ? "yes" : "no");
+	else
+		printf("parties %u\nwaiting %u\ngeneration %llu\nbroken %s\n",
+		    b->parties, __atomic_load_n(&b->count, __ATOMIC_SEQ_CST),
+		    (unsigned long long)__atomic_load_n(&b->gen,
+		    __ATOMIC_SEQ_CST), why ? bar_why_text(why) : "no");
+}
+
+/* stat and ls read without the lock: a snapshot that may be a moment
+ * old is all they promise, and a reader killed mid-way must not count
+ * as a crashed party. */
+static int
+cmd_stat(int argc, char **argv)
+{
+	int i = operands(argc, argv, &cli_stat, 1);
+	struct obj o;
+	struct bar *b;
+
+	if ((b = bar_open(&o, argv[i], 0, 0)) == NULL)
+		return EXIT_TOOL;
+	print_state(b, NULL);
+	obj_close(&o);
+	return fflush(stdout) == 0 ? 0 : EXIT_TOOL;
+}
+
+static void
+list_one(struct obj *o, void *arg)
+{
+	const struct bar *b = o->map;
+
+	(void)arg;
+	if (o->size >= sizeof *b)
+		print_state(b, o->name);
+}
+
+static int
+cmd_ls(int argc, char **argv)
+{
+	static const struct obj_type t = { OBJ_BARRIER, 1, "barrier" };
+
+	operands(argc, argv, &cli_ls, 0);
+	if (obj_list(&t, list_one, NULL) < 0)
+		return EXIT_TOOL;
+	return fflush(stdout) == 0 ? 0 : EXIT_TOOL;
+}
+
+/* rm breaks the barrier before unlinking it, so that parties waiting on
+ * the removed file are told instead of waiting forever. */
+static int
+cmd_rm(int argc, char **argv)
+{
+	static const struct obj_type t = { OBJ_BARRIER, 1, "barrier" };
+	int i = operands(argc, argv, &cli_rm, -1), status = 0;
+	struct obj o;
+	struct bar *b;
+
+	for (; i < argc; i++) {
+		if ((b = bar_open(&o, argv[i], 0, 0)) == NULL) {
+			status = EXIT_TOOL;
+			continue;
+		}
+		bar_break(b, BAR_WHY_REMOVED);
+		obj_close(&o);
+		if (obj_remove(argv[i], &t) < 0)
+			status = EXIT_TOOL;
+	}
+	return status;
+}
+
+static int
+cmd_reset_abort(int argc, char **argv, int reset)
+{
+	int i = operands(argc, argv, reset ? &cli_resetcmd : &cli_abort, 1);
+	struct obj o;
+	struct bar *b;
+
+	if ((b = bar_open(&o, argv[i], 0, 0)) == NULL)
+		return EXIT_TOOL;
+	if (reset)
+		bar_reset(b);
+	else
+		bar_break(b, BAR_WHY_ABORT);
+	obj_close(&o);
+	return 0;
+}
 
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = { CLI_STD_OPTIONS, { 0 } };
+	const char *sub;
 
 	err_init(argv[0]);
-	while (cli_next(argc, argv, "", longopts, &cli) != -1)
+	while (cli_next(argc, argv, "", longopts, &cli_main) != -1)
 		;
-	err_diex(EXIT_TOOL, "not implemented yet");
+	if (optind >= argc)
+		cli_usage_error(&cli_main, "missing subcommand");
+	sub = argv[optind];
+	argc -= optind;
+	argv += optind;
+	if (strcmp(sub, "wait") == 0)
+		return cmd_wait(argc, argv);
+	if (strcmp(sub, "stat") == 0)
+		return cmd_stat(argc, argv);
+	if (strcmp(sub, "ls") == 0)
+		return cmd_ls(argc, argv);
+	if (strcmp(sub, "rm") == 0)
+		return cmd_rm(argc, argv);
+	if (strcmp(sub, "reset") == 0)
+		return cmd_reset_abort(argc, argv, 1);
+	if (strcmp(sub, "abort") == 0)
+		return cmd_reset_abort(argc, argv, 0);
+	cli_usage_error(&cli_main, "unknown subcommand '%s'", sub);
 }

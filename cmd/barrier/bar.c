@@ -1,0 +1,529 @@
+/* bar: the barrier object. See the top of barrier.c for the algorithm. */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bar.h"
+#include "err.h"
+#include "loop.h"
+#include "obj.h"
+#include "proc.h"
+
+/* Slot states. Only SLOT_WAITING changes under a party's feet (to one of
+ * the three outcomes, under the lock); the other states stay put until
+ * the slot's next owner takes it. */
+enum { SLOT_FREE, SLOT_WAITING, SLOT_RELEASED, SLOT_BROKEN, SLOT_RESET };
+
+/* How often a waiting party looks at its neighbour's liveness. */
+#define CHECK_NS (250 * 1000000LL)
+
+static const struct obj_type bar_type = { OBJ_BARRIER, 1, "barrier" };
+
+#define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+
+static size_t
+bar_size(uint32_t nslots)
+{
+	return sizeof(struct bar) + (size_t)nslots * sizeof(struct bar_slot);
+}
+
+static int
+bar_init(void *map, size_t size, void *arg)
+{
+	struct bar *b = map;
+	uint32_t i;
+	int e;
+
+	b->parties = *(uint32_t *)arg;
+	b->nslots = 2 * b->parties;
+	if ((e = obj_mutex_init(&b->lock)) != 0)
+		goto fail;
+	for (i = 0; i < b->nslots; i++)
+		if ((e = obj_mutex_init(&b->slot[i].alive)) != 0)
+			goto fail;
+	return 0;
+fail:
+	errno = e;
+	err_warn("initialise barrier");
+	return -1;
+}
+
+struct bar *
+bar_open(struct obj *o, const char *name, uint32_t parties, unsigned mode)
+{
+	struct obj_create c = { bar_size(2 * parties), mode, bar_init,
+		&parties };
+	struct bar *b;
+
+	if (obj_open(o, name, &bar_type, parties ? &c : NULL) < 0)
+		return NULL;
+	b = o->map;
+	if (o->size < sizeof *b || b->parties < 1 ||
+	    b->parties > BAR_PARTIES_MAX || b->nslots != 2 * b->parties ||
+	    o->size != bar_size(b->nslots)) {
+		err_warnx("%s: damaged barrier", name);
+		goto fail;
+	}
+	if (parties && b->parties != parties) {
+		err_warnx("%s: the barrier has %u parties, not %u", name,
+		    b->parties, parties);
+		goto fail;
+	}
+	return b;
+fail:
+	obj_close(o);
+	return NULL;
+}
+
+const char *
+bar_why_text(uint32_t why)
+{
+	switch (why) {
+	case BAR_WHY_TIMEOUT: return "a party timed out";
+	case BAR_WHY_ABORT: return "aborted";
+	case BAR_WHY_DEAD: return "a party died while waiting";
+	case BAR_WHY_ACTION: return "the action failed";
+	case BAR_WHY_RESET: return "a reset was interrupted";
+	case BAR_WHY_REMOVED: return "removed";
+	}
+	return "broken";
+}
+
+/* Bump the event word and wake everybody sleeping on it. */
+static void
+wake_all(struct bar *b)
+{
+	__atomic_add_fetch(&b->seq, 1, __ATOMIC_SEQ_CST);
+	obj_futex_wake(&b->seq, INT32_MAX);
+}
+
+/* End the current generation: every waiting slot gets STATE. */
+static void
+end_generation(struct bar *b, uint32_t state, uint32_t why)
+{
+	uint32_t i;
+
+	for (i = 0; i < b->nslots; i++)
+		if (b->slot[i].state == SLOT_WAITING) {
+			b->slot[i].why = why;
+			STORE(&b->slot[i].state, state);
+		}
+	STORE(&b->count, 0);
+}
+
+/* The release is written as: b->releasing = next generation; mark the
+ * slots; b->gen = b->releasing; b->releasing = 0. A lock holder killed
+ * half-way leaves b->releasing set, and the next locker finishes the
+ * job, so a generation is never half released and half broken. */
+static void
+finish_release(struct bar *b)
+{
+	end_generation(b, SLOT_RELEASED, 0);
+	STORE(&b->gen, b->releasing);
+	STORE(&b->releasing, 0);
+}
+
+static void
+release(struct bar *b)
+{
+	STORE(&b->releasing, b->gen + 1);
+	finish_release(b);
+	wake_all(b);
+}
+
+static void
+break_locked(struct bar *b, uint32_t why)
+{
+	if (b->broken == 0)
+		STORE(&b->broken, why);
+	end_generation(b, SLOT_BROKEN, b->broken);
+	wake_all(b);
+}
+
+/* The previous owner of the lock died holding it. Each multi-step
+ * update announces itself first (b->releasing, b->broken), so the
+ * repair finishes what was under way; an arrival cut short leaves at
+ * most a wrong count, recounted here, and a waiting slot whose holder
+ * is dead, which the liveness checks turn into a break. */
+static void
+repair(struct bar *b)
+{
+	uint32_t i, n = 0;
+
+	if (b->releasing)
+		finish_release(b);
+	else if (b->broken)
+		end_generation(b, SLOT_BROKEN, b->broken);
+	for (i = 0; i < b->nslots; i++)
+		n += b->slot[i].state == SLOT_WAITING;
+	STORE(&b->count, n);
+	wake_all(b);
+}
+
+static void
+bar_lock(struct bar *b)
+{
+	if (obj_lock(&b->lock) == 1)
+		repair(b);
+}
+
+void
+bar_break(struct bar *b, uint32_t why)
+{
+	bar_lock(b);
+	break_locked(b, why);
+	obj_unlock(&b->lock);
+}
+
+void
+bar_reset(struct bar *b)
+{
+	bar_lock(b);
+	/* Marked broken first, so that a reset killed half-way leaves a
+	 * broken barrier rather than a half-cancelled generation. */
+	if (b->broken == 0)
+		STORE(&b->broken, BAR_WHY_RESET);
+	end_generation(b, SLOT_RESET, 0);
+	STORE(&b->gen, b->gen + 1);
+	STORE(&b->broken, 0);
+	wake_all(b);
+	obj_unlock(&b->lock);
+}
+
+/* Take mutex M if nobody alive holds it: 0 if it is now ours, -1 if a
+ * live process holds it. A holder that died is detected by the kernel
+ * (robust futex list), which is what makes this a liveness test. */
+static int
+grab(pthread_mutex_t *m)
+{
+	int e = pthread_mutex_trylock(m);
+
+	if (e == EOWNERDEAD) {
+		pthread_mutex_consistent(m);
+		return 0;
+	}
+	if (e == ENOTRECOVERABLE && obj_mutex_init(m) == 0)
+		e = pthread_mutex_trylock(m);
+	return e == 0 ? 0 : -1;
+}
+
+/* A free slot is one that is not in the current generation and whose
+ * previous holder has left (or died). Called with the lock held. */
+static int
+take_slot(struct bar *b)
+{
+	uint32_t i, s;
+
+	for (i = 0; i < b->nslots; i++) {
+		s = (b->hint + i) % b->nslots;
+		if (b->slot[s].state != SLOT_WAITING &&
+		    grab(&b->slot[s].alive) == 0) {
+			b->hint = (s + 1) % b->nslots;
+			return (int)s;
+		}
+	}
+	return -1;
+}
+
+/* Nonzero if the holder of waiting slot I (not ours) has died. Called
+ * with the lock held, which keeps the slot from being taken while we
+ * briefly hold its mutex. */
+static int
+slot_dead(struct bar *b, uint32_t i)
+{
+	pthread_mutex_t *m = &b->slot[i].alive;
+	int e = pthread_mutex_trylock(m);
+
+	if (e == EBUSY)
+		return 0;
+	if (e == EOWNERDEAD)
+		pthread_mutex_consistent(m);
+	if (e == 0 || e == EOWNERDEAD)
+		pthread_mutex_unlock(m);
+	return 1;
+}
+
+static int
+any_dead(struct bar *b, uint32_t self)
+{
+	uint32_t i;
+
+	for (i = 0; i < b->nslots; i++)
+		if (i != self && b->slot[i].state == SLOT_WAITING &&
+		    slot_dead(b, i))
+			return 1;
+	return 0;
+}
+
+/* Check the next waiting slot after ours (cyclically), without the lock
+ * in the common case: each waiting party watches its successor, so
+ * every waiting party is watched by someone, at O(1) cost per party and
+ * tick. If the successor's mutex can be taken, we keep holding it while
+ * we lock the object and look again: a party that merely left cannot
+ * have its slot taken by a newcomer meanwhile, so a slot still waiting
+ * then really belongs to a dead party. */
+static void
+check_neighbour(struct bar *b, uint32_t self)
+{
+	uint32_t k, i = self;
+	pthread_mutex_t *m;
+	int e;
+
+	for (k = 1; k < b->nslots; k++) {
+		i = (self + k) % b->nslots;
+		if (LOAD(&b->slot[i].state) == SLOT_WAITING)
+			break;
+	}
+	if (k == b->nslots)
+		return;
+	m = &b->slot[i].alive;
+	e = pthread_mutex_trylock(m);
+	if (e == EBUSY)
+		return;
+	if (e == EOWNERDEAD)
+		pthread_mutex_consistent(m);
+	bar_lock(b);
+	if (b->slot[i].state == SLOT_WAITING &&
+	    b->slot[self].state == SLOT_WAITING)
+		break_locked(b, BAR_WHY_DEAD);
+	obj_unlock(&b->lock);
+	if (e == 0 || e == EOWNERDEAD)
+		pthread_mutex_unlock(m);
+}
+
+/* The outcome recorded in our slot. */
+static int
+outcome(const struct bar_slot *me, struct bar_res *res)
+{
+	switch (LOAD(&me->state)) {
+	case SLOT_RELEASED:
+		res->index = me->index;
+		return BAR_RELEASED;
+	case SLOT_RESET:
+		return BAR_RESET;
+	}
+	res->why = me->why;
+	return BAR_BROKEN;
+}
+
+/* Our deadline passed: break the barrier unless the generation ended
+ * in the meantime (then its outcome wins). */
+static int
+time_out(struct bar *b, uint32_t self, struct bar_res *res)
+{
+	int r = BAR_TIMEOUT;
+
+	bar_lock(b);
+	if (b->slot[self].state == SLOT_WAITING)
+		break_locked(b, BAR_WHY_TIMEOUT);
+	else
+		r = outcome(&b->slot[self], res);
+	obj_unlock(&b->lock);
+	return r;
+}
+
+static int64_t
+next_wake(int64_t check, int64_t deadline)
+{
+	return deadline >= 0 && deadline < check ? deadline : check;
+}
+
+/* Sleep until our slot leaves SLOT_WAITING. The event word is read
+ * before the slot, so a change made after our look at the slot also
+ * changes the word and the futex wait returns at once. */
+static int
+await(struct bar *b, uint32_t self, int64_t deadline, struct bar_res *res)
+{
+	struct bar_slot *me = &b->slot[self];
+	int64_t now, check = loop_now() + CHECK_NS;
+	uint32_t seq;
+
+	for (;;) {
+		seq = LOAD(&b->seq);
+		if (LOAD(&me->state) != SLOT_WAITING)
+			return outcome(me, res);
+		now = loop_now();
+		if (deadline >= 0 && now >= deadline)
+			return time_out(b, self, res);
+		if (now >= check) {
+			check_neighbour(b, self);
+			check = now + CHECK_NS;
+			continue;
+		}
+		obj_futex_wait(&b->seq, seq, next_wake(check, deadline));
+	}
+}
+
+/* Seconds an action may take to end after we passed it a signal. */
+#define GRACE 5
+
+static volatile sig_atomic_t action_pid, action_sig;
+
+/* While the action runs, SIGINT, SIGTERM and SIGHUP are passed on to it
+ * (it is in our process group, so a terminal's ^C reaches it anyway);
+ * an action still running GRACE seconds later is killed (SIGALRM). */
+static void
+on_signal(int sig)
+{
+	if (sig != SIGALRM && action_sig == 0)
+		action_sig = sig;
+	if (action_pid > 0) {
+		kill(action_pid, sig == SIGALRM ? SIGKILL : sig);
+		if (sig != SIGALRM)
+			alarm(GRACE);
+	}
+}
+
+static void
+catch_signals(void (*fn)(int))
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGALRM };
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = fn;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+/* Run the action through sh -c; returns its exit status, or -1 if it
+ * could not be started (reported). The action dies with us (SIGKILL as
+ * parent-death signal) if we are killed outright. */
+static int
+run_action(const char *action, int *sig)
+{
+	char *argv[] = { "sh", "-c", (char *)action, NULL };
+	struct proc_spec sp;
+	siginfo_t si;
+	int ws = 0, st = -1;
+	pid_t pid;
+
+	proc_spec_init(&sp, argv);
+	sp.path = "/bin/sh";
+	sp.pdeathsig = SIGKILL;
+	/* The handlers are in place before the child exists, and the pid
+	 * is stored before they can need it: a signal in between is
+	 * remembered and passed on right after. */
+	action_sig = 0;
+	action_pid = 0;
+	catch_signals(on_signal);
+	if ((pid = proc_spawn(&sp, NULL)) < 0) {
+		err_warn("start the action");
+		goto out;
+	}
+	action_pid = pid;
+	if (action_sig)
+		on_signal(action_sig);
+	/* Wait without reaping first: until the zombie is reaped its pid
+	 * cannot be reused, so the handlers never signal a stranger. */
+	while (waitid(P_PID, pid, &si, WEXITED | WNOWAIT) < 0)
+		if (errno != EINTR) {
+			err_warn("wait for the action");
+			goto out;
+		}
+	action_pid = 0;
+	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	st = proc_status(ws);
+out:
+	alarm(0);
+	catch_signals(SIG_DFL);
+	*sig = action_sig;
+	return st;
+}
+
+/* We are the last arrival (lock held): run the action with the lock
+ * released, so that the others' timeouts, liveness checks, abort and
+ * reset still work meanwhile, then release unless something ended the
+ * generation first. Newcomers wait at the door while the generation is
+ * full, so nobody of the next generation can slip in. */
+static int
+last_arrival(struct bar *b, uint32_t self, const struct bar_req *req,
+    struct bar_res *res)
+{
+	struct bar_slot *me = &b->slot[self];
+	int st = 0, r;
+
+	if (req->action) {
+		obj_unlock(&b->lock);
+		st = run_action(req->action, &res->signal);
+		bar_lock(b);
+	}
+	if (me->state == SLOT_WAITING) {
+		if (st != 0) {
+			res->action_status = st;
+			break_locked(b, BAR_WHY_ACTION);
+		} else if (any_dead(b, self)) {
+			break_locked(b, BAR_WHY_DEAD);
+		} else {
+			release(b);
+		}
+	}
+	r = outcome(me, res);
+	obj_unlock(&b->lock);
+	if (res->signal)
+		return BAR_SIGNAL;
+	return st < 0 && r == BAR_BROKEN ? BAR_ERROR : r;
+}
+
+/* Take a slot in the current generation; returns -1 with the lock held
+ * and *SLOT set, or an outcome. While the generation is full (its action
+ * is running) or no slot is free (parties of past generations have not
+ * left yet) we wait for the next event. */
+static int
+enter(struct bar *b, int64_t deadline, int *slot, struct bar_res *res)
+{
+	uint32_t seq;
+
+	for (;;) {
+		bar_lock(b);
+		if (b->broken) {
+			res->why = b->broken;
+			obj_unlock(&b->lock);
+			return BAR_BROKEN;
+		}
+		if (b->count < b->parties && (*slot = take_slot(b)) >= 0)
+			return -1;
+		seq = LOAD(&b->seq);
+		obj_unlock(&b->lock);
+		if (deadline >= 0 && loop_now() >= deadline) {
+			bar_break(b, BAR_WHY_TIMEOUT);
+			return BAR_TIMEOUT;
+		}
+		obj_futex_wait(&b->seq, seq,
+		    next_wake(loop_now() + CHECK_NS, deadline));
+	}
+}
+
+int
+bar_wait(struct bar *b, const struct bar_req *req, struct bar_res *res)
+{
+	struct bar_slot *me;
+	int self, r;
+
+	memset(res, 0, sizeof *res);
+	if ((r = enter(b, req->deadline, &self, res)) >= 0)
+		return r;
+	me = &b->slot[self];
+	me->index = b->count;
+	me->why = 0;
+	STORE(&me->state, SLOT_WAITING);
+	STORE(&b->count, b->count + 1);
+	if (b->count == b->parties) {
+		r = last_arrival(b, self, req, res);
+	} else {
+		obj_unlock(&b->lock);
+		r = await(b, self, req->deadline, res);
+	}
+	/* Leave: the slot's mutex is what tells others we are gone. */
+	pthread_mutex_unlock(&me->alive);
+	return r;
+}

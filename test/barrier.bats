@@ -1,0 +1,367 @@
+#!/usr/bin/env bats
+# barrier: the behaviour of CPython's Barrier tests, ported to processes,
+# plus broken state, dead parties, the CLI and bad input.
+# shellcheck disable=SC2016 # the sh -c scripts expand in the child
+
+load helper
+
+# field NAME KEY: one value from 'barrier stat NAME'.
+field() {
+	barrier stat "$1" | awk -v k="$2" '$1 == k { $1 = ""; sub(/^ /, ""); print }'
+}
+
+# waiting NAME N: exactly N parties are waiting at NAME.
+waiting() {
+	[ "$(field "$1" waiting)" = "$2" ]
+}
+
+# gone PID: PID no longer exists.
+gone() {
+	! kill -0 "$1" 2>/dev/null
+}
+
+# is_perm FILE N: FILE holds the numbers 0..N-1, each once.
+is_perm() {
+	diff <(sort -n "$1") <(seq 0 $(($2 - 1)))
+}
+
+# pass_test N PASSES: CPython's test_barrier. Before each wait a party
+# checks that nobody has gone past the previous barrier early; after it,
+# that everybody arrived. Two waits per pass, so a fast party that could
+# overtake a slower one would be caught.
+pass_test() {
+	local i n=$1
+	for ((i = 0; i < $2; i++)); do
+		echo x >>a
+		[ "$(wc -l <b)" -eq $((i * n)) ] || echo "pass $i: b early" >>fail
+		barrier wait -n "$n" g || echo "pass $i: first wait $?" >>fail
+		echo x >>b
+		[ "$(wc -l <a)" -eq $(((i + 1) * n)) ] || echo "pass $i: a short" >>fail
+		barrier wait -n "$n" g || echo "pass $i: second wait $?" >>fail
+	done
+}
+
+# reap PID STATUS: wait (in this shell: 'run' would use a subshell, which
+# cannot wait for our children) for background PID and check its status.
+reap() {
+	local st=0
+	wait "$1" || st=$?
+	[ "$st" -eq "$2" ] || {
+		echo "pid $1: status $st, expected $2" >&2
+		return 1
+	}
+}
+
+# wait_all PID...: wait for each, recording nonzero statuses in 'fail'.
+wait_all() {
+	local p
+	for p in "$@"; do
+		wait "$p" || echo "party $p: status $?" >>fail
+	done
+}
+
+@test "N=1: every wait passes at once and the index is 0" {
+	run -0 barrier wait -n 1 -i one
+	[ "$output" = 0 ]
+	run -0 barrier wait -i one
+	[ "$output" = 0 ]
+	[ "$(field one generation)" = 2 ]
+}
+
+@test "all parties are released together over several generations, none overtakes" {
+	touch a b
+	local pids=() i
+	for i in 1 2 3 4; do
+		bg pass_test 4 5
+		pids+=($!)
+	done
+	wait_all "${pids[@]}"
+	[ ! -s fail ] || { cat fail; false; }
+	[ "$(wc -l <b)" -eq 20 ]
+	[ "$(field g generation)" = 10 ]
+}
+
+@test "arrival indices are a permutation of 0..N-1 in every generation" {
+	local pids=() i
+	for i in 1 2 3 4 5; do
+		bg sh -c 'for i in 0 1 2; do barrier wait -n 5 -i g >>idx.$i || exit 1; done'
+		pids+=($!)
+	done
+	wait_all "${pids[@]}"
+	[ ! -s fail ]
+	for i in 0 1 2; do
+		is_perm "idx.$i" 5
+	done
+}
+
+@test "the action runs exactly once per generation, after all arrive and before any release" {
+	touch act
+	local pids=() i
+	for i in 1 2 3; do
+		bg sh -c 'for i in 0 1 2; do
+			[ "$(wc -l <act)" -eq $i ] || echo "early action $i" >>fail
+			barrier wait -n 3 -a "echo run >>act" g || exit 1
+			[ "$(wc -l <act)" -eq $((i + 1)) ] || echo "no action $i" >>fail
+		done'
+		pids+=($!)
+	done
+	wait_all "${pids[@]}"
+	[ ! -s fail ] || { cat fail; false; }
+	[ "$(wc -l <act)" -eq 3 ]
+}
+
+@test "a failing action breaks the barrier: every party exits 1" {
+	bg barrier wait -n 2 g
+	local p=$!
+	wait_for waiting g 1
+	run -1 barrier wait -a 'exit 3' g
+	[[ "$output" == *"g: broken: the action failed with status 3"* ]]
+	reap "$p" 1
+	run -1 barrier wait g
+	[ "$(field g broken)" = "the action failed" ]
+}
+
+@test "a timeout breaks the barrier: 124 for the party, 1 for the others and later arrivals" {
+	bg barrier wait -n 3 g
+	local p=$!
+	wait_for waiting g 1
+	run -124 barrier wait -t 0.1 g
+	one_line
+	[ "$output" = "barrier: g: timed out" ]
+	reap "$p" 1
+	run -1 barrier wait g
+	[ "$output" = "barrier: g: broken: a party timed out" ]
+	[ "$(field g broken)" = "a party timed out" ]
+}
+
+@test "a timeout that does not expire changes nothing" {
+	run -0 barrier wait -n 1 -t 10 g
+	run -0 barrier wait -t 0 g
+	[ "$(field g broken)" = no ]
+}
+
+@test "abort breaks the barrier: waiting parties and later arrivals exit 1" {
+	bg barrier wait -n 2 g
+	local p=$!
+	wait_for waiting g 1
+	run -0 barrier abort g
+	reap "$p" 1
+	run -1 barrier wait g
+	[[ "$output" == *"broken: aborted"* ]]
+}
+
+@test "reset while parties wait: they exit 1 and the barrier is fresh" {
+	bg barrier wait -n 2 g
+	local p=$!
+	wait_for waiting g 1
+	run -0 barrier reset g
+	reap "$p" 1
+	waiting g 0
+	[ "$(field g broken)" = no ]
+	bg barrier wait g 2>err
+	p=$!
+	run -0 barrier wait g
+	reap "$p" 0
+	[ ! -s err ]
+}
+
+@test "reset after a break makes the barrier usable again" {
+	barrier wait -n 2 -t 0 g || true
+	run -1 barrier wait g
+	run -0 barrier reset g
+	bg barrier wait -i g
+	local p=$!
+	wait_for waiting g 1
+	run -0 barrier wait -i g
+	[ "$output" = 1 ]
+	reap "$p" 0
+}
+
+@test "a waiting party killed with SIGKILL breaks the barrier" {
+	bg barrier wait -n 3 g
+	local a=$!
+	bg barrier wait -n 3 g 2>err
+	local b=$!
+	wait_for waiting g 2
+	kill -9 "$a"
+	reap "$b" 1
+	[ "$(cat err)" = "barrier: g: broken: a party died while waiting" ]
+	run -1 barrier wait g
+}
+
+@test "a killed party in the middle is noticed by its neighbours" {
+	local pids=() i
+	for i in 1 2 3 4; do
+		bg barrier wait -n 5 g
+		pids+=($!)
+		wait_for waiting g "$i"
+	done
+	kill -9 "${pids[1]}"
+	reap "${pids[0]}" 1
+	reap "${pids[2]}" 1
+	reap "${pids[3]}" 1
+}
+
+@test "killing the party that runs the action breaks the barrier and ends the action" {
+	bg barrier wait -n 2 g
+	local a=$!
+	wait_for waiting g 1
+	bg barrier wait -a 'echo $$ >apid; exec sleep 1000' g
+	local r=$!
+	wait_for test -s apid
+	kill -9 "$r"
+	reap "$a" 1
+	wait_for gone "$(cat apid)"
+}
+
+@test "SIGTERM to the party running the action is passed on; it exits 143, the others 1" {
+	bg barrier wait -n 2 g
+	local a=$!
+	wait_for waiting g 1
+	bg barrier wait -a 'echo $$ >apid; exec sleep 1000' g
+	local r=$!
+	wait_for test -s apid
+	kill -TERM "$r"
+	reap "$r" 143
+	reap "$a" 1
+	gone "$(cat apid)"
+}
+
+@test "parties killed at arbitrary moments leave a consistent barrier" {
+	# Kill one of four parties (N=2, with an action) at whatever point it
+	# has reached: not yet arrived, holding the lock, waiting, running
+	# the action or gone. The others must end with 0 or 1, never hang,
+	# and after a reset the barrier must work.
+	local round p pids last
+	for round in 1 2 3 4 5 6 7 8 9 10 11 12; do
+		pids=()
+		for p in 1 2 3 4; do
+			bg barrier wait -n 2 -a true k 2>/dev/null
+			pids+=($!)
+		done
+		kill -9 "${pids[round % 4]}" 2>/dev/null || true
+		wait "${pids[round % 4]}" || true
+		# A party may be left alone in its generation: end it.
+		barrier abort k 2>/dev/null || true
+		for p in "${pids[@]}"; do
+			[ "$p" = "${pids[round % 4]}" ] && continue
+			wait "$p" || [ $? -eq 1 ]
+		done
+		barrier reset k
+		waiting k 0
+		bg barrier wait k
+		last=$!
+		run -0 barrier wait k
+		reap "$last" 0
+	done
+}
+
+@test "N=200 parties: all released, indices 0..199" {
+	local pids=() i
+	for ((i = 0; i < 200; i++)); do
+		bg barrier wait -n 200 -i big >>idx
+		pids+=($!)
+	done
+	wait_all "${pids[@]}"
+	[ ! -s fail ] || { cat fail; false; }
+	is_perm idx 200
+	[ "$(field big generation)" = 1 ]
+}
+
+@test "-- CMD runs after the release with BARRIER_INDEX and passes its status on" {
+	run -7 barrier wait -n 1 g -- sh -c 'echo "i=$BARRIER_INDEX"; exit 7'
+	[ "$output" = "i=0" ]
+	run -0 barrier wait -i g -- echo hi
+	[ "${lines[0]}" = 0 ]
+	[ "${lines[1]}" = hi ]
+	run -127 barrier wait g -- no-such-command-xyz
+	[[ "$output" == *"no-such-command-xyz"* ]]
+	printf 'echo\n' >noexec
+	chmod 644 noexec
+	run -126 barrier wait g -- ./noexec
+}
+
+@test "-- CMD does not run when the barrier is broken" {
+	barrier wait -n 2 -t 0 g || true
+	run -1 barrier wait g -- touch ran
+	[ ! -e ran ]
+}
+
+@test "stat, ls and rm" {
+	barrier wait -n 1 one
+	barrier wait -n 3 -t 0 three || true
+	run -0 barrier stat one
+	[ "$output" = "$(printf 'parties 1\nwaiting 0\ngeneration 1\nbroken no')" ]
+	run -0 barrier ls
+	[ "${lines[0]}" = "one parties=1 waiting=0 generation=1 broken=no" ]
+	[ "${lines[1]}" = "three parties=3 waiting=0 generation=0 broken=yes" ]
+	run -0 barrier rm one three
+	run -0 barrier ls
+	[ -z "$output" ]
+	run -125 barrier rm one
+	[ "$output" = "barrier: one: no such barrier" ]
+}
+
+@test "rm breaks the barrier for the parties waiting on it" {
+	bg barrier wait -n 2 g 2>err
+	local p=$!
+	wait_for waiting g 1
+	run -0 barrier rm g
+	reap "$p" 1
+	[ "$(cat err)" = "barrier: g: broken: removed" ]
+	[ ! -e "$CONC_DIR/g" ]
+}
+
+@test "--mode sets the file mode of a new barrier" {
+	barrier wait -n 1 --mode 640 g
+	[ "$(stat -c %a "$CONC_DIR/g")" = 640 ]
+	run -125 barrier wait -n 1 --mode 8 h
+	run -125 barrier wait -n 1 --mode 044 h
+	[ ! -e "$CONC_DIR/h" ]
+}
+
+@test "bad input exits 125 with one line and leaves the barrier unchanged" {
+	barrier wait -n 2 -t 0 g || true
+	local before
+	before=$(barrier stat g)
+	run -125 barrier wait -n 0 x
+	one_line
+	[ "$output" = "barrier: -n 0: must be at least 1" ]
+	run -125 barrier wait nosuch
+	[ "$output" = "barrier: nosuch: no such barrier" ]
+	run -125 barrier wait -n 3 g
+	one_line
+	[ "$output" = "barrier: g: the barrier has 2 parties, not 3" ]
+	run -125 barrier wait -n 2 -t 1x g
+	one_line
+	[[ "$output" == "barrier: --timeout 1x: "* ]]
+	run -125 barrier wait -n 2 ''
+	one_line
+	run -125 barrier wait -n 2 g extra
+	one_line
+	run -125 barrier wait -n 2 g --
+	run -125 barrier wait
+	run -125 barrier stat
+	run -125 barrier frobnicate
+	one_line
+	run -125 barrier
+	[ "$(barrier stat g)" = "$before" ]
+	[ ! -e "$CONC_DIR/x" ]
+	[ ! -e "$CONC_DIR/nosuch" ]
+}
+
+@test "an object of another kind, or a file that is no object, is refused" {
+	mkdir -p "$CONC_DIR"
+	chmod 700 "$CONC_DIR"
+	# A semaphore header: magic "CONC", kind 2, version 1, size 32.
+	printf 'CNOC\002\000\001\000\040\000\000\000\000\000\000\000' >"$CONC_DIR/s"
+	head -c 16 /dev/zero >>"$CONC_DIR/s"
+	run -125 barrier wait -n 1 s
+	one_line
+	[ "$output" = "barrier: s: not a barrier (another kind of object)" ]
+	echo hello >"$CONC_DIR/t"
+	run -125 barrier stat t
+	one_line
+	run -0 barrier ls
+	[ -z "$output" ]
+}
