@@ -416,9 +416,16 @@ sem_take(struct sem *m, const struct sem_req *r, int *slot)
 		unlock(m, NULL);
 		return 0;
 	}
-	/* A newcomer may go ahead only if every waiter can be served too. */
+	/* A newcomer may go ahead only if every waiter can be served too.
+	 * If it cannot, look for dead holders and waiters first: always with
+	 * --nowait, which must not fail because of the dead, otherwise at
+	 * most once a tick (a waiter looks again at its next tick anyway). */
 	if (s->nwait >= free_slots(s)) {
-		reap(m, r->nowait, -1, &wk);
+		int64_t now = sem_now();
+		if (r->nowait || now >= s->next_reap) {
+			s->next_reap = now + SEM_TICK_NS;
+			reap(m, 1, -1, &wk);
+		}
 	}
 	if (s->nwait < free_slots(s)) {
 		*slot = grant(m, r);
