@@ -260,7 +260,10 @@ obj_list(const struct obj_type *t, void (*fn)(struct obj *, void *),
 		n++;
 	}
 	closedir(dp);
-	qsort(names, n, sizeof *names, cmp_names);
+	/* An empty directory leaves NAMES null, and qsort of a null
+	 * array is undefined even with no elements (UBSan says so). */
+	if (n > 0)
+		qsort(names, n, sizeof *names, cmp_names);
 	for (i = 0; i < n; i++) {
 		struct obj o;
 		const struct obj_hdr *h;
