@@ -40,6 +40,13 @@
  * Removal. `rm` sets a flag and unlinks the file under the lock. Anyone
  * who opened the file before sees the flag once it holds the lock and
  * opens the name again; waiters of a semaphore removed with --force fail.
+ *
+ * Sizes. The holder table has N records (N <= 100000), enough for every
+ * slot. The waiter table has 1024 records: a process that finds it full
+ * fails with 125 rather than wait outside the queue, where it could be
+ * neither fair nor found when it dies. The mutex itself is not fair, but
+ * it is held for microseconds and only to take a ticket or a slot, so it
+ * cannot starve a process that, like every sem, takes one slot per life.
  */
 #include <errno.h>
 #include <fcntl.h>
