@@ -495,11 +495,11 @@ unchanged() {
 	sem create -n 2 t
 	kills=0
 	: >workers
-	for _ in $(seq 8); do
+	for _ in $(seq 6); do
 		bg sh -c 'while [ ! -e stop ]; do sem run t ./crit.sh; done'
 		echo $! >>workers
 	done
-	for round in $(seq 40); do
+	for round in $(seq 30); do
 		: "$round"
 		# Victims: the command of a holder, a holder's sem (both from
 		# sem stat), or a worker's sem (mostly waiters). pgrep -x keeps
@@ -519,7 +519,7 @@ unchanged() {
 	while read -r w; do
 		wait "$w" || true
 	done <workers
-	[ "$kills" -gt 10 ]
+	[ "$kills" -gt 8 ]
 	[ "$(wc -l <log)" -gt 20 ]
 	[ "$(max_inside)" -le 2 ]
 	wait_for free_is t 2
