@@ -1,24 +1,578 @@
-/* sem: not implemented yet (see the issue tracker). */
+/* sem: named counting semaphores and mutexes that never leak a slot.
+ *
+ * A semaphore is one object file (obj.h, kind OBJ_SEM) holding a robust
+ * process-shared mutex, the number of slots N, a table of N holder
+ * records and a table of waiter records (semobj.c, sem.h).
+ *
+ * Ownership. A holder record names its owner by pid plus process start
+ * time, so a recycled pid never passes for the owner. `acquire` gives the
+ * slot to its parent (the calling shell) or to --owner PID; `run` gives it
+ * to the sem process itself and also records the command it starts, so
+ * the slot lives exactly as long as sem run or its command, and never
+ * longer: a daemon the command leaves behind has another pid and keeps
+ * nothing. The command gets SIGKILL as its parent-death signal, so that
+ * killing sem run ends the command too.
+ *
+ * Fairness. A process that finds no slot for it takes a ticket (arrival
+ * order) and registers in the waiter table. A waiter may take a slot only
+ * when fewer earlier waiters are still waiting than there are free slots;
+ * a newcomer counts every registered waiter as earlier, so it can never
+ * overtake one. This is FIFO, and N waiters can still be admitted at once.
+ *
+ * Hand-off. Each waiter sleeps on its own futex word in its record. Who
+ * frees a slot (release, the end of a run, a reclaim, a waiter giving up)
+ * bumps the words of the oldest waiters that may now proceed, as many as
+ * there are free slots, and wakes them after dropping the lock. No
+ * condition variable is involved (they are not crash-safe), and the wait
+ * is in the kernel, not a sleep loop.
+ *
+ * Crash recovery. Records are filled with the pid written last and
+ * cleared with the pid written first; the counters beside the tables are
+ * recomputed by whoever locks the mutex after its owner died (EOWNERDEAD).
+ * A dead holder or waiter cannot announce its death, so every waiter also
+ * wakes every 250 ms and, at most once per tick among all of them, scans
+ * both tables for dead processes (/proc/PID/stat); their slots and tickets
+ * are reclaimed and the next waiters woken. A newcomer that finds no slot
+ * scans the holders at once (and the waiters too, with --nowait), so a
+ * dead holder never makes --nowait fail. `value`, `stat`, `ls` and `rm`
+ * scan as well, so they report only the living.
+ *
+ * Removal. `rm` sets a flag and unlinks the file under the lock. Anyone
+ * who opened the file before sees the flag once it holds the lock and
+ * opens the name again; waiters of a semaphore removed with --force fail.
+ *
+ * Sizes. The holder table has N records (N <= 100000), enough for every
+ * slot. The waiter table has 1024 records: a process that finds it full
+ * fails with 125 rather than wait outside the queue, where it could be
+ * neither fair nor found when it dies. The mutex itself is not fair, but
+ * it is held for microseconds and only to take a ticket or a slot, so it
+ * cannot starve a process that, like every sem, takes one slot per life.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "err.h"
+#include "obj.h"
+#include "opt.h"
+#include "proc.h"
+#include "sem.h"
 
-static const struct cli cli = {
-	"sem [OPTIONS] ...",
-	"usage: sem [OPTIONS] ...\n"
-	"  -h, --help     show this help\n"
-	"      --version  show the version\n",
+#define USAGE_RUN "sem run [-n N] [--reentrant] [--mode MODE] " \
+	"[--timeout DUR | --nowait] NAME [--] CMD [ARG...]"
+#define USAGE_ACQUIRE "sem acquire [-n N] [--reentrant] [--mode MODE] " \
+	"[--timeout DUR | --nowait] [--owner PID] NAME"
+#define USAGE_RELEASE "sem release [--owner PID] NAME"
+#define USAGE_CREATE "sem create [-n N] [--reentrant] [--mode MODE] NAME"
+#define USAGE_VALUE "sem value NAME"
+#define USAGE_STAT "sem stat NAME"
+#define USAGE_LS "sem ls"
+#define USAGE_RM "sem rm [--force] NAME..."
+
+static const char help_text[] =
+	"usage: " USAGE_RUN "\n"
+	"       " USAGE_ACQUIRE "\n"
+	"       " USAGE_RELEASE "\n"
+	"       " USAGE_CREATE "\n"
+	"       " USAGE_VALUE "\n"
+	"       " USAGE_STAT "\n"
+	"       " USAGE_LS "\n"
+	"       " USAGE_RM "\n"
+	"Named counting semaphores; a slot held by a dead process is reclaimed.\n"
+	"  run        take a slot, run CMD, release it when CMD ends; exit with CMD's status\n"
+	"  acquire    take a slot for the calling process (or --owner PID)\n"
+	"  release    give back a slot of the calling process (or --owner PID)\n"
+	"  create     create the semaphore if missing\n"
+	"  value      print the number of free slots\n"
+	"  stat       print the slots, free slots, waiters and every holder\n"
+	"  ls         list the semaphores: name, slots, free, waiters\n"
+	"  rm         remove semaphores that nobody holds or waits for\n"
+	"  -n, --slots N      slots of a new semaphore (default 1: a mutex)\n"
+	"  -r, --reentrant    a new semaphore counts re-acquisition by a holder\n"
+	"  -m, --mode MODE    permission bits of a new semaphore (default 0600)\n"
+	"  -t, --timeout DUR  give up waiting after DUR (status 124)\n"
+	"  -w, --nowait       do not wait for a slot (status 75)\n"
+	"  -o, --owner PID    the process the slot belongs to (default: the caller)\n"
+	"  -f, --force        rm: remove even while held or waited for\n"
+	"  -h, --help         show this help\n"
+	"      --version      show the version\n"
+	"Exit: 0 done; 1 rm refused (busy); 75 no slot with --nowait;\n"
+	"124 timed out; 125 error; run: CMD's status (126/127 cannot run it).\n";
+
+static const struct cli cli_main = { "sem COMMAND [OPTIONS] [ARG...]", help_text };
+static const struct cli cli_run = { USAGE_RUN, help_text };
+static const struct cli cli_acquire = { USAGE_ACQUIRE, help_text };
+static const struct cli cli_release = { USAGE_RELEASE, help_text };
+static const struct cli cli_create = { USAGE_CREATE, help_text };
+static const struct cli cli_value = { USAGE_VALUE, help_text };
+static const struct cli cli_stat = { USAGE_STAT, help_text };
+static const struct cli cli_ls = { USAGE_LS, help_text };
+static const struct cli cli_rm = { USAGE_RM, help_text };
+
+enum { OPT_SLOTS = 'n', OPT_REENTRANT = 'r', OPT_MODE = 'm',
+	OPT_TIMEOUT = 't', OPT_NOWAIT = 'w', OPT_OWNER = 'o', OPT_FORCE = 'f' };
+
+static const struct option longopts[] = {
+	{ "slots", required_argument, 0, OPT_SLOTS },
+	{ "reentrant", no_argument, 0, OPT_REENTRANT },
+	{ "mode", required_argument, 0, OPT_MODE },
+	{ "timeout", required_argument, 0, OPT_TIMEOUT },
+	{ "nowait", no_argument, 0, OPT_NOWAIT },
+	{ "owner", required_argument, 0, OPT_OWNER },
+	{ "force", no_argument, 0, OPT_FORCE },
+	CLI_STD_OPTIONS,
+	{ 0, 0, 0, 0 }
 };
+static const struct option stdopts[] = { CLI_STD_OPTIONS, { 0, 0, 0, 0 } };
+
+/* What the options of a subcommand said. */
+struct args {
+	struct sem_params p;
+	int64_t timeout;      /* ns, -1: none */
+	int nowait;
+	pid_t owner;          /* 0: the default */
+	int force;
+	char **rest;          /* operands */
+	int nrest;
+};
+
+/* The signal that asks us to stop waiting, and the command to forward
+ * signals to once it runs. */
+static volatile sig_atomic_t stop_sig;
+static volatile pid_t child_pid;
+
+static unsigned
+parse_mode(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 8);
+	if (*s == '\0' || *end != '\0' || errno || v < 0 || v > 0777)
+		err_diex(EXIT_TOOL, "--mode %s: not an octal mode (try 0600)", s);
+	return (unsigned)v;
+}
+
+static const char *
+long_name(int c)
+{
+	const struct option *o;
+
+	for (o = longopts; o->name; o++)
+		if (o->val == c)
+			return o->name;
+	return "?";
+}
+
+/* Parse the options of subcommand argv[0]; ALLOWED lists the letters of
+ * the options it takes. */
+static void
+parse(int argc, char **argv, const char *allowed, const struct cli *cli,
+    struct args *a)
+{
+	int c, timeout_given = 0;
+
+	memset(a, 0, sizeof *a);
+	a->timeout = -1;
+	cli_reset();
+	while ((c = cli_next(argc, argv, "n:rm:t:wo:f", longopts, cli)) != -1) {
+		if (strchr(allowed, c) == NULL)
+			cli_usage_error(cli, "option '--%s' is not for 'sem %s'",
+			    long_name(c), argv[0]);
+		switch (c) {
+		case OPT_SLOTS:
+			a->p.slots = opt_count("-n", optarg, 1, SEM_SLOTS_MAX);
+			break;
+		case OPT_REENTRANT:
+			a->p.flags |= SEM_REENTRANT;
+			break;
+		case OPT_MODE:
+			a->p.mode = parse_mode(optarg);
+			break;
+		case OPT_TIMEOUT:
+			a->timeout = opt_duration("--timeout", optarg);
+			timeout_given = 1;
+			break;
+		case OPT_NOWAIT:
+			a->nowait = 1;
+			break;
+		case OPT_OWNER:
+			a->owner = opt_count("--owner", optarg, 1, INT32_MAX);
+			break;
+		case OPT_FORCE:
+			a->force = 1;
+			break;
+		}
+	}
+	if (timeout_given && a->nowait)
+		cli_usage_error(cli, "--timeout and --nowait exclude each other");
+	a->rest = argv + optind;
+	a->nrest = argc - optind;
+}
+
+/* Exactly one operand, NAME. */
+static const char *
+one_name(const struct args *a, const struct cli *cli)
+{
+	if (a->nrest < 1)
+		cli_usage_error(cli, "missing NAME");
+	if (a->nrest > 1)
+		cli_usage_error(cli, "unexpected operand '%s'", a->rest[1]);
+	return a->rest[0];
+}
+
+static void
+on_signal(int sig, siginfo_t *si, void *ctx)
+{
+	pid_t c = child_pid;
+
+	/* A signal from the terminal already reached the command, which is
+	 * in our process group: forwarding it would deliver it twice. */
+	if (c > 0) {
+		if (si->si_code != SI_KERNEL)
+			kill(c, sig);
+	} else
+		stop_sig = sig;
+}
+
+/* No SA_RESTART: a signal must interrupt the futex wait. */
+static void
+catch_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+/* The owner of an acquire or release: --owner PID or our parent. */
+static void
+owner_of(const struct args *a, struct obj_owner *ow)
+{
+	pid_t pid = a->owner ? a->owner : getppid();
+
+	obj_owner_of(ow, pid);
+	if (ow->start == 0)
+		err_diex(EXIT_TOOL, "owner %ld: no such process", (long)pid);
+}
+
+/* The command name of PID, as /proc/PID/comm has it. */
+static void
+read_comm(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof path, "/proc/%ld/comm", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		n = 0;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* Open NAME (creating it as A says) and take a slot; the name is opened
+ * again if the semaphore is removed under us. */
+static int
+take(struct sem *m, const char *name, const struct args *a,
+    const struct sem_req *r, int *slot)
+{
+	int rc, tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		if (sem_open(m, name, &a->p) < 0)
+			return EXIT_TOOL;
+		rc = sem_take(m, r, slot);
+		if (rc != SEM_GONE)
+			return rc;
+		sem_close(m);
+	}
+	err_warnx("%s: keeps being removed", name);
+	return EXIT_TOOL;
+}
+
+static void
+init_req(struct sem_req *r, const struct args *a)
+{
+	memset(r, 0, sizeof *r);
+	r->nowait = a->nowait;
+	r->deadline = a->timeout >= 0 ? sem_now() + a->timeout : -1;
+	r->stop = &stop_sig;
+}
+
+static int
+wait_child(pid_t pid)
+{
+	int ws;
+
+	while (waitpid(pid, &ws, 0) < 0)
+		if (errno != EINTR)
+			err_die(EXIT_TOOL, "wait for the command");
+	return proc_status(ws);
+}
+
+static int
+do_run(int argc, char **argv)
+{
+	struct args a;
+	struct sem m;
+	struct sem_req r;
+	struct proc_spec sp;
+	char path[PATH_MAX], **cmd;
+	const char *name, *base;
+	int rc, slot, e;
+	pid_t pid;
+
+	parse(argc, argv, "nrmtw", &cli_run, &a);
+	if (a.nrest < 1)
+		cli_usage_error(&cli_run, "missing NAME");
+	name = a.rest[0];
+	cmd = a.rest + 1;
+	if (*cmd && strcmp(*cmd, "--") == 0)
+		cmd++;
+	if (*cmd == NULL)
+		cli_usage_error(&cli_run, "missing CMD");
+	/* Find the command before waiting for a slot it could not use. */
+	if ((e = proc_resolve(cmd[0], path, sizeof path)) != 0) {
+		errno = e;
+		err_warn("%s", cmd[0]);
+		return proc_exec_status(e);
+	}
+	catch_signals();
+	init_req(&r, &a);
+	obj_owner_of(&r.owner, getpid());
+	r.self = r.owner;
+	base = strrchr(cmd[0], '/');
+	r.comm = base ? base + 1 : cmd[0];
+	if ((rc = take(&m, name, &a, &r, &slot)) != 0)
+		return rc;
+
+	proc_spec_init(&sp, cmd);
+	sp.path = path;
+	sp.pdeathsig = SIGKILL;
+	pid = proc_spawn(&sp, &e);
+	if (pid < 0) {
+		err_warn("%s: start", cmd[0]);
+		sem_give(&m, &r.owner, slot);
+		return EXIT_TOOL;
+	}
+	child_pid = pid;
+	/* A signal that came while we were starting the command was only
+	 * noted: pass it on now. */
+	if (stop_sig)
+		kill(pid, stop_sig);
+	if (e != 0) {
+		errno = e;
+		err_warn("%s", cmd[0]);
+	} else
+		sem_set_child(&m, slot, pid);
+	rc = wait_child(pid);
+	sem_give(&m, &r.owner, slot);
+	return rc;
+}
+
+static int
+do_acquire(int argc, char **argv)
+{
+	struct args a;
+	struct sem m;
+	struct sem_req r;
+	char comm[SEM_COMM];
+	const char *name;
+	int slot;
+
+	parse(argc, argv, "nrmtwo", &cli_acquire, &a);
+	name = one_name(&a, &cli_acquire);
+	init_req(&r, &a);
+	owner_of(&a, &r.owner);
+	obj_owner_of(&r.self, getpid());
+	read_comm(r.owner.pid, comm, sizeof comm);
+	r.comm = comm;
+	catch_signals();
+	return take(&m, name, &a, &r, &slot);
+}
+
+static int
+do_release(int argc, char **argv)
+{
+	struct args a;
+	struct sem m;
+	struct obj_owner ow;
+	const char *name;
+
+	parse(argc, argv, "o", &cli_release, &a);
+	name = one_name(&a, &cli_release);
+	owner_of(&a, &ow);
+	if (sem_open(&m, name, NULL) < 0)
+		return EXIT_TOOL;
+	if (sem_give(&m, &ow, -1) < 0)
+		err_diex(EXIT_TOOL, "%s: process %ld holds no slot", name,
+		    (long)ow.pid);
+	return 0;
+}
+
+static int
+do_create(int argc, char **argv)
+{
+	struct args a;
+	struct sem m;
+
+	parse(argc, argv, "nrm", &cli_create, &a);
+	return sem_open(&m, one_name(&a, &cli_create), &a.p) < 0 ? EXIT_TOOL : 0;
+}
+
+static int
+do_value(int argc, char **argv)
+{
+	struct args a;
+	struct sem m;
+	struct sem_view v;
+
+	parse(argc, argv, "", &cli_value, &a);
+	if (sem_open(&m, one_name(&a, &cli_value), NULL) < 0)
+		return EXIT_TOOL;
+	sem_view(&m, &v);
+	free(v.holders);
+	printf("%u\n", v.slots - v.used);
+	return 0;
+}
+
+static void
+print_holder(const struct sem_holder *h)
+{
+	char when[32], child[24] = "-";
+	struct tm tm;
+	time_t t = (time_t)(h->since / 1000000000LL);
+
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S",
+	    localtime_r(&t, &tm));
+	if (h->child.pid != 0)
+		snprintf(child, sizeof child, "%ld", (long)h->child.pid);
+	printf("%ld\t%s\t%u\t%s\t%s\n", (long)h->owner.pid, child, h->depth,
+	    when, h->comm[0] ? h->comm : "?");
+}
+
+static int
+do_stat(int argc, char **argv)
+{
+	struct args a;
+	struct sem m;
+	struct sem_view v;
+	uint32_t i;
+
+	parse(argc, argv, "", &cli_stat, &a);
+	if (sem_open(&m, one_name(&a, &cli_stat), NULL) < 0)
+		return EXIT_TOOL;
+	sem_view(&m, &v);
+	printf("slots\t%u\nfree\t%u\nwaiters\t%u\nreentrant\t%s\n"
+	    "holders\t%u\n", v.slots, v.slots - v.used, v.nwait,
+	    v.flags & SEM_REENTRANT ? "yes" : "no", v.used);
+	if (v.used)
+		printf("PID\tCHILD\tDEPTH\tSINCE\tCOMMAND\n");
+	for (i = 0; i < v.used; i++)
+		print_holder(&v.holders[i]);
+	free(v.holders);
+	return 0;
+}
+
+static void
+list_one(struct obj *o, void *arg)
+{
+	struct sem m;
+	struct sem_view v;
+
+	if (sem_attach(&m, o) < 0)
+		return;
+	sem_view(&m, &v);
+	free(v.holders);
+	printf("%s\t%u\t%u\t%u\n", o->name, v.slots, v.slots - v.used,
+	    v.nwait);
+}
+
+static int
+do_ls(int argc, char **argv)
+{
+	struct args a;
+
+	parse(argc, argv, "", &cli_ls, &a);
+	if (a.nrest > 0)
+		cli_usage_error(&cli_ls, "unexpected operand '%s'", a.rest[0]);
+	return obj_list(&sem_type, list_one, NULL) < 0 ? EXIT_TOOL : 0;
+}
+
+static int
+do_rm(int argc, char **argv)
+{
+	struct args a;
+	struct sem m;
+	int i, r, rc = 0;
+
+	parse(argc, argv, "f", &cli_rm, &a);
+	if (a.nrest < 1)
+		cli_usage_error(&cli_rm, "missing NAME");
+	for (i = 0; i < a.nrest; i++) {
+		if (sem_open(&m, a.rest[i], NULL) < 0) {
+			rc = EXIT_TOOL;
+			continue;
+		}
+		r = sem_remove(&m, a.force);
+		if (r == 1) {
+			err_warnx("%s: in use (rm --force removes it anyway)",
+			    a.rest[i]);
+			if (rc == 0)
+				rc = EXIT_NO;
+		} else if (r < 0)
+			rc = EXIT_TOOL;
+		sem_close(&m);
+	}
+	return rc;
+}
 
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = { CLI_STD_OPTIONS, { 0 } };
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{ "run", do_run }, { "acquire", do_acquire },
+		{ "release", do_release }, { "create", do_create },
+		{ "value", do_value }, { "stat", do_stat }, { "ls", do_ls },
+		{ "rm", do_rm },
+	};
+	size_t i;
+	int rc;
 
 	err_init(argv[0]);
-	while (cli_next(argc, argv, "", longopts, &cli) != -1)
-		;
-	err_diex(EXIT_TOOL, "not implemented yet");
+	if (cli_next(argc, argv, "", stdopts, &cli_main) != -1)
+		cli_usage_error(&cli_main, "unknown option '%s'", argv[1]);
+	if (optind >= argc)
+		cli_usage_error(&cli_main, "missing COMMAND");
+	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		if (strcmp(argv[optind], cmds[i].name) == 0) {
+			rc = cmds[i].fn(argc - optind, argv + optind);
+			if (fflush(stdout) != 0)
+				err_die(EXIT_TOOL, "write");
+			return rc;
+		}
+	cli_usage_error(&cli_main, "unknown command '%s'", argv[optind]);
 }

@@ -1,0 +1,128 @@
+/* sem: the shared semaphore object and the operations on it (semobj.c).
+ * The algorithm is described at the top of sem.c. */
+#ifndef SEM_SEM_H
+#define SEM_SEM_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "obj.h"
+
+#define SEM_VERSION 1
+#define SEM_SLOTS_MAX 100000    /* -n at most this */
+#define SEM_WAITERS 1024        /* waiter table size (fixed in version 1) */
+#define SEM_COMM 32             /* command name kept per holder */
+#define SEM_TICK_NS 250000000LL /* waiters wake this often to spot the dead */
+
+enum { SEM_REENTRANT = 1 };     /* struct sem_shm.flags */
+
+/* One slot in use. In reentrant mode one record per owner, with a depth;
+ * otherwise one record per slot (depth 1). owner.pid 0 marks a free
+ * record; it is written last when a record is filled and first when one
+ * is cleared, so a record is never half valid. */
+struct sem_holder {
+	struct obj_owner owner; /* who holds it (sem run: the sem process) */
+	struct obj_owner child; /* sem run: the command; pid 0 otherwise */
+	int64_t since;          /* CLOCK_REALTIME, ns */
+	uint32_t depth;
+	uint32_t pad;
+	char comm[SEM_COMM];
+};
+
+/* One process waiting for a slot. It sleeps on its own futex word WAKE,
+ * which is bumped when the waiter may have become eligible. */
+struct sem_waiter {
+	struct obj_owner who;   /* the waiting sem process; pid 0: free */
+	uint64_t ticket;        /* arrival order */
+	uint32_t wake;
+	uint32_t pad;
+};
+
+struct sem_shm {
+	struct obj_hdr hdr;
+	pthread_mutex_t lock;   /* guards everything below */
+	uint32_t slots;         /* N */
+	uint32_t flags;
+	uint32_t maxwait;       /* size of the waiter table */
+	uint32_t removed;       /* unlinked by sem rm: reopen by name */
+	/* Derived from the tables, recomputed after a crash under the lock. */
+	uint32_t used;          /* valid holder records */
+	uint32_t nwait;         /* valid waiter records */
+	uint32_t hhigh;         /* holder records >= hhigh are all free */
+	uint32_t whigh;         /* waiter records >= whigh are all free */
+	uint64_t next_ticket;
+	int64_t next_reap;      /* CLOCK_MONOTONIC ns of the next dead-peer scan */
+	/* struct sem_holder holders[slots]; struct sem_waiter waiters[maxwait] */
+};
+
+struct sem {
+	struct obj o;
+	struct sem_shm *s;
+	struct sem_holder *h;
+	struct sem_waiter *w;
+};
+
+/* What to create when the semaphore is missing, and what to insist on
+ * when it exists (slots 0: whatever it has). */
+struct sem_params {
+	uint32_t slots;
+	uint32_t flags;
+	unsigned mode;
+};
+
+/* A request for a slot. */
+struct sem_req {
+	struct obj_owner owner;            /* who will hold the slot */
+	struct obj_owner self;             /* this process, the waiter */
+	const char *comm;
+	int nowait;
+	int64_t deadline;                  /* CLOCK_MONOTONIC ns, -1: none */
+	volatile sig_atomic_t *stop;       /* nonzero: a signal asks us to stop */
+};
+
+/* Results of sem_take besides 0 (a slot was taken). */
+enum { SEM_GONE = -2 };
+
+extern const struct obj_type sem_type;
+
+/* sem_attach: use the open object O (copied into M) as a semaphore, after
+ * checking that its tables fit the file. Prints why and returns -1 if not. */
+int sem_attach(struct sem *m, const struct obj *o);
+
+/* sem_open: open NAME; create it as P says when missing (P NULL: it must
+ * exist). P->slots or P->flags that conflict with an existing semaphore
+ * are an error. Prints why and returns -1 on failure. */
+int sem_open(struct sem *m, const char *name, const struct sem_params *p);
+void sem_close(struct sem *m);
+
+/* sem_take: take a slot for R->owner. Returns 0 with *slot set (the
+ * holder record), EXIT_WOULDBLOCK, EXIT_TIMEOUT, 128+N when *R->stop
+ * became N, EXIT_TOOL (reported), or SEM_GONE when the semaphore was
+ * removed under us (the caller opens the name again). */
+int sem_take(struct sem *m, const struct sem_req *r, int *slot);
+
+/* sem_set_child: record the command sem run started for holder SLOT. */
+void sem_set_child(struct sem *m, int slot, pid_t pid);
+
+/* sem_give: release one slot (one level, reentrant) of OWNER; SLOT is the
+ * record if known, else -1. Returns 0, or -1 if OWNER holds none. */
+int sem_give(struct sem *m, const struct obj_owner *owner, int slot);
+
+/* A consistent picture of the semaphore, taken under its lock after dead
+ * holders and waiters have been reclaimed. */
+struct sem_view {
+	uint32_t slots, flags, used, nwait;
+	struct sem_holder *holders; /* USED records, malloc'd (NULL if none) */
+};
+
+/* sem_view: fill V (free V->holders afterwards). */
+void sem_view(struct sem *m, struct sem_view *v);
+
+/* sem_remove: unlink the semaphore unless it is held or waited on (FORCE:
+ * even then; its waiters then fail). Returns 0, or 1 if it was busy. */
+int sem_remove(struct sem *m, int force);
+
+int64_t sem_now(void);
+
+#endif

@@ -1,0 +1,554 @@
+/* The semaphore object: the holder and waiter tables under a robust mutex,
+ * FIFO tickets, per-waiter futex words and dead-peer reclaim. sem.c says
+ * how the pieces fit together. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "obj.h"
+#include "proc.h"
+#include "sem.h"
+
+const struct obj_type sem_type = { OBJ_SEM, SEM_VERSION, "semaphore" };
+
+/* Futex words to wake once the lock is released: waking while holding it
+ * would only make the woken process block on the lock at once. */
+struct wakes {
+	int n;
+	uint32_t *word[SEM_WAITERS];
+};
+
+int64_t
+sem_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static size_t
+sem_size(uint32_t slots, uint32_t maxwait)
+{
+	return sizeof(struct sem_shm) + (size_t)slots * sizeof(struct sem_holder)
+	    + (size_t)maxwait * sizeof(struct sem_waiter);
+}
+
+static int
+init_shm(void *map, size_t size, void *arg)
+{
+	const struct sem_params *p = arg;
+	struct sem_shm *s = map;
+	int e;
+
+	s->slots = p->slots;
+	s->flags = p->flags;
+	s->maxwait = SEM_WAITERS;
+	if ((e = obj_mutex_init(&s->lock)) != 0) {
+		errno = e;
+		err_warn("initialise the lock");
+		return -1;
+	}
+	return 0;
+}
+
+int
+sem_attach(struct sem *m, const struct obj *o)
+{
+	const struct sem_shm *s = o->map;
+
+	/* Check what we may not trust in a file someone else wrote: the
+	 * tables must fit the mapping before we index them. */
+	if (s->slots < 1 || s->slots > SEM_SLOTS_MAX || s->maxwait < 1 ||
+	    s->maxwait > SEM_WAITERS || o->size != sem_size(s->slots,
+	    s->maxwait)) {
+		err_warnx("%s: damaged semaphore (bad table sizes)", o->name);
+		return -1;
+	}
+	if (&m->o != o)
+		m->o = *o;
+	m->s = m->o.map;
+	m->h = (struct sem_holder *)(m->s + 1);
+	m->w = (struct sem_waiter *)(m->h + m->s->slots);
+	return 0;
+}
+
+int
+sem_open(struct sem *m, const char *name, const struct sem_params *p)
+{
+	struct obj_create c;
+	struct sem_params q;
+
+	memset(m, 0, sizeof *m);
+	if (p) {
+		/* A new semaphore has P->slots, or 1 when the caller did not
+		 * say. */
+		q = *p;
+		if (q.slots == 0)
+			q.slots = 1;
+		memset(&c, 0, sizeof c);
+		c.size = sem_size(q.slots, SEM_WAITERS);
+		c.mode = q.mode;
+		c.init = init_shm;
+		c.arg = &q;
+	}
+	if (obj_open(&m->o, name, &sem_type, p ? &c : NULL) < 0)
+		return -1;
+	if (sem_attach(m, &m->o) < 0)
+		goto fail;
+	if (p && p->slots && p->slots != m->s->slots) {
+		err_warnx("%s: exists with %u slot%s, not %u", name,
+		    m->s->slots, m->s->slots == 1 ? "" : "s", p->slots);
+		goto fail;
+	}
+	if (p && (p->flags & SEM_REENTRANT) &&
+	    !(m->s->flags & SEM_REENTRANT)) {
+		err_warnx("%s: exists and is not reentrant", name);
+		goto fail;
+	}
+	return 0;
+fail:
+	obj_close(&m->o);
+	return -1;
+}
+
+void
+sem_close(struct sem *m)
+{
+	obj_close(&m->o);
+}
+
+/* Rebuild the derived counters from the tables. Called when the previous
+ * lock owner died in the middle of an update, or when they are out of
+ * range: the tables themselves are always valid record by record, since
+ * a record's pid is written last on fill and first on clear. */
+static void
+repair(struct sem *m)
+{
+	struct sem_shm *s = m->s;
+	uint32_t i;
+
+	s->used = s->nwait = s->hhigh = s->whigh = 0;
+	for (i = 0; i < s->slots; i++)
+		if (m->h[i].owner.pid != 0) {
+			s->used++;
+			s->hhigh = i + 1;
+		}
+	for (i = 0; i < s->maxwait; i++)
+		if (m->w[i].who.pid != 0) {
+			s->nwait++;
+			s->whigh = i + 1;
+		}
+}
+
+static void
+lock(struct sem *m)
+{
+	struct sem_shm *s = m->s;
+
+	if (obj_lock(&s->lock) == 1 || s->hhigh > s->slots ||
+	    s->whigh > s->maxwait || s->used > s->hhigh ||
+	    s->nwait > s->whigh)
+		repair(m);
+}
+
+static void
+unlock(struct sem *m, struct wakes *wk)
+{
+	int i;
+
+	obj_unlock(&m->s->lock);
+	for (i = 0; wk && i < wk->n; i++)
+		obj_futex_wake(wk->word[i], 1);
+	if (wk)
+		wk->n = 0;
+}
+
+static uint32_t
+free_slots(const struct sem_shm *s)
+{
+	return s->used < s->slots ? s->slots - s->used : 0;
+}
+
+static void
+bump(struct sem_waiter *w, struct wakes *wk)
+{
+	w->wake++;
+	if (wk->n < SEM_WAITERS)
+		wk->word[wk->n++] = &w->wake;
+}
+
+/* Wake the waiters that may now take a slot: the oldest ones, as many as
+ * there are free slots. They re-check for themselves under the lock. */
+static void
+wake_eligible(struct sem *m, struct wakes *wk)
+{
+	struct sem_shm *s = m->s;
+	uint32_t k = free_slots(s), i, j;
+	uint64_t last = 0;
+
+	if (k == 0 || s->nwait == 0)
+		return;
+	if (k >= s->nwait) {
+		for (i = 0; i < s->whigh; i++)
+			if (m->w[i].who.pid != 0)
+				bump(&m->w[i], wk);
+		return;
+	}
+	for (j = 0; j < k; j++) {
+		int best = -1;
+		for (i = 0; i < s->whigh; i++) {
+			const struct sem_waiter *w = &m->w[i];
+			if (w->who.pid == 0 || (j > 0 && w->ticket <= last))
+				continue;
+			if (best < 0 || w->ticket < m->w[best].ticket)
+				best = i;
+		}
+		if (best < 0)
+			break;
+		last = m->w[best].ticket;
+		bump(&m->w[best], wk);
+	}
+}
+
+static void
+clear_holder(struct sem *m, uint32_t i)
+{
+	struct sem_shm *s = m->s;
+
+	__atomic_store_n(&m->h[i].owner.pid, 0, __ATOMIC_RELEASE);
+	s->used--;
+	while (s->hhigh > 0 && m->h[s->hhigh - 1].owner.pid == 0)
+		s->hhigh--;
+}
+
+static void
+clear_waiter(struct sem *m, uint32_t i)
+{
+	struct sem_shm *s = m->s;
+
+	__atomic_store_n(&m->w[i].who.pid, 0, __ATOMIC_RELEASE);
+	s->nwait--;
+	while (s->whigh > 0 && m->w[s->whigh - 1].who.pid == 0)
+		s->whigh--;
+}
+
+/* A holder is alive while its owner or the command sem run started for
+ * it is: if sem run is killed, its command (sent SIGKILL by the kernel
+ * through the parent-death signal) keeps the slot until it is gone. */
+static int
+holder_alive(const struct sem_holder *h)
+{
+	return obj_owner_alive(&h->owner) ||
+	    (h->child.pid != 0 && obj_owner_alive(&h->child));
+}
+
+/* Reclaim the records of dead holders and (if WAITERS) dead waiters other
+ * than SELF. Each check reads /proc/PID/stat, so this is done only when
+ * it can matter: no slot free, a timed wake-up, or a report. */
+static void
+reap(struct sem *m, int waiters, int self, struct wakes *wk)
+{
+	struct sem_shm *s = m->s;
+	uint32_t i;
+
+	for (i = 0; i < s->hhigh; i++)
+		if (m->h[i].owner.pid != 0 && !holder_alive(&m->h[i]))
+			clear_holder(m, i);
+	for (i = 0; waiters && i < s->whigh; i++)
+		if (m->w[i].who.pid != 0 && (int)i != self &&
+		    !obj_owner_alive(&m->w[i].who))
+			clear_waiter(m, i);
+	wake_eligible(m, wk);
+}
+
+static int
+find_holder(const struct sem *m, const struct obj_owner *ow)
+{
+	int i, best = -1;
+
+	for (i = 0; i < (int)m->s->hhigh; i++) {
+		const struct sem_holder *h = &m->h[i];
+		if (h->owner.pid == ow->pid && h->owner.start == ow->start &&
+		    (best < 0 || h->since >= m->h[best].since))
+			best = i;
+	}
+	return best;
+}
+
+static int
+grant(struct sem *m, const struct sem_req *r)
+{
+	struct sem_shm *s = m->s;
+	struct sem_holder *h;
+	struct timespec ts;
+	uint32_t i;
+
+	/* used < slots here, so a free record exists. */
+	if (s->used == s->hhigh)
+		i = s->hhigh;
+	else
+		for (i = 0; m->h[i].owner.pid != 0; i++)
+			;
+	h = &m->h[i];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	h->since = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	h->depth = 1;
+	h->owner.start = r->owner.start;
+	memset(&h->child, 0, sizeof h->child);
+	snprintf(h->comm, sizeof h->comm, "%s", r->comm ? r->comm : "");
+	__atomic_store_n(&h->owner.pid, r->owner.pid, __ATOMIC_RELEASE);
+	s->used++;
+	if (i >= s->hhigh)
+		s->hhigh = i + 1;
+	return (int)i;
+}
+
+/* Register R->self as a waiter with the next ticket. */
+static int
+enqueue(struct sem *m, const struct sem_req *r)
+{
+	struct sem_shm *s = m->s;
+	struct sem_waiter *w;
+	uint32_t i;
+
+	if (s->nwait == s->whigh && s->whigh < s->maxwait)
+		i = s->whigh;
+	else {
+		for (i = 0; i < s->maxwait && m->w[i].who.pid != 0; i++)
+			;
+		if (i == s->maxwait)
+			return -1;
+	}
+	w = &m->w[i];
+	w->ticket = s->next_ticket++;
+	w->who.start = r->self.start;
+	__atomic_store_n(&w->who.pid, r->self.pid, __ATOMIC_RELEASE);
+	s->nwait++;
+	if (i >= s->whigh)
+		s->whigh = i + 1;
+	return (int)i;
+}
+
+/* May waiter ME take a slot? Only if fewer waiters arrived before it than
+ * there are free slots: newcomers never overtake. */
+static int
+eligible(const struct sem *m, int me)
+{
+	uint32_t k = free_slots(m->s), ahead = 0, i;
+	uint64_t t = m->w[me].ticket;
+
+	if (k == 0)
+		return 0;
+	for (i = 0; i < m->s->whigh && ahead < k; i++)
+		if (m->w[i].who.pid != 0 && (int)i != me && m->w[i].ticket < t)
+			ahead++;
+	return ahead < k;
+}
+
+/* Sleep as waiter ME until eligible; returns 0 or why not. Called and
+ * returns with the lock held; *WK is flushed by each unlock. */
+static int
+wait_turn(struct sem *m, const struct sem_req *r, int me, struct wakes *wk)
+{
+	struct sem_shm *s = m->s;
+	int64_t now, until;
+	uint32_t seen;
+	int e;
+
+	for (;;) {
+		seen = m->w[me].wake;
+		unlock(m, wk);
+		now = sem_now();
+		until = now + SEM_TICK_NS;
+		if (r->deadline >= 0 && r->deadline < until)
+			until = r->deadline;
+		/* A signal that lands between this test and the futex wait
+		 * is seen at the next tick, at most SEM_TICK_NS later. */
+		e = *r->stop ? EINTR : obj_futex_wait(&m->w[me].wake, seen,
+		    until);
+		lock(m);
+		if (s->removed) {
+			err_warnx("%s: removed while waiting", m->o.name);
+			return EXIT_TOOL;
+		}
+		if (eligible(m, me))
+			return 0;
+		if (*r->stop)
+			return 128 + *r->stop;
+		if (e != ETIMEDOUT)
+			continue;
+		now = sem_now();
+		if (r->deadline >= 0 && now >= r->deadline)
+			return EXIT_TIMEOUT;
+		/* Every waiter wakes each tick, but one scan per tick is
+		 * enough to find the dead. */
+		if (now >= s->next_reap) {
+			s->next_reap = now + SEM_TICK_NS;
+			reap(m, 1, me, wk);
+			if (eligible(m, me))
+				return 0;
+		}
+	}
+}
+
+int
+sem_take(struct sem *m, const struct sem_req *r, int *slot)
+{
+	struct sem_shm *s = m->s;
+	struct wakes wk;
+	int me, rc;
+
+	wk.n = 0;
+	lock(m);
+	if (s->removed) {
+		unlock(m, NULL);
+		return SEM_GONE;
+	}
+	if ((s->flags & SEM_REENTRANT) &&
+	    (*slot = find_holder(m, &r->owner)) >= 0) {
+		if (m->h[*slot].depth < UINT32_MAX)
+			m->h[*slot].depth++;
+		unlock(m, NULL);
+		return 0;
+	}
+	/* A newcomer may go ahead only if every waiter can be served too.
+	 * If it cannot, look for dead holders and waiters first: always with
+	 * --nowait, which must not fail because of the dead, otherwise at
+	 * most once a tick (a waiter looks again at its next tick anyway). */
+	if (s->nwait >= free_slots(s)) {
+		int64_t now = sem_now();
+		if (r->nowait || now >= s->next_reap) {
+			s->next_reap = now + SEM_TICK_NS;
+			reap(m, 1, -1, &wk);
+		}
+	}
+	if (s->nwait < free_slots(s)) {
+		*slot = grant(m, r);
+		unlock(m, &wk);
+		return 0;
+	}
+	if (r->nowait) {
+		unlock(m, &wk);
+		return EXIT_WOULDBLOCK;
+	}
+	if ((me = enqueue(m, r)) < 0) {
+		unlock(m, &wk);
+		err_warnx("%s: too many waiters (%u)", m->o.name, s->maxwait);
+		return EXIT_TOOL;
+	}
+	rc = wait_turn(m, r, me, &wk);
+	clear_waiter(m, me);
+	if (rc == 0)
+		*slot = grant(m, r);
+	/* More slots may be free (several released at once), or our leaving
+	 * may let the next waiter in. */
+	wake_eligible(m, &wk);
+	unlock(m, &wk);
+	return rc;
+}
+
+void
+sem_set_child(struct sem *m, int slot, pid_t pid)
+{
+	struct obj_owner c;
+
+	/* A command that is already gone (not even a zombie) needs no
+	 * record; a record without its start time would match any process
+	 * that later gets the pid. */
+	obj_owner_of(&c, pid);
+	if (c.start == 0)
+		return;
+	lock(m);
+	m->h[slot].child.start = c.start;
+	__atomic_store_n(&m->h[slot].child.pid, c.pid, __ATOMIC_RELEASE);
+	unlock(m, NULL);
+}
+
+int
+sem_give(struct sem *m, const struct obj_owner *ow, int slot)
+{
+	struct wakes wk;
+	struct sem_holder *h;
+
+	wk.n = 0;
+	lock(m);
+	if (slot < 0 || slot >= (int)m->s->hhigh ||
+	    m->h[slot].owner.pid != ow->pid ||
+	    m->h[slot].owner.start != ow->start)
+		slot = find_holder(m, ow);
+	if (slot < 0) {
+		unlock(m, NULL);
+		return -1;
+	}
+	h = &m->h[slot];
+	if (--h->depth == 0)
+		clear_holder(m, slot);
+	wake_eligible(m, &wk);
+	unlock(m, &wk);
+	return 0;
+}
+
+void
+sem_view(struct sem *m, struct sem_view *v)
+{
+	struct sem_shm *s = m->s;
+	struct wakes wk;
+	uint32_t i, n = 0;
+
+	wk.n = 0;
+	lock(m);
+	reap(m, 1, -1, &wk);
+	v->slots = s->slots;
+	v->flags = s->flags;
+	v->used = s->used;
+	v->nwait = s->nwait;
+	v->holders = NULL;
+	if (s->used && (v->holders = calloc(s->used, sizeof *v->holders)))
+		for (i = 0; i < s->hhigh && n < s->used; i++)
+			if (m->h[i].owner.pid != 0)
+				v->holders[n++] = m->h[i];
+	unlock(m, &wk);
+	if (s->used && v->holders == NULL)
+		err_die(EXIT_TOOL, "%s: stat", m->o.name);
+}
+
+int
+sem_remove(struct sem *m, int force)
+{
+	struct sem_shm *s = m->s;
+	struct wakes wk;
+	uint32_t i;
+
+	wk.n = 0;
+	lock(m);
+	reap(m, 1, -1, &wk);
+	if (s->removed) {
+		unlock(m, &wk);
+		err_warnx("%s: no such semaphore", m->o.name);
+		return -1;
+	}
+	if ((s->used || s->nwait) && !force) {
+		unlock(m, &wk);
+		return 1;
+	}
+	/* Unlink under the lock, with the flag set first: whoever opened
+	 * the file before the unlink sees the flag once it gets the lock,
+	 * and opens the name again. */
+	s->removed = 1;
+	if (unlink(m->o.path) < 0) {
+		err_warn("%s: remove", m->o.name);
+		s->removed = 0;
+		unlock(m, &wk);
+		return -1;
+	}
+	for (i = 0; i < s->whigh; i++)
+		if (m->w[i].who.pid != 0)
+			bump(&m->w[i], &wk);
+	unlock(m, &wk);
+	return 0;
+}
