@@ -36,6 +36,7 @@
  * put_seq (bumped by put, close and returned claims), putters and joiners
  * on get_seq (bumped by get, done and close). */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
@@ -101,6 +102,25 @@ struct opts {
 };
 
 static const struct q_settings defaults = { Q_SIZE_DEFAULT, 0, Q_FIFO, 0 };
+
+/* Which of the standard descriptors we found closed. */
+static int std_closed[3];
+
+/* A closed standard descriptor would be reused by the next open(): the
+ * queue file could become "standard output" and get messages written
+ * into it. Occupy closed ones with /dev/null and remember which. */
+static void
+guard_std_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			std_closed[fd] = 1;
+			if (open("/dev/null", O_RDWR) != fd)
+				exit(EXIT_TOOL);
+		}
+}
 
 /* ---- Option parsing ---- */
 
@@ -367,6 +387,8 @@ cmd_put(int argc, char **argv)
 	    A_SYNC, &o), st;
 	const char *name = name_operand(argc, argv, i, -1, usage);
 
+	if (i + 1 >= argc && std_closed[0])
+		err_diex(EXIT_TOOL, "%s: standard input is closed", name);
 	open_or_die(&q, name, &defaults);
 	if (o.have_prio && q.sh->order != Q_PRIO)
 		err_diex(EXIT_TOOL, "%s: -p needs a priority queue (make it "
@@ -435,13 +457,15 @@ get_msgs(struct queue *q, const struct opts *o)
 		q_commit(q);
 		if (left == 0)
 			break;
+		/* Claims of dead getters go back first, so that they keep
+		 * their place in the queue's order. */
+		if (sh->claimed > 0)
+			q_reap(q);
 		k = 0;
 		if (q->slot >= 0 || q_slot_get(q) == 0)
 			k = q_claim(q, left < BATCH_N ? left : BATCH_N,
 			    BATCH_BYTES, &out, o->null ? '\0' : '\n');
 		if (k == 0) {
-			if (sh->claimed > 0 && q_reap(q) > 0)
-				continue;
 			if (sh->removed) {
 				err_warnx("%s: queue removed", q->o.name);
 				st = EXIT_NO;
@@ -495,6 +519,8 @@ cmd_get(int argc, char **argv)
 	    A_FOLLOW | A_SYNC, &o), st;
 	const char *name = name_operand(argc, argv, i, 0, usage);
 
+	if (std_closed[1])
+		err_diex(EXIT_TOOL, "%s: standard output is closed", name);
 	open_or_die(&q, name, &defaults);
 	st = get_msgs(&q, &o);
 	if (o.sync)
@@ -682,9 +708,10 @@ cmd_stat(int argc, char **argv)
 	printf("maxmsg %" PRIu32 "\nmessages %" PRIu64 "\nclaimed %" PRIu64
 	    "\nbytes %" PRIu64 "\nused %" PRIu64 "\ntasks %" PRIu64
 	    "\nclosed %s\ngetters %u\nputters %u\njoiners %u\n"
-	    "puts %" PRIu64 "\ngets %" PRIu64 "\n", q.maxmsg, c.messages,
-	    c.claimed, c.bytes, c.used, c.tasks, q.sh->closed ? "yes" : "no",
-	    c.getters, c.putters, c.joiners, q.sh->puts, q.sh->gets);
+	    "puts %" PRIu64 "\ngets %" PRIu64 "\nrepairs %" PRIu64 "\n",
+	    q.maxmsg, c.messages, c.claimed, c.bytes, c.used, c.tasks,
+	    q.sh->closed ? "yes" : "no", c.getters, c.putters, c.joiners,
+	    q.sh->puts, q.sh->gets, q.sh->repairs);
 	q_close(&q);
 	return fflush(stdout) == 0 ? 0 : EXIT_TOOL;
 }
@@ -765,6 +792,7 @@ main(int argc, char **argv)
 	size_t k;
 
 	err_init(argv[0]);
+	guard_std_fds();
 	while (cli_next(argc, argv, "", longopts, &cli) != -1)
 		;
 	if (optind >= argc)

@@ -414,6 +414,7 @@ repair(struct queue *q)
 	tidy(q);
 	sh->rd = sh->order == Q_LIFO ?
 	    (sh->head == sh->tail ? Q_NONE : sh->last) : sh->tail;
+	sh->repairs++;
 	q_bump_put(q);
 	q_bump_get(q);
 }

@@ -82,6 +82,7 @@ struct q_shared {
 	uint64_t ready, claimed, bytes, used;
 	uint64_t rd;            /* where the next get starts looking */
 	uint64_t heap_n;
+	uint64_t repairs;       /* times a dead mutex holder was cleaned up */
 	struct q_slot slot[Q_NSLOT];
 };
 
