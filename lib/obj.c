@@ -260,7 +260,8 @@ obj_list(const struct obj_type *t, void (*fn)(struct obj *, void *),
 		n++;
 	}
 	closedir(dp);
-	qsort(names, n, sizeof *names, cmp_names);
+	if (n > 0) /* qsort(NULL, 0, ...) is undefined */
+		qsort(names, n, sizeof *names, cmp_names);
 	for (i = 0; i < n; i++) {
 		struct obj o;
 		const struct obj_hdr *h;
