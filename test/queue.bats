@@ -212,18 +212,18 @@ big() {
 	run -75 queue join --nowait q
 	queue get -n 3 q >/dev/null
 	run -75 queue join --nowait q
-	queue done q 2
-	run -125 queue done q 2
+	queue "done" q 2
+	run -125 queue "done" q 2
 	one_line
 	[[ "$output" == *"done 2"* ]]
 	run -0 queue stat q
 	[[ "$output" == *$'\ntasks 1\n'* ]]
 	bg queue join q
 	wait_for stat_is q joiners 1
-	queue done q
+	queue "done" q
 	wait_bg
 	run -0 queue join q
-	run -125 queue done q
+	run -125 queue "done" q
 }
 
 @test "join on a missing queue returns at once" {
@@ -474,6 +474,7 @@ big() {
 		fi
 	done >all
 	# Every line is a well-formed message.
+	# shellcheck disable=SC2016 # an awk program
 	run -0 awk '
 	/^m/ { n = split($0, a, "-")
 		if (n == 4 && a[1] == a[3] && a[2] == a[4] && a[1] ~ /^m[0-9]+$/ &&

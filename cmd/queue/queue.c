@@ -305,6 +305,17 @@ too_long(const struct queue *q, size_t len)
 	    "maximum of %" PRIu32, q->o.name, len, q->maxmsg);
 }
 
+/* realloc or die: the put stops, having added what it already had. */
+static void *
+xrealloc(const struct queue *q, void *p, size_t n)
+{
+	void *np = realloc(p, n);
+
+	if (np == NULL)
+		err_die(EXIT_TOOL, "%s: out of memory", q->o.name);
+	return np;
+}
+
 /* Every record of stdin, split at DELIM, is a message; put them in
  * batches of one read each. */
 static int
@@ -327,9 +338,7 @@ put_stream(struct queue *q, const struct opts *o)
 			if (len > q->maxmsg)
 				too_long(q, len);
 			cap *= 2;
-			if ((buf = realloc(buf, cap)) == NULL)
-				err_die(EXIT_TOOL, "%s: out of memory",
-				    q->o.name);
+			buf = xrealloc(q, buf, cap);
 		}
 		r = read(0, buf + len, cap - len);
 		if (r < 0 && errno == EINTR)
@@ -350,9 +359,7 @@ put_stream(struct queue *q, const struct opts *o)
 				too_long(q, end - start);
 			if (nm == mcap) {
 				mcap = mcap ? 2 * mcap : 4096;
-				if ((m = realloc(m, mcap * sizeof *m)) == NULL)
-					err_die(EXIT_TOOL, "%s: out of memory",
-					    q->o.name);
+				m = xrealloc(q, m, mcap * sizeof *m);
 			}
 			m[nm].data = buf + start;
 			m[nm++].len = (uint32_t)(end - start);
