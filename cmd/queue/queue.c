@@ -386,8 +386,8 @@ put_stream(struct queue *q, const struct opts *o)
 static int
 cmd_put(int argc, char **argv)
 {
-	static const char usage[] = "queue put [-0] [--nowait | --timeout DUR] "
-	    "[-p PRIO] [--sync] NAME [MSG...]";
+	static const char usage[] = "queue put [-0] [--nowait | -t DUR] [-p PRIO] "
+	    "[--sync] NAME [MSG...]";
 	struct opts o;
 	struct queue q;
 	int i = parse(argc, argv, usage, A_NULL | A_NOWAIT | A_TIMEOUT | A_PRIO |
@@ -518,7 +518,7 @@ get_msgs(struct queue *q, const struct opts *o)
 static int
 cmd_get(int argc, char **argv)
 {
-	static const char usage[] = "queue get [-0] [--nowait | --timeout DUR] "
+	static const char usage[] = "queue get [-0] [--nowait | -t DUR] "
 	    "[-n COUNT | -f] [--sync] NAME";
 	struct opts o;
 	struct queue q;
@@ -620,7 +620,7 @@ cmd_done(int argc, char **argv)
 static int
 cmd_join(int argc, char **argv)
 {
-	static const char usage[] = "queue join [--nowait | --timeout DUR] NAME";
+	static const char usage[] = "queue join [--nowait | -t DUR] NAME";
 	struct opts o;
 	struct queue q;
 	struct q_shared *sh;
