@@ -389,6 +389,36 @@ big() {
 	[[ "$output" == *$'\ntasks 2\n'* ]]
 }
 
+# kill_claimer NAME: start a getter of NAME that claims the first message
+# (which must be larger than a pipe buffer) and blocks writing it, then
+# SIGKILL it.
+kill_claimer() {
+	mkfifo f
+	exec 7<>f
+	bg queue get "$1" >f
+	wait_for stat_is "$1" claimed 1
+	kill -9 "$(tail -1 "$BATS_TEST_TMPDIR/pids")"
+	exec 7>&-
+	rm f
+}
+
+@test "LIFO and priority queues give a dead getter's message back in its place" {
+	queue create --lifo s
+	queue put s old
+	big 200000 | queue put s
+	kill_claimer s
+	queue put s new
+	queue get -n 3 s >out
+	{ echo new; big 200000; echo; echo old; } | cmp - out
+	queue create --priority p
+	big 200000 | queue put -p 1 p
+	queue put -p 1 p second
+	queue put -p 2 p last
+	kill_claimer p
+	queue get -n 3 p >out
+	{ big 200000; echo; echo second; echo last; } | cmp - out
+}
+
 @test "a waiting getter notices a dead getter's claim and delivers it" {
 	big 200000 | queue put q
 	mkfifo f
