@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +21,8 @@ enum { S_IDLE = 0, S_ACTIVE = 1, S_COMMITTED = 2 };
 
 #define RING_OFF (((sizeof(struct q_shared)) + 4095) & ~(uint64_t)4095)
 #define PERIODIC_NS (250 * 1000000LL)
+#define PREFAULT_MIN (32u << 10)
+#define PREFAULT_MAX (1u << 20)
 
 static const struct obj_type q_type = { OBJ_QUEUE, Q_VERSION, "queue" };
 
@@ -124,6 +127,34 @@ static uint32_t
 rec_size(const struct q_rec *r)
 {
 	return recsz(r->len);
+}
+
+/* Make the ring's pages from position P on, for LEN bytes, writable in
+ * this process with one system call: touching a fresh page of a shared
+ * mapping otherwise costs a page fault, or two (read, then write), and a
+ * stream touches every page of the ring once per process. Small batches
+ * are left to fault, as that is cheaper for them. */
+static void
+prefault(struct queue *q, uint64_t p, uint64_t len)
+{
+	uint64_t off, start, stop;
+
+	if (q->pf_total >= q->R || len < PREFAULT_MIN)
+		return;
+	if (p < q->pf_hi)
+		p = q->pf_hi;
+	if (len > PREFAULT_MAX)
+		len = PREFAULT_MAX;
+	off = p % q->R;
+	if (len > q->R - off)
+		len = q->R - off;
+	start = off & ~(uint64_t)4095;
+	stop = (off + len + 4095) & ~(uint64_t)4095;
+	if (madvise(q->ring + start, stop - start, MADV_POPULATE_WRITE) < 0 &&
+	    errno == EINVAL)
+		q->pf_total = q->R; /* an older kernel: do without */
+	q->pf_hi = p + len;
+	q->pf_total += len;
 }
 
 /* ---- The journal ----
@@ -501,14 +532,22 @@ fail:
 static void
 boot_id(char *buf, size_t len)
 {
+	static char id[sizeof ((struct q_shared *)0)->boot];
+	static int have;
 	ssize_t n = -1;
-	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	int fd;
 
-	if (fd >= 0) {
-		n = read(fd, buf, len - 1);
-		close(fd);
+	if (!have) {
+		fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY |
+		    O_CLOEXEC);
+		if (fd >= 0) {
+			n = read(fd, id, sizeof id - 1);
+			close(fd);
+		}
+		id[n > 0 ? n : 0] = '\0';
+		have = 1;
 	}
-	buf[n > 0 ? n : 0] = '\0';
+	snprintf(buf, len, "%s", id);
 }
 
 static int
@@ -725,6 +764,14 @@ q_insert(struct queue *q, const struct q_msg *m, size_t n, int32_t prio)
 		uint64_t room = R - c.off, need = sz;
 		struct q_rec *r;
 
+		if (c.p + sz > q->pf_hi) {
+			uint64_t want = 0;
+			size_t i;
+			for (i = k; i < n && want < PREFAULT_MAX; i++)
+				want += recsz(m[i].len);
+			prefault(q, c.p, want);
+		}
+
 		if ((sh->max && count >= sh->max) || len > q->maxmsg)
 			break;
 		if (sz > room)
@@ -820,6 +867,9 @@ claim_fifo(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
 
 	cur_at(q, &c, sh->rd > sh->tail ? sh->rd : sh->tail);
 	while (c.p < sh->head && k < maxn) {
+		if (c.p + Q_RECHDR > q->pf_hi)
+			prefault(q, c.p, sh->head - c.p < maxbytes ?
+			    sh->head - c.p : maxbytes);
 		r = rec_at(q, c.off);
 		if (r->state == R_READY) {
 			if (k && out->len + r->len + 1 > maxbytes)

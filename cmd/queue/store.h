@@ -109,6 +109,8 @@ struct queue {
 	int slot;           /* our slot, -1: none */
 	int jn;             /* journal entries being prepared */
 	int wake_get, wake_put;
+	uint64_t pf_hi;     /* ring positions below this are prefaulted */
+	uint64_t pf_total;  /* bytes prefaulted so far; R: all of the ring */
 };
 
 /* A message to put. */
