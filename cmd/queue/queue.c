@@ -108,12 +108,16 @@ static int std_closed[3];
 
 /* A closed standard descriptor would be reused by the next open(): the
  * queue file could become "standard output" and get messages written
- * into it. Occupy closed ones with /dev/null and remember which. */
+ * into it. Before opening anything, occupy closed ones with /dev/null
+ * and remember which. */
 static void
 guard_std_fds(void)
 {
+	static int done;
 	int fd;
 
+	if (done++)
+		return;
 	for (fd = 0; fd < 3; fd++)
 		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
 			std_closed[fd] = 1;
@@ -241,6 +245,7 @@ name_operand(int argc, char **argv, int i, int extra, const char *usage)
 static void
 open_or_die(struct queue *q, const char *name, const struct q_settings *s)
 {
+	guard_std_fds();
 	if (q_open(q, name, s) < 0)
 		exit(EXIT_TOOL);
 }
@@ -394,6 +399,7 @@ cmd_put(int argc, char **argv)
 	    A_SYNC, &o), st;
 	const char *name = name_operand(argc, argv, i, -1, usage);
 
+	guard_std_fds();
 	if (i + 1 >= argc && std_closed[0])
 		err_diex(EXIT_TOOL, "%s: standard input is closed", name);
 	open_or_die(&q, name, &defaults);
@@ -526,6 +532,7 @@ cmd_get(int argc, char **argv)
 	    A_FOLLOW | A_SYNC, &o), st;
 	const char *name = name_operand(argc, argv, i, 0, usage);
 
+	guard_std_fds();
 	if (std_closed[1])
 		err_diex(EXIT_TOOL, "%s: standard output is closed", name);
 	open_or_die(&q, name, &defaults);
@@ -749,6 +756,9 @@ cmd_ls(int argc, char **argv)
 
 	if (i < argc)
 		cli_usage_error(&sub, "unexpected operand '%s'", argv[i]);
+	guard_std_fds();
+	if (std_closed[1])
+		err_diex(EXIT_TOOL, "standard output is closed");
 	if (obj_list(&t, ls_one, NULL) < 0)
 		return EXIT_TOOL;
 	return fflush(stdout) == 0 ? 0 : EXIT_TOOL;
@@ -765,6 +775,7 @@ cmd_rm(int argc, char **argv)
 	(void)name_operand(argc, argv, i, -1, usage);
 	for (; i < argc; i++) {
 		struct queue q;
+		guard_std_fds();
 		if (q_open(&q, argv[i], NULL) < 0) {
 			st = EXIT_TOOL;
 			continue;
@@ -799,7 +810,6 @@ main(int argc, char **argv)
 	size_t k;
 
 	err_init(argv[0]);
-	guard_std_fds();
 	while (cli_next(argc, argv, "", longopts, &cli) != -1)
 		;
 	if (optind >= argc)
