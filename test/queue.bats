@@ -366,6 +366,8 @@ big() {
 	run -125 sh -c 'queue get q >&-'
 	one_line
 	run -125 sh -c 'queue put q <&-'
+	run -125 sh -c 'queue size q >&-'
+	run -125 sh -c 'queue stat q >&-'
 	run -0 queue get q
 	[ "$output" = kept ]
 }

@@ -695,6 +695,8 @@ cmd_size(int argc, char **argv)
 	const char *name = name_operand(argc, argv, i, 0, usage);
 
 	open_or_die(&q, name, NULL);
+	if (std_closed[1])
+		err_diex(EXIT_TOOL, "%s: standard output is closed", name);
 	read_counts(&q, &c);
 	printf("%" PRIu64 "\n", c.messages);
 	q_close(&q);
@@ -712,6 +714,8 @@ cmd_stat(int argc, char **argv)
 	const char *name = name_operand(argc, argv, i, 0, usage);
 
 	open_or_die(&q, name, NULL);
+	if (std_closed[1])
+		err_diex(EXIT_TOOL, "%s: standard output is closed", name);
 	read_counts(&q, &c);
 	printf("name %s\norder %s\nsize %" PRIu64 "\n", name,
 	    order_name(q.sh->order), q.R);
