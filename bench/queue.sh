@@ -11,9 +11,9 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 Q=$top/bin/queue
-N=1000000 REPS=5 PAIRS=200 RN=100000
+N=1000000 REPS=5 RN=100000 PAIRS=50 PREPS=11
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
-	N=200000 REPS=3 PAIRS=50 RN=20000
+	N=200000 REPS=3 RN=20000 PAIRS=20 PREPS=5
 fi
 PORT=6399
 # The queues live on a memory file system, as in the default namespace.
@@ -141,29 +141,32 @@ for ((i = 0; i < REPS; i++)); do
 	q+=("$(run_queue)")
 	fb+=("$(run_fifo_block)")
 	fl+=("$(run_fifo_line)")
-	pq+=("$(run_pairs_queue)")
-	pt+=("$(run_pairs_true)")
 	if [ $have_redis = 1 ]; then
 		rl+=("$(run_redis_bench lpush)")
 		rr+=("$(run_redis_bench rpop)")
-		pr+=("$(run_pairs_redis)")
 	fi
+done
+# Round trips: many short alternating samples, as start-up times are noisy.
+for ((i = 0; i < PREPS; i++)); do
+	pt+=("$(run_pairs_true)")
+	pq+=("$(run_pairs_queue)")
+	[ $have_redis = 1 ] && pr+=("$(run_pairs_redis)")
 done
 
 med() { printf '%s\n' "$@" | median; }
 mq=$(med "${q[@]}") mfb=$(med "${fb[@]}") mfl=$(med "${fl[@]}")
 mpq=$(med "${pq[@]}") mpt=$(med "${pt[@]}")
 
-rate() { awk -v n="$N" -v t="$1" 'BEGIN { printf "%.2fM", n / t }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+rate() { awk -v n="$N" -v t="$1" 'BEGIN { r = n / t * 1e6; if (r >= 1e6) printf "%.2fM", r / 1e6; else printf "%.1fK", r / 1e3 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { r = a / b; printf (r < 0.1 ? "%.4f" : "%.2f"), r }'; }
 secs() { awk -v t="$1" 'BEGIN { printf "%.3f s", t / 1e6 }'; }
 ms() { awk -v t="$1" 'BEGIN { printf "%.2f ms", t / 1e3 }'; }
 
-echo "queue benchmark: $N messages, $REPS runs each, medians ($(nproc) cores, load average $(cut -d" " -f1 /proc/loadavg) at the end)"
+echo "queue benchmark: $N messages, $REPS runs each; round trips: $PREPS samples of $PAIRS; medians ($(nproc) cores, load average $(cut -d" " -f1 /proc/loadavg) at the end)"
 echo
 printf '| %-44s | %10s | %12s | %16s |\n' "streaming $N lines" time "messages/s" "queue / this"
 printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 46))" "------------" "--------------" "------------------"
-printf '| %-44s | %10s | %12s | %16s |\n' "queue put | queue get -f" "$(secs "$mq")" "$(rate "$mq")" 1.00
+printf '| %-44s | %10s | %12s | %16s |\n' "queue put \\| queue get -f" "$(secs "$mq")" "$(rate "$mq")" 1.00
 printf '| %-44s | %10s | %12s | %16s |\n' "FIFO, block writes (pipe limit)" "$(secs "$mfb")" "$(rate "$mfb")" "$(ratio "$mq" "$mfb")"
 printf '| %-44s | %10s | %12s | %16s |\n' "FIFO, one write per line" "$(secs "$mfl")" "$(rate "$mfl")" "$(ratio "$mq" "$mfl")"
 if [ $have_redis = 1 ]; then
