@@ -122,6 +122,17 @@ big() {
 	[ "$(cat got)" = released ]
 }
 
+@test "a killed waiting getter is no longer counted as waiting" {
+	queue create q
+	bg queue get q
+	wait_for stat_is q getters 1
+	kill -9 "$(cat "$BATS_TEST_TMPDIR/pids")"
+	wait_for stat_is q getters 0
+	queue put q x
+	run -0 queue get q
+	[ "$output" = x ]
+}
+
 @test "a blocked put is released by a get" {
 	queue create --max 1 q
 	queue put q first

@@ -348,6 +348,19 @@ settle(struct queue *q, int i, uint32_t newstate)
 	s->nbytes = s->nused = 0;
 }
 
+/* Slot S's owner died while waiting: it counted itself in getw or putw
+ * (together with setting its role, under the lock); uncount it, so that
+ * wakers do not make futex calls for nobody for ever after. */
+static void
+forget_waiter(struct q_shared *sh, struct q_slot *s)
+{
+	uint32_t *nwait = s->role == Q_WAIT_GET ? &sh->getw : &sh->putw;
+
+	if (s->role != Q_WAIT_NONE && *nwait > 0)
+		(*nwait)--;
+	s->role = Q_WAIT_NONE;
+}
+
 /* Give back what slot I held (locked; we hold the slot's mutex, whose
  * owner has died): claims it had committed are finished, others return
  * to the queue. Returns 1 if anything changed. */
@@ -365,7 +378,7 @@ recover_slot(struct queue *q, int i)
 		settle(q, i, R_READY);
 		s->state = S_IDLE;
 	}
-	s->role = Q_WAIT_NONE;
+	forget_waiter(q->sh, s);
 	s->pid = 0;
 	return changed;
 }
@@ -436,7 +449,7 @@ repair(struct queue *q)
 		s->state = S_IDLE;
 		s->n = 0;
 		s->nbytes = s->nused = 0;
-		s->role = Q_WAIT_NONE;
+		forget_waiter(sh, s);
 		s->pid = 0;
 		pthread_mutex_unlock(&s->m);
 	}
