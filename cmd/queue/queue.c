@@ -1,24 +1,825 @@
-/* queue: not implemented yet (see the issue tracker). */
+/* queue: named message queues between unrelated processes.
+ *
+ * A queue is one file that every user maps (obj.h): a header, a ring of
+ * messages and, for priority queues, a heap. No daemon: each process does
+ * its own operations under one robust process-shared mutex.
+ *
+ * Ring. A message is a record (16-byte header, then its bytes) appended
+ * at the head of a byte ring; FIFO gets take the oldest, LIFO gets the
+ * newest (headers link back to the previous record), priority gets the
+ * top of a heap ordered by (priority, age). Space comes back when the
+ * tail (or, for out-of-order removals, the head) moves over removed
+ * records. Payloads are copied in and out under the mutex: nobody touches
+ * the ring unlocked, so there is no half-written message for anyone to
+ * see. The copies are ones a process must make anyway, and a stream
+ * moves thousands of messages per lock round.
+ *
+ * Delivery. A getter takes a slot and holds the slot's robust mutex for
+ * as long as it runs. It claims messages (marks them with its slot) and
+ * copies them out, unlocks, writes them to stdout in full, and then
+ * commits (removes) them. If it dies in between, pthread_mutex_trylock on
+ * its slot reports EOWNERDEAD and the claimed messages go back to the
+ * queue: at-least-once delivery across crashes, exactly-once otherwise.
+ * Liveness is checked this way (no /proc, no pid reuse) whenever a getter
+ * finds nothing to get or a putter finds the queue full, and every 250 ms
+ * while anyone waits with claims outstanding.
+ *
+ * Crash of the mutex holder. The words that cannot be recomputed (head,
+ * tail, newest record, task count, a slot's "committed" mark) change only
+ * through a small redo journal committed by one store. Everything else
+ * (counts, read cursor, heap) is recomputed by walking the ring. Whoever
+ * gets EOWNERDEAD replays the journal, finishes or returns the claims of
+ * dead slots and recounts. A put publishes its batch by moving the head,
+ * so a killed put added all of its last batch or none of it.
+ *
+ * Waiting is done with futexes on two sequence words: getters wait on
+ * put_seq (bumped by put, close and returned claims), putters and joiners
+ * on get_seq (bumped by get, done and close). */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "err.h"
+#include "obj.h"
+#include "opt.h"
+#include "store.h"
+
+#define BATCH_N 65536             /* messages per claim round */
+#define BATCH_BYTES (256u << 10)  /* output bytes per claim round */
+#define READ_CHUNK (256u << 10)   /* input bytes per put round */
+
+#define HELP_TEXT \
+	"usage: queue put [-0] [--nowait | -t DUR] [-p PRIO] [--sync] NAME [MSG...]\n" \
+	"       queue get [-0] [--nowait | -t DUR] [-n COUNT | -f] [--sync] NAME\n" \
+	"       queue create [--max N] [--size BYTES] [--lifo | --priority] [--mode MODE] NAME\n" \
+	"       queue close NAME\n" \
+	"       queue done NAME [N]\n" \
+	"       queue join [--nowait | -t DUR] NAME\n" \
+	"       queue size NAME\n" \
+	"       queue stat NAME\n" \
+	"       queue ls\n" \
+	"       queue rm NAME...\n" \
+	"  -0, --null          messages end with NUL, not newline\n" \
+	"      --nowait        never block: exit 75 if the queue is full or empty\n" \
+	"  -t, --timeout DUR   exit 124 after blocking DUR without progress\n" \
+	"  -p, --prio PRIO     priority of the messages (lowest first; default 0)\n" \
+	"      --sync          flush the queue file to disk before exiting\n" \
+	"  -n, --count COUNT   get COUNT messages (default 1)\n" \
+	"  -f, --follow        get messages until the queue is closed and drained\n" \
+	"      --max N         hold at most N messages (default: as storage allows)\n" \
+	"      --size BYTES    storage; a message takes its length + 16 (default 32M)\n" \
+	"      --lifo          last in, first out\n" \
+	"      --priority      lowest PRIO first, first in first out among equals\n" \
+	"      --mode MODE     permission bits of a new queue (octal, default 600)\n" \
+	"  -h, --help          show this help\n" \
+	"      --version       show the version\n"
 
 static const struct cli cli = {
-	"queue [OPTIONS] ...",
-	"usage: queue [OPTIONS] ...\n"
-	"  -h, --help     show this help\n"
-	"      --version  show the version\n",
+	"queue put|get|create|close|done|join|size|stat|ls|rm [OPTIONS] ...",
+	HELP_TEXT,
+};
+
+enum {
+	OPT_NOWAIT = 0x100, OPT_SYNC, OPT_MAX, OPT_SIZE, OPT_LIFO, OPT_PRIORITY,
+	OPT_MODE,
+};
+
+struct opts {
+	int null, nowait, sync, follow;
+	int64_t timeout;        /* -1: none */
+	long long count;        /* -1: not given */
+	int have_prio;
+	int32_t prio;
+	struct q_settings set;
+	int have_order;
+};
+
+static const struct q_settings defaults = { Q_SIZE_DEFAULT, 0, Q_FIFO, 0 };
+
+/* Which of the standard descriptors we found closed. */
+static int std_closed[3];
+
+/* A closed standard descriptor would be reused by the next open(): the
+ * queue file could become "standard output" and get messages written
+ * into it. Before opening anything, occupy closed ones with /dev/null
+ * and remember which. */
+static void
+guard_std_fds(void)
+{
+	static int done;
+	int fd;
+
+	if (done++)
+		return;
+	for (fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			std_closed[fd] = 1;
+			if (open("/dev/null", O_RDWR) != fd)
+				exit(EXIT_TOOL);
+		}
+}
+
+/* ---- Option parsing ---- */
+
+static unsigned
+parse_mode(const char *s)
+{
+	unsigned long v = 0;
+	const char *p;
+
+	for (p = s; *p >= '0' && *p <= '7' && v <= 0777; p++)
+		v = v * 8 + (unsigned long)(*p - '0');
+	if (*s == '\0' || *p != '\0' || v > 0777 || (v & 0600) != 0600)
+		err_diex(EXIT_TOOL, "--mode %s: not an octal mode that lets the "
+		    "owner read and write (try 600, 660, 666)", s);
+	return (unsigned)v;
+}
+
+/* Which options a subcommand takes (one bit per option). */
+enum {
+	A_NULL = 1 << 0, A_NOWAIT = 1 << 1, A_TIMEOUT = 1 << 2, A_PRIO = 1 << 3,
+	A_SYNC = 1 << 4, A_COUNT = 1 << 5, A_FOLLOW = 1 << 6, A_MAX = 1 << 7,
+	A_SIZE = 1 << 8, A_LIFO = 1 << 9, A_PRIORITY = 1 << 10, A_MODE = 1 << 11,
+};
+
+/* Parse the options of subcommand ARGV[0], which takes those in
+ * ALLOWED; returns optind. */
+static int
+parse(int argc, char **argv, const char *usage, unsigned allowed,
+    struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "null", no_argument, 0, '0' },
+		{ "nowait", no_argument, 0, OPT_NOWAIT },
+		{ "timeout", required_argument, 0, 't' },
+		{ "prio", required_argument, 0, 'p' },
+		{ "sync", no_argument, 0, OPT_SYNC },
+		{ "count", required_argument, 0, 'n' },
+		{ "follow", no_argument, 0, 'f' },
+		{ "max", required_argument, 0, OPT_MAX },
+		{ "size", required_argument, 0, OPT_SIZE },
+		{ "lifo", no_argument, 0, OPT_LIFO },
+		{ "priority", no_argument, 0, OPT_PRIORITY },
+		{ "mode", required_argument, 0, OPT_MODE },
+		CLI_STD_OPTIONS,
+		{ 0, 0, 0, 0 }
+	};
+	/* The bit of each entry of longopts, in the same order. */
+	static const unsigned bits[] = {
+		A_NULL, A_NOWAIT, A_TIMEOUT, A_PRIO, A_SYNC, A_COUNT, A_FOLLOW,
+		A_MAX, A_SIZE, A_LIFO, A_PRIORITY, A_MODE,
+	};
+	struct cli sub = { usage, HELP_TEXT };
+	int c;
+	size_t k;
+
+	memset(o, 0, sizeof *o);
+	o->timeout = -1;
+	o->count = -1;
+	o->set = defaults;
+	cli_reset();
+	while ((c = cli_next(argc, argv, "0t:p:n:f", longopts, &sub)) != -1) {
+		for (k = 0; k < sizeof bits / sizeof bits[0]; k++)
+			if (longopts[k].val == c && !(allowed & bits[k]))
+				cli_usage_error(&sub, "option '--%s' does not "
+				    "apply to %s", longopts[k].name, argv[0]);
+		switch (c) {
+		case '0': o->null = 1; break;
+		case OPT_NOWAIT: o->nowait = 1; break;
+		case 't': o->timeout = opt_duration("--timeout", optarg); break;
+		case 'p':
+			o->prio = (int32_t)opt_count("-p", optarg, INT32_MIN,
+			    INT32_MAX);
+			o->have_prio = 1;
+			break;
+		case OPT_SYNC: o->sync = 1; break;
+		case 'n': o->count = opt_count("-n", optarg, 1, LLONG_MAX); break;
+		case 'f': o->follow = 1; break;
+		case OPT_MAX:
+			o->set.max = (uint64_t)opt_count("--max", optarg, 1,
+			    (long long)Q_MAX_MAX);
+			break;
+		case OPT_SIZE:
+			o->set.size = (opt_size("--size", optarg, Q_SIZE_MIN,
+			    Q_SIZE_MAX) + 15) & ~(uint64_t)15;
+			break;
+		case OPT_LIFO:
+		case OPT_PRIORITY:
+			if (o->have_order)
+				cli_usage_error(&sub, "--lifo and --priority "
+				    "conflict");
+			o->set.order = c == OPT_LIFO ? Q_LIFO : Q_PRIO;
+			o->have_order = 1;
+			break;
+		case OPT_MODE: o->set.mode = parse_mode(optarg); break;
+		}
+	}
+	if (o->nowait && o->timeout >= 0)
+		cli_usage_error(&sub, "--nowait and --timeout conflict");
+	if (o->follow && o->count >= 0)
+		cli_usage_error(&sub, "-n and -f conflict");
+	return optind;
+}
+
+/* The NAME operand at ARGV[I]; no more than EXTRA operands after it. */
+static const char *
+name_operand(int argc, char **argv, int i, int extra, const char *usage)
+{
+	struct cli sub = { usage, HELP_TEXT };
+
+	if (i >= argc)
+		cli_usage_error(&sub, "missing NAME");
+	if (extra >= 0 && argc - i - 1 > extra)
+		cli_usage_error(&sub, "unexpected operand '%s'",
+		    argv[i + 1 + extra]);
+	return argv[i];
+}
+
+static void
+open_or_die(struct queue *q, const char *name, const struct q_settings *s)
+{
+	guard_std_fds();
+	if (q_open(q, name, s) < 0)
+		exit(EXIT_TOOL);
+}
+
+static void
+sync_or_die(struct queue *q)
+{
+	if (fdatasync(q->o.fd) < 0)
+		err_die(EXIT_TOOL, "%s: sync", q->o.name);
+}
+
+/* ---- put ---- */
+
+/* Put M[0..N): returns 0, or the exit status that ends the put. */
+static int
+put_msgs(struct queue *q, const struct q_msg *m, size_t n,
+    const struct opts *o)
+{
+	struct q_shared *sh = q->sh;
+	int64_t deadline = o->timeout >= 0 ? q_now() + o->timeout : -1;
+	size_t done = 0, k;
+	int st = 0;
+
+	q_lock(q);
+	while (done < n) {
+		if (sh->closed) {
+			err_warnx("%s: queue %s", q->o.name, sh->removed ?
+			    "removed" : "closed");
+			st = EXIT_NO;
+			break;
+		}
+		if ((k = q_insert(q, m + done, n - done, o->prio)) > 0) {
+			done += k;
+			if (o->timeout >= 0)
+				deadline = q_now() + o->timeout;
+			continue;
+		}
+		if (sh->claimed > 0 && q_reap(q) > 0)
+			continue;
+		if (o->nowait) {
+			st = EXIT_WOULDBLOCK;
+			break;
+		}
+		if (deadline >= 0 && q_now() >= deadline) {
+			st = EXIT_TIMEOUT;
+			break;
+		}
+		/* A slot only makes us visible to stat; waiting works
+		 * without one. */
+		(void)q_slot_get(q);
+		q_wait(q, &sh->get_seq, Q_WAIT_PUT, deadline);
+	}
+	q_slot_put(q);
+	q_unlock(q);
+	return st;
+}
+
+static void
+too_long(const struct queue *q, size_t len)
+{
+	err_diex(EXIT_TOOL, "%s: message of %zu bytes is longer than the "
+	    "maximum of %" PRIu32, q->o.name, len, q->maxmsg);
+}
+
+/* realloc or die: the put stops, having added what it already had. */
+static void *
+xrealloc(const struct queue *q, void *p, size_t n)
+{
+	void *np = realloc(p, n);
+
+	if (np == NULL)
+		err_die(EXIT_TOOL, "%s: out of memory", q->o.name);
+	return np;
+}
+
+/* Every record of stdin, split at DELIM, is a message; put them in
+ * batches of one read each. */
+static int
+put_stream(struct queue *q, const struct opts *o)
+{
+	char delim = o->null ? '\0' : '\n';
+	size_t cap = READ_CHUNK * 2, len = 0, nm = 0, mcap = 0;
+	struct q_msg *m = NULL;
+	char *buf = malloc(cap);
+	int st = 0, eof = 0;
+
+	if (buf == NULL)
+		err_die(EXIT_TOOL, "%s: out of memory", q->o.name);
+	while (!eof && st == 0) {
+		size_t start = 0, i;
+		ssize_t r;
+
+		if (cap - len < READ_CHUNK) {
+			/* Only a record longer than READ_CHUNK gets here. */
+			if (len > q->maxmsg)
+				too_long(q, len);
+			cap *= 2;
+			buf = xrealloc(q, buf, cap);
+		}
+		r = read(0, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			err_die(EXIT_TOOL, "%s: read standard input",
+			    q->o.name);
+		eof = r == 0;
+		i = len;
+		len += (size_t)r;
+		nm = 0;
+		for (;;) {
+			char *e = memchr(buf + i, delim, len - i);
+			size_t end = e ? (size_t)(e - buf) : len;
+			if (e == NULL && !(eof && start < len))
+				break;
+			if (end - start > q->maxmsg)
+				too_long(q, end - start);
+			if (nm == mcap) {
+				mcap = mcap ? 2 * mcap : 4096;
+				m = xrealloc(q, m, mcap * sizeof *m);
+			}
+			m[nm].data = buf + start;
+			m[nm++].len = (uint32_t)(end - start);
+			start = i = end + 1;
+			if (e == NULL)
+				break;
+		}
+		if (len - (start < len ? start : len) > q->maxmsg)
+			too_long(q, len - start);
+		if (nm > 0)
+			st = put_msgs(q, m, nm, o);
+		if (start >= len)
+			len = 0;
+		else if (start > 0) {
+			memmove(buf, buf + start, len - start);
+			len -= start;
+		}
+	}
+	free(m);
+	free(buf);
+	return st;
+}
+
+static int
+cmd_put(int argc, char **argv)
+{
+	static const char usage[] = "queue put [-0] [--nowait | -t DUR] [-p PRIO] "
+	    "[--sync] NAME [MSG...]";
+	struct opts o;
+	struct queue q;
+	int i = parse(argc, argv, usage, A_NULL | A_NOWAIT | A_TIMEOUT | A_PRIO |
+	    A_SYNC, &o), st;
+	const char *name = name_operand(argc, argv, i, -1, usage);
+
+	guard_std_fds();
+	if (i + 1 >= argc && std_closed[0])
+		err_diex(EXIT_TOOL, "%s: standard input is closed", name);
+	open_or_die(&q, name, &defaults);
+	if (o.have_prio && q.sh->order != Q_PRIO)
+		err_diex(EXIT_TOOL, "%s: -p needs a priority queue (make it "
+		    "with 'queue create --priority')", name);
+	if (i + 1 < argc) {
+		int n = argc - i - 1, k;
+		struct q_msg *m = calloc((size_t)n, sizeof *m);
+		if (m == NULL)
+			err_die(EXIT_TOOL, "%s: out of memory", name);
+		for (k = 0; k < n; k++) {
+			size_t len = strlen(argv[i + 1 + k]);
+			if (len > q.maxmsg)
+				too_long(&q, len);
+			m[k].data = argv[i + 1 + k];
+			m[k].len = (uint32_t)len;
+		}
+		st = put_msgs(&q, m, (size_t)n, &o);
+		free(m);
+	} else {
+		st = put_stream(&q, &o);
+	}
+	if (o.sync)
+		sync_or_die(&q);
+	q_close(&q);
+	return st;
+}
+
+/* ---- get ---- */
+
+static int
+write_all(const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(1, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN) {
+			struct pollfd pfd = { 1, POLLOUT, 0 };
+			poll(&pfd, 1, -1);
+			continue;
+		}
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Get messages as O says: returns the exit status. Each round commits
+ * what the previous round wrote and claims the next batch under one
+ * lock. */
+static int
+get_msgs(struct queue *q, const struct opts *o)
+{
+	struct q_shared *sh = q->sh;
+	uint64_t left = o->follow ? UINT64_MAX : o->count > 0 ?
+	    (uint64_t)o->count : 1;
+	int64_t deadline = o->timeout >= 0 ? q_now() + o->timeout : -1;
+	struct q_out out = { NULL, 0, 0 };
+	int st = 0;
+	size_t k;
+
+	q_lock(q);
+	for (;;) {
+		q_commit(q);
+		if (left == 0)
+			break;
+		/* Claims of dead getters go back first, so that they keep
+		 * their place in the queue's order. */
+		if (sh->claimed > 0)
+			q_reap(q);
+		k = 0;
+		if (q->slot >= 0 || q_slot_get(q) == 0)
+			k = q_claim(q, left < BATCH_N ? left : BATCH_N,
+			    BATCH_BYTES, &out, o->null ? '\0' : '\n');
+		if (k == 0) {
+			if (sh->removed) {
+				err_warnx("%s: queue removed", q->o.name);
+				st = EXIT_NO;
+				break;
+			}
+			if (sh->closed && sh->ready == 0 && sh->claimed == 0) {
+				st = o->follow ? 0 : EXIT_NO;
+				break;
+			}
+			if (o->nowait) {
+				st = EXIT_WOULDBLOCK;
+				break;
+			}
+			if (deadline >= 0 && q_now() >= deadline) {
+				st = EXIT_TIMEOUT;
+				break;
+			}
+			q_wait(q, &sh->put_seq, Q_WAIT_GET, deadline);
+			continue;
+		}
+		q_unlock(q);
+		if (write_all(out.buf, out.len) < 0) {
+			int e = errno;
+			q_lock(q);
+			q_unclaim(q);
+			q_slot_put(q);
+			q_unlock(q);
+			errno = e;
+			err_die(EXIT_TOOL, "%s: write", q->o.name);
+		}
+		out.len = 0;
+		left -= k;
+		if (o->timeout >= 0)
+			deadline = q_now() + o->timeout;
+		q_lock(q);
+	}
+	q_slot_put(q);
+	q_unlock(q);
+	free(out.buf);
+	return st;
+}
+
+static int
+cmd_get(int argc, char **argv)
+{
+	static const char usage[] = "queue get [-0] [--nowait | -t DUR] "
+	    "[-n COUNT | -f] [--sync] NAME";
+	struct opts o;
+	struct queue q;
+	int i = parse(argc, argv, usage, A_NULL | A_NOWAIT | A_TIMEOUT | A_COUNT |
+	    A_FOLLOW | A_SYNC, &o), st;
+	const char *name = name_operand(argc, argv, i, 0, usage);
+
+	guard_std_fds();
+	if (std_closed[1])
+		err_diex(EXIT_TOOL, "%s: standard output is closed", name);
+	open_or_die(&q, name, &defaults);
+	st = get_msgs(&q, &o);
+	if (o.sync)
+		sync_or_die(&q);
+	q_close(&q);
+	return st;
+}
+
+/* ---- create, close, done, join ---- */
+
+static const char *
+order_name(uint32_t order)
+{
+	return order == Q_LIFO ? "lifo" : order == Q_PRIO ? "priority" :
+	    "fifo";
+}
+
+static int
+cmd_create(int argc, char **argv)
+{
+	static const char usage[] = "queue create [--max N] [--size BYTES] "
+	    "[--lifo | --priority] [--mode MODE] NAME";
+	struct opts o;
+	struct queue q;
+	struct q_settings have;
+	int i = parse(argc, argv, usage, A_MAX | A_SIZE | A_LIFO | A_PRIORITY |
+	    A_MODE, &o);
+	const char *name = name_operand(argc, argv, i, 0, usage);
+
+	if (o.set.mode == 0)
+		o.set.mode = 0600;
+	open_or_die(&q, name, &o.set);
+	q_settings_of(&q, &have);
+	if (!q.o.created && (have.size != o.set.size ||
+	    have.max != o.set.max || have.order != o.set.order ||
+	    have.mode != o.set.mode))
+		err_diex(EXIT_TOOL, "%s: exists with other settings (%s, "
+		    "--size %" PRIu64 ", --max %" PRIu64 ", --mode %o)", name,
+		    order_name(have.order), have.size, have.max, have.mode);
+	q_close(&q);
+	return 0;
+}
+
+static int
+cmd_close(int argc, char **argv)
+{
+	static const char usage[] = "queue close NAME";
+	struct opts o;
+	struct queue q;
+	int i = parse(argc, argv, usage, 0, &o);
+	const char *name = name_operand(argc, argv, i, 0, usage);
+
+	open_or_die(&q, name, &defaults);
+	q_lock(&q);
+	q.sh->closed = 1;
+	q_bump_put(&q);
+	q_bump_get(&q);
+	q_unlock(&q);
+	q_close(&q);
+	return 0;
+}
+
+static int
+cmd_done(int argc, char **argv)
+{
+	static const char usage[] = "queue done NAME [N]";
+	struct opts o;
+	struct queue q;
+	int i = parse(argc, argv, usage, 0, &o);
+	const char *name = name_operand(argc, argv, i, 1, usage);
+	uint64_t n = i + 1 < argc ? (uint64_t)opt_count("N", argv[i + 1], 1,
+	    LLONG_MAX) : 1;
+
+	open_or_die(&q, name, NULL);
+	q_lock(&q);
+	if (n > q.sh->undone) {
+		uint64_t u = q.sh->undone;
+		q_unlock(&q);
+		err_diex(EXIT_TOOL, "%s: done %" PRIu64 ": only %" PRIu64
+		    " got message%s not done yet", name, n, u,
+		    u == 1 ? " is" : "s are");
+	}
+	q.sh->undone -= n;
+	q_bump_get(&q);
+	q_unlock(&q);
+	q_close(&q);
+	return 0;
+}
+
+static int
+cmd_join(int argc, char **argv)
+{
+	static const char usage[] = "queue join [--nowait | -t DUR] NAME";
+	struct opts o;
+	struct queue q;
+	struct q_shared *sh;
+	int i = parse(argc, argv, usage, A_NOWAIT | A_TIMEOUT, &o), st = 0;
+	const char *name = name_operand(argc, argv, i, 0, usage);
+	int64_t deadline = o.timeout >= 0 ? q_now() + o.timeout : -1;
+
+	open_or_die(&q, name, &defaults);
+	sh = q.sh;
+	q_lock(&q);
+	while (sh->ready + sh->claimed + sh->undone > 0) {
+		if (sh->claimed > 0 && q_reap(&q) > 0)
+			continue;
+		if (o.nowait) {
+			st = EXIT_WOULDBLOCK;
+			break;
+		}
+		if (deadline >= 0 && q_now() >= deadline) {
+			st = EXIT_TIMEOUT;
+			break;
+		}
+		(void)q_slot_get(&q);
+		q_wait(&q, &sh->get_seq, Q_WAIT_JOIN, deadline);
+	}
+	q_slot_put(&q);
+	q_unlock(&q);
+	q_close(&q);
+	return st;
+}
+
+/* ---- size, stat, ls, rm ---- */
+
+struct counts {
+	uint64_t messages, claimed, bytes, used, tasks;
+	unsigned getters, putters, joiners;
+};
+
+static void
+read_counts(struct queue *q, struct counts *c)
+{
+	struct q_shared *sh = q->sh;
+
+	q_lock(q);
+	if (sh->claimed > 0 || sh->getw > 0 || sh->putw > 0)
+		q_reap(q);
+	c->messages = sh->ready + sh->claimed;
+	c->claimed = sh->claimed;
+	c->bytes = sh->bytes;
+	c->used = sh->used;
+	c->tasks = sh->ready + sh->claimed + sh->undone;
+	c->getters = q_count_waiting(q, Q_WAIT_GET);
+	c->putters = q_count_waiting(q, Q_WAIT_PUT);
+	c->joiners = q_count_waiting(q, Q_WAIT_JOIN);
+	q_unlock(q);
+}
+
+static int
+cmd_size(int argc, char **argv)
+{
+	static const char usage[] = "queue size NAME";
+	struct opts o;
+	struct queue q;
+	struct counts c;
+	int i = parse(argc, argv, usage, 0, &o);
+	const char *name = name_operand(argc, argv, i, 0, usage);
+
+	open_or_die(&q, name, NULL);
+	if (std_closed[1])
+		err_diex(EXIT_TOOL, "%s: standard output is closed", name);
+	read_counts(&q, &c);
+	printf("%" PRIu64 "\n", c.messages);
+	q_close(&q);
+	return fflush(stdout) == 0 ? 0 : EXIT_TOOL;
+}
+
+static int
+cmd_stat(int argc, char **argv)
+{
+	static const char usage[] = "queue stat NAME";
+	struct opts o;
+	struct queue q;
+	struct counts c;
+	int i = parse(argc, argv, usage, 0, &o);
+	const char *name = name_operand(argc, argv, i, 0, usage);
+
+	open_or_die(&q, name, NULL);
+	if (std_closed[1])
+		err_diex(EXIT_TOOL, "%s: standard output is closed", name);
+	read_counts(&q, &c);
+	printf("name %s\norder %s\nsize %" PRIu64 "\n", name,
+	    order_name(q.sh->order), q.R);
+	if (q.sh->max)
+		printf("max %" PRIu64 "\n", q.sh->max);
+	else
+		printf("max none\n");
+	printf("maxmsg %" PRIu32 "\nmessages %" PRIu64 "\nclaimed %" PRIu64
+	    "\nbytes %" PRIu64 "\nused %" PRIu64 "\ntasks %" PRIu64
+	    "\nclosed %s\ngetters %u\nputters %u\njoiners %u\n"
+	    "puts %" PRIu64 "\ngets %" PRIu64 "\nrepairs %" PRIu64 "\n",
+	    q.maxmsg, c.messages, c.claimed, c.bytes, c.used, c.tasks,
+	    q.sh->closed ? "yes" : "no", c.getters, c.putters, c.joiners,
+	    q.sh->puts, q.sh->gets, q.sh->repairs);
+	q_close(&q);
+	return fflush(stdout) == 0 ? 0 : EXIT_TOOL;
+}
+
+static void
+ls_one(struct obj *o, void *arg)
+{
+	struct queue q;
+	struct counts c;
+
+	(void)arg;
+	if (q_attach(&q, o) < 0)
+		return;
+	read_counts(&q, &c);
+	printf("%s\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%s\t%s\n", o->name,
+	    c.messages, c.bytes, c.tasks, order_name(q.sh->order),
+	    q.sh->closed ? "closed" : "open");
+}
+
+static int
+cmd_ls(int argc, char **argv)
+{
+	static const char usage[] = "queue ls";
+	struct opts o;
+	struct cli sub = { usage, HELP_TEXT };
+	int i = parse(argc, argv, usage, 0, &o);
+	static const struct obj_type t = { OBJ_QUEUE, Q_VERSION, "queue" };
+
+	if (i < argc)
+		cli_usage_error(&sub, "unexpected operand '%s'", argv[i]);
+	guard_std_fds();
+	if (std_closed[1])
+		err_diex(EXIT_TOOL, "standard output is closed");
+	if (obj_list(&t, ls_one, NULL) < 0)
+		return EXIT_TOOL;
+	return fflush(stdout) == 0 ? 0 : EXIT_TOOL;
+}
+
+static int
+cmd_rm(int argc, char **argv)
+{
+	static const char usage[] = "queue rm NAME...";
+	static const struct obj_type t = { OBJ_QUEUE, Q_VERSION, "queue" };
+	struct opts o;
+	int i = parse(argc, argv, usage, 0, &o), st = 0;
+
+	(void)name_operand(argc, argv, i, -1, usage);
+	for (; i < argc; i++) {
+		struct queue q;
+		guard_std_fds();
+		if (q_open(&q, argv[i], NULL) < 0) {
+			st = EXIT_TOOL;
+			continue;
+		}
+		/* Whoever still waits on the removed file is told so. */
+		q_lock(&q);
+		q.sh->closed = q.sh->removed = 1;
+		q_bump_put(&q);
+		q_bump_get(&q);
+		q_unlock(&q);
+		q_close(&q);
+		if (obj_remove(argv[i], &t) < 0)
+			st = EXIT_TOOL;
+	}
+	return st;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+} cmds[] = {
+	{ "put", cmd_put }, { "get", cmd_get }, { "create", cmd_create },
+	{ "close", cmd_close }, { "done", cmd_done }, { "join", cmd_join },
+	{ "size", cmd_size }, { "stat", cmd_stat }, { "ls", cmd_ls },
+	{ "rm", cmd_rm },
 };
 
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = { CLI_STD_OPTIONS, { 0 } };
+	size_t k;
 
 	err_init(argv[0]);
 	while (cli_next(argc, argv, "", longopts, &cli) != -1)
 		;
-	err_diex(EXIT_TOOL, "not implemented yet");
+	if (optind >= argc)
+		cli_usage_error(&cli, "missing command");
+	for (k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
+		if (strcmp(argv[optind], cmds[k].name) == 0)
+			return cmds[k].fn(argc - optind, argv + optind);
+	cli_usage_error(&cli, "unknown command '%s'", argv[optind]);
 }

@@ -1,0 +1,1056 @@
+/* store: the queue's shared-memory format (see store.h) and the
+ * operations on it. The design is explained at the top of queue.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "obj.h"
+#include "store.h"
+
+enum { R_READY = 1, R_FREE = 2, R_PAD = 3, R_CLAIMED = 0x10000 };
+enum { S_IDLE = 0, S_ACTIVE = 1, S_COMMITTED = 2 };
+
+#define RING_OFF (((sizeof(struct q_shared)) + 4095) & ~(uint64_t)4095)
+#define PERIODIC_NS (250 * 1000000LL)
+#define PREFAULT_MIN (32u << 10)
+#define PREFAULT_MAX (1u << 20)
+
+static const struct obj_type q_type = { OBJ_QUEUE, Q_VERSION, "queue" };
+
+/* A compiler barrier: stores before it are done before stores after it.
+ * No hardware fence is needed: the other processes only look at these
+ * words under the mutex, and a killed process's executed stores are
+ * never lost; what matters is that the compiler keeps their order. */
+#define ORDER() atomic_signal_fence(memory_order_seq_cst)
+
+static void damaged(const struct queue *q, const char *why)
+	__attribute__((noreturn));
+
+static void
+damaged(const struct queue *q, const char *why)
+{
+	err_diex(EXIT_TOOL, "%s: damaged queue (%s)", q->o.name, why);
+}
+
+int64_t
+q_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static uint32_t
+recsz(uint32_t len)
+{
+	return Q_RECHDR + ((len + 3) & ~3u);
+}
+
+static uint64_t
+heap_cap_for(uint32_t order, uint64_t max, uint64_t R)
+{
+	uint64_t cap = R / Q_RECHDR;
+
+	if (order != Q_PRIO)
+		return 0;
+	return max && max < cap ? max : cap;
+}
+
+/* ---- Walking the ring ----
+ * Positions are 64-bit and only grow; the byte offset of position P is
+ * P % R. A cursor carries both so that a walk needs no division. Fewer
+ * than Q_RECHDR bytes before the end of the ring are an implicit pad. */
+struct cur {
+	uint64_t p, off;
+};
+
+static void
+cur_fix(const struct queue *q, struct cur *c)
+{
+	uint64_t room = q->R - c->off;
+
+	if (room < Q_RECHDR) {
+		c->p += room;
+		c->off = 0;
+	}
+}
+
+static void
+cur_at(const struct queue *q, struct cur *c, uint64_t p)
+{
+	c->p = p;
+	c->off = p % q->R;
+	cur_fix(q, c);
+}
+
+static void
+cur_next(const struct queue *q, struct cur *c, uint32_t sz)
+{
+	c->p += sz;
+	c->off += sz;
+	if (c->off == q->R)
+		c->off = 0;
+	cur_fix(q, c);
+}
+
+/* The record at byte offset OFF, checked so that a damaged file stops
+ * the tool with a message instead of a crash. */
+static struct q_rec *
+rec_at(const struct queue *q, uint64_t off)
+{
+	struct q_rec *r = (struct q_rec *)(void *)(q->ring + off);
+	uint32_t st;
+
+	if (off % 4 || q->R - off < Q_RECHDR || r->len > q->R - off - Q_RECHDR)
+		damaged(q, "bad record length");
+	st = r->state;
+	if (st == R_PAD) {
+		if (off + Q_RECHDR + r->len != q->R)
+			damaged(q, "bad padding");
+	} else if (st != R_READY && st != R_FREE &&
+	    !(st >= R_CLAIMED && st < R_CLAIMED + Q_NSLOT))
+		damaged(q, "bad record state");
+	return r;
+}
+
+static uint32_t
+rec_size(const struct q_rec *r)
+{
+	return recsz(r->len);
+}
+
+/* Make the ring's pages from position P on, for LEN bytes, writable in
+ * this process with one system call: touching a fresh page of a shared
+ * mapping otherwise costs a page fault, or two (read, then write), and a
+ * stream touches every page of the ring once per process. Small batches
+ * are left to fault, as that is cheaper for them. */
+static void
+prefault(struct queue *q, uint64_t p, uint64_t len)
+{
+	uint64_t off, start, stop;
+
+	if (q->pf_total >= q->R || len < PREFAULT_MIN)
+		return;
+	if (p < q->pf_hi)
+		p = q->pf_hi;
+	if (len > PREFAULT_MAX)
+		len = PREFAULT_MAX;
+	off = p % q->R;
+	if (len > q->R - off)
+		len = q->R - off;
+	start = off & ~(uint64_t)4095;
+	stop = (off + len + 4095) & ~(uint64_t)4095;
+	if (madvise(q->ring + start, stop - start, MADV_POPULATE_WRITE) < 0 &&
+	    errno == EINVAL)
+		q->pf_total = q->R; /* an older kernel: do without */
+	q->pf_hi = p + len;
+	q->pf_total += len;
+}
+
+/* ---- The journal ----
+ * A critical section that changes several primary words writes their
+ * new values here, commits them with one store of the count, applies
+ * them and clears the count. Whoever finds the mutex's owner dead
+ * applies a committed journal again: every entry is an absolute value,
+ * so applying twice is harmless. */
+static void
+j_add(struct queue *q, const uint64_t *field, uint64_t val)
+{
+	struct q_journal *j = &q->sh->j;
+
+	if (q->jn == Q_JMAX)
+		damaged(q, "journal overflow");
+	j->off[q->jn] = (uint64_t)((const char *)field - (const char *)q->sh);
+	j->val[q->jn] = val;
+	q->jn++;
+}
+
+static void
+j_apply(struct queue *q, uint64_t n)
+{
+	struct q_journal *j = &q->sh->j;
+	uint64_t i;
+
+	for (i = 0; i < n; i++) {
+		if (j->off[i] % 8 || j->off[i] < offsetof(struct q_shared, j) ||
+		    j->off[i] > sizeof(struct q_shared) - 8)
+			damaged(q, "bad journal");
+		*(uint64_t *)(void *)((char *)q->sh + j->off[i]) = j->val[i];
+	}
+	ORDER();
+	j->n = 0;
+	q->jn = 0;
+}
+
+static void
+j_commit(struct queue *q)
+{
+	ORDER();
+	q->sh->j.n = (uint64_t)q->jn;
+	ORDER();
+	j_apply(q, (uint64_t)q->jn);
+}
+
+/* ---- The priority heap (derived state, rebuilt after a crash) ----
+ * Order: lower priority value first, then older first. The age of a
+ * message is its distance from the tail, which every ready message is
+ * at or above. */
+static uint64_t
+heap_age(const struct queue *q, uint64_t toff, uint32_t off)
+{
+	return off >= toff ? off - toff : off + q->R - toff;
+}
+
+static int
+heap_before(const struct queue *q, uint64_t toff, const struct q_hent *a,
+    const struct q_hent *b)
+{
+	if (a->prio != b->prio)
+		return a->prio < b->prio;
+	return heap_age(q, toff, a->off) < heap_age(q, toff, b->off);
+}
+
+static void
+heap_push(struct queue *q, int32_t prio, uint64_t off)
+{
+	struct q_shared *sh = q->sh;
+	uint64_t toff = sh->tail % q->R, i = sh->heap_n;
+	struct q_hent e = { prio, (uint32_t)off };
+
+	if (i >= sh->heap_cap)
+		damaged(q, "priority heap overflow");
+	while (i > 0) {
+		uint64_t parent = (i - 1) / 2;
+		if (!heap_before(q, toff, &e, &q->heap[parent]))
+			break;
+		q->heap[i] = q->heap[parent];
+		i = parent;
+	}
+	q->heap[i] = e;
+	sh->heap_n++;
+}
+
+static void
+heap_pop(struct queue *q)
+{
+	struct q_shared *sh = q->sh;
+	uint64_t toff = sh->tail % q->R, n = --sh->heap_n, i = 0;
+	struct q_hent e = q->heap[n];
+
+	for (;;) {
+		uint64_t c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && heap_before(q, toff, &q->heap[c + 1],
+		    &q->heap[c]))
+			c++;
+		if (!heap_before(q, toff, &q->heap[c], &e))
+			break;
+		q->heap[i] = q->heap[c];
+		i = c;
+	}
+	if (n > 0)
+		q->heap[i] = e;
+}
+
+/* ---- Tidying: give the space of removed messages back ----
+ * The tail moves up over removed messages and padding; the head moves
+ * down over removed messages at the top (they are removed out of order
+ * in LIFO and priority queues). The new values are journaled together
+ * with whatever the caller has already added. */
+static void
+tidy(struct queue *q)
+{
+	struct q_shared *sh = q->sh;
+	uint64_t head = sh->head, last = sh->last;
+	struct cur c;
+	struct q_rec *r;
+
+	cur_at(q, &c, sh->tail);
+	while (c.p < head) {
+		r = rec_at(q, c.off);
+		if (r->state != R_FREE && r->state != R_PAD)
+			break;
+		cur_next(q, &c, rec_size(r));
+	}
+	if (c.p > head)
+		damaged(q, "tail beyond head");
+	while (head > c.p) {
+		r = rec_at(q, last % q->R);
+		if (r->state != R_FREE)
+			break;
+		head = last;
+		if (r->back == 0 || last - r->back < c.p)
+			break;
+		last -= r->back;
+	}
+	j_add(q, &sh->tail, c.p);
+	j_add(q, &sh->head, head);
+	j_add(q, &sh->last, last);
+	j_commit(q);
+	if (sh->order == Q_LIFO && sh->rd != Q_NONE &&
+	    (sh->rd >= head || head == sh->tail))
+		sh->rd = head == sh->tail ? Q_NONE : last;
+	/* New messages go in at the head: a FIFO get must not start
+	 * looking above it. */
+	if (sh->order == Q_FIFO && sh->rd > head)
+		sh->rd = head;
+}
+
+/* Turn every record claimed by slot I into NEWSTATE (R_READY: give it
+ * back; R_FREE: delivered), keeping the counts right. Idempotent. */
+static void
+settle(struct queue *q, int i, uint32_t newstate)
+{
+	struct q_shared *sh = q->sh;
+	struct q_slot *s = &sh->slot[i];
+	uint32_t mine = R_CLAIMED | (uint32_t)i;
+	struct cur c;
+	struct q_rec *r;
+
+	if (s->n == 0)
+		return;
+	if (s->lo < sh->tail || s->hi >= sh->head || s->lo > s->hi)
+		damaged(q, "bad claim");
+	for (cur_at(q, &c, s->lo); c.p <= s->hi; cur_next(q, &c,
+	    rec_size(r))) {
+		r = rec_at(q, c.off);
+		if (r->state != mine)
+			continue;
+		r->state = newstate;
+		sh->claimed--;
+		if (newstate == R_READY) {
+			sh->ready++;
+			if (sh->order == Q_PRIO)
+				heap_push(q, r->prio, c.off);
+		} else {
+			sh->bytes -= r->len;
+			sh->used -= rec_size(r);
+		}
+	}
+	if (newstate == R_READY) {
+		if (sh->order == Q_FIFO && sh->rd > s->lo)
+			sh->rd = s->lo;
+		if (sh->order == Q_LIFO && (sh->rd == Q_NONE || sh->rd < s->hi))
+			sh->rd = s->hi;
+	}
+	s->n = 0;
+	s->nbytes = s->nused = 0;
+}
+
+/* Slot S's owner died while waiting: it counted itself in getw or putw
+ * (together with setting its role, under the lock); uncount it, so that
+ * wakers do not make futex calls for nobody for ever after. */
+static void
+forget_waiter(struct q_shared *sh, struct q_slot *s)
+{
+	uint32_t *nwait = s->role == Q_WAIT_GET ? &sh->getw : &sh->putw;
+
+	if (s->role != Q_WAIT_NONE && *nwait > 0)
+		(*nwait)--;
+	s->role = Q_WAIT_NONE;
+}
+
+/* Give back what slot I held (locked; we hold the slot's mutex, whose
+ * owner has died): claims it had committed are finished, others return
+ * to the queue. Returns 1 if anything changed. */
+static int
+recover_slot(struct queue *q, int i)
+{
+	struct q_slot *s = &q->sh->slot[i];
+	int changed = s->n != 0;
+
+	if (s->state == S_COMMITTED) {
+		settle(q, i, R_FREE);
+		j_add(q, &s->state, S_IDLE);
+		tidy(q);
+	} else {
+		settle(q, i, R_READY);
+		s->state = S_IDLE;
+	}
+	forget_waiter(q->sh, s);
+	s->pid = 0;
+	return changed;
+}
+
+/* Lock slot I if its owner is gone. Returns 1 (we now hold it) or 0. */
+static int
+slot_take_dead(struct queue *q, int i)
+{
+	int e = pthread_mutex_trylock(&q->sh->slot[i].m);
+
+	if (e == EOWNERDEAD) {
+		pthread_mutex_consistent(&q->sh->slot[i].m);
+		return 1;
+	}
+	return e == 0;
+}
+
+/* ---- Repair after the mutex holder died ----
+ * Replay the journal, find the slots whose owners are gone, then walk
+ * the whole ring: claims of the dead are finished (if committed) or
+ * given back, and every derived count is recomputed. Each step can be
+ * repeated, so a repairer that dies in turn leaves work for the next. */
+static void
+repair(struct queue *q)
+{
+	struct q_shared *sh = q->sh;
+	unsigned char dead[Q_NSLOT];
+	uint64_t last = Q_NONE;
+	struct cur c;
+	struct q_rec *r;
+	int i;
+
+	if (sh->j.n > Q_JMAX)
+		damaged(q, "bad journal");
+	j_apply(q, sh->j.n);
+	if (sh->tail > sh->head || sh->head - sh->tail > q->R)
+		damaged(q, "bad head or tail");
+	for (i = 0; i < Q_NSLOT; i++)
+		dead[i] = i != q->slot && slot_take_dead(q, i);
+	sh->ready = sh->claimed = sh->bytes = sh->used = sh->heap_n = 0;
+	for (cur_at(q, &c, sh->tail); c.p < sh->head; cur_next(q, &c,
+	    rec_size(r))) {
+		r = rec_at(q, c.off);
+		if (r->state == R_PAD)
+			continue;
+		last = c.p;
+		if (r->state >= R_CLAIMED && dead[r->state - R_CLAIMED])
+			r->state = sh->slot[r->state - R_CLAIMED].state ==
+			    S_COMMITTED ? R_FREE : R_READY;
+		if (r->state == R_FREE)
+			continue;
+		sh->bytes += r->len;
+		sh->used += rec_size(r);
+		if (r->state == R_READY) {
+			sh->ready++;
+			if (sh->order == Q_PRIO)
+				heap_push(q, r->prio, c.off);
+		} else {
+			sh->claimed++;
+		}
+	}
+	if (c.p != sh->head)
+		damaged(q, "records overrun the head");
+	for (i = 0; i < Q_NSLOT; i++) {
+		struct q_slot *s = &sh->slot[i];
+		if (!dead[i])
+			continue;
+		s->state = S_IDLE;
+		s->n = 0;
+		s->nbytes = s->nused = 0;
+		forget_waiter(sh, s);
+		s->pid = 0;
+		pthread_mutex_unlock(&s->m);
+	}
+	if (last != Q_NONE)
+		j_add(q, &sh->last, last);
+	tidy(q);
+	sh->rd = sh->order == Q_LIFO ?
+	    (sh->head == sh->tail ? Q_NONE : sh->last) : sh->tail;
+	sh->repairs++;
+	q_bump_put(q);
+	q_bump_get(q);
+}
+
+void
+q_lock(struct queue *q)
+{
+	struct q_shared *sh = q->sh;
+
+	if (obj_lock(&sh->lock))
+		repair(q);
+	if (sh->tail > sh->head || sh->head - sh->tail > q->R ||
+	    sh->j.n != 0)
+		damaged(q, "bad head or tail");
+}
+
+void
+q_unlock(struct queue *q)
+{
+	struct q_shared *sh = q->sh;
+	int wg = q->wake_get && sh->getw, wp = q->wake_put && sh->putw;
+
+	q->wake_get = q->wake_put = 0;
+	obj_unlock(&sh->lock);
+	if (wg)
+		obj_futex_wake(&sh->put_seq, INT32_MAX);
+	if (wp)
+		obj_futex_wake(&sh->get_seq, INT32_MAX);
+}
+
+void
+q_bump_put(struct queue *q)
+{
+	q->sh->put_seq++;
+	q->wake_get = 1;
+}
+
+void
+q_bump_get(struct queue *q)
+{
+	q->sh->get_seq++;
+	q->wake_put = 1;
+}
+
+/* ---- Opening ---- */
+
+struct q_init_arg {
+	struct q_settings set;
+	char boot[sizeof ((struct q_shared *)0)->boot];
+};
+
+static int
+q_init(void *map, size_t size, void *arg)
+{
+	const struct q_init_arg *a = arg;
+	const struct q_settings *set = &a->set;
+	struct q_shared *sh = map;
+	int e, i;
+
+	sh->ring_size = set->size;
+	sh->max = set->max;
+	sh->order = set->order;
+	sh->ring_off = RING_OFF;
+	sh->heap_off = RING_OFF + set->size;
+	sh->heap_cap = heap_cap_for(set->order, set->max, set->size);
+	sh->rd = set->order == Q_LIFO ? Q_NONE : 0;
+	memcpy(sh->boot, a->boot, sizeof sh->boot);
+	(void)size;
+	if ((e = obj_mutex_init(&sh->lock)) != 0)
+		goto fail;
+	for (i = 0; i < Q_NSLOT; i++)
+		if ((e = obj_mutex_init(&sh->slot[i].m)) != 0)
+			goto fail;
+	return 0;
+fail:
+	errno = e;
+	err_warn("init mutex");
+	return -1;
+}
+
+/* The kernel's boot id: a robust mutex left locked by a process of an
+ * earlier boot (a queue kept on disk) would never be released, so the
+ * mutexes are made again when it changes. */
+static void
+boot_id(char *buf, size_t len)
+{
+	static char id[sizeof ((struct q_shared *)0)->boot];
+	static int have;
+	ssize_t n = -1;
+	int fd;
+
+	if (!have) {
+		fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY |
+		    O_CLOEXEC);
+		if (fd >= 0) {
+			n = read(fd, id, sizeof id - 1);
+			close(fd);
+		}
+		id[n > 0 ? n : 0] = '\0';
+		have = 1;
+	}
+	snprintf(buf, len, "%s", id);
+}
+
+static int
+after_reboot(struct queue *q, const char *boot)
+{
+	struct q_shared *sh = q->sh;
+	int i;
+
+	/* flock serialises the processes that notice the new boot; the
+	 * boot id is stored last, so whoever sees it current also sees
+	 * working mutexes. */
+	if (flock(q->o.fd, LOCK_EX) < 0) {
+		err_warn("%s: lock file", q->o.name);
+		return -1;
+	}
+	if (strncmp(sh->boot, boot, sizeof sh->boot) != 0) {
+		obj_mutex_init(&sh->lock);
+		for (i = 0; i < Q_NSLOT; i++)
+			obj_mutex_init(&sh->slot[i].m);
+		obj_lock(&sh->lock);
+		repair(q);
+		q_unlock(q);
+		ORDER();
+		snprintf(sh->boot, sizeof sh->boot, "%s", boot);
+	}
+	flock(q->o.fd, LOCK_UN);
+	return 0;
+}
+
+int
+q_attach(struct queue *q, const struct obj *o)
+{
+	struct q_shared *sh = o->map;
+	char boot[sizeof sh->boot];
+	uint64_t R;
+
+	memset(q, 0, sizeof *q);
+	q->o = *o;
+	q->slot = -1;
+	q->sh = sh;
+	R = sh->ring_size;
+	if (o->size < RING_OFF || sh->ring_off != RING_OFF ||
+	    R < Q_SIZE_MIN || R > Q_SIZE_MAX || R % 16 || sh->order > Q_PRIO ||
+	    sh->max > Q_MAX_MAX || sh->heap_off != RING_OFF + R ||
+	    sh->heap_cap != heap_cap_for(sh->order, sh->max, R) ||
+	    o->size != sh->heap_off + sh->heap_cap * sizeof(struct q_hent)) {
+		err_warnx("%s: damaged queue (bad layout)", o->name);
+		return -1;
+	}
+	q->R = R;
+	q->ring = (unsigned char *)o->map + RING_OFF;
+	q->heap = (struct q_hent *)(void *)((char *)o->map + sh->heap_off);
+	q->maxmsg = R - Q_RECHDR < Q_MSG_MAX ? (uint32_t)(R - Q_RECHDR) :
+	    Q_MSG_MAX;
+	boot_id(boot, sizeof boot);
+	if (strncmp(sh->boot, boot, sizeof boot) != 0)
+		return after_reboot(q, boot);
+	return 0;
+}
+
+int
+q_open(struct queue *q, const char *name, const struct q_settings *s)
+{
+	struct obj o;
+	struct obj_create c = { 0 };
+	struct q_init_arg a;
+
+	if (s) {
+		a.set = *s;
+		c.size = RING_OFF + s->size + heap_cap_for(s->order, s->max,
+		    s->size) * sizeof(struct q_hent);
+		c.mode = s->mode;
+		c.init = q_init;
+		c.arg = &a;
+		/* The boot id goes in before the object is published, or
+		 * an early opener would make the mutexes again under us. */
+		boot_id(a.boot, sizeof a.boot);
+	}
+	if (obj_open(&o, name, &q_type, s ? &c : NULL) < 0)
+		return -1;
+	if (q_attach(q, &o) < 0) {
+		obj_close(&o);
+		return -1;
+	}
+	return 0;
+}
+
+void
+q_close(struct queue *q)
+{
+	obj_close(&q->o);
+}
+
+void
+q_settings_of(const struct queue *q, struct q_settings *s)
+{
+	s->size = q->R;
+	s->max = q->sh->max;
+	s->order = q->sh->order;
+	s->mode = q->sh->obj.mode;
+}
+
+/* ---- Slots ---- */
+
+int
+q_slot_get(struct queue *q)
+{
+	struct q_shared *sh = q->sh;
+	int i, k, start = (int)(getpid() % Q_NSLOT);
+
+	if (q->slot >= 0)
+		return 0;
+	for (k = 0; k < Q_NSLOT; k++) {
+		i = (start + k) % Q_NSLOT;
+		if (!slot_take_dead(q, i))
+			continue;
+		/* A free slot is clean, unless its owner died: then its
+		 * claims go back before we reuse it. */
+		if (recover_slot(q, i)) {
+			q_bump_put(q);
+			q_bump_get(q);
+		}
+		sh->slot[i].pid = (int32_t)getpid();
+		q->slot = i;
+		return 0;
+	}
+	return -1;
+}
+
+void
+q_slot_put(struct queue *q)
+{
+	struct q_slot *s;
+
+	if (q->slot < 0)
+		return;
+	s = &q->sh->slot[q->slot];
+	s->role = Q_WAIT_NONE;
+	s->pid = 0;
+	s->state = S_IDLE;
+	pthread_mutex_unlock(&s->m);
+	q->slot = -1;
+}
+
+int
+q_reap(struct queue *q)
+{
+	struct q_shared *sh = q->sh;
+	int i, n = 0;
+
+	for (i = 0; i < Q_NSLOT; i++) {
+		struct q_slot *s = &sh->slot[i];
+		if (i == q->slot || (s->state == S_IDLE && s->n == 0 &&
+		    s->role == Q_WAIT_NONE))
+			continue;
+		if (!slot_take_dead(q, i))
+			continue;
+		n += recover_slot(q, i);
+		pthread_mutex_unlock(&s->m);
+	}
+	if (n) {
+		q_bump_put(q);
+		q_bump_get(q);
+	}
+	return n;
+}
+
+unsigned
+q_count_waiting(struct queue *q, int role)
+{
+	unsigned i, n = 0;
+
+	/* Dead waiters have been reaped (q_reap) by the caller. */
+	for (i = 0; i < Q_NSLOT; i++)
+		if ((int)i != q->slot && q->sh->slot[i].role == (uint32_t)role)
+			n++;
+	return n;
+}
+
+/* ---- Putting ---- */
+
+static void
+write_pad(struct queue *q, uint64_t off, uint64_t room)
+{
+	struct q_rec *r = (struct q_rec *)(void *)(q->ring + off);
+
+	r->len = (uint32_t)(room - Q_RECHDR);
+	r->state = R_PAD;
+	r->back = 0;
+	r->prio = 0;
+}
+
+size_t
+q_insert(struct queue *q, const struct q_msg *m, size_t n, int32_t prio)
+{
+	struct q_shared *sh = q->sh;
+	uint64_t R = q->R, tail, last = sh->last;
+	uint64_t count = sh->ready + sh->claimed;
+	struct cur c;
+	size_t k;
+
+	/* An empty queue starts again at the start of the ring, so that
+	 * any message up to R - 16 bytes fits into it. */
+	if (sh->head == sh->tail && sh->tail % R != 0) {
+		tail = sh->tail + (R - sh->tail % R);
+		j_add(q, &sh->tail, tail);
+		j_add(q, &sh->head, tail);
+		j_commit(q);
+	}
+	tail = sh->tail;
+	cur_at(q, &c, sh->head);
+	for (k = 0; k < n; k++) {
+		uint32_t len = m[k].len, sz = recsz(len);
+		uint64_t room = R - c.off, need = sz;
+		struct q_rec *r;
+
+		if (c.p + sz > q->pf_hi) {
+			uint64_t want = 0;
+			size_t i;
+			for (i = k; i < n && want < PREFAULT_MAX; i++)
+				want += recsz(m[i].len);
+			prefault(q, c.p, want);
+		}
+
+		if ((sh->max && count >= sh->max) || len > q->maxmsg)
+			break;
+		if (sz > room)
+			need += room;
+		if (c.p - tail + need > R)
+			break;
+		if (sz > room) {
+			write_pad(q, c.off, room);
+			cur_next(q, &c, (uint32_t)room);
+		}
+		r = (struct q_rec *)(void *)(q->ring + c.off);
+		r->len = len;
+		r->state = R_READY;
+		r->back = count ? (uint32_t)(c.p - last) : 0;
+		r->prio = prio;
+		memcpy(r + 1, m[k].data, len);
+		if (sh->order == Q_PRIO)
+			heap_push(q, prio, c.off);
+		last = c.p;
+		count++;
+		sh->ready++;
+		sh->bytes += len;
+		sh->used += sz;
+		cur_next(q, &c, sz);
+	}
+	if (k == 0)
+		return 0;
+	/* The messages are in place above the head; moving the head is
+	 * what publishes them. */
+	j_add(q, &sh->head, c.p);
+	j_add(q, &sh->last, last);
+	j_add(q, &sh->puts, sh->puts + k);
+	j_commit(q);
+	if (sh->order == Q_LIFO)
+		sh->rd = last;
+	q_bump_put(q);
+	return k;
+}
+
+/* ---- Getting ---- */
+
+static int
+out_reserve(struct q_out *out, size_t need)
+{
+	size_t cap = out->cap ? out->cap : 65536;
+	char *nb;
+
+	if (out->len + need <= out->cap)
+		return 0;
+	while (cap < out->len + need)
+		cap *= 2;
+	if ((nb = realloc(out->buf, cap)) == NULL)
+		return -1;
+	out->buf = nb;
+	out->cap = cap;
+	return 0;
+}
+
+/* Claim the record R at position P for our slot, copying it to OUT. */
+static void
+take(struct queue *q, struct q_rec *r, uint64_t p, struct q_out *out,
+    char term)
+{
+	struct q_shared *sh = q->sh;
+	struct q_slot *s = &sh->slot[q->slot];
+
+	if (out_reserve(out, (size_t)r->len + 1) < 0)
+		err_die(EXIT_TOOL, "%s: out of memory", q->o.name);
+	memcpy(out->buf + out->len, r + 1, r->len);
+	out->len += r->len;
+	out->buf[out->len++] = term;
+	if (s->n == 0 || p < s->lo)
+		s->lo = p;
+	if (s->n == 0 || p > s->hi)
+		s->hi = p;
+	s->n++;
+	s->nbytes += r->len;
+	s->nused += rec_size(r);
+	r->state = R_CLAIMED | (uint32_t)q->slot;
+	sh->ready--;
+	sh->claimed++;
+}
+
+static size_t
+claim_fifo(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
+    char term)
+{
+	struct q_shared *sh = q->sh;
+	struct q_slot *s = &sh->slot[q->slot];
+	struct cur c;
+	struct q_rec *r;
+	size_t k = 0;
+
+	cur_at(q, &c, sh->rd > sh->tail ? sh->rd : sh->tail);
+	while (c.p < sh->head && k < maxn) {
+		if (c.p + Q_RECHDR > q->pf_hi)
+			prefault(q, c.p, sh->head - c.p < maxbytes ?
+			    sh->head - c.p : maxbytes);
+		r = rec_at(q, c.off);
+		if (r->state == R_READY) {
+			if (k && out->len + r->len + 1 > maxbytes)
+				break;
+			take(q, r, c.p, out, term);
+			k++;
+		} else if (k && r->state >= R_CLAIMED) {
+			s->contig = 0;
+		}
+		cur_next(q, &c, rec_size(r));
+	}
+	sh->rd = c.p;
+	return k;
+}
+
+static size_t
+claim_lifo(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
+    char term)
+{
+	struct q_shared *sh = q->sh;
+	uint64_t p = sh->rd, off;
+	struct q_rec *r;
+	size_t k = 0;
+
+	if (p == Q_NONE || p < sh->tail || p >= sh->head)
+		p = sh->head == sh->tail ? Q_NONE : sh->last;
+	if (p == Q_NONE)
+		return 0;
+	off = p % q->R;
+	while (k < maxn) {
+		r = rec_at(q, off);
+		if (r->state == R_READY) {
+			if (k && out->len + r->len + 1 > maxbytes)
+				break;
+			take(q, r, p, out, term);
+			k++;
+		}
+		if (r->back == 0 || p - r->back < sh->tail) {
+			p = Q_NONE;
+			break;
+		}
+		p -= r->back;
+		off = off >= r->back ? off - r->back : off + q->R - r->back;
+	}
+	sh->rd = p;
+	return k;
+}
+
+static size_t
+claim_prio(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
+    char term)
+{
+	struct q_shared *sh = q->sh;
+	size_t k = 0;
+
+	while (k < maxn && sh->heap_n > 0) {
+		uint64_t off = q->heap[0].off, toff = sh->tail % q->R;
+		struct q_rec *r = rec_at(q, off);
+
+		if (r->state != R_READY)
+			damaged(q, "priority heap out of step");
+		if (k && out->len + r->len + 1 > maxbytes)
+			break;
+		heap_pop(q);
+		take(q, r, sh->tail + heap_age(q, toff, (uint32_t)off), out,
+		    term);
+		k++;
+	}
+	return k;
+}
+
+size_t
+q_claim(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
+    char term)
+{
+	struct q_shared *sh = q->sh;
+	struct q_slot *s = &sh->slot[q->slot];
+
+	if (sh->ready == 0)
+		return 0;
+	if (s->n != 0)
+		damaged(q, "claim over claim");
+	s->state = S_ACTIVE;
+	s->contig = 1;
+	switch (sh->order) {
+	case Q_LIFO:
+		return claim_lifo(q, maxn, maxbytes, out, term);
+	case Q_PRIO:
+		return claim_prio(q, maxn, maxbytes, out, term);
+	default:
+		return claim_fifo(q, maxn, maxbytes, out, term);
+	}
+}
+
+void
+q_commit(struct queue *q)
+{
+	struct q_shared *sh = q->sh;
+	struct q_slot *s;
+	uint64_t k;
+
+	if (q->slot < 0 || (s = &sh->slot[q->slot])->n == 0)
+		return;
+	k = s->n;
+	j_add(q, &sh->undone, sh->undone + k);
+	j_add(q, &sh->gets, sh->gets + k);
+	if (sh->order == Q_FIFO && s->contig && s->lo == sh->tail) {
+		/* The usual case: our messages are the oldest, in one run.
+		 * Moving the tail past them removes them all at once. */
+		struct cur c;
+		cur_at(q, &c, s->hi);
+		cur_next(q, &c, rec_size(rec_at(q, c.off)));
+		j_add(q, &sh->tail, c.p);
+		j_add(q, &s->state, S_IDLE);
+		j_commit(q);
+		sh->claimed -= k;
+		sh->bytes -= s->nbytes;
+		sh->used -= s->nused;
+		s->n = 0;
+		s->nbytes = s->nused = 0;
+		tidy(q);
+	} else {
+		/* Record the commit first: if we die while freeing, the
+		 * repair finishes the job instead of redelivering. */
+		j_add(q, &s->state, S_COMMITTED);
+		j_commit(q);
+		settle(q, q->slot, R_FREE);
+		j_add(q, &s->state, S_IDLE);
+		tidy(q);
+	}
+	q_bump_get(q);
+}
+
+void
+q_unclaim(struct queue *q)
+{
+	if (q->slot < 0)
+		return;
+	settle(q, q->slot, R_READY);
+	q->sh->slot[q->slot].state = S_IDLE;
+	q_bump_put(q);
+}
+
+/* ---- Waiting ---- */
+
+void
+q_wait(struct queue *q, uint32_t *word, int role, int64_t deadline)
+{
+	struct q_shared *sh = q->sh;
+	uint32_t seen = *word, *nwait = word == &sh->put_seq ? &sh->getw :
+	    &sh->putw;
+	int64_t until = deadline;
+
+	/* A dead getter cannot wake anybody: while messages are claimed
+	 * (or we wait for a slot), look again every 250 ms. */
+	if (sh->claimed > 0 || (role == Q_WAIT_GET && q->slot < 0)) {
+		int64_t t = q_now() + PERIODIC_NS;
+		if (until < 0 || t < until)
+			until = t;
+	}
+	(*nwait)++;
+	if (q->slot >= 0)
+		sh->slot[q->slot].role = (uint32_t)role;
+	q_unlock(q);
+	obj_futex_wait(word, seen, until);
+	q_lock(q);
+	if (*nwait > 0)
+		(*nwait)--;
+	if (q->slot >= 0)
+		sh->slot[q->slot].role = Q_WAIT_NONE;
+}

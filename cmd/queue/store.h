@@ -1,0 +1,192 @@
+/* store: the shared-memory format of a queue and the operations on it.
+ * The algorithm (ring, slots, journal, recovery) is explained at the top
+ * of queue.c. Every function marked "locked" must be called between
+ * q_lock and q_unlock. */
+#ifndef QUEUE_STORE_H
+#define QUEUE_STORE_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "obj.h"
+
+#define Q_VERSION 1
+#define Q_NSLOT 512                     /* getters in flight at once */
+#define Q_RECHDR 16                     /* bytes of bookkeeping per message */
+#define Q_MSG_MAX (16u << 20)           /* longest message of any queue */
+#define Q_SIZE_DEFAULT (32ull << 20)    /* storage of a queue by default */
+#define Q_SIZE_MIN 64
+#define Q_SIZE_MAX (2ull << 30)
+#define Q_MAX_MAX 0xffffffffull         /* largest --max */
+#define Q_NONE UINT64_MAX               /* "no position" */
+
+enum { Q_FIFO, Q_LIFO, Q_PRIO };
+
+/* What a waiting process waits for (shown by stat). */
+enum { Q_WAIT_NONE, Q_WAIT_GET, Q_WAIT_PUT, Q_WAIT_JOIN };
+
+/* One message in the ring: this header, then LEN bytes, then up to 3
+ * bytes of padding to keep headers 4-byte aligned. */
+struct q_rec {
+	uint32_t len;
+	uint32_t state;     /* R_READY, R_FREE, R_PAD or R_CLAIMED | slot */
+	uint32_t back;      /* distance to the previous message's start, 0: none */
+	int32_t prio;
+};
+
+/* A getter's slot: its robust mutex is held for as long as the getter
+ * runs, so a slot whose mutex reports EOWNERDEAD belongs to a dead
+ * process, and the messages it claimed go back to the queue. */
+struct q_slot {
+	pthread_mutex_t m;
+	uint64_t state;     /* S_IDLE, S_ACTIVE, S_COMMITTED (journaled) */
+	uint64_t lo, hi;    /* first and last position it has claimed */
+	uint64_t nbytes, nused;
+	uint32_t n;         /* messages it has claimed */
+	uint32_t contig;    /* they are one run, nobody else's in between */
+	uint32_t role;      /* Q_WAIT_*: what it is waiting for */
+	int32_t pid;
+};
+
+#define Q_JMAX 8
+struct q_journal {
+	uint64_t n;         /* entries to apply; 0: nothing pending */
+	uint64_t off[Q_JMAX];
+	uint64_t val[Q_JMAX];
+};
+
+struct q_shared {
+	struct obj_hdr obj;
+	/* Settings, fixed at creation. */
+	uint64_t ring_size;     /* R: bytes of storage, a multiple of 16 */
+	uint64_t max;           /* most messages, 0: only R limits */
+	uint64_t ring_off;      /* where the ring starts in the file */
+	uint64_t heap_off;      /* where the priority heap starts */
+	uint64_t heap_cap;      /* heap entries (priority queues) */
+	uint32_t order;         /* Q_FIFO, Q_LIFO, Q_PRIO */
+	uint32_t pad0;
+	char boot[40];          /* boot id when the mutexes were made */
+	pthread_mutex_t lock;
+	uint32_t put_seq;       /* futex: bumped on put, close, return */
+	uint32_t get_seq;       /* futex: bumped on get, done, close */
+	uint32_t getw, putw;    /* processes waiting on put_seq / get_seq */
+	struct q_journal j;
+	/* Primary state: changed only through the journal. */
+	uint64_t head, tail, last;
+	uint64_t undone;        /* messages got and not yet done */
+	uint64_t puts, gets;
+	/* Single words, stored directly. */
+	uint64_t closed, removed;
+	/* Derived state: recomputed from the ring after a crash. */
+	uint64_t ready, claimed, bytes, used;
+	uint64_t rd;            /* where the next get starts looking */
+	uint64_t heap_n;
+	uint64_t repairs;       /* times a dead mutex holder was cleaned up */
+	struct q_slot slot[Q_NSLOT];
+};
+
+/* A priority heap entry: the message's priority and ring offset. */
+struct q_hent {
+	int32_t prio;
+	uint32_t off;
+};
+
+struct q_settings {
+	uint64_t size;      /* storage, rounded up to a multiple of 16 */
+	uint64_t max;       /* 0: unlimited */
+	uint32_t order;
+	unsigned mode;      /* 0: 0600 */
+};
+
+struct queue {
+	struct obj o;
+	struct q_shared *sh;
+	unsigned char *ring;
+	struct q_hent *heap;
+	uint64_t R;
+	uint32_t maxmsg;    /* longest message this queue takes */
+	int slot;           /* our slot, -1: none */
+	int jn;             /* journal entries being prepared */
+	int wake_get, wake_put;
+	uint64_t pf_hi;     /* ring positions below this are prefaulted */
+	uint64_t pf_total;  /* bytes prefaulted so far; R: all of the ring */
+};
+
+/* A message to put. */
+struct q_msg {
+	const char *data;
+	uint32_t len;
+};
+
+/* Output of q_claim: messages each followed by the terminator. */
+struct q_out {
+	char *buf;
+	size_t len, cap;
+};
+
+/* q_open: open queue NAME, creating it as S says when it is missing
+ * (S NULL: it must exist). Returns 0, or -1 after printing why. */
+int q_open(struct queue *q, const char *name, const struct q_settings *s);
+
+/* q_attach: take over an object opened by obj_open (obj_list): check
+ * the layout. Returns 0, or -1 after printing why. */
+int q_attach(struct queue *q, const struct obj *o);
+void q_close(struct queue *q);
+
+/* q_settings_of: the settings Q was created with. */
+void q_settings_of(const struct queue *q, struct q_settings *s);
+
+/* q_lock: lock the queue, repairing it first if the previous holder
+ * died. q_unlock: unlock, then wake the waiters the operations asked
+ * to wake. */
+void q_lock(struct queue *q);
+void q_unlock(struct queue *q);
+
+/* q_slot_get (locked): take a slot for this process. Returns 0, or -1
+ * if every slot is in use. q_slot_put (locked): give it back; its
+ * claims must have been committed or returned. */
+int q_slot_get(struct queue *q);
+void q_slot_put(struct queue *q);
+
+/* q_insert (locked): append messages M[0..N) with priority PRIO while
+ * they fit; returns how many were added. */
+size_t q_insert(struct queue *q, const struct q_msg *m, size_t n,
+    int32_t prio);
+
+/* q_claim (locked, needs a slot): claim up to MAXN ready messages in
+ * queue order (at least one if there is one, at most about MAXBYTES of
+ * output) and copy them to OUT, each followed by TERM. Returns how
+ * many. */
+size_t q_claim(struct queue *q, size_t maxn, size_t maxbytes,
+    struct q_out *out, char term);
+
+/* q_commit (locked): the claimed messages were delivered: remove them
+ * and count them as tasks to be done. */
+void q_commit(struct queue *q);
+
+/* q_unclaim (locked): give the claimed messages back to the queue. */
+void q_unclaim(struct queue *q);
+
+/* q_reap (locked): give back the messages claimed by dead processes.
+ * Returns how many slots it recovered. */
+int q_reap(struct queue *q);
+
+/* q_wait (locked): release the lock and sleep until WORD (put_seq or
+ * get_seq) changes or DEADLINE (monotonic ns, -1: none) passes, as
+ * ROLE; wakes up every 250 ms while messages are claimed, to look for
+ * dead getters. Returns with the lock held. */
+void q_wait(struct queue *q, uint32_t *word, int role, int64_t deadline);
+
+/* q_bump_put / q_bump_get (locked): something getters / putters and
+ * joiners wait for happened: wake them at q_unlock. */
+void q_bump_put(struct queue *q);
+void q_bump_get(struct queue *q);
+
+/* q_count_waiting (locked): live processes waiting as ROLE. */
+unsigned q_count_waiting(struct queue *q, int role);
+
+/* q_now: CLOCK_MONOTONIC in ns. */
+int64_t q_now(void);
+
+#endif

@@ -1,0 +1,543 @@
+#!/usr/bin/env bats
+# queue(1): named message queues. Background work is synchronised on the
+# states queue itself reports (stat), never on delays.
+
+load helper
+
+# stat_is NAME KEY VALUE: queue stat NAME has the line "KEY VALUE".
+stat_is() {
+	queue stat "$1" | grep -qx "$2 $3"
+}
+
+# wait_bg: wait for every process started with bg, in order; their
+# statuses go to the array st. (A bare 'wait' would also wait for bats'
+# own helpers.)
+wait_bg() {
+	local p s
+	st=()
+	while read -r p; do
+		s=0
+		wait "$p" || s=$?
+		st+=("$s")
+	done <"$BATS_TEST_TMPDIR/pids"
+}
+
+# big N: N bytes of 'x' (no newline).
+big() {
+	head -c "$1" /dev/zero | tr '\0' x
+}
+
+@test "put and get move messages in FIFO order; size counts them" {
+	run -0 queue put q one "two words" three
+	run -0 queue size q
+	[ "$output" = 3 ]
+	run -0 queue get q
+	[ "$output" = one ]
+	run -0 queue get -n 2 q
+	[ "$output" = $'two words\nthree' ]
+	run -0 queue size q
+	[ "$output" = 0 ]
+}
+
+@test "put without MSG puts every line of stdin, the last one even unterminated" {
+	printf 'a\n\nb c\nlast' | queue put q
+	run -0 queue get -n 4 q
+	[ "$output" = $'a\n\nb c\nlast' ]
+	run -0 queue size q
+	[ "$output" = 0 ]
+}
+
+@test "messages keep spaces, tabs, quotes and backslashes" {
+	msg=$'  a\tb "c" \'d\' \\e\\\\ $f `g` *  '
+	queue put q "$msg"
+	printf '%s\n' "$msg" | queue put q
+	queue get -n 2 q >out
+	printf '%s\n%s\n' "$msg" "$msg" | cmp - out
+}
+
+@test "-0 puts and gets NUL-terminated messages that contain newlines" {
+	printf 'one\nline\0two\0three\nno end' | queue put -0 q
+	run -0 queue size q
+	[ "$output" = 3 ]
+	queue get -0 -n 3 q >out
+	printf 'one\nline\0two\0three\nno end\0' | cmp - out
+}
+
+@test "put and get on a missing queue create it, whichever comes first" {
+	bg queue get -t 10 first >got
+	wait_for stat_is first getters 1
+	queue put first hello
+	wait_bg
+	[ "$(cat got)" = hello ]
+	queue put second x
+	run -0 queue get second
+	[ "$output" = x ]
+}
+
+@test "--lifo gets the newest message first" {
+	queue create --lifo s
+	seq 5 | queue put s
+	run -0 queue get -n 2 s
+	[ "$output" = $'5\n4' ]
+	queue put s x
+	run -0 queue get -n 4 s
+	[ "$output" = $'x\n3\n2\n1' ]
+}
+
+@test "--priority gets the lowest PRIO first and equal ones in put order" {
+	queue create --priority p
+	queue put -p 5 p a5 b5
+	queue put -p 1 p a1
+	queue put -p -3 p m3
+	queue put p z0
+	printf 'b1\nc1\n' | queue put -p 1 p
+	queue put -p 5 p c5
+	run -0 queue get -n 8 p
+	[ "$output" = $'m3\nz0\na1\nb1\nc1\na5\nb5\nc5' ]
+}
+
+@test "priority ties never compare payloads" {
+	queue create --priority p
+	queue put -p 2 p zz yy xx
+	queue put -p 2 p aa
+	run -0 queue get -n 4 p
+	[ "$output" = $'zz\nyy\nxx\naa' ]
+}
+
+@test "-p on a queue that is not a priority queue is refused" {
+	queue put q x
+	run -125 queue put -p 1 q y
+	one_line
+	[[ "$output" == *"priority queue"* ]]
+	run -0 queue size q
+	[ "$output" = 1 ]
+}
+
+@test "a blocked get is released by a later put" {
+	queue create q
+	bg queue get q >got
+	wait_for stat_is q getters 1
+	queue put q released
+	wait_bg
+	[ "$(cat got)" = released ]
+}
+
+@test "a killed waiting getter is no longer counted as waiting" {
+	queue create q
+	bg queue get q
+	wait_for stat_is q getters 1
+	kill -9 "$(cat "$BATS_TEST_TMPDIR/pids")"
+	wait_for stat_is q getters 0
+	queue put q x
+	run -0 queue get q
+	[ "$output" = x ]
+}
+
+@test "a blocked put is released by a get" {
+	queue create --max 1 q
+	queue put q first
+	bg queue put q second
+	wait_for stat_is q putters 1
+	run -0 queue get q
+	[ "$output" = first ]
+	wait_bg
+	run -0 queue get q
+	[ "$output" = second ]
+}
+
+@test "--size bounds the storage: a full queue blocks put" {
+	# Two messages of 20 bytes need 2 x (16 + 20) > 64 bytes.
+	queue create --size 64 q
+	queue put q 0123456789abcdefghij
+	run -75 queue put --nowait q 0123456789abcdefghij
+	run -0 queue size q
+	[ "$output" = 1 ]
+}
+
+@test "--nowait exits 75 when the queue is empty or full" {
+	queue create --max 2 q
+	run -75 queue get --nowait q
+	queue put q a b
+	run -75 queue put --nowait q c
+	run -0 queue get --nowait -n 2 q
+	[ "$output" = $'a\nb' ]
+	queue put q a
+	run -75 queue get --nowait -n 2 q
+	[ "$output" = a ]
+}
+
+@test "--timeout exits 124 for get, put and join" {
+	queue create --max 1 q
+	run -124 queue get --timeout 0.05 q
+	queue put q a
+	run -124 queue put -t 50ms q b
+	run -124 queue join --timeout 0.05 q
+	run -0 queue size q
+	[ "$output" = 1 ]
+}
+
+@test "close: put fails with 1, get drains and then exits 1, get -f exits 0" {
+	queue put q a b c
+	queue close q
+	run -1 queue put q d
+	[[ "$output" == *closed* ]]
+	run -0 queue get q
+	[ "$output" = a ]
+	run -1 queue get -n 5 q
+	[ "$output" = $'b\nc' ]
+	run -1 queue get q
+	[ -z "$output" ]
+	run -0 queue get -f q
+	[ -z "$output" ]
+}
+
+@test "close wakes every blocked getter and putter" {
+	queue create --max 1 q
+	queue create e
+	queue put q full
+	bg queue put q p1 >/dev/null 2>&1
+	bg queue put q p2 >/dev/null 2>&1
+	bg queue get e
+	bg queue get -f e
+	wait_for stat_is q putters 2
+	wait_for stat_is e getters 2
+	queue close q
+	queue close e
+	wait_bg
+	[ "${st[*]}" = "1 1 1 0" ]
+	run -0 queue get q
+	[ "$output" = full ]
+}
+
+@test "get -f streams until the producer closes the queue" {
+	bg queue get -f jobs >got
+	seq 1000 | queue put jobs
+	queue put jobs last
+	queue close jobs
+	wait_bg
+	{ seq 1000; echo last; } | cmp - got
+}
+
+@test "done and join track tasks; more done than gets is refused" {
+	queue put q a b c
+	run -75 queue join --nowait q
+	queue get -n 3 q >/dev/null
+	run -75 queue join --nowait q
+	queue "done" q 2
+	run -125 queue "done" q 2
+	one_line
+	[[ "$output" == *"done 2"* ]]
+	run -0 queue stat q
+	[[ "$output" == *$'\ntasks 1\n'* ]]
+	bg queue join q
+	wait_for stat_is q joiners 1
+	queue "done" q
+	wait_bg
+	run -0 queue join q
+	run -125 queue "done" q
+}
+
+@test "join on a missing queue returns at once" {
+	run -0 queue join --nowait nothing
+}
+
+@test "create: same settings is a no-op, other settings are an error" {
+	run -0 queue create --max 10 --size 1M --priority --mode 660 q
+	run -0 queue create --max 10 --size 1M --priority --mode 660 q
+	run -125 queue create --max 10 --size 1M --lifo --mode 660 q
+	one_line
+	[[ "$output" == *"other settings"* ]]
+	run -125 queue create q
+	[ "$(stat -c %a "$CONC_DIR/q")" = 660 ]
+	run -0 queue stat q
+	[[ "$output" == *$'\norder priority\n'* ]]
+	[[ "$output" == *$'\nmax 10\n'* ]]
+}
+
+@test "bad input exits 125 with one line and leaves the queue unchanged" {
+	queue put q keep
+	run -125 queue create --lifo --priority r
+	one_line
+	run -125 queue get -n 0 q
+	one_line
+	run -125 queue get -t 5x q
+	one_line
+	run -125 queue get --nowait --timeout 1 q
+	one_line
+	run -125 queue get -n 2 -f q
+	one_line
+	run -125 queue create --size 1 r
+	one_line
+	run -125 queue create --max 0 r
+	one_line
+	run -125 queue create --mode 999 r
+	one_line
+	run -125 queue put -p x q y
+	one_line
+	run -125 queue put --max 3 q y
+	one_line
+	run -125 queue get
+	one_line
+	run -125 queue get q extra
+	one_line
+	run -125 queue frobnicate q
+	one_line
+	run -125 queue
+	one_line
+	run -125 queue put .. x
+	one_line
+	run -125 queue put "$(printf 'a\tb')" x
+	one_line
+	run -125 queue size missing
+	one_line
+	run -125 queue rm missing
+	one_line
+	run -0 queue get q
+	[ "$output" = keep ]
+	run -125 queue ls extra
+}
+
+@test "a message over the maximum is refused with 125 and nothing is added" {
+	queue create --size 1K q
+	run -125 queue put q short "$(big 2000)"
+	one_line
+	[[ "$output" == *"longer than the maximum of 1008"* ]]
+	run -0 queue size q
+	[ "$output" = 0 ]
+	run -125 sh -c "head -c 3000 /dev/zero | queue put q"
+	one_line
+}
+
+@test "messages of 1 MiB and 16 MiB go through whole" {
+	big 1048576 | queue put q
+	big 16777216 >m16
+	queue put q "$(big 100)"
+	queue put q <m16
+	queue get q | cmp - <(big 1048576; echo)
+	queue get q >/dev/null
+	queue get q | cmp - <(cat m16; echo)
+	run -125 sh -c "{ cat m16; echo x; } | queue put q"
+	[[ "$output" == *"maximum of 16777216"* ]]
+}
+
+@test "a file that is not a queue gives 125, not a crash" {
+	head -c 65536 /dev/urandom >junk
+	run -125 queue get ./junk
+	one_line
+	run -125 queue put ./junk x
+	: >empty
+	run -125 queue size ./empty
+	one_line
+	# A real queue with its settings damaged.
+	queue create ./real
+	printf '\377\377\377\377' | dd of=real bs=1 seek=32 conv=notrunc 2>/dev/null
+	run -125 queue put ./real x
+	one_line
+	[[ "$output" == *damaged* ]]
+}
+
+@test "stat, ls and rm" {
+	queue create --lifo a
+	queue put b x y
+	queue close b
+	run -0 queue ls
+	[ "${lines[0]}" = $'a\t0\t0\t0\tlifo\topen' ]
+	[ "${lines[1]}" = $'b\t2\t2\t2\tfifo\tclosed' ]
+	run -0 queue stat b
+	[[ "$output" == *$'\nmessages 2\n'* ]]
+	[[ "$output" == *$'\nclosed yes\n'* ]]
+	run -0 queue rm a b
+	run -0 queue ls
+	[ -z "$output" ]
+	run -125 queue get --nowait ./nonexistent-dir/q
+}
+
+@test "rm wakes blocked getters, who exit 1" {
+	queue create q
+	bg queue get q
+	wait_for stat_is q getters 1
+	queue rm q
+	wait_bg
+	[ "${st[*]}" = 1 ]
+}
+
+@test "a queue named by a path works and --sync puts durably" {
+	mkdir d
+	queue put --sync d/q a b
+	[ -f d/q ]
+	run -0 queue get --sync -n 2 d/q
+	[ "$output" = $'a\nb' ]
+}
+
+@test "a get that cannot write gives its message back" {
+	queue put q kept
+	run -125 sh -c 'queue get q >/dev/full'
+	one_line
+	[[ "$output" == *"No space left"* ]]
+	run -125 sh -c 'queue get q >&-'
+	one_line
+	run -125 sh -c 'queue put q <&-'
+	run -125 sh -c 'queue size q >&-'
+	run -125 sh -c 'queue stat q >&-'
+	run -0 queue get q
+	[ "$output" = kept ]
+}
+
+@test "a get killed before writing its message out gives it back" {
+	big 200000 | queue put q
+	queue put q small
+	mkfifo f
+	exec 7<>f
+	# Nobody reads the FIFO: the getter claims the big message and
+	# blocks writing it.
+	bg queue get q >f
+	wait_for stat_is q claimed 1
+	kill -9 "$(cat "$BATS_TEST_TMPDIR/pids")"
+	exec 7>&-
+	queue get q | cmp - <(big 200000; echo)
+	run -0 queue get q
+	[ "$output" = small ]
+	run -0 queue stat q
+	[[ "$output" == *$'\nclaimed 0\n'* ]]
+	[[ "$output" == *$'\ntasks 2\n'* ]]
+}
+
+# kill_claimer NAME: start a getter of NAME that claims the first message
+# (which must be larger than a pipe buffer) and blocks writing it, then
+# SIGKILL it.
+kill_claimer() {
+	mkfifo f
+	exec 7<>f
+	bg queue get "$1" >f
+	wait_for stat_is "$1" claimed 1
+	kill -9 "$(tail -1 "$BATS_TEST_TMPDIR/pids")"
+	exec 7>&-
+	rm f
+}
+
+@test "LIFO and priority queues give a dead getter's message back in its place" {
+	queue create --lifo s
+	queue put s old
+	big 200000 | queue put s
+	kill_claimer s
+	queue put s new
+	queue get -n 3 s >out
+	{ echo new; big 200000; echo; echo old; } | cmp - out
+	queue create --priority p
+	big 200000 | queue put -p 1 p
+	queue put -p 1 p second
+	queue put -p 2 p last
+	kill_claimer p
+	queue get -n 3 p >out
+	{ big 200000; echo; echo second; echo last; } | cmp - out
+}
+
+@test "a waiting getter notices a dead getter's claim and delivers it" {
+	big 200000 | queue put q
+	mkfifo f
+	exec 7<>f
+	bg queue get q >f
+	wait_for stat_is q claimed 1
+	bg queue get -f q >got
+	wait_for stat_is q getters 1
+	kill -9 "$(head -1 "$BATS_TEST_TMPDIR/pids")"
+	exec 7>&-
+	queue close q
+	wait "$(tail -1 "$BATS_TEST_TMPDIR/pids")"
+	cmp got <(big 200000; echo)
+}
+
+@test "8 producers x 8 consumers x 20000 messages arrive exactly once" {
+	for c in 1 2 3 4 5 6 7 8; do
+		bg queue get -f q >"got.$c"
+	done
+	pids=()
+	for p in 1 2 3 4 5 6 7 8; do
+		seq -f "p$p-%g" 20000 | queue put q &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do
+		wait "$p"
+	done
+	queue close q
+	wait_bg
+	for p in 1 2 3 4 5 6 7 8; do seq -f "p$p-%g" 20000; done | sort >want
+	cat got.* | sort >have
+	cmp want have
+	run -0 queue stat q
+	[[ "$output" == *$'\nmessages 0\n'* ]]
+	[[ "$output" == *$'\ngets 160000\n'* ]]
+}
+
+# The torture: producers and consumers are SIGKILLed at random moments.
+# Every message a put reported as added must come out whole at least
+# once; nothing may come out that was never put or that is torn; and the
+# queue must keep working afterwards.
+@test "torture: SIGKILLed producers and consumers lose and tear nothing" {
+	queue create --size 4M q
+	X=$(big 65536)
+	rounds=${TORTURE_ROUNDS:-30}
+	for ((r = 1; r <= rounds; r++)); do
+		# A producer of short messages, one of 64 KiB messages and a
+		# consumer; some of each get killed, after a random delay (to
+		# vary the moment, not to order anything).
+		msgs=()
+		for ((j = 1; j <= 300; j++)); do msgs+=("m$r-$j-m$r-$j"); done
+		queue put q "${msgs[@]}" & pp=$!
+		printf "B$r-%s-$X\\n" 1 2 3 4 5 6 7 8 | queue put q & bp=$!
+		queue get -f q >"got.$r.a" & ga=$!
+		sleep "0.00$((RANDOM % 10))"
+		case $((RANDOM % 4)) in
+		0) kill -9 $pp $ga 2>/dev/null || true ;;
+		1) kill -9 $bp 2>/dev/null || true ;;
+		2) kill -9 $ga 2>/dev/null || true ;;
+		esac
+		# A second consumer keeps the queue from filling up for good;
+		# it is killed too, at whatever point it has reached.
+		queue get -f q >"got.$r.b" & gb=$!
+		if wait $pp; then printf '%s\n' "${msgs[@]}" >>must; fi
+		if wait $bp; then printf "B$r-%s-\\n" 1 2 3 4 5 6 7 8 >>mustbig; fi
+		kill -9 $ga $gb 2>/dev/null || true
+		wait $ga $gb || true
+	done
+	# Drain what is left, including claims of killed getters.
+	run -75 queue get -f --nowait q
+	printf '%s' "$output" >got.final
+	[ -z "$output" ] || echo >>got.final
+	run -0 queue stat q
+	[[ "$output" == *$'\nmessages 0\n'* ]]
+	[[ "$output" == *$'\nclaimed 0\n'* ]]
+	# Whole lines only: a killed getter may leave a torn last line in
+	# its own file (that message was given back and delivered again).
+	for f in got.*; do
+		if [ -s "$f" ] && [ -n "$(tail -c 1 "$f")" ]; then
+			sed '$d' "$f"
+		else
+			cat "$f"
+		fi
+	done >all
+	# Every line is a well-formed message.
+	# shellcheck disable=SC2016 # an awk program
+	run -0 awk '
+	/^m/ { n = split($0, a, "-")
+		if (n == 4 && a[1] == a[3] && a[2] == a[4] && a[1] ~ /^m[0-9]+$/ &&
+		    a[2] ~ /^[0-9]+$/) next }
+	/^B/ { if (match($0, /^B[0-9]+-[1-8]-/) && length($0) == RLENGTH + 65536 &&
+		    substr($0, RLENGTH + 1) !~ /[^x]/) next }
+	{ bad++ }
+	END { print bad + 0 }' all
+	[ "$output" = 0 ]
+	# Every message reported as put came out.
+	grep '^m' all | sort -u >seen || true
+	sort -u must | comm -23 - seen >lost
+	[ ! -s lost ]
+	if [ -f mustbig ]; then
+		grep -o '^B[0-9]*-[1-8]-' all | sort -u >seenbig || true
+		sort -u mustbig | comm -23 - seenbig >lostbig
+		[ ! -s lostbig ]
+	fi
+	# And the queue still works.
+	queue put q after
+	run -0 queue get q
+	[ "$output" = after ]
+}
