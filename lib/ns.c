@@ -123,6 +123,30 @@ ns_dir(char *buf, size_t len, const char **why)
 	return check_dir(buf, why);
 }
 
+/* A name fit for a one-line message: control characters escaped, and
+ * cut short (with "...") past 60 bytes. */
+static const char *
+printable(const char *name)
+{
+	static char out[256];
+	size_t o = 0;
+
+	for (const char *p = name; *p && o < sizeof out - 8; p++) {
+		unsigned char c = *p;
+		if (p - name >= 60) {
+			memcpy(out + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (c < 0x20 || c == 0x7f)
+			o += snprintf(out + o, sizeof out - o, "\\x%02x", c);
+		else
+			out[o++] = c;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 int
 ns_path(const char *name, char *buf, size_t len)
 {
@@ -130,7 +154,7 @@ ns_path(const char *name, char *buf, size_t len)
 	const char *why;
 
 	if (ns_check_name(name, &why) < 0) {
-		err_warnx("%s: bad name: %s", name, why);
+		err_warnx("%s: bad name: %s", printable(name), why);
 		return -1;
 	}
 	if (strchr(name, '/')) {

@@ -1,0 +1,138 @@
+#!/usr/bin/env bats
+# The rules every named object shares (concutils(7), "Named objects"),
+# checked through all three tools that own objects: queue, sem, barrier.
+
+load helper
+
+# make_obj TOOL NAME: create an object of TOOL's kind under NAME.
+make_obj() {
+	case $1 in
+	queue) queue create "$2" ;;
+	sem) sem run "$2" true ;;
+	barrier) barrier wait -n 1 "$2" ;;
+	esac
+}
+
+# look TOOL NAME: a read-only query of NAME that needs a valid object.
+look() {
+	case $1 in
+	queue) queue size "$2" ;;
+	sem) sem value "$2" ;;
+	barrier) barrier stat "$2" ;;
+	esac
+}
+
+@test "objects are created mode 0600 inside a 0700 namespace directory" {
+	for t in queue sem barrier; do
+		make_obj "$t" "o-$t"
+		[ "$(stat -c %a "$CONC_DIR/o-$t")" = 600 ]
+	done
+	[ "$(stat -c %a "$CONC_DIR")" = 700 ]
+}
+
+@test "bad names are refused with 125 and one line, and nothing is created" {
+	long=$(printf '%0300d' 0)
+	for t in queue sem barrier; do
+		for n in "" . .. .hidden $'a\nb' $'tab\tx' "$long" "dir/"; do
+			run -125 look "$t" "$n"
+			one_line
+			run -125 make_obj "$t" "$n"
+			one_line
+		done
+	done
+	[ -z "$(ls -A "$CONC_DIR" 2>/dev/null)" ]
+}
+
+@test "a name with a slash is a path" {
+	mkdir d
+	for t in queue sem barrier; do
+		make_obj "$t" "$PWD/d/p-$t"
+		[ -f "d/p-$t" ]
+		run -0 look "$t" "d/p-$t"
+	done
+}
+
+@test "an object of another kind is refused with 125" {
+	queue create q
+	sem run s true
+	barrier wait -n 1 b
+	run -125 sem value q;     one_line; [[ "$output" == *"not a semaphore"* ]]
+	run -125 barrier stat q;  one_line; [[ "$output" == *"not a barrier"* ]]
+	run -125 queue size s;    one_line; [[ "$output" == *"not a queue"* ]]
+	run -125 queue put b msg; one_line
+	run -125 sem run b true;  one_line
+	# and nothing was changed
+	run -0 queue size q;  [ "$output" = 0 ]
+	run -0 sem value s;   [ "$output" = 1 ]
+}
+
+@test "a file of random bytes where an object should be gives 125, not a crash" {
+	mkdir -p "$CONC_DIR"
+	for size in 0 1 31 32 64 4096 65536; do
+		head -c "$size" /dev/urandom >"$CONC_DIR/junk"
+		cp "$CONC_DIR/junk" before
+		for t in queue sem barrier; do
+			run -125 look "$t" junk
+			one_line
+			run -125 make_obj "$t" junk
+		done
+		cmp before "$CONC_DIR/junk"
+	done
+}
+
+@test "an object replaced by a symlink or a FIFO is refused, without hanging" {
+	for t in queue sem barrier; do
+		make_obj "$t" "real-$t"
+		ln -s "real-$t" "$CONC_DIR/link-$t"
+		run -125 look "$t" "link-$t"
+		one_line
+		mkfifo "$CONC_DIR/fifo-$t"
+		run -125 look "$t" "fifo-$t"
+		one_line
+		run -125 make_obj "$t" "fifo-$t"
+	done
+}
+
+@test "a symlinked, foreign or group-writable namespace directory is refused" {
+	mkdir -m 700 elsewhere
+	ln -s elsewhere "$CONC_DIR"
+	for t in queue sem barrier; do
+		run -125 make_obj "$t" x
+		one_line
+		[[ "$output" == *"symbolic link"* ]]
+	done
+	rm "$CONC_DIR"
+	mkdir -m 770 "$CONC_DIR"
+	for t in queue sem barrier; do
+		run -125 make_obj "$t" x
+		[[ "$output" == *"writable by group or others"* ]]
+	done
+	chmod 700 "$CONC_DIR"
+	if [ "$(id -u)" = 0 ]; then
+		chown 65534 "$CONC_DIR"
+		for t in queue sem barrier; do
+			run -125 make_obj "$t" x
+			[[ "$output" == *"owned by another user"* ]]
+		done
+	fi
+	[ -z "$(ls -A elsewhere)" ]
+}
+
+@test "many processes creating the same object at once end up with one object" {
+	for t in queue sem barrier; do
+		pids=()
+		for i in $(seq 1 20); do
+			case $t in
+			queue) queue put --nowait "race-$t" "m$i" & ;;
+			sem) sem run -n 3 "race-$t" true & ;;
+			barrier) barrier wait -n 1 "race-$t" & ;;
+			esac
+			pids+=($!)
+		done
+		for p in "${pids[@]}"; do wait "$p"; done
+	done
+	run -0 queue size race-queue; [ "$output" = 20 ]
+	run -0 sem value race-sem;    [ "$output" = 3 ]
+	run -0 barrier stat race-barrier
+	[ -z "$(find "$CONC_DIR" -name '.*')" ]
+}
