@@ -27,6 +27,7 @@ static int sink_dead[2];        /* a write failed: the readers are gone */
 static int colour[2];
 static int devnull = -1;
 static int input_job = -1;      /* --input: the job that gets our stdin */
+static int input_tee;           /* --input from a terminal: through a pipe */
 static int success = SUCCESS_ALL;
 static int nended;              /* jobs in state JOB_DONE */
 static int first_fail = -1;     /* the first job that ended failing */
@@ -161,7 +162,8 @@ spawn(struct job *j)
 	for (k = 0; k < 2 && !opt.group; k++)
 		if (pipe2(p[k], O_CLOEXEC) < 0)
 			goto out;
-	if (opt.tee && (in = tee_attach(j)) == -2)
+	if ((opt.tee || (input_tee && j - jobs == input_job)) &&
+	    (in = tee_attach(j)) == -2)
 		goto out;
 	if (in < 0)
 		in = j - jobs == input_job ? 0 : devnull;
@@ -502,6 +504,10 @@ run_loop(void)
 
 	if (opt.input)
 		input_job = spec_target("--input", opt.input);
+	/* A job runs in a process group of its own, which is never the
+	 * terminal's foreground group: reading the terminal would stop it
+	 * (SIGTTIN). So we read the terminal and pass the bytes on. */
+	input_tee = input_job >= 0 && isatty(0);
 	if (strcmp(opt.success, "all") == 0)
 		success = SUCCESS_ALL;
 	else if (strcmp(opt.success, "first") == 0)
@@ -525,7 +531,7 @@ run_loop(void)
 	    loop_add_signal_intr(loop, SIGHUP, on_stop_signal, NULL) < 0 ||
 	    loop_add_signal_intr(loop, SIGALRM, on_alarm, NULL) < 0)
 		err_die(EXIT_TOOL, "signals");
-	if (opt.tee)
+	if (opt.tee || input_tee)
 		tee_init(loop);
 	for (k = 0; k < 2; k++) {
 		if (mux_out_init(&sink[k], k + 1, SINK_CAP) < 0)
@@ -554,7 +560,7 @@ run_start(void)
 		arm_alarm(opt.timeout);
 	for (i = 0; i < njobs; i++)
 		start(&jobs[i]);
-	if (opt.tee)
+	if (opt.tee || input_tee)
 		tee_start();
 }
 
