@@ -255,12 +255,19 @@ blocked_in_write() {
 	gone "$(cat p1)" "$(cat p2)"
 }
 
-@test "SIGTERM exits 143; SIGINT exits 130 even when stdout is blocked" {
+@test "SIGTERM exits 143, SIGHUP 129; SIGINT exits 130 even when stdout is blocked" {
 	bg parallel 'echo $$ >p; exec sleep 1000'
 	pid=$!
 	wait_for test -s p
 	kill -TERM "$pid"
 	wait_status "$pid" 143
+	gone "$(cat p)"
+	rm p
+	bg parallel 'echo $$ >p; exec sleep 1000'
+	pid=$!
+	wait_for test -s p
+	kill -HUP "$pid"
+	wait_status "$pid" 129
 	gone "$(cat p)"
 	mkfifo out
 	exec 4<>out # a reader that never reads
