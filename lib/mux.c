@@ -167,64 +167,90 @@ clock_tick(struct mux_src *s)
 }
 
 #ifdef MUX_SWAR
+static uint64_t
+load8(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	return w;
+}
+
+/* The newline bytes of W: bit 7 of each byte that is '\n', exactly (no
+ * carry crosses a byte, so there are no false hits). */
+static uint64_t
+newlines(uint64_t w)
+{
+	const uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL;
+	uint64_t x = w ^ 0x0a0a0a0a0a0a0a0aULL;
+
+	return ~(((x & low7) + low7) | x | low7);
+}
+
 /* emit_prefixed: the fast path of emit_lines for a prefix of at most
- * MUX_FAST_PREFIX bytes and no suffix. Each line costs a fixed-size copy
- * of the prefix and, for lines of up to 8 bytes, one word load, one word
- * store and a few arithmetic operations; longer lines add a memchr and a
- * memcpy. The word copies may run past the line (and past the data) into
- * the spare bytes every buffer has; the bytes beyond the line are
- * overwritten by the next line or never counted. */
+ * MUX_FAST_PREFIX bytes and no suffix. The input is read 8 bytes at a
+ * time and every newline in a word is handled from that one load, so
+ * short lines do not wait for each other's loads; a line that has no
+ * newline in its first 16 bytes is searched with memchr. Each line costs
+ * a fixed-size copy of the prefix and one of the line (up to 16 bytes,
+ * else memcpy). The fixed-size copies may run past the line, into the
+ * spare bytes every buffer has; what lies beyond a line is overwritten
+ * by the next one or never counted. Newlines past END can be seen in the
+ * last word, but END - 1 is a newline, and we stop there. */
 static void
 emit_prefixed(struct mux_src *s, const char *p, const char *end)
 {
-	const uint64_t ones = 0x0101010101010101ULL;
-	const uint64_t highs = 0x8080808080808080ULL;
-	const uint64_t nls = 0x0a0a0a0a0a0a0a0aULL;
 	struct mux_out *o = s->out;
 	size_t plen = s->plen, len;
 	char pfx[MUX_FAST_PREFIX] = { 0 }, *d, *lim;
 	unsigned long long lines = 0;
-	const char *start = p, *nl;
-	uint64_t w, m;
+	const char *start = p, *q = p, *nl;
+	uint64_t m;
 
 	memcpy(pfx, s->prefix, plen);
 	d = o->buf + o->len;
 	lim = o->buf + o->cap;
-	while (p < end) {
-		if ((size_t)(lim - d) < plen + 8) {
-			o->len = d - o->buf;
-			mux_out_flush(o);
-			d = o->buf + o->len;
-		}
-		memcpy(d, pfx, MUX_FAST_PREFIX);
-		d += plen;
-		memcpy(&w, p, 8);
-		memcpy(d, &w, 8);
-		/* A zero byte of w ^ nls is a newline; the lowest flagged
-		 * byte is always a true one (borrows only run upwards). */
-		w ^= nls;
-		m = (w - ones) & ~w & highs;
-		if (m) {
-			len = (size_t)(__builtin_ctzll(m) >> 3) + 1;
-			d += len;
-			p += len;
-			lines++;
+	for (;;) {
+		m = newlines(load8(q));
+		if (m == 0) {
+			/* No newline in q[0..7], so END - 1 lies beyond. */
+			if (q - p < 16)
+				q += 8;
+			else
+				q = memchr(q + 8, '\n', end - q - 8);
 			continue;
 		}
-		/* The run ends with a newline, so one follows p + 7. */
-		nl = memchr(p + 8, '\n', end - p - 8);
-		len = nl - p + 1;
-		if ((size_t)(lim - d) >= len) {
-			memcpy(d, p, len);
+		do {
+			nl = q + (__builtin_ctzll(m) >> 3);
+			len = nl - p + 1;
+			if ((size_t)(lim - d) < plen + len) {
+				o->len = d - o->buf;
+				mux_out_flush(o);
+				d = o->buf + o->len;
+				if (plen + len > o->cap) {
+					mux_out_write(o, s->prefix, plen);
+					mux_out_write(o, p, len);
+					d = o->buf + o->len;
+					goto next;
+				}
+			}
+			memcpy(d, pfx, MUX_FAST_PREFIX);
+			d += plen;
+			if (len <= 16)
+				memcpy(d, p, 16);
+			else
+				memcpy(d, p, len);
 			d += len;
-		} else {
-			o->len = d - o->buf;
-			mux_out_write(o, p, len);
-			d = o->buf + o->len;
-		}
-		p += len;
-		lines++;
+next:
+			lines++;
+			p = nl + 1;
+			if (p == end)
+				goto done;
+			m &= m - 1;
+		} while (m);
+		q += 8;
 	}
+done:
 	o->len = d - o->buf;
 	s->lines += lines;
 	s->bytes += end - start;
