@@ -284,6 +284,14 @@ blocked_in_write() {
 	[ "$output" = 141 ]
 }
 
+@test "a failed write to stdout (not a broken pipe) is parallel's failure: 125" {
+	run -125 sh -c "parallel 'echo hi' >&-"
+	one_line
+	[ "$output" = "parallel: write stdout: Bad file descriptor" ]
+	run -0 sh -c "parallel --tee 'cat; echo done' <&-"
+	[ "$output" = "1 | done" ]
+}
+
 @test "the commands' own statuses pass through: 126, 127, 128+N" {
 	run -127 parallel 'no-such-command-xyz'
 	run -126 parallel /dev/null

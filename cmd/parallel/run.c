@@ -24,6 +24,7 @@
 static struct loop *loop;
 static struct mux_out sink[2];  /* our stdout and stderr */
 static int sink_dead[2];        /* a write failed: the readers are gone */
+static int out_error;           /* a write failed, not for a broken pipe */
 static int colour[2];
 static int devnull = -1;
 static int input_job = -1;      /* --input: the job that gets our stdin */
@@ -67,6 +68,7 @@ sink_gone(int k)
 
 	sink_dead[k] = 1;
 	if (sink[k].err != EPIPE && sink[k].err != ECANCELED) {
+		out_error = 1;
 		errno = sink[k].err;
 		err_warn("write %s", k ? "stderr" : "stdout");
 	}
@@ -155,18 +157,18 @@ static int
 spawn(struct job *j)
 {
 	char *argv[] = { "sh", "-c", j->cmd, NULL };
-	int p[2][2] = { { -1, -1 }, { -1, -1 } }, in = -1, k, e;
+	int p[2][2] = { { -1, -1 }, { -1, -1 } }, in = -1, k, e, via_tee;
 	struct proc_spec sp;
 	pid_t pid = -1;
 
 	for (k = 0; k < 2 && !opt.group; k++)
 		if (pipe2(p[k], O_CLOEXEC) < 0)
 			goto out;
-	if ((opt.tee || (input_tee && j - jobs == input_job)) &&
-	    (in = tee_attach(j)) == -2)
+	via_tee = opt.tee || (input_tee && j - jobs == input_job);
+	if (via_tee && (in = tee_attach(j)) == -2)
 		goto out;
 	if (in < 0)
-		in = j - jobs == input_job ? 0 : devnull;
+		in = !via_tee && j - jobs == input_job ? 0 : devnull;
 	proc_spec_init(&sp, argv);
 	sp.path = "/bin/sh";
 	sp.fd[0] = in;
@@ -295,15 +297,13 @@ stop_others(struct job *except)
 
 /* The grace period of a hard stop (and --timeout) is timed by SIGALRM
  * rather than a loop timer: the signal interrupts a write to a stalled
- * stdout, where a loop timer would never get its turn. */
+ * stdout, where a loop timer would never get its turn. 0 disarms it. */
 static void
-arm_alarm(int64_t ns)
+set_alarm(int64_t ns)
 {
 	struct itimerval it;
 
 	memset(&it, 0, sizeof it);
-	if (ns < 1000)
-		ns = 1000;
 	it.it_value.tv_sec = ns / 1000000000;
 	it.it_value.tv_usec = ns % 1000000000 / 1000;
 	if (setitimer(ITIMER_REAL, &it, NULL) < 0)
@@ -323,7 +323,7 @@ hard_stop(int sig, int status)
 			proc_kill_group(jobs[i].pgid, sig);
 		stop_job(&jobs[i], sig);
 	}
-	arm_alarm(opt.grace);
+	set_alarm(opt.grace > 1000 ? opt.grace : 1000);
 }
 
 static void
@@ -469,6 +469,22 @@ raise_nofile(void)
 	}
 }
 
+/* A closed 0, 1 or 2 would be taken by the first pipe we create, and our
+ * output would go into a job's pipe: fill the gaps with /dev/null. Our
+ * writes to a closed stdout or stderr still fail (EBADF), as they would
+ * have: that sink writes to -1. */
+static void
+std_fds(int closed[3])
+{
+	int fd;
+
+	for (fd = 0; fd < 3; fd++) {
+		closed[fd] = fcntl(fd, F_GETFD) < 0;
+		if (closed[fd] && open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
+			err_die(EXIT_TOOL, "open /dev/null");
+	}
+}
+
 static int
 want_colour(int fd)
 {
@@ -500,7 +516,7 @@ spool_file(void)
 struct loop *
 run_loop(void)
 {
-	int i, k;
+	int i, k, closed[3];
 
 	if (opt.input)
 		input_job = spec_target("--input", opt.input);
@@ -516,6 +532,7 @@ run_loop(void)
 		success = SUCCESS_LAST;
 	else
 		success = spec_target("--success", opt.success);
+	std_fds(closed);
 	raise_nofile();
 #ifdef __linux__
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -534,7 +551,8 @@ run_loop(void)
 	if (opt.tee || input_tee)
 		tee_init(loop);
 	for (k = 0; k < 2; k++) {
-		if (mux_out_init(&sink[k], k + 1, SINK_CAP) < 0)
+		if (mux_out_init(&sink[k], closed[k + 1] ? -1 : k + 1,
+		    SINK_CAP) < 0)
 			err_die(EXIT_TOOL, "out of memory");
 		sink[k].cont = "\\\n";
 		sink[k].cancel = loop_interrupted;
@@ -557,7 +575,7 @@ run_start(void)
 	int i;
 
 	if (opt.timeout > 0)
-		arm_alarm(opt.timeout);
+		set_alarm(opt.timeout > 1000 ? opt.timeout : 1000);
 	for (i = 0; i < njobs; i++)
 		start(&jobs[i]);
 	if (opt.tee || input_tee)
@@ -571,6 +589,8 @@ exit_status(void)
 
 	if (hard)
 		return hard;
+	if (out_error)
+		return EXIT_TOOL;
 	switch (success) {
 	case SUCCESS_ALL:
 		return first_fail < 0 ? 0 : jobs[first_fail].status;
@@ -593,6 +613,9 @@ run_wait(void)
 			err_die(EXIT_TOOL, "event loop");
 		flush_sinks();
 	}
+	/* A --timeout that expires now would cut the last flush short. */
+	if (!hard)
+		set_alarm(0);
 	flush_sinks();
 	return exit_status();
 }
