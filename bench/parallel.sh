@@ -8,7 +8,8 @@
 #   gnu    GNU parallel --line-buffer --tag -j4 (tag "1<TAB>")
 # The cases alternate (pipe ours gnu pipe ours gnu ...); the table shows
 # medians: throughput in MB/s of input, CPU seconds (user+system, all
-# processes) per GB of input, and each case's time relative to the pipe.
+# processes) per GB of input, and the median over the rounds of each
+# case's time relative to the pipe's in the same round.
 # BENCH_QUICK=1: 32 MiB per writer, one round. BENCH_ROUNDS=N: N rounds.
 # bench/run starts every script with sh: come back as bash.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -90,10 +91,13 @@ gb=$(awk -v s="$size" 'BEGIN { print 4 * s / 1e9 }')
 printf '| line length | command | MB/s | CPU s/GB | time vs pipe |\n'
 printf '|---|---|---:|---:|---:|\n'
 for len in 2 64; do
-	base=$(cut -d' ' -f1 "$tmp/pipe.$len" | median)
 	for c in $cases; do
 		real=$(cut -d' ' -f1 "$tmp/$c.$len" | median)
 		cpu=$(cut -d' ' -f2 "$tmp/$c.$len" | median)
+		# Each round's time over the pipe's in the same round: a
+		# machine whose load drifts affects both alike.
+		ratio=$(paste -d' ' "$tmp/$c.$len" "$tmp/pipe.$len" |
+		    awk '{ print $1 / $3 }' | median)
 		# shellcheck disable=SC2016 # Markdown backquotes, not commands
 		case $c in
 		pipe) name='plain pipe (4 writers into one `cat`)' ;;
@@ -101,8 +105,8 @@ for len in 2 64; do
 		gnu) name='GNU `parallel --line-buffer --tag`' ;;
 		esac
 		awk -v len="$len" -v name="$name" -v mb="$total_mb" -v r="$real" \
-		    -v cpu="$cpu" -v gb="$gb" -v base="$base" 'BEGIN {
+		    -v cpu="$cpu" -v gb="$gb" -v ratio="$ratio" 'BEGIN {
 			printf "| %d bytes | %s | %.0f | %.2f | %.2fx |\n",
-			    len, name, mb * 1.048576 / r, cpu / gb, r / base }'
+			    len, name, mb * 1.048576 / r, cpu / gb, ratio }'
 	done
 done
