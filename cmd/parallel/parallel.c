@@ -42,7 +42,7 @@ static const struct cli cli = {
 	"  -f, --procfile FILE      take 'name: command' lines from FILE\n"
 	"  -n, --names A,B,...      names of the commands (default: 1, 2, ...)\n"
 	"  -p, --prefix FMT         line prefix with {name} {index} {pid} {time}\n"
-	"                           (default: the padded name and '| ')\n"
+	"                           (default: the padded name and ' | ')\n"
 	"      --no-prefix          no prefix (lines are still kept whole)\n"
 	"      --color WHEN         colour the prefixes: auto, always, never\n"
 	"  -g, --group              print each command's output in one piece when\n"
