@@ -44,6 +44,9 @@ struct loop {
 /* One self-pipe for the process: signal handlers are process-wide. */
 static int sigpipe_fd[2] = { -1, -1 };
 
+/* Set by the handler of the signals added with loop_add_signal_intr. */
+static volatile sig_atomic_t intr_caught;
+
 int64_t
 loop_now(void)
 {
@@ -261,6 +264,19 @@ on_signal(int signo)
 }
 
 static void
+on_signal_intr(int signo)
+{
+	intr_caught = 1;
+	on_signal(signo);
+}
+
+int
+loop_interrupted(void)
+{
+	return intr_caught;
+}
+
+static void
 read_signals(struct loop *l, int fd, unsigned events, void *arg)
 {
 	unsigned char buf[64];
@@ -272,8 +288,9 @@ read_signals(struct loop *l, int fd, unsigned events, void *arg)
 				l->sig[buf[i]].fn(l, buf[i], l->sig[buf[i]].arg);
 }
 
-int
-loop_add_signal(struct loop *l, int signo, loop_signal_fn *fn, void *arg)
+static int
+add_signal(struct loop *l, int signo, loop_signal_fn *fn, void *arg,
+    int intr)
 {
 	struct sigaction sa;
 
@@ -290,12 +307,25 @@ loop_add_signal(struct loop *l, int signo, loop_signal_fn *fn, void *arg)
 		return -1;
 	l->sig[signo] = (struct sigwatch){ fn, arg };
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESTART | (signo == SIGCHLD ? SA_NOCLDSTOP : 0);
+	sa.sa_handler = intr ? on_signal_intr : on_signal;
+	sa.sa_flags = (intr ? 0 : SA_RESTART) |
+	    (signo == SIGCHLD ? SA_NOCLDSTOP : 0);
 	sigfillset(&sa.sa_mask);
 	if (sigaction(signo, &sa, NULL) < 0)
 		return -1;
 	return 0;
+}
+
+int
+loop_add_signal(struct loop *l, int signo, loop_signal_fn *fn, void *arg)
+{
+	return add_signal(l, signo, fn, arg, 0);
+}
+
+int
+loop_add_signal_intr(struct loop *l, int signo, loop_signal_fn *fn, void *arg)
+{
+	return add_signal(l, signo, fn, arg, 1);
 }
 
 int

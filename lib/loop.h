@@ -55,6 +55,17 @@ void loop_del_timer(struct loop *l, struct loop_timer *t);
  * Returns 0, or -1 with errno set. */
 int loop_add_signal(struct loop *l, int signo, loop_signal_fn *fn, void *arg);
 
+/* loop_add_signal_intr: like loop_add_signal, but without SA_RESTART: a
+ * blocking system call that the signal interrupts fails with EINTR (or
+ * returns a short count), so that a program stuck in write(2) on a full
+ * pipe can notice the signal (see loop_interrupted) and give up. */
+int loop_add_signal_intr(struct loop *l, int signo, loop_signal_fn *fn,
+    void *arg);
+
+/* loop_interrupted: nonzero once a signal added with loop_add_signal_intr
+ * has been caught (it stays set). Safe to call at any time. */
+int loop_interrupted(void);
+
 /* loop_run_once: wait for events up to MAX_WAIT ns (-1: no limit besides
  * the timers) and dispatch them. Returns the number of events dispatched,
  * or -1 with errno set on a failure of the backend. */

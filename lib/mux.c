@@ -1,11 +1,27 @@
 #include <errno.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mux.h"
 
 #define MUX_READ 65536
+
+/* Every buffer has this many spare bytes past its capacity, so that the
+ * fast path can copy whole words without checking for the end. */
+#define MUX_SLACK 64
+
+/* The fast path finds a newline in 8 bytes at once, which needs the
+ * lowest-addressed byte in the low bits of a word and a count of trailing
+ * zero bits. */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define MUX_SWAR 1
+#define MUX_FAST_PREFIX 32
+#endif
 
 int
 mux_out_init(struct mux_out *o, int fd, size_t cap)
@@ -14,7 +30,7 @@ mux_out_init(struct mux_out *o, int fd, size_t cap)
 	o->fd = fd;
 	o->cap = cap < 4096 ? 4096 : cap;
 	o->cont = "\n";
-	o->buf = malloc(o->cap);
+	o->buf = malloc(o->cap + MUX_SLACK);
 	return o->buf ? 0 : -1;
 }
 
@@ -30,14 +46,25 @@ write_all(struct mux_out *o, const char *p, size_t n)
 {
 	while (n > 0 && !o->err) {
 		ssize_t w = write(o->fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
+		if (w >= 0) {
+			p += w;
+			n -= w;
+			if (n == 0)
+				break;
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			/* Someone made the descriptor non-blocking (it may
+			 * be shared with other processes): wait here, as a
+			 * blocking write would. */
+			struct pollfd pfd = { o->fd, POLLOUT, 0 };
+			(void)poll(&pfd, 1, -1);
+		} else if (errno != EINTR) {
 			o->err = errno;
 			break;
 		}
-		p += w;
-		n -= w;
+		/* The write was cut short: by a signal, or because the
+		 * reader is slow. The owner may want to give up now. */
+		if (o->cancel && o->cancel())
+			o->err = ECANCELED;
 	}
 }
 
@@ -76,7 +103,7 @@ mux_src_init(struct mux_src *s, struct mux_out *out, const char *prefix,
 	s->slen = strlen(s->suffix);
 	s->max = max < MUX_READ ? MUX_READ : max;
 	s->cap = MUX_READ;
-	s->buf = malloc(s->cap);
+	s->buf = malloc(s->cap + MUX_SLACK);
 	return s->buf ? 0 : -1;
 }
 
@@ -85,7 +112,150 @@ mux_src_free(struct mux_src *s)
 {
 	free(s->buf);
 	s->buf = NULL;
+	free(s->own);
+	s->own = NULL;
 }
+
+int
+mux_src_prefix(struct mux_src *s, const char *prefix)
+{
+	size_t n = 0;
+	const char *p;
+	char *own, *d;
+	int nclock = 0;
+
+	for (p = prefix; *p; p++)
+		n += (*p == MUX_CLOCK && nclock++ < 4) ? 8 : 1;
+	own = malloc(n + 1);
+	if (own == NULL)
+		return -1;
+	nclock = 0;
+	for (p = prefix, d = own; *p; p++) {
+		if (*p == MUX_CLOCK && nclock < 4) {
+			s->clock_at[nclock++] = d - own;
+			memcpy(d, "00:00:00", 8);
+			d += 8;
+		} else {
+			*d++ = *p;
+		}
+	}
+	*d = '\0';
+	free(s->own);
+	s->own = own;
+	s->prefix = own;
+	s->plen = n;
+	s->nclock = nclock;
+	s->clock_sec = -1;
+	return 0;
+}
+
+/* Bring the clock in the prefix up to date (at most once a second). */
+static void
+clock_tick(struct mux_src *s)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char hms[16];
+	int i;
+
+	if ((long long)now == s->clock_sec || localtime_r(&now, &tm) == NULL)
+		return;
+	s->clock_sec = now;
+	strftime(hms, sizeof hms, "%H:%M:%S", &tm);
+	for (i = 0; i < s->nclock; i++)
+		memcpy(s->own + s->clock_at[i], hms, 8);
+}
+
+#ifdef MUX_SWAR
+static uint64_t
+load8(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	return w;
+}
+
+/* The newline bytes of W: bit 7 of each byte that is '\n', exactly (no
+ * carry crosses a byte, so there are no false hits). */
+static uint64_t
+newlines(uint64_t w)
+{
+	const uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL;
+	uint64_t x = w ^ 0x0a0a0a0a0a0a0a0aULL;
+
+	return ~(((x & low7) + low7) | x | low7);
+}
+
+/* emit_prefixed: the fast path of emit_lines for a prefix of at most
+ * MUX_FAST_PREFIX bytes and no suffix. The input is read 8 bytes at a
+ * time and every newline in a word is handled from that one load, so
+ * short lines do not wait for each other's loads; a line that has no
+ * newline in its first 16 bytes is searched with memchr. Each line costs
+ * a fixed-size copy of the prefix and one of the line (up to 16 bytes,
+ * else memcpy). The fixed-size copies may run past the line, into the
+ * spare bytes every buffer has; what lies beyond a line is overwritten
+ * by the next one or never counted. Newlines past END can be seen in the
+ * last word, but END - 1 is a newline, and we stop there. */
+static void
+emit_prefixed(struct mux_src *s, const char *p, const char *end)
+{
+	struct mux_out *o = s->out;
+	size_t plen = s->plen, len;
+	char pfx[MUX_FAST_PREFIX] = { 0 }, *d, *lim;
+	unsigned long long lines = 0;
+	const char *start = p, *q = p, *nl;
+	uint64_t m;
+
+	memcpy(pfx, s->prefix, plen);
+	d = o->buf + o->len;
+	lim = o->buf + o->cap;
+	for (;;) {
+		m = newlines(load8(q));
+		if (m == 0) {
+			/* No newline in q[0..7], so END - 1 lies beyond. */
+			if (q - p < 16)
+				q += 8;
+			else
+				q = memchr(q + 8, '\n', end - q - 8);
+			continue;
+		}
+		do {
+			nl = q + (__builtin_ctzll(m) >> 3);
+			len = nl - p + 1;
+			if ((size_t)(lim - d) < plen + len) {
+				o->len = d - o->buf;
+				mux_out_flush(o);
+				d = o->buf + o->len;
+				if (plen + len > o->cap) {
+					mux_out_write(o, s->prefix, plen);
+					mux_out_write(o, p, len);
+					d = o->buf + o->len;
+					goto next;
+				}
+			}
+			memcpy(d, pfx, MUX_FAST_PREFIX);
+			d += plen;
+			if (len <= 16)
+				memcpy(d, p, 16);
+			else
+				memcpy(d, p, len);
+			d += len;
+next:
+			lines++;
+			p = nl + 1;
+			if (p == end)
+				goto done;
+			m &= m - 1;
+		} while (m);
+		q += 8;
+	}
+done:
+	o->len = d - o->buf;
+	s->lines += lines;
+	s->bytes += end - start;
+}
+#endif
 
 /* Emit N bytes of complete lines starting at P (N ends with '\n'). With
  * no prefix and suffix the whole run goes in one copy. */
@@ -100,6 +270,12 @@ emit_lines(struct mux_src *s, const char *p, size_t n)
 		s->bytes += n;
 		return;
 	}
+#ifdef MUX_SWAR
+	if (s->slen == 0 && s->plen <= MUX_FAST_PREFIX) {
+		emit_prefixed(s, p, end);
+		return;
+	}
+#endif
 	while (p < end) {
 		size_t len;
 		nl = memchr(p, '\n', end - p);
@@ -157,12 +333,15 @@ process(struct mux_src *s, size_t from)
 	if (s->len == s->cap) {
 		size_t cap = s->cap * 2;
 		char *b;
-		if (s->cap >= s->max || (b = realloc(s->buf, cap)) == NULL) {
+		if (cap > s->max)
+			cap = s->max;
+		if (s->cap >= s->max ||
+		    (b = realloc(s->buf, cap + MUX_SLACK)) == NULL) {
 			emit_piece(s, s->out->cont);
 			return;
 		}
 		s->buf = b;
-		s->cap = cap > s->max ? s->max : cap;
+		s->cap = cap;
 	}
 }
 
@@ -171,6 +350,8 @@ mux_src_read(struct mux_src *s, int fd)
 {
 	ssize_t n;
 
+	if (s->nclock)
+		clock_tick(s);
 	if (s->len == s->cap)
 		process(s, s->len);
 	n = read(fd, s->buf + s->len, s->cap - s->len);
@@ -187,6 +368,8 @@ mux_src_read(struct mux_src *s, int fd)
 void
 mux_src_feed(struct mux_src *s, const char *p, size_t n)
 {
+	if (s->nclock)
+		clock_tick(s);
 	while (n > 0) {
 		size_t room = s->cap - s->len, k = n < room ? n : room;
 		size_t from = s->len;
@@ -201,6 +384,8 @@ mux_src_feed(struct mux_src *s, const char *p, size_t n)
 void
 mux_src_finish(struct mux_src *s)
 {
+	if (s->nclock)
+		clock_tick(s);
 	if (s->len > 0) {
 		emit_piece(s, "\n");
 		s->lines++;

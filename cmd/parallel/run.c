@@ -1,0 +1,653 @@
+/* run: the engine. Starting, watching, restarting and stopping jobs, and
+ * moving their output through the line multiplexer. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include "err.h"
+#include "parallel.h"
+#include "proc.h"
+
+#define SINK_CAP (256 * 1024)
+#define KILL_WAIT 1000000000 /* ns to wait for groups to die of SIGKILL */
+
+static struct loop *loop;
+static struct mux_out sink[2];  /* our stdout and stderr */
+static int sink_dead[2];        /* a write failed: the readers are gone */
+static int out_error;           /* a write failed, not for a broken pipe */
+static int colour[2];
+static int devnull = -1;
+static int input_job = -1;      /* --input: the job that gets our stdin */
+static int input_tee;           /* --input from a terminal: through a pipe */
+static int success = SUCCESS_ALL;
+static int nended;              /* jobs in state JOB_DONE */
+static int first_fail = -1;     /* the first job that ended failing */
+static int next_emit;           /* --group: the next job to print */
+static int hard;                /* exit status of a hard stop, else 0 */
+static int soft;                /* --kill-others has stopped the rest */
+static int64_t killed;          /* when the stopped groups got SIGKILL */
+
+static void job_done(struct job *j);
+
+static struct job *
+job_of(pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < njobs; i++)
+		if (jobs[i].pid == pid)
+			return &jobs[i];
+	return NULL;
+}
+
+static void
+close_stream(struct job *j, int k)
+{
+	loop_del_fd(loop, j->out[k]);
+	close(j->out[k]);
+	j->out[k] = -1;
+}
+
+/* The readers of sink K are gone (EPIPE) or we gave up writing to them
+ * (ECANCELED). Close the pipes that feed it, so that the jobs see what a
+ * plain pipe would show them: EPIPE and SIGPIPE on their next write. */
+static void
+sink_gone(int k)
+{
+	int i;
+
+	sink_dead[k] = 1;
+	if (sink[k].err != EPIPE && sink[k].err != ECANCELED) {
+		out_error = 1;
+		errno = sink[k].err;
+		err_warn("write %s", k ? "stderr" : "stdout");
+	}
+	for (i = 0; i < njobs; i++)
+		if (jobs[i].out[k] >= 0)
+			close_stream(&jobs[i], k);
+}
+
+static void
+flush_sinks(void)
+{
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		if (sink[k].len)
+			mux_out_flush(&sink[k]);
+		if (sink[k].err && !sink_dead[k])
+			sink_gone(k);
+	}
+}
+
+static void
+on_output(struct loop *l, int fd, unsigned events, void *arg)
+{
+	struct job *j = arg;
+	int k = fd == j->out[0] ? 0 : 1;
+	ssize_t n = mux_src_read(&j->src[k], fd);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0)
+		mux_src_finish(&j->src[k]);
+	if (n <= 0)
+		close_stream(j, k);
+}
+
+/* The leader of J has exited: take what its pipes hold now and close
+ * them. A background process of the job may still hold the pipes open;
+ * we do not wait for it (it gets EPIPE if it writes on). The number of
+ * reads is bounded so that such a process cannot keep us here. */
+static void
+drain(struct job *j, int k)
+{
+	ssize_t n = -1;
+	int i;
+
+	if (j->out[k] < 0)
+		return;
+	for (i = 0; i < 64; i++) {
+		n = mux_src_read(&j->src[k], j->out[k]);
+		if (n == 0 || (n < 0 && errno != EINTR))
+			break;
+	}
+	if (n != 0)
+		mux_src_finish(&j->src[k]);
+	close_stream(j, k);
+}
+
+static int
+nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static void
+set_prefixes(struct job *j)
+{
+	int k;
+
+	if (opt.no_prefix)
+		return;
+	for (k = 0; k < 2; k++) {
+		char *p = spec_prefix(j, colour[k]);
+		if (mux_src_prefix(&j->src[k], p) < 0)
+			err_die(EXIT_TOOL, "out of memory");
+		free(p);
+	}
+}
+
+/* Start one run of J: sh -c COMMAND as the leader of a new process group,
+ * stdout and stderr into pipes (or the --group spool files), stdin from
+ * /dev/null, our stdin (--input) or a pipe of ours (--tee). */
+static int
+spawn(struct job *j)
+{
+	char *argv[] = { "sh", "-c", j->cmd, NULL };
+	int p[2][2] = { { -1, -1 }, { -1, -1 } }, in = -1, k, e, via_tee;
+	struct proc_spec sp;
+	pid_t pid = -1;
+
+	for (k = 0; k < 2 && !opt.group; k++)
+		if (pipe2(p[k], O_CLOEXEC) < 0)
+			goto out;
+	via_tee = opt.tee || (input_tee && j - jobs == input_job);
+	if (via_tee && (in = tee_attach(j)) == -2)
+		goto out;
+	if (in < 0)
+		in = !via_tee && j - jobs == input_job ? 0 : devnull;
+	proc_spec_init(&sp, argv);
+	sp.path = "/bin/sh";
+	sp.fd[0] = in;
+	sp.fd[1] = opt.group ? j->file[0] : p[0][1];
+	sp.fd[2] = opt.group ? j->file[1] : p[1][1];
+	sp.pgroup = 1;
+	sp.pdeathsig = SIGKILL;
+	pid = proc_spawn(&sp, NULL);
+	if (pid > 0) {
+		/* With vfork the child has already done this; with fork (the
+		 * sanitizer build) the parent must, before it may signal the
+		 * group. An error (the child has exec'd) is harmless. */
+		(void)setpgid(pid, pid);
+	}
+out:
+	e = errno;
+	if (in > 0 && in != devnull)
+		close(in);
+	for (k = 0; k < 2; k++) {
+		if (p[k][1] >= 0)
+			close(p[k][1]);
+		if (p[k][0] >= 0 && (pid <= 0 || sink_dead[k]))
+			close(p[k][0]);
+	}
+	if (pid <= 0) {
+		tee_detach(j);
+		errno = e;
+		return -1;
+	}
+	j->pid = j->pgid = pid;
+	j->state = JOB_RUNNING;
+	j->t_start = loop_now();
+	if (j->runs++ == 0)
+		j->t_first = j->t_start;
+	set_prefixes(j);
+	for (k = 0; k < 2 && !opt.group; k++) {
+		if (sink_dead[k])
+			continue;
+		j->out[k] = p[k][0];
+		if (nonblock(p[k][0]) < 0 ||
+		    loop_add_fd(loop, p[k][0], LOOP_IN, on_output, j) < 0)
+			err_die(EXIT_TOOL, "watch the output of %s", j->name);
+	}
+	return 0;
+}
+
+static void
+start(struct job *j)
+{
+	if (spawn(j) == 0)
+		return;
+	err_warn("start %s", j->name);
+	j->status = EXIT_TOOL;
+	job_done(j);
+}
+
+static void
+on_restart(struct loop *l, void *arg)
+{
+	struct job *j = arg;
+
+	j->timer = NULL;
+	start(j);
+}
+
+static void
+wake(struct loop *l, void *arg)
+{
+}
+
+static void
+kill_swept(int sig)
+{
+	int i;
+
+	for (i = 0; i < njobs; i++)
+		if (jobs[i].swept)
+			proc_kill_group(jobs[i].pgid, sig);
+	/* We wait for the groups to empty (to reap what we adopted), but
+	 * at most a second: a process stuck in the kernel cannot die. */
+	if (sig == SIGKILL && !killed) {
+		killed = loop_now();
+		if (loop_add_timer(loop, killed + KILL_WAIT, wake, NULL) == NULL)
+			err_die(EXIT_TOOL, "out of memory");
+	}
+}
+
+/* Ask J to stop (SIG to its process group); a job waiting for its
+ * restart simply ends. */
+static void
+stop_job(struct job *j, int sig)
+{
+	j->stopping = 1;
+	if (j->state == JOB_RUNNING) {
+		j->swept = 1;
+		proc_kill_group(j->pgid, sig);
+	} else if (j->state == JOB_WAITING) {
+		loop_del_timer(loop, j->timer);
+		j->timer = NULL;
+		job_done(j);
+	}
+}
+
+static void
+on_grace(struct loop *l, void *arg)
+{
+	kill_swept(SIGKILL);
+}
+
+/* --kill-others, --kill-others-on-fail: SIGTERM to the rest, SIGKILL after
+ * the grace period. Output still flows as usual meanwhile. */
+static void
+stop_others(struct job *except)
+{
+	int i;
+
+	if (soft || hard)
+		return;
+	soft = 1;
+	for (i = 0; i < njobs; i++)
+		if (&jobs[i] != except)
+			stop_job(&jobs[i], SIGTERM);
+	if (loop_add_timer(loop, loop_now() + opt.grace, on_grace, NULL) == NULL)
+		err_die(EXIT_TOOL, "out of memory");
+}
+
+/* The grace period of a hard stop (and --timeout) is timed by SIGALRM
+ * rather than a loop timer: the signal interrupts a write to a stalled
+ * stdout, where a loop timer would never get its turn. 0 disarms it. */
+static void
+set_alarm(int64_t ns)
+{
+	struct itimerval it;
+
+	memset(&it, 0, sizeof it);
+	it.it_value.tv_sec = ns / 1000000000;
+	it.it_value.tv_usec = ns % 1000000000 / 1000;
+	if (setitimer(ITIMER_REAL, &it, NULL) < 0)
+		err_die(EXIT_TOOL, "setitimer");
+}
+
+/* A signal to parallel or --timeout: signal every job's group, give them
+ * the grace period, then SIGKILL; exit with STATUS whatever the jobs do. */
+static void
+hard_stop(int sig, int status)
+{
+	int i;
+
+	hard = status;
+	for (i = 0; i < njobs; i++) {
+		if (jobs[i].swept && jobs[i].state == JOB_DONE)
+			proc_kill_group(jobs[i].pgid, sig);
+		stop_job(&jobs[i], sig);
+	}
+	set_alarm(opt.grace > 1000 ? opt.grace : 1000);
+}
+
+static void
+on_stop_signal(struct loop *l, int signo, void *arg)
+{
+	if (hard)
+		kill_swept(SIGKILL); /* asked twice: no more grace */
+	else
+		hard_stop(signo, 128 + signo);
+}
+
+static void
+on_alarm(struct loop *l, int signo, void *arg)
+{
+	if (hard)
+		kill_swept(SIGKILL);
+	else
+		hard_stop(SIGTERM, EXIT_TIMEOUT);
+}
+
+/* --group: print the output of the jobs that have ended, in the order of
+ * the command line, each in one piece. */
+static void
+group_emit(void)
+{
+	struct job *j;
+	ssize_t n;
+	int k;
+
+	while (next_emit < njobs && jobs[next_emit].state == JOB_DONE) {
+		j = &jobs[next_emit++];
+		for (k = 0; k < 2; k++) {
+			if (j->file[k] < 0)
+				continue;
+			if (lseek(j->file[k], 0, SEEK_SET) < 0)
+				err_die(EXIT_TOOL, "spool file of %s", j->name);
+			while ((n = mux_src_read(&j->src[k], j->file[k])) != 0)
+				if (n < 0 && errno != EINTR) {
+					err_warn("read spool file of %s", j->name);
+					mux_src_finish(&j->src[k]);
+					break;
+				}
+			close(j->file[k]);
+			j->file[k] = -1;
+		}
+		flush_sinks();
+	}
+}
+
+static void
+job_done(struct job *j)
+{
+	j->state = JOB_DONE;
+	j->order = ++nended;
+	if (j->status != 0 && first_fail < 0)
+		first_fail = j - jobs;
+	if (opt.group)
+		group_emit();
+	if (opt.kill_others || (opt.kill_others_on_fail && j->status != 0))
+		stop_others(j);
+}
+
+static void
+say_restart(struct job *j)
+{
+	char line[512];
+	int n;
+
+	n = snprintf(line, sizeof line,
+	    "%s: %s: exit status %d, restart %d of %lld\n", err_prog, j->name,
+	    j->status, j->runs, opt.restart);
+	if (n > 0)
+		mux_out_write(&sink[1], line, (size_t)n < sizeof line ? (size_t)n :
+		    sizeof line - 1);
+}
+
+static void
+job_exited(struct job *j, int wstatus)
+{
+	j->status = proc_status(wstatus);
+	j->pid = 0;
+	j->t_end = loop_now();
+	drain(j, 0);
+	drain(j, 1);
+	tee_detach(j);
+	if (!j->stopping && !hard && j->status != 0 && j->runs <= opt.restart) {
+		say_restart(j);
+		j->state = JOB_WAITING;
+		j->timer = loop_add_timer(loop, j->t_end + opt.restart_delay,
+		    on_restart, j);
+		if (j->timer == NULL)
+			err_die(EXIT_TOOL, "out of memory");
+		return;
+	}
+	job_done(j);
+}
+
+/* SIGCHLD: reap every child that has ended. As a subreaper (Linux) we
+ * also get the orphaned descendants of our jobs; they are reaped and
+ * otherwise ignored. */
+static void
+on_child(struct loop *l, int signo, void *arg)
+{
+	struct job *j;
+	pid_t pid;
+	int ws;
+
+	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0)
+		if ((j = job_of(pid)) != NULL)
+			job_exited(j, ws);
+}
+
+/* Everything has ended: every job is done, and the process groups we
+ * signalled are empty (or got SIGKILL a while ago). A group can outlive
+ * its leader (a background process that ignores the signal); its number
+ * cannot be reused while it has members, and we ask only within the
+ * grace period after its leader ended. */
+static int
+finished(void)
+{
+	int i;
+
+	if (nended < njobs)
+		return 0;
+	if (killed && loop_now() >= killed + KILL_WAIT)
+		return 1;
+	for (i = 0; i < njobs; i++)
+		if (jobs[i].swept && kill(-jobs[i].pgid, 0) == 0)
+			return 0;
+	return 1;
+}
+
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	/* Every job holds two or three pipes: 500 jobs need more than the
+	 * usual soft limit of 1024 descriptors. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* A closed 0, 1 or 2 would be taken by the first pipe we create, and our
+ * output would go into a job's pipe: fill the gaps with /dev/null. Our
+ * writes to a closed stdout or stderr still fail (EBADF), as they would
+ * have: that sink writes to -1. */
+static void
+std_fds(int closed[3])
+{
+	int fd;
+
+	for (fd = 0; fd < 3; fd++) {
+		closed[fd] = fcntl(fd, F_GETFD) < 0;
+		if (closed[fd] && open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
+			err_die(EXIT_TOOL, "open /dev/null");
+	}
+}
+
+static int
+want_colour(int fd)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	if (opt.color != COLOR_AUTO)
+		return opt.color == COLOR_ALWAYS;
+	return isatty(fd) && (nc == NULL || *nc == '\0');
+}
+
+static int
+spool_file(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof path, "%s/parallel.XXXXXX",
+	    dir && *dir ? dir : "/tmp");
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		err_die(EXIT_TOOL, "create a spool file in %s",
+		    dir && *dir ? dir : "/tmp");
+	unlink(path);
+	return fd;
+}
+
+/* Everything that can fail for lack of resources, before any job starts. */
+struct loop *
+run_loop(void)
+{
+	int i, k, closed[3];
+
+	if (opt.input)
+		input_job = spec_target("--input", opt.input);
+	/* A job runs in a process group of its own, which is never the
+	 * terminal's foreground group: reading the terminal would stop it
+	 * (SIGTTIN). So we read the terminal and pass the bytes on. */
+	input_tee = input_job >= 0 && isatty(0);
+	if (strcmp(opt.success, "all") == 0)
+		success = SUCCESS_ALL;
+	else if (strcmp(opt.success, "first") == 0)
+		success = SUCCESS_FIRST;
+	else if (strcmp(opt.success, "last") == 0)
+		success = SUCCESS_LAST;
+	else
+		success = spec_target("--success", opt.success);
+	std_fds(closed);
+	raise_nofile();
+#ifdef __linux__
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
+#endif
+	signal(SIGPIPE, SIG_IGN);
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	loop = loop_new();
+	if (devnull < 0 || loop == NULL)
+		err_die(EXIT_TOOL, devnull < 0 ? "open /dev/null" : "event loop");
+	if (loop_add_signal(loop, SIGCHLD, on_child, NULL) < 0 ||
+	    loop_add_signal_intr(loop, SIGINT, on_stop_signal, NULL) < 0 ||
+	    loop_add_signal_intr(loop, SIGTERM, on_stop_signal, NULL) < 0 ||
+	    loop_add_signal_intr(loop, SIGHUP, on_stop_signal, NULL) < 0 ||
+	    loop_add_signal_intr(loop, SIGALRM, on_alarm, NULL) < 0)
+		err_die(EXIT_TOOL, "signals");
+	if (opt.tee || input_tee)
+		tee_init(loop);
+	for (k = 0; k < 2; k++) {
+		if (mux_out_init(&sink[k], closed[k + 1] ? -1 : k + 1,
+		    SINK_CAP) < 0)
+			err_die(EXIT_TOOL, "out of memory");
+		sink[k].cont = "\\\n";
+		sink[k].cancel = loop_interrupted;
+		colour[k] = want_colour(k + 1);
+	}
+	for (i = 0; i < njobs; i++)
+		for (k = 0; k < 2; k++) {
+			if (mux_src_init(&jobs[i].src[k], &sink[k], "", "",
+			    opt.max_line) < 0)
+				err_die(EXIT_TOOL, "out of memory");
+			if (opt.group)
+				jobs[i].file[k] = spool_file();
+		}
+	return loop;
+}
+
+void
+run_start(void)
+{
+	int i;
+
+	if (opt.timeout > 0)
+		set_alarm(opt.timeout > 1000 ? opt.timeout : 1000);
+	for (i = 0; i < njobs; i++)
+		start(&jobs[i]);
+	if (opt.tee || input_tee)
+		tee_start();
+}
+
+static int
+exit_status(void)
+{
+	int i;
+
+	if (hard)
+		return hard;
+	if (out_error)
+		return EXIT_TOOL;
+	switch (success) {
+	case SUCCESS_ALL:
+		return first_fail < 0 ? 0 : jobs[first_fail].status;
+	case SUCCESS_FIRST:
+	case SUCCESS_LAST:
+		for (i = 0; i < njobs; i++)
+			if (jobs[i].order == (success == SUCCESS_FIRST ? 1 : njobs))
+				return jobs[i].status;
+		return EXIT_TOOL;
+	default:
+		return jobs[success].status;
+	}
+}
+
+int
+run_wait(void)
+{
+	while (!finished()) {
+		if (loop_run_once(loop, -1) < 0 && errno != EINTR)
+			err_die(EXIT_TOOL, "event loop");
+		flush_sinks();
+	}
+	/* A --timeout that expires now would cut the last flush short. */
+	if (!hard)
+		set_alarm(0);
+	flush_sinks();
+	return exit_status();
+}
+
+/* --summary: one line per job on stderr. */
+void
+run_summary(void)
+{
+	char line[1024], how[128];
+	int i, n;
+
+	for (i = 0; i < njobs; i++) {
+		struct job *j = &jobs[i];
+		double secs = j->runs ? (j->t_end - j->t_first) / 1e9 : 0;
+		if (j->runs == 0)
+			snprintf(how, sizeof how, "not started");
+		else if (j->status > 128 && j->status < 128 + NSIG)
+			snprintf(how, sizeof how, "signal %d (%s)",
+			    j->status - 128, strsignal(j->status - 128));
+		else
+			snprintf(how, sizeof how, "exit %d", j->status);
+		n = snprintf(line, sizeof line, "%s: %s: %s, %.3f s", err_prog,
+		    j->name, how, secs);
+		if (n < 0)
+			continue;
+		if ((size_t)n >= sizeof line - 32)
+			n = sizeof line - 32;
+		if (j->runs > 1)
+			n += snprintf(line + n, sizeof line - n, ", %d runs",
+			    j->runs);
+		line[n++] = '\n';
+		mux_out_write(&sink[1], line, n);
+	}
+	mux_out_flush(&sink[1]);
+}
