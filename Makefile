@@ -54,10 +54,10 @@ $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c -o $@ $<
 
-# bin/.flavour names the build (plain or sanitizer); it changes only when the
-# flavour does, so switching between the two relinks everything.
+# bin/.flavour names the build (plain or sanitizer, and the loop backend);
+# it changes only when the flavour does, so switching relinks everything.
 FLAVOUR := bin/.flavour
-$(shell mkdir -p bin; [ "`cat $(FLAVOUR) 2>/dev/null`" = "$(B) $(SANITIZE)" ] || echo "$(B) $(SANITIZE)" > $(FLAVOUR))
+$(shell mkdir -p bin; [ "`cat $(FLAVOUR) 2>/dev/null`" = "$(B) $(SANITIZE) $(LOOP)" ] || echo "$(B) $(SANITIZE) $(LOOP)" > $(FLAVOUR))
 
 lib/libconc.a: $(LIB_OBJ) $(FLAVOUR)
 	rm -f $@
