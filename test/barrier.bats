@@ -365,3 +365,12 @@ wait_all() {
 	run -0 barrier ls
 	[ -z "$output" ]
 }
+
+@test "closed stdout or stderr: the barrier is not written into" {
+	barrier wait -n 1 b
+	run -125 sh -c 'barrier wait -n 3 b 2>&-'
+	run -125 sh -c 'barrier stat b >&-'
+	run -125 sh -c 'barrier wait -i -n 1 b >&-'
+	run -0 barrier stat b
+	[ "${lines[0]}" = "parties 1" ]
+}

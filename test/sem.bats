@@ -525,3 +525,13 @@ unchanged() {
 	wait_for free_is t 2
 	wait_for waiters t 0
 }
+
+@test "closed stdout or stderr: 125 and the semaphore is not written into" {
+	sem create s
+	run -125 sh -c 'sem value s >&-'
+	run -125 sh -c 'sem stat s >&-'
+	run -125 sh -c 'sem ls >&-'
+	run -125 sh -c 'sem release s 2>&-'
+	run -0 sem value s
+	[ "$output" = 1 ]
+}
