@@ -535,3 +535,12 @@ unchanged() {
 	run -0 sem value s
 	[ "$output" = 1 ]
 }
+
+@test "rm --force of a semaphore held through acquire: release then fails with 125" {
+	holder
+	sem acquire --owner "$HOLDER" s
+	run -0 sem rm --force s
+	run -125 sem release --owner "$HOLDER" s
+	one_line
+	[ "$output" = "sem: s: no such semaphore" ]
+}
