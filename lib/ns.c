@@ -130,7 +130,15 @@ ns_path(const char *name, char *buf, size_t len)
 	const char *why;
 
 	if (ns_check_name(name, &why) < 0) {
-		err_warnx("%s: bad name: %s", name, why);
+		/* The name is shown with its control characters as '?', so
+		 * that the diagnostic stays on one line. */
+		char shown[PATH_MAX];
+		size_t i;
+		snprintf(shown, sizeof shown, "%s", name);
+		for (i = 0; shown[i]; i++)
+			if ((unsigned char)shown[i] < 0x20 || shown[i] == 0x7f)
+				shown[i] = '?';
+		err_warnx("%s: bad name: %s", shown, why);
 		return -1;
 	}
 	if (strchr(name, '/')) {
