@@ -389,3 +389,9 @@ wait_all() {
 	run -0 barrier stat b
 	[ "${lines[0]}" = "parties 1" ]
 }
+
+@test "a name with a newline: 125 and one line, the name shown with '?'" {
+	run -125 barrier wait -n 2 $'a\nb'
+	one_line
+	[ "$output" = "barrier: a?b: bad name: control character in name" ]
+}

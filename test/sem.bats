@@ -544,3 +544,9 @@ unchanged() {
 	one_line
 	[ "$output" = "sem: s: no such semaphore" ]
 }
+
+@test "a name with a newline: 125 and one line, the name shown with '?'" {
+	run -125 sem value $'a\nb'
+	one_line
+	[ "$output" = "sem: a?b: bad name: control character in name" ]
+}
