@@ -230,6 +230,10 @@ unchanged() {
 	one_line
 	run -125 sem run --mode 999 new true
 	one_line
+	run -125 sem create --mode 0400 new
+	one_line
+	[ "$output" = "sem: --mode 0400: must give the owner read and write access" ]
+	run -125 sem value new
 	run -125 sem acquire
 	one_line
 	run -125 sem acquire s2 extra
