@@ -62,6 +62,19 @@ open_existing(struct obj *o, const struct obj_type *t)
 			err_warn("%s: open %s", o->name, o->path);
 		return -1;
 	}
+	/* With stdin, stdout or stderr closed the object could get fd 0-2,
+	 * and a message or a printf meant for them would land in the
+	 * object. Move it above them; the write to the closed stream then
+	 * fails as it should. */
+	if (o->fd <= STDERR_FILENO) {
+		int fd = fcntl(o->fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+		if (fd < 0) {
+			err_warn("%s: open %s", o->name, o->path);
+			goto fail;
+		}
+		close(o->fd);
+		o->fd = fd;
+	}
 	if (fstat(o->fd, &st) < 0) {
 		err_warn("%s: stat", o->name);
 		goto fail;

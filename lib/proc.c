@@ -81,8 +81,23 @@ child(const struct proc_spec *sp, const sigset_t *mask, volatile int *errslot,
 	if (sp->dir && chdir(sp->dir) < 0)
 		goto fail;
 	sigprocmask(SIG_SETMASK, mask, NULL);
-	if (sp->path)
+	if (sp->path) {
 		execve(sp->path, sp->argv, sp->envp ? sp->envp : environ);
+		if (errno == ENOEXEC) {
+			/* A script without a #! line: run it with sh, as
+			 * execvp and the shells do. */
+			int n = 0;
+			while (sp->argv[n])
+				n++;
+			char *av[n + 2];
+			av[0] = (char *)"sh";
+			av[1] = (char *)sp->path;
+			for (i = 1; i <= n; i++)
+				av[i + 1] = sp->argv[i];
+			execve("/bin/sh", av, sp->envp ? sp->envp : environ);
+			errno = ENOEXEC;
+		}
+	}
 	else if (sp->envp)
 		execvpe(sp->argv[0], sp->argv, sp->envp);
 	else

@@ -134,6 +134,21 @@ wait_all() {
 	[ "$(field g broken)" = "a party timed out" ]
 }
 
+@test "a timeout at the door while the action runs does not break the full generation" {
+	# The generation is complete and runs its action; a party of the
+	# next generation waits at the door and times out. That generation
+	# is still released; only later waits find the barrier broken.
+	bg barrier wait -n 1 -a 'touch started; until [ -e go ]; do sleep 0.01; done' g
+	local p=$!
+	wait_for test -e started
+	run -124 barrier wait -t 0.1 g
+	touch go
+	reap "$p" 0
+	[ "$(field g generation)" = 1 ]
+	[ "$(field g broken)" = "a party timed out" ]
+	run -1 barrier wait g
+}
+
 @test "a timeout that does not expire changes nothing" {
 	run -0 barrier wait -n 1 -t 10 g
 	run -0 barrier wait -t 0 g
@@ -364,4 +379,19 @@ wait_all() {
 	one_line
 	run -0 barrier ls
 	[ -z "$output" ]
+}
+
+@test "closed stdout or stderr: the barrier is not written into" {
+	barrier wait -n 1 b
+	run -125 sh -c 'barrier wait -n 3 b 2>&-'
+	run -125 sh -c 'barrier stat b >&-'
+	run -125 sh -c 'barrier wait -i -n 1 b >&-'
+	run -0 barrier stat b
+	[ "${lines[0]}" = "parties 1" ]
+}
+
+@test "a name with a newline: 125 and one line, the name shown escaped" {
+	run -125 barrier wait -n 2 $'a\nb'
+	one_line
+	[ "$output" = "barrier: a\\x0ab: bad name: control character in name" ]
 }

@@ -135,6 +135,13 @@ u() { "${UNIT:-$TOP/build/test/unit}" "$@"; }
 	[ "$output" = "status 126 exec: Permission denied" ]
 }
 
+@test "spawn: a script without a #! line runs with sh, as execvp does" {
+	printf 'echo "script $1"\nexit 7\n' >noshebang
+	chmod +x noshebang
+	run u spawn "$PWD/noshebang" arg
+	[ "$output" = "$(printf 'script arg\nstatus 7')" ]
+}
+
 @test "spawn: the child gets default signal dispositions and an empty mask" {
 	# A shell started with SIGINT ignored would pass that on; the child
 	# must see SIGINT at its default, and nothing blocked.

@@ -230,6 +230,10 @@ unchanged() {
 	one_line
 	run -125 sem run --mode 999 new true
 	one_line
+	run -125 sem create --mode 0400 new
+	one_line
+	[ "$output" = "sem: --mode 0400: must give the owner read and write access" ]
+	run -125 sem value new
 	run -125 sem acquire
 	one_line
 	run -125 sem acquire s2 extra
@@ -524,4 +528,29 @@ unchanged() {
 	[ "$(max_inside)" -le 2 ]
 	wait_for free_is t 2
 	wait_for waiters t 0
+}
+
+@test "closed stdout or stderr: 125 and the semaphore is not written into" {
+	sem create s
+	run -125 sh -c 'sem value s >&-'
+	run -125 sh -c 'sem stat s >&-'
+	run -125 sh -c 'sem ls >&-'
+	run -125 sh -c 'sem release s 2>&-'
+	run -0 sem value s
+	[ "$output" = 1 ]
+}
+
+@test "rm --force of a semaphore held through acquire: release then fails with 125" {
+	holder
+	sem acquire --owner "$HOLDER" s
+	run -0 sem rm --force s
+	run -125 sem release --owner "$HOLDER" s
+	one_line
+	[ "$output" = "sem: s: no such semaphore" ]
+}
+
+@test "a name with a newline: 125 and one line, the name shown escaped" {
+	run -125 sem value $'a\nb'
+	one_line
+	[ "$output" = "sem: a\\x0ab: bad name: control character in name" ]
 }

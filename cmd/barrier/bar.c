@@ -474,6 +474,24 @@ last_arrival(struct bar *b, uint32_t self, const struct bar_req *req,
 	return st < 0 && r == BAR_BROKEN ? BAR_ERROR : r;
 }
 
+/* Our deadline passed at the door. A generation that is full (its
+ * action is running) does not count on us: it is still released, and
+ * only the generations after it find the barrier broken. Otherwise the
+ * barrier breaks as for any timeout. */
+static void
+door_timeout(struct bar *b)
+{
+	bar_lock(b);
+	if (b->count == b->parties) {
+		if (b->broken == 0)
+			STORE(&b->broken, BAR_WHY_TIMEOUT);
+		wake_all(b);
+	} else {
+		break_locked(b, BAR_WHY_TIMEOUT);
+	}
+	obj_unlock(&b->lock);
+}
+
 /* Take a slot in the current generation; returns -1 with the lock held
  * and *SLOT set, or an outcome. While the generation is full (its action
  * is running) or no slot is free (parties of past generations have not
@@ -495,7 +513,7 @@ enter(struct bar *b, int64_t deadline, int *slot, struct bar_res *res)
 		seq = LOAD(&b->seq);
 		obj_unlock(&b->lock);
 		if (deadline >= 0 && loop_now() >= deadline) {
-			bar_break(b, BAR_WHY_TIMEOUT);
+			door_timeout(b);
 			return BAR_TIMEOUT;
 		}
 		obj_futex_wait(&b->seq, seq,

@@ -158,6 +158,11 @@ parse_mode(const char *s)
 	v = strtol(s, &end, 8);
 	if (*s == '\0' || *end != '\0' || errno || v < 0 || v > 0777)
 		err_diex(EXIT_TOOL, "--mode %s: not an octal mode (try 0600)", s);
+	/* Every use opens the file for reading and writing: a semaphore
+	 * its owner could not open would be left behind, unusable. */
+	if ((v & 0600) != 0600)
+		err_diex(EXIT_TOOL, "--mode %s: must give the owner read and "
+		    "write access", s);
 	return (unsigned)v;
 }
 
