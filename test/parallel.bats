@@ -255,6 +255,17 @@ blocked_in_write() {
 	gone "$(cat p1)" "$(cat p2)"
 }
 
+@test "SIGINT also stops what an ended command left in its process group" {
+	# Command 1 ends at once, leaving a background process in its group;
+	# command 2 starts its sleep only once parallel has reaped command 1.
+	bg parallel 'sleep 1000 >/dev/null 2>&1 & echo $! >p1; echo $$ >pa.t; mv pa.t pa' './reaped pa; echo $$ >p2; exec sleep 1000'
+	pid=$!
+	wait_for test -s p1 -a -s p2
+	kill -INT "$pid"
+	wait_status "$pid" 130
+	gone "$(cat p1)" "$(cat p2)" || { kill "$(cat p1)"; return 1; }
+}
+
 @test "SIGTERM exits 143, SIGHUP 129; SIGINT exits 130 even when stdout is blocked" {
 	bg parallel 'echo $$ >p; exec sleep 1000'
 	pid=$!
