@@ -165,6 +165,13 @@ blocked_in_write() {
 	[ "${lines[3]}" = "1 | next" ]
 }
 
+@test "a line of exactly --max-line bytes is printed whole, not split" {
+	run -0 parallel --max-line 64K 'head -c 65536 /dev/zero | tr "\0" x; echo; echo next'
+	[ "${#lines[@]}" -eq 2 ]
+	[ "${lines[0]}" = "1 | $(head -c 65536 /dev/zero | tr '\0' x)" ]
+	[ "${lines[1]}" = "1 | next" ]
+}
+
 @test "--group prints each command's output in one piece, in command-line order" {
 	mkfifo go
 	run -0 --separate-stderr parallel -g 'read x <go; echo a1; echo a2; echo a3 >&2' 'echo b1; echo b2 >&2; echo x >go; echo b3'
