@@ -103,6 +103,9 @@ blocked_in_write() {
 	[[ "$output" =~ ^[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\ 1:\ hi$ ]]
 	run -0 parallel --prefix '{{name}} {x ' 'echo hi'
 	[ "$output" = "{1} {x hi" ]
+	# A fifth {time} came out as a raw control character (\001).
+	run -125 parallel --prefix '{time}{time}{time}{time}{time} ' 'echo hi'
+	[ "$output" = "parallel: --prefix: more than 4 {time} fields" ]
 }
 
 @test "--no-prefix passes lines through unchanged" {
