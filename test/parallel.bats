@@ -247,6 +247,13 @@ blocked_in_write() {
 	rm c
 	run -0 parallel --restart 5 'echo once'
 	[ "$output" = "1 | once" ]
+	# The restart notice of a command with a very long name was cut
+	# without its newline, and the next line on stderr ran into it.
+	long=$(printf '%0600d' 0)
+	run -1 --separate-stderr parallel -n "$long" --restart 1 '[ -e x ] && echo second >&2; touch x; exit 1'
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	[[ "${stderr_lines[0]}" == "parallel: 000"* ]]
+	[ "${stderr_lines[1]}" = "$long | second" ]
 }
 
 @test "--timeout stops everything and exits 124, SIGKILL after --grace" {

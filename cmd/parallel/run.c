@@ -398,9 +398,15 @@ say_restart(struct job *j)
 	n = snprintf(line, sizeof line,
 	    "%s: %s: exit status %d, restart %d of %lld\n", err_prog, j->name,
 	    j->status, j->runs, opt.restart);
-	if (n > 0)
-		mux_out_write(&sink[1], line, (size_t)n < sizeof line ? (size_t)n :
-		    sizeof line - 1);
+	if (n <= 0)
+		return;
+	/* A very long name is cut short, but the line keeps its newline:
+	 * the next line on stderr must not run into it. */
+	if ((size_t)n >= sizeof line) {
+		n = sizeof line - 1;
+		line[n - 1] = '\n';
+	}
+	mux_out_write(&sink[1], line, n);
 }
 
 static void
