@@ -301,18 +301,20 @@ emit_lines(struct mux_src *s, const char *p, size_t n)
 	}
 }
 
-/* Emit the held partial line as one piece of a longer line. */
+/* Emit the first N bytes of the held partial line as one piece of a
+ * longer line; the rest stays held. */
 static void
-emit_piece(struct mux_src *s, const char *mark)
+emit_piece(struct mux_src *s, size_t n, const char *mark)
 {
 	struct mux_out *o = s->out;
 
 	mux_out_write(o, s->prefix, s->plen);
-	mux_out_write(o, s->buf, s->len);
+	mux_out_write(o, s->buf, n);
 	mux_out_write(o, s->suffix, s->slen);
 	mux_out_write(o, mark, strlen(mark));
-	s->bytes += s->len;
-	s->len = 0;
+	s->bytes += n;
+	memmove(s->buf, s->buf + n, s->len - n);
+	s->len -= n;
 }
 
 /* Process the bytes at s->buf[from .. s->len): emit the complete lines,
@@ -330,14 +332,18 @@ process(struct mux_src *s, size_t from)
 		memmove(s->buf, s->buf + n, s->len - n);
 		s->len -= n;
 	}
+	/* The buffer grows to MAX + 1 bytes: a line of MAX bytes is held
+	 * whole until its newline, and only a line known to be longer is
+	 * cut, after MAX bytes. */
 	if (s->len == s->cap) {
 		size_t cap = s->cap * 2;
 		char *b;
-		if (cap > s->max)
-			cap = s->max;
-		if (s->cap >= s->max ||
+		if (cap > s->max + 1)
+			cap = s->max + 1;
+		if (s->cap > s->max ||
 		    (b = realloc(s->buf, cap + MUX_SLACK)) == NULL) {
-			emit_piece(s, s->out->cont);
+			emit_piece(s, s->len > s->max ? s->max : s->len,
+			    s->out->cont);
 			return;
 		}
 		s->buf = b;
@@ -387,7 +393,7 @@ mux_src_finish(struct mux_src *s)
 	if (s->nclock)
 		clock_tick(s);
 	if (s->len > 0) {
-		emit_piece(s, "\n");
+		emit_piece(s, s->len, "\n");
 		s->lines++;
 		s->bytes++;
 	}

@@ -103,6 +103,9 @@ blocked_in_write() {
 	[[ "$output" =~ ^[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\ 1:\ hi$ ]]
 	run -0 parallel --prefix '{{name}} {x ' 'echo hi'
 	[ "$output" = "{1} {x hi" ]
+	# A fifth {time} came out as a raw control character (\001).
+	run -125 parallel --prefix '{time}{time}{time}{time}{time} ' 'echo hi'
+	[ "$output" = "parallel: --prefix: more than 4 {time} fields" ]
 }
 
 @test "--no-prefix passes lines through unchanged" {
@@ -163,6 +166,13 @@ blocked_in_write() {
 	[ "${#lines[1]}" -eq $((4 + 65536 + 1)) ]
 	[ "${lines[2]}" = "1 | $(head -c 18928 /dev/zero | tr '\0' x)" ]
 	[ "${lines[3]}" = "1 | next" ]
+}
+
+@test "a line of exactly --max-line bytes is printed whole, not split" {
+	run -0 parallel --max-line 64K 'head -c 65536 /dev/zero | tr "\0" x; echo; echo next'
+	[ "${#lines[@]}" -eq 2 ]
+	[ "${lines[0]}" = "1 | $(head -c 65536 /dev/zero | tr '\0' x)" ]
+	[ "${lines[1]}" = "1 | next" ]
 }
 
 @test "--group prints each command's output in one piece, in command-line order" {
@@ -237,6 +247,13 @@ blocked_in_write() {
 	rm c
 	run -0 parallel --restart 5 'echo once'
 	[ "$output" = "1 | once" ]
+	# The restart notice of a command with a very long name was cut
+	# without its newline, and the next line on stderr ran into it.
+	long=$(printf '%0600d' 0)
+	run -1 --separate-stderr parallel -n "$long" --restart 1 '[ -e x ] && echo second >&2; touch x; exit 1'
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	[[ "${stderr_lines[0]}" == "parallel: 000"* ]]
+	[ "${stderr_lines[1]}" = "$long | second" ]
 }
 
 @test "--timeout stops everything and exits 124, SIGKILL after --grace" {
@@ -253,6 +270,17 @@ blocked_in_write() {
 	kill -INT "$pid"
 	wait_status "$pid" 130
 	gone "$(cat p1)" "$(cat p2)"
+}
+
+@test "SIGINT also stops what an ended command left in its process group" {
+	# Command 1 ends at once, leaving a background process in its group;
+	# command 2 starts its sleep only once parallel has reaped command 1.
+	bg parallel 'sleep 1000 >/dev/null 2>&1 & echo $! >p1; echo $$ >pa.t; mv pa.t pa' './reaped pa; echo $$ >p2; exec sleep 1000'
+	pid=$!
+	wait_for test -s p1 -a -s p2
+	kill -INT "$pid"
+	wait_status "$pid" 130
+	gone "$(cat p1)" "$(cat p2)" || { kill "$(cat p1)"; return 1; }
 }
 
 @test "SIGTERM exits 143, SIGHUP 129; SIGINT exits 130 even when stdout is blocked" {

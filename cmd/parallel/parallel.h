@@ -30,6 +30,7 @@ struct job {
 	int status;          /* exit status of the last run (128+N: signal) */
 	int stopping;        /* we asked it to stop: never restart it */
 	int swept;           /* its group got our stop signal */
+	int leftover;        /* its group outlived its leader (see run.c) */
 	int order;           /* 1-based rank among the jobs that ended */
 	int64_t t_first, t_start, t_end;
 	struct loop_timer *timer; /* --restart-delay */

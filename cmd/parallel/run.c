@@ -319,9 +319,12 @@ hard_stop(int sig, int status)
 
 	hard = status;
 	for (i = 0; i < njobs; i++) {
-		if (jobs[i].swept && jobs[i].state == JOB_DONE)
-			proc_kill_group(jobs[i].pgid, sig);
+		int ended = jobs[i].state != JOB_RUNNING;
 		stop_job(&jobs[i], sig);
+		if (ended && (jobs[i].swept || jobs[i].leftover)) {
+			jobs[i].swept = 1;
+			proc_kill_group(jobs[i].pgid, sig);
+		}
 	}
 	set_alarm(opt.grace > 1000 ? opt.grace : 1000);
 }
@@ -395,9 +398,15 @@ say_restart(struct job *j)
 	n = snprintf(line, sizeof line,
 	    "%s: %s: exit status %d, restart %d of %lld\n", err_prog, j->name,
 	    j->status, j->runs, opt.restart);
-	if (n > 0)
-		mux_out_write(&sink[1], line, (size_t)n < sizeof line ? (size_t)n :
-		    sizeof line - 1);
+	if (n <= 0)
+		return;
+	/* A very long name is cut short, but the line keeps its newline:
+	 * the next line on stderr must not run into it. */
+	if ((size_t)n >= sizeof line) {
+		n = sizeof line - 1;
+		line[n - 1] = '\n';
+	}
+	mux_out_write(&sink[1], line, n);
 }
 
 static void
@@ -406,6 +415,9 @@ job_exited(struct job *j, int wstatus)
 	j->status = proc_status(wstatus);
 	j->pid = 0;
 	j->t_end = loop_now();
+	/* Background processes of the job may live on in its group; a hard
+	 * stop must reach them too (see on_child). */
+	j->leftover = kill(-j->pgid, 0) == 0;
 	drain(j, 0);
 	drain(j, 1);
 	tee_detach(j);
@@ -421,19 +433,40 @@ job_exited(struct job *j, int wstatus)
 	job_done(j);
 }
 
+/* A job's group that outlived its leader is ours to signal only while it
+ * has members: an empty group's number may be reused. Its members are
+ * orphans we adopted, and a zombie keeps its group number reserved until
+ * it is reaped; so once we have reaped one, we ask whether the group is
+ * now empty, and forget it if so. */
+static void
+forget_empty_groups(void)
+{
+	int i;
+
+	for (i = 0; i < njobs; i++)
+		if (jobs[i].leftover && jobs[i].state != JOB_RUNNING &&
+		    kill(-jobs[i].pgid, 0) < 0 && errno == ESRCH)
+			jobs[i].leftover = 0;
+}
+
 /* SIGCHLD: reap every child that has ended. As a subreaper (Linux) we
  * also get the orphaned descendants of our jobs; they are reaped and
- * otherwise ignored. */
+ * otherwise only end the groups they leave empty. */
 static void
 on_child(struct loop *l, int signo, void *arg)
 {
 	struct job *j;
 	pid_t pid;
-	int ws;
+	int ws, orphans = 0;
 
-	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0)
+	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0) {
 		if ((j = job_of(pid)) != NULL)
 			job_exited(j, ws);
+		else
+			orphans = 1;
+	}
+	if (orphans)
+		forget_empty_groups();
 }
 
 /* Everything has ended: every job is done, and the process groups we

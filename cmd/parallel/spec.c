@@ -210,8 +210,12 @@ void
 spec_check_prefix(const char *fmt)
 {
 	const char *p, *e;
+	int ntime = 0;
 
 	for (p = fmt; (p = strchr(p, '{')) != NULL; p++) {
+		/* lib/mux fills in at most 4 clocks per prefix. */
+		if (field_at(p) == 3 && ++ntime > 4)
+			err_diex(EXIT_TOOL, "--prefix: more than 4 {time} fields");
 		if (field_at(p) >= 0)
 			continue;
 		for (e = p + 1; islower((unsigned char)*e); e++)
