@@ -1,4 +1,6 @@
 #!/usr/bin/env bats
+# Job bodies are shell snippets in single quotes, expanded by the job.
+# shellcheck disable=SC2016,SC2013,SC2002
 # pool(1): items, replacement strings, output modes, exit statuses,
 # timeouts, retries, --halt, --joblog, --pipe, signals and the jobserver.
 
