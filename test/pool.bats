@@ -78,11 +78,13 @@ make_counter() {
 
 @test "input is read lazily: an endless input runs in constant memory" {
 	# pool stops after 50 jobs; had it slurped its input it would have
-	# grown by the hundreds of megabytes yes writes meanwhile.
+	# grown by the hundreds of megabytes yes writes meanwhile. Sizes are
+	# compared with pool's size on an empty input (sanitizers inflate it).
+	base=$(/usr/bin/time -f %M pool true 2>&1 </dev/null | tail -n 1)
 	run -0 bash -c 'yes | /usr/bin/time -f "%M" pool -j2 --halt now,done=50 true 2>&1 >/dev/null | tail -n 1'
-	[ "$output" -lt 20000 ]
+	[ "$output" -lt $((base + 10000)) ]
 	run -0 bash -c 'yes | head -n 200000 | /usr/bin/time -f "%M" pool -j2 -n 5000 true 2>&1 | tail -n 1'
-	[ "$output" -lt 20000 ]
+	[ "$output" -lt $((base + 10000)) ]
 }
 
 @test "a job's items come from a slow producer as they arrive" {
@@ -242,7 +244,11 @@ make_counter() {
 
 @test "a command that is not found fails its jobs with 127 and pool goes on" {
 	run -2 pool nosuchcmd-xyz < <(seq 2)
-	[[ "$output" == *"pool: cannot run nosuchcmd-xyz: No such file or directory"* ]]
+	# Sanitizer builds spawn with fork, where the exec error stays in
+	# the child and only the status tells.
+	if ! grep -q san "$TOP/bin/.flavour"; then
+		[[ "$output" == *"pool: cannot run nosuchcmd-xyz: No such file or directory"* ]]
+	fi
 	run -127 pool --halt now,fail=1 nosuchcmd-xyz < <(seq 2)
 	run -126 pool --halt now,fail=1 ./ < <(seq 1)
 }
