@@ -194,6 +194,31 @@ make_counter() {
 	wait_for grep -qx 2 out
 }
 
+@test "-k holds back at most its memory budget: a later job blocks instead" {
+	# Job 2 writes 100 MB while job 1, which comes first, still runs.
+	# pool holds 64 MiB of it, then stops reading job 2's pipe; job 1
+	# waits until its parent, pool, has read that much, then ends. The
+	# output is complete and in order, and pool never held it all.
+	base=$(/usr/bin/time -f %M pool true 2>&1 </dev/null | tail -n 1)
+	cat >j <<-'EOF'
+	#!/bin/sh
+	if [ "$1" = 1 ]; then
+		while [ "$(awk '/^rchar/ { print $2 }' /proc/$PPID/io)" -lt 67108864 ]; do
+			sleep 0.05
+		done
+		echo first
+	else
+		yes "$(head -c 999 /dev/zero | tr '\0' y)" | head -c 100000000
+	fi
+	EOF
+	chmod +x j
+	/usr/bin/time -f %M -o rss pool -k -j2 ./j < <(printf '1\n2\n') >out
+	[ "$(head -n 1 out)" = first ]
+	[ "$(wc -c <out)" -eq 100000006 ]
+	[ "$(tail -n +2 out | uniq | wc -l)" -eq 1 ]
+	[ "$(tail -n 1 rss)" -lt $((base + 90000)) ]
+}
+
 @test "--group emits each job's output in one piece" {
 	# a prints a1, waits until b has printed b1, prints a2: without
 	# grouping a1 b1 a2 b2 would interleave.

@@ -313,10 +313,13 @@ job_spawn(struct job *j, const struct conf *c, int devnull)
 	int eerr, i;
 	pid_t pid;
 
-	if (j->argv == NULL) {
-		j->argv = malloc((c->ncmd + c->maxargs + 1) * sizeof *j->argv);
-		if (j->argv == NULL)
+	if (j->argc_cap < c->ncmd + j->nitems + 1) {
+		int cap = c->ncmd + j->nitems + 1;
+		char **v = realloc(j->argv, cap * sizeof *v);
+		if (v == NULL)
 			err_diex(EXIT_TOOL, "out of memory");
+		j->argv = v;
+		j->argc_cap = cap;
 	}
 	build_argv(j, c);
 	put_ull(seqvar + 9, j->seq);

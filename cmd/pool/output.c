@@ -54,8 +54,6 @@ nomem(int r)
 void
 out_init(const struct conf *c, struct loop *l, struct job *j, long n)
 {
-	long i;
-
 	C = c;
 	L = l;
 	jobs = j;
@@ -65,15 +63,8 @@ out_init(const struct conf *c, struct loop *l, struct job *j, long n)
 		return;
 	nomem(mux_out_init(&out_std[0], 1, OUT_CAP));
 	nomem(mux_out_init(&out_std[1], 2, OUT_CAP));
-	if (!ordered) {
-		for (i = 0; i < n; i++) {
-			nomem(mux_src_init(&j[i].src[0], &out_std[0], "", "",
-			    LINE_MAX_BYTES));
-			nomem(mux_src_init(&j[i].src[1], &out_std[1], "", "",
-			    LINE_MAX_BYTES));
-		}
-		return;
-	}
+	if (!ordered)
+		return;     /* the slots' sources are set up on first use */
 	W = n * 4 > 1024 ? (unsigned long long)n * 4 : 1024;
 	ring = calloc(W, sizeof *ring);
 	if (ring == NULL)
@@ -240,6 +231,9 @@ out_job_start(struct job *j)
 		make_tag(j);
 	if (!ordered) {
 		for (i = 0; i < 2; i++) {
+			if (j->src[i].buf == NULL)
+				nomem(mux_src_init(&j->src[i], &out_std[i], "",
+				    "", LINE_MAX_BYTES));
 			j->src[i].len = 0;
 			j->src[i].eof = 0;
 			set_prefix(&j->src[i], C->tag ? j->tag.p : NULL);

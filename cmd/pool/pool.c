@@ -368,9 +368,6 @@ setup(void)
 	for (i = 0; i < C.slots; i++) {
 		jobs[i].slot = (int)i + 1;
 		jobs[i].fd[0] = jobs[i].fd[1] = jobs[i].infd = -1;
-		jobs[i].ioff = malloc(C.maxargs * sizeof *jobs[i].ioff);
-		if (jobs[i].ioff == NULL)
-			err_diex(EXIT_TOOL, "out of memory");
 	}
 	out_init(&C, L, jobs, C.slots);
 	setup_jobserver();
@@ -598,6 +595,14 @@ gather(struct job *j)
 			return 0;
 		if (r < 0)
 			return j->nitems ? 1 : -1;
+		if (j->nitems == j->icap) {
+			int cap = j->icap ? 2 * j->icap : 4;
+			size_t *o = realloc(j->ioff, cap * sizeof *o);
+			if (o == NULL)
+				err_diex(EXIT_TOOL, "out of memory");
+			j->ioff = o;
+			j->icap = cap;
+		}
 		j->ioff[j->nitems++] = j->items.len;
 		buf_add(&j->items, p, n + 1);
 	}

@@ -73,9 +73,10 @@ struct job {
 	double start_wall;
 	struct buf items;            /* the job's items, NUL-terminated */
 	size_t *ioff;                /* offsets of the items in items.p */
-	int nitems;
+	int nitems, icap;
 	struct buf args;             /* expanded ARGs with replacements */
 	char **argv;
+	int argc_cap;
 	struct buf tag;              /* --tag: "ITEMS\t" */
 	struct mux_src src[2];       /* line mode: stdout, stderr */
 	struct orec *rec;
