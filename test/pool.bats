@@ -94,6 +94,7 @@ make_counter() {
 	bg sh -c 'exec >f; echo first; while [ ! -e first.done ]; do sleep 0.01; done; echo second'
 	run -0 pool -j2 sh -c 'touch "$1.done"; echo "$1"' _ <f
 	[ "$output" = "$(printf 'first\nsecond')" ]
+	wait "$(tail -n 1 "$BATS_TEST_TMPDIR/pids")"
 }
 
 # ------------------------------------------------------------ replacements
@@ -191,7 +192,8 @@ make_counter() {
 	EOF'
 	wait_for grep -qx 1 out
 	echo go >gate
-	wait_for grep -qx 2 out
+	wait "$(tail -n 1 "$BATS_TEST_TMPDIR/pids")"
+	[ "$(cat out)" = "$(printf '1\n2')" ]
 }
 
 @test "-k holds back at most its memory budget: a later job blocks instead" {
@@ -216,7 +218,8 @@ make_counter() {
 	[ "$(head -n 1 out)" = first ]
 	[ "$(wc -c <out)" -eq 100000006 ]
 	[ "$(tail -n +2 out | uniq | wc -l)" -eq 1 ]
-	[ "$(tail -n 1 rss)" -lt $((base + 90000)) ]
+	# (ASan keeps freed memory in quarantine: sizes mean nothing there.)
+	grep -q san "$TOP/bin/.flavour" || [ "$(tail -n 1 rss)" -lt $((base + 90000)) ]
 }
 
 @test "--group emits each job's output in one piece" {
@@ -464,11 +467,16 @@ make_counter() {
 
 @test "a second SIGINT kills the jobs at once" {
 	echo x >in
-	pool --grace 1h sh -c 'trap "" INT TERM; echo $$ >pid; while :; do sleep 1; done' _ <in &
+	# The job notes the forwarded SIGINT (and goes on): only then is the
+	# second one sent, so that the two cannot merge into one pending
+	# signal.
+	pool --grace 1h sh -c 'trap "echo int >>got" INT; trap "" TERM; echo $$ >pid
+		while :; do sleep 0.1; done' _ <in &
 	p=$!
 	echo "$p" >>"$BATS_TEST_TMPDIR/pids"
 	wait_for test -s pid
 	kill -INT "$p"
+	wait_for test -s got
 	kill -INT "$p"
 	st=0
 	wait "$p" || st=$?
@@ -483,6 +491,7 @@ make_counter() {
 	echo "$p" >>"$BATS_TEST_TMPDIR/pids"
 	wait_for test -s pid
 	kill -KILL "$p"
+	{ wait "$p"; } 2>/dev/null || true
 	wait_for gone "$(cat pid)"
 }
 
@@ -493,6 +502,7 @@ make_counter() {
 	kill -USR1 "$(tail -n 1 "$BATS_TEST_TMPDIR/pids")"
 	wait_for grep -q "pool: job 1 slot 1 pid [0-9]* .*s: sh -c" err
 	touch stop
+	wait "$(tail -n 1 "$BATS_TEST_TMPDIR/pids")"
 }
 
 # ------------------------------------------------------------ jobserver
