@@ -86,12 +86,13 @@ jobserver_from_env(struct jobserver *js, const char *mf, const char **why)
 		js->wfd = js->rfd;
 		return 1;
 	}
-	if (sscanf(auth, "%d,%d%n", &r, &w, &n) != 2 || auth[n] != '\0' ||
-	    r < 0 || w < 0) {
+	if (sscanf(auth, "%d,%d%n", &r, &w, &n) != 2 || auth[n] != '\0') {
 		*why = "its --jobserver-auth value is not understood";
 		return -1;
 	}
-	if (!is_fifo(r) || !is_fifo(w)) {
+	/* make passes -2,-2 (or closes the descriptors) for recipe lines
+	 * that it does not consider recursive. */
+	if (r < 0 || w < 0 || !is_fifo(r) || !is_fifo(w)) {
 		*why = "its descriptors are closed (mark the make recipe "
 		    "with '+')";
 		return -1;
