@@ -196,7 +196,9 @@ input_block(struct input *in, struct buf *b, size_t size)
 	spare = b->p;
 	spare_cap = b->cap;
 	if (spare_cap < in->cap) {
-		spare = realloc(spare, in->cap);
+		/* Nothing in it is needed: no realloc, which would copy. */
+		free(spare);
+		spare = malloc(in->cap);
 		if (spare == NULL)
 			err_diex(EXIT_TOOL, "out of memory");
 		spare_cap = in->cap;
@@ -210,6 +212,32 @@ input_block(struct input *in, struct buf *b, size_t size)
 	in->cap = spare_cap;
 	in->len = tail;
 	in->nread++;
+	return 1;
+}
+
+void
+input_blocks(struct input *in, size_t size)
+{
+	char *p;
+
+	/* Room for a block and one more read, allocated once, so that the
+	 * buffers that take turns as blocks never grow by copying. */
+	in->cap = size + INPUT_CHUNK + 1;
+	p = realloc(in->buf, in->cap);
+	if (p == NULL)
+		err_diex(EXIT_TOOL, "out of memory");
+	in->buf = p;
+}
+
+int
+input_ahead(struct input *in, size_t size)
+{
+	while (!in->eof && in->len - in->start < size) {
+		if (in->pollable && !in->ready)
+			return 0;
+		if (!fill(in, size + INPUT_CHUNK - (in->len - in->start)))
+			return 0;
+	}
 	return 1;
 }
 

@@ -328,6 +328,8 @@ setup_input(void)
 
 	if (input_open(&in, C.argfile, C.delim) < 0)
 		err_die(EXIT_TOOL, "open %s", C.argfile);
+	if (C.pipe)
+		input_blocks(&in, C.block);
 	/* epoll refuses regular files (EPERM): reading them never blocks. */
 	if (fstat(in.fd, &st) == 0 && (S_ISREG(st.st_mode) ||
 	    S_ISBLK(st.st_mode)))
@@ -639,6 +641,17 @@ give_spare_tokens(void)
 		jobserver_give(&js);
 }
 
+/* --pipe: while every slot is busy, read the next block ahead (one block
+ * at most), so that a slot that frees up gets its block at once. */
+static void
+prefetch(void)
+{
+	if (!C.pipe || input_done || stopping || halting || tool_error)
+		return;
+	if (input_ahead(&in, C.block) == 0 && in.pollable)
+		loop_mod_fd(L, in.fd, LOOP_IN);
+}
+
 static void
 start_jobs(void)
 {
@@ -677,6 +690,7 @@ start_jobs(void)
 		stage = NULL;
 		launch(j, nextseq++);
 	}
+	prefetch();
 	give_spare_tokens();
 }
 

@@ -102,6 +102,11 @@ int input_item(struct input *in, const char **p, size_t *n);
 /* input_block: the same for --pipe: fills B with about SIZE bytes ending
  * at a record boundary. */
 int input_block(struct input *in, struct buf *b, size_t size);
+/* input_blocks: prepare IN for --pipe blocks of SIZE bytes. */
+void input_blocks(struct input *in, size_t size);
+/* input_ahead: read towards a block of SIZE without taking it: 1 when
+ * it is there (or the input has ended), 0 when reading would block. */
+int input_ahead(struct input *in, size_t size);
 /* input_count: the number of items left in a regular file, or -1. */
 long long input_count(const struct input *in);
 
