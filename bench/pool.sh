@@ -109,12 +109,13 @@ stream() { cat "$tmp/stream"; }
 pipe_plain() { stream | wc -l; }
 pipe_pool() { stream | bin/pool --pipe -j "$cores" wc -l; }
 pipe_pool64() { stream | bin/pool --pipe --block 64M -j "$cores" wc -l; }
+pipe_poolfile() { bin/pool --pipe --block 64M -j "$cores" wc -l <"$tmp/stream"; }
 pipe_parallel() { stream | parallel --pipe -j "$cores" wc -l; }
 pipe_parallel64() { stream | parallel --pipe --block 64M -j "$cores" wc -l; }
 
 # GNU parallel --pipe with 1M blocks needs minutes for 1 GiB here, so
 # it runs in the short mode only; a full run does one round of each.
-pipes="plain pool pool64"
+pipes="plain pool pool64 poolfile"
 [ $have_parallel = 1 ] && pipes="$pipes parallel64"
 [ $have_parallel = 1 ] && [ "${BENCH_QUICK:-0}" = 1 ] && pipes="$pipes parallel"
 prounds=1
@@ -133,6 +134,7 @@ for c in $pipes; do
 	plain) name="wc -l (one process, the limit)" ;;
 	pool) name="pool --pipe (1M blocks)" ;;
 	pool64) name="pool --pipe --block 64M" ;;
+	poolfile) name="pool --pipe --block 64M <file" ;;
 	parallel) name="GNU parallel --pipe (1M blocks)" ;;
 	parallel64) name="GNU parallel --pipe --block 64M" ;;
 	esac
