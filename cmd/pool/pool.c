@@ -1,24 +1,836 @@
-/* pool: not implemented yet (see the issue tracker). */
+/* pool: run a command once per input item, at most N at a time.
+ *
+ * The algorithm. One event loop (lib/loop) watches the jobs' output pipes,
+ * the input (only while a free slot waits for an item), the jobserver
+ * (only while a ready job waits for a token) and signals (SIGCHLD reaps
+ * with waitpid(-1, WNOHANG) until nothing is left). Each turn of the loop
+ * first starts as many jobs as slots, input, tokens and the output window
+ * allow, then writes out the output gathered so far, then sleeps in
+ * epoll_wait. A job occupies its slot until it has been reaped AND both of
+ * its output pipes have reached end of file, so that every byte it wrote is
+ * accounted to it. A finished job is retried, logged, counted, its output
+ * released (output.c) and --halt consulted, in that order.
+ *
+ * Jobserver: pool owns one implicit token and holds one more per further
+ * running job. A token freed by a finished job is kept if another job
+ * starts in the same turn (no write and read back), and every token beyond
+ * what the running jobs need is given back before the loop sleeps; an
+ * atexit handler gives back the rest on every exit path. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "err.h"
+#include "opt.h"
+#include "pool.h"
+#include "proc.h"
+
+#define JOBS_MAX 32768
+#define GRACE_DEFAULT (2 * OPT_NS_PER_SEC)
 
 static const struct cli cli = {
-	"pool [OPTIONS] ...",
-	"usage: pool [OPTIONS] ...\n"
-	"  -h, --help     show this help\n"
-	"      --version  show the version\n",
+	"pool [OPTIONS] [--] CMD [ARG...]",
+	"usage: pool [OPTIONS] [--] CMD [ARG...]\n"
+	"Run CMD ARG... ITEM for every item read from stdin, N at a time.\n"
+	"A replacement string in an ARG puts the item there instead:\n"
+	"{} item, {.} without extension, {/} basename, {//} dirname,\n"
+	"{/.} basename without extension, {#} job number, {%} slot, {N} item N.\n"
+	"  -j, --jobs N          run N jobs at once (or N% of the CPUs; default:\n"
+	"                        the CPUs available)\n"
+	"  -n, --max-args N      up to N items per job\n"
+	"  -0, --null            items are separated by NUL, not newline\n"
+	"  -d, --delimiter C     items are separated by C ('\\t', '\\0', '\\x1e')\n"
+	"  -a, --arg-file FILE   read items from FILE instead of stdin\n"
+	"  -k, --keep-order      output in input order\n"
+	"      --group           output each job's output in one piece at its end\n"
+	"  -u, --ungroup         jobs write straight to pool's stdout and stderr\n"
+	"      --tag             prefix output lines with the item and a TAB\n"
+	"      --timeout DUR     kill a job that runs longer than DUR (status 124)\n"
+	"      --grace DUR       wait DUR between SIGTERM and SIGKILL (default 2s)\n"
+	"      --retries N       run a failed job up to N more times\n"
+	"      --halt RULE       now|soon,fail|success|done=N, or never\n"
+	"      --joblog FILE     log finished jobs to FILE (GNU parallel format)\n"
+	"      --resume          skip the jobs FILE has logged\n"
+	"      --resume-failed   skip the jobs FILE has logged as successful\n"
+	"      --bar             show progress on stderr when it is a terminal\n"
+	"      --pipe            feed blocks of stdin to the jobs' stdin\n"
+	"      --block SIZE      --pipe block size (default 1M)\n"
+	"  -h, --help            show this help\n"
+	"      --version         show the version\n",
 };
+
+enum { O_GROUP = 0x100, O_TAG, O_TIMEOUT, O_GRACE, O_RETRIES, O_HALT,
+	O_JOBLOG, O_RESUME, O_RESUME_FAILED, O_BAR, O_PIPE, O_BLOCK };
+
+static struct conf C;
+static struct loop *L;
+static struct job *jobs;
+static struct input in;
+static struct jobserver js;
+static int js_on;
+static int devnull = -1;
+static long running;
+static struct job *stage;        /* the slot gathering the next job */
+static unsigned long long nextseq = 1, ndone, nfailed, nsucc;
+static int input_done, halting, halt_status = -1, stopping, tool_error;
+static int out_failed;
+static struct loop_timer *grace_timer;
+
+static long
+cpus(void)
+{
+	cpu_set_t set;
+	long n;
+
+	if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? n : 1;
+}
+
+/* -j N or -j N% (of the CPUs, at least one job). */
+static long
+parse_jobs(const char *s)
+{
+	size_t n = strlen(s);
+	const char *why;
+	long long v;
+
+	if (n > 1 && n < 32 && s[n - 1] == '%') {
+		char num[32];
+		memcpy(num, s, n - 1);
+		num[n - 1] = '\0';
+		if (opt_parse_count(num, 1, 100000, &v, &why) < 0)
+			err_diex(EXIT_TOOL, "-j %s: %s", s, why);
+		v = cpus() * v / 100;
+		return v < 1 ? 1 : v > JOBS_MAX ? JOBS_MAX : (long)v;
+	}
+	if (opt_parse_count(s, 1, JOBS_MAX, &v, &why) < 0)
+		err_diex(EXIT_TOOL, "-j %s: %s", s, why);
+	return (long)v;
+}
+
+/* -d C: one byte, or \n \t \r \0 \\ or \xHH. */
+static int
+parse_delim(const char *s)
+{
+	if (s[0] && !s[1])
+		return (unsigned char)s[0];
+	if (s[0] == '\\' && s[1] && !s[2]) {
+		switch (s[1]) {
+		case 'n': return '\n';
+		case 't': return '\t';
+		case 'r': return '\r';
+		case '0': return '\0';
+		case '\\': return '\\';
+		}
+	}
+	if (s[0] == '\\' && s[1] == 'x' && isxdigit((unsigned char)s[2]) &&
+	    isxdigit((unsigned char)s[3]) && !s[4])
+		return (int)strtol(s + 2, NULL, 16);
+	err_diex(EXIT_TOOL, "-d %s: not one character (try ',', '\\t' or "
+	    "'\\x1e')", s);
+}
+
+/* --halt never | 0 | 1 | 2 | now|soon,fail|success|done=N */
+static void
+parse_halt(const char *s)
+{
+	static const char *const on[] = { "fail=", "success=", "done=" };
+	const char *p = s, *why = "not a rule (try now,fail=1 or soon,success=1)";
+	long long v;
+	int i;
+
+	C.halt_on = HALT_FAIL;
+	C.halt_n = 1;
+	if (strcmp(s, "never") == 0 || strcmp(s, "0") == 0) {
+		C.halt_when = HALT_NEVER;
+		return;
+	}
+	if (strcmp(s, "1") == 0 || strcmp(s, "2") == 0) {
+		C.halt_when = s[0] == '1' ? HALT_SOON : HALT_NOW;
+		return;
+	}
+	if (strncmp(p, "now,", 4) == 0)
+		C.halt_when = HALT_NOW, p += 4;
+	else if (strncmp(p, "soon,", 5) == 0)
+		C.halt_when = HALT_SOON, p += 5;
+	else
+		err_diex(EXIT_TOOL, "--halt %s: %s", s, why);
+	for (i = 0; i < 3; i++)
+		if (strncmp(p, on[i], strlen(on[i])) == 0)
+			break;
+	if (i == 3)
+		err_diex(EXIT_TOOL, "--halt %s: %s", s, why);
+	if (opt_parse_count(p + strlen(on[i]), 1, 1LL << 40, &v, &why) < 0)
+		err_diex(EXIT_TOOL, "--halt %s: %s", s, why);
+	C.halt_on = i;
+	C.halt_n = (long)v;
+}
+
+static void
+parse_options(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "jobs", required_argument, 0, 'j' },
+		{ "max-args", required_argument, 0, 'n' },
+		{ "null", no_argument, 0, '0' },
+		{ "delimiter", required_argument, 0, 'd' },
+		{ "arg-file", required_argument, 0, 'a' },
+		{ "keep-order", no_argument, 0, 'k' },
+		{ "ungroup", no_argument, 0, 'u' },
+		{ "group", no_argument, 0, O_GROUP },
+		{ "tag", no_argument, 0, O_TAG },
+		{ "timeout", required_argument, 0, O_TIMEOUT },
+		{ "grace", required_argument, 0, O_GRACE },
+		{ "retries", required_argument, 0, O_RETRIES },
+		{ "halt", required_argument, 0, O_HALT },
+		{ "joblog", required_argument, 0, O_JOBLOG },
+		{ "resume", no_argument, 0, O_RESUME },
+		{ "resume-failed", no_argument, 0, O_RESUME_FAILED },
+		{ "bar", no_argument, 0, O_BAR },
+		{ "pipe", no_argument, 0, O_PIPE },
+		{ "block", required_argument, 0, O_BLOCK },
+		CLI_STD_OPTIONS,
+		{ 0, 0, 0, 0 }
+	};
+	int c, block_set = 0;
+
+	C.slots = 0;
+	C.maxargs = 1;
+	C.delim = '\n';
+	C.grace = GRACE_DEFAULT;
+	C.block = 1 << 20;
+	while ((c = cli_next(argc, argv, "j:n:0d:a:ku", longopts, &cli)) != -1) {
+		switch (c) {
+		case 'j': C.slots = parse_jobs(optarg); break;
+		case 'n': C.maxargs = (long)opt_count("-n", optarg, 1, 65536);
+			break;
+		case '0': C.delim = '\0'; break;
+		case 'd': C.delim = parse_delim(optarg); break;
+		case 'a': C.argfile = optarg; break;
+		case 'k': C.keep = 1; break;
+		case 'u': C.ungroup = 1; break;
+		case O_GROUP: C.group = 1; break;
+		case O_TAG: C.tag = 1; break;
+		case O_TIMEOUT:
+			C.timeout = opt_duration("--timeout", optarg);
+			if (C.timeout == 0)
+				err_diex(EXIT_TOOL, "--timeout %s: must be more "
+				    "than 0", optarg);
+			break;
+		case O_GRACE: C.grace = opt_duration("--grace", optarg); break;
+		case O_RETRIES:
+			C.retries = (long)opt_count("--retries", optarg, 0,
+			    1000000);
+			break;
+		case O_HALT: parse_halt(optarg); break;
+		case O_JOBLOG: C.joblog = optarg; break;
+		case O_RESUME: C.resume = 1; break;
+		case O_RESUME_FAILED: C.resume_failed = 1; break;
+		case O_BAR: C.bar = 1; break;
+		case O_PIPE: C.pipe = 1; break;
+		case O_BLOCK:
+			C.block = (size_t)opt_size("--block", optarg, 1,
+			    (uint64_t)1 << 30);
+			block_set = 1;
+			break;
+		default:
+			cli_usage_error(&cli, "unknown option");
+		}
+	}
+	if (optind >= argc)
+		cli_usage_error(&cli, "no command given");
+	C.cmd = argv + optind;
+	C.ncmd = argc - optind;
+	if (C.slots == 0)
+		C.slots = cpus() > JOBS_MAX ? JOBS_MAX : cpus();
+	if (C.ungroup && (C.keep || C.group || C.tag))
+		cli_usage_error(&cli, "-u cannot be combined with -k, --group "
+		    "or --tag");
+	if (C.pipe && (C.maxargs > 1 || C.tag))
+		cli_usage_error(&cli, "--pipe cannot be combined with -n or "
+		    "--tag");
+	if (block_set && !C.pipe)
+		cli_usage_error(&cli, "--block needs --pipe");
+	if ((C.resume || C.resume_failed) && C.joblog == NULL)
+		cli_usage_error(&cli, "--resume and --resume-failed need "
+		    "--joblog");
+}
+
+/* Descriptors 0-2 that are closed get /dev/null opened read-only: the
+ * descriptors pool opens must not land there, and a write to a closed
+ * stdout must still fail (with EBADF) rather than vanish. */
+static void
+fill_std_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    open("/dev/null", O_RDONLY) < 0)
+			err_die(EXIT_TOOL, "open /dev/null");
+}
+
+static void
+give_tokens(void)
+{
+	jobserver_give_all(&js);
+}
+
+static void on_token(struct loop *l, int fd, unsigned ev, void *arg);
+
+/* Be a client of make's jobserver, or else offer one to our jobs. */
+static void
+setup_jobserver(void)
+{
+	const char *mf = getenv("MAKEFLAGS"), *why = NULL;
+	char *flags = NULL;
+	int r;
+
+	r = jobserver_from_env(&js, mf, &why);
+	if (r > 0) {
+		js_on = 1;
+	} else {
+		if (r < 0)
+			err_warnx("not using the make jobserver in MAKEFLAGS: "
+			    "%s", why);
+		if (C.slots > 1 && jobserver_serve(&js, C.slots - 1) == 0) {
+			js_on = 1;
+			flags = jobserver_makeflags(&js, C.slots, mf);
+			if (flags == NULL)
+				err_diex(EXIT_TOOL, "out of memory");
+		}
+	}
+	env_init(flags);
+	free(flags);
+	if (js_on && loop_add_fd(L, js.rfd, 0, on_token, NULL) < 0)
+		err_die(EXIT_TOOL, "event loop");
+	atexit(give_tokens);
+}
+
+static void on_input(struct loop *l, int fd, unsigned ev, void *arg);
+
+static void
+setup_input(void)
+{
+	struct stat st;
+
+	if (input_open(&in, C.argfile, C.delim) < 0)
+		err_die(EXIT_TOOL, "open %s", C.argfile);
+	if (C.pipe)
+		input_blocks(&in, C.block);
+	/* epoll refuses regular files (EPERM): reading them never blocks. */
+	if (fstat(in.fd, &st) == 0 && (S_ISREG(st.st_mode) ||
+	    S_ISBLK(st.st_mode)))
+		return;
+	if (loop_add_fd(L, in.fd, LOOP_IN, on_input, NULL) == 0) {
+		in.pollable = 1;
+		loop_mod_fd(L, in.fd, 0);
+	}
+	if (C.pipe && S_ISFIFO(st.st_mode))
+		fcntl(in.fd, F_SETPIPE_SZ, 1 << 20);
+}
+
+static void on_chld(struct loop *l, int signo, void *arg);
+static void on_stop(struct loop *l, int signo, void *arg);
+static void on_usr1(struct loop *l, int signo, void *arg);
+
+static void
+setup(void)
+{
+	static const int stops[] = { SIGINT, SIGTERM, SIGHUP };
+	long i;
+	long long total = -1;
+
+	fill_std_fds();
+	signal(SIGPIPE, SIG_IGN);
+	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (devnull < 0)
+		err_die(EXIT_TOOL, "open /dev/null");
+	L = loop_new();
+	if (L == NULL)
+		err_die(EXIT_TOOL, "event loop");
+	setup_input();
+	joblog_open(&C);
+	tmpl_init(&C);
+	jobs = calloc(C.slots, sizeof *jobs);
+	if (jobs == NULL)
+		err_diex(EXIT_TOOL, "out of memory");
+	for (i = 0; i < C.slots; i++) {
+		jobs[i].slot = (int)i + 1;
+		jobs[i].fd[0] = jobs[i].fd[1] = jobs[i].infd = -1;
+	}
+	out_init(&C, L, jobs, C.slots);
+	setup_jobserver();
+	if (loop_add_signal(L, SIGCHLD, on_chld, NULL) < 0 ||
+	    loop_add_signal(L, SIGUSR1, on_usr1, NULL) < 0)
+		err_die(EXIT_TOOL, "signals");
+	for (i = 0; i < 3; i++)
+		if (loop_add_signal(L, stops[i], on_stop, NULL) < 0)
+			err_die(EXIT_TOOL, "signals");
+	if (C.bar && !C.pipe && (total = input_count(&in)) >= 0)
+		total = (total + C.maxargs - 1) / C.maxargs;
+	bar_init(C.bar, total);
+}
+
+/* Signal every running job's process group. */
+static void
+signal_all(int sig)
+{
+	long i;
+
+	for (i = 0; i < C.slots; i++)
+		if (jobs[i].busy && jobs[i].pid > 0)
+			proc_kill_group(jobs[i].pid, sig);
+}
+
+static void
+on_grace(struct loop *l, void *arg)
+{
+	grace_timer = NULL;
+	signal_all(SIGKILL);
+}
+
+/* Ask every job to stop with SIG; SIGKILL after the grace period. */
+static void
+terminate(int sig)
+{
+	signal_all(sig);
+	if (grace_timer == NULL)
+		grace_timer = loop_add_timer(L, loop_now() + C.grace, on_grace,
+		    NULL);
+}
+
+static void
+check_halt(int status)
+{
+	int hit;
+
+	if (halting || C.halt_when == HALT_NEVER)
+		return;
+	hit = C.halt_on == HALT_FAIL ? status != 0 && nfailed >= (unsigned long long)C.halt_n :
+	    C.halt_on == HALT_SUCCESS ? status == 0 && nsucc >= (unsigned long long)C.halt_n :
+	    ndone >= (unsigned long long)C.halt_n;
+	if (!hit)
+		return;
+	halting = 1;
+	halt_status = status;
+	if (C.halt_when == HALT_NOW)
+		terminate(SIGTERM);
+}
+
+static void attempt(struct job *j);
+
+/* The job has exited and its output pipes are closed. */
+static void
+complete(struct job *j)
+{
+	int64_t now = loop_now();
+	int status;
+
+	if (j->timer) {
+		loop_del_timer(L, j->timer);
+		j->timer = NULL;
+	}
+	status = j->timedout ? EXIT_TIMEOUT : proc_status(j->wstatus);
+	if (status != 0 && j->tries < C.retries && !stopping && !halting) {
+		j->tries++;
+		attempt(j);
+		return;
+	}
+	joblog_write(j, now);
+	ndone++;
+	if (status)
+		nfailed++;
+	else
+		nsucc++;
+	out_job_done(j);
+	j->busy = 0;
+	j->pid = 0;
+	running--;
+	check_halt(status);
+	bar_update(ndone, nfailed, 0);
+}
+
+static void
+check_complete(struct job *j)
+{
+	if (j->busy && j->reaped && j->fd[0] < 0 && j->fd[1] < 0)
+		complete(j);
+}
+
+static void
+close_feed(struct job *j)
+{
+	loop_del_fd(L, j->infd);
+	close(j->infd);
+	j->infd = -1;
+}
+
+static void
+on_output(struct loop *l, int fd, unsigned ev, void *arg)
+{
+	struct job *j = arg;
+
+	out_readable(j, fd == j->fd[0] ? 0 : 1);
+	check_complete(j);
+}
+
+/* --pipe: write the job's block to its stdin as the pipe drains. */
+static void
+on_feed(struct loop *l, int fd, unsigned ev, void *arg)
+{
+	struct job *j = arg;
+	ssize_t n;
+
+	n = write(fd, j->blk.p + j->boff, j->blk.len - j->boff);
+	if (n > 0)
+		j->boff += n;
+	if (j->boff == j->blk.len || (n < 0 && errno != EAGAIN &&
+	    errno != EINTR))
+		close_feed(j);
+}
+
+static void
+on_timeout(struct loop *l, void *arg);
+
+static void
+on_kill(struct loop *l, void *arg)
+{
+	struct job *j = arg;
+
+	j->timer = NULL;
+	proc_kill_group(j->pid, SIGKILL);
+}
+
+static void
+on_timeout(struct loop *l, void *arg)
+{
+	struct job *j = arg;
+
+	j->timedout = 1;
+	proc_kill_group(j->pid, SIGTERM);
+	j->timer = loop_add_timer(L, loop_now() + C.grace, on_kill, j);
+}
+
+static void
+attempt(struct job *j)
+{
+	int i;
+
+	j->start_mono = loop_now();
+	if (C.joblog) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		j->start_wall = ts.tv_sec + ts.tv_nsec / 1e9;
+	}
+	if (job_spawn(j, &C, devnull) < 0) {
+		err_warn("cannot start job %llu", j->seq);
+		j->pid = 0;
+		j->reaped = 1;
+		j->timedout = 0;
+		j->wstatus = EXIT_TOOL << 8;
+		complete(j);
+		return;
+	}
+	for (i = 0; i < 2; i++)
+		if (j->fd[i] >= 0 &&
+		    loop_add_fd(L, j->fd[i], LOOP_IN, on_output, j) < 0)
+			err_die(EXIT_TOOL, "event loop");
+	if (j->infd >= 0) {
+		j->boff = 0;
+		if (loop_add_fd(L, j->infd, LOOP_OUT, on_feed, j) < 0)
+			err_die(EXIT_TOOL, "event loop");
+	}
+	if (C.timeout)
+		j->timer = loop_add_timer(L, j->start_mono + C.timeout,
+		    on_timeout, j);
+}
+
+static void
+launch(struct job *j, unsigned long long seq)
+{
+	j->seq = seq;
+	j->tries = 0;
+	j->busy = 1;
+	running++;
+	out_job_start(j);
+	attempt(j);
+}
+
+static struct job *
+free_slot(void)
+{
+	long i;
+
+	for (i = 0; i < C.slots; i++)
+		if (!jobs[i].busy)
+			return &jobs[i];
+	return NULL;
+}
+
+/* Collect the next job's items (or block) into J: 1 ready, 0 wait for
+ * input, -1 no more input. */
+static int
+gather(struct job *j)
+{
+	const char *p;
+	size_t n;
+	int r;
+
+	if (C.pipe)
+		return input_block(&in, &j->blk, C.block);
+	while (j->nitems < C.maxargs) {
+		r = input_item(&in, &p, &n);
+		if (r == 0)
+			return 0;
+		if (r < 0)
+			return j->nitems ? 1 : -1;
+		if (j->nitems == j->icap) {
+			int cap = j->icap ? 2 * j->icap : 4;
+			size_t *o = realloc(j->ioff, cap * sizeof *o);
+			if (o == NULL)
+				err_diex(EXIT_TOOL, "out of memory");
+			j->ioff = o;
+			j->icap = cap;
+		}
+		j->ioff[j->nitems++] = j->items.len;
+		buf_add(&j->items, p, n + 1);
+	}
+	return 1;
+}
+
+/* May the next job start? 1, or 0 with the jobserver being watched. */
+static int
+take_token(void)
+{
+	int r;
+
+	if (!js_on || js.nheld >= (size_t)running)
+		return 1;
+	r = jobserver_take(&js);
+	if (r > 0)
+		return 1;
+	if (r == 0) {
+		loop_mod_fd(L, js.rfd, LOOP_IN);
+		return 0;
+	}
+	err_warn("jobserver; going on without it");
+	loop_del_fd(L, js.rfd);
+	js_on = 0;
+	return 1;
+}
+
+static void
+give_spare_tokens(void)
+{
+	size_t need = running > 0 ? (size_t)running - 1 : 0;
+
+	while (js_on && js.nheld > need)
+		jobserver_give(&js);
+}
+
+/* --pipe: while every slot is busy, read the next block ahead (one block
+ * at most), so that a slot that frees up gets its block at once. */
+static void
+prefetch(void)
+{
+	if (!C.pipe || input_done || stopping || halting || tool_error)
+		return;
+	if (input_ahead(&in, C.block) == 0 && in.pollable)
+		loop_mod_fd(L, in.fd, LOOP_IN);
+}
+
+static void
+start_jobs(void)
+{
+	while (!input_done && !stopping && !halting && !tool_error) {
+		struct job *j = stage ? stage : free_slot();
+		int r;
+
+		if (j == NULL)
+			break;
+		if (stage == NULL) {
+			j->nitems = 0;
+			j->items.len = 0;
+			stage = j;
+		}
+		r = gather(j);
+		if (r == 0) {
+			if (in.pollable)
+				loop_mod_fd(L, in.fd, LOOP_IN);
+			break;
+		}
+		if (r < 0) {
+			stage = NULL;
+			input_done = 1;
+			tool_error |= in.err;
+			bar_total((long long)nextseq - 1);
+			break;
+		}
+		if (joblog_skip(nextseq)) {
+			out_skip(nextseq++);
+			j->nitems = 0;
+			j->items.len = 0;
+			continue;
+		}
+		if (out_window_full(nextseq) || !take_token())
+			break;
+		stage = NULL;
+		launch(j, nextseq++);
+	}
+	prefetch();
+	give_spare_tokens();
+}
+
+static void
+on_input(struct loop *l, int fd, unsigned ev, void *arg)
+{
+	loop_mod_fd(l, fd, 0);
+	in.ready = 1;
+}
+
+static void
+on_token(struct loop *l, int fd, unsigned ev, void *arg)
+{
+	/* start_jobs tries to take the token; another client may have
+	 * taken it first, and then we simply wait again. */
+	loop_mod_fd(l, fd, 0);
+}
+
+static void
+on_chld(struct loop *l, int signo, void *arg)
+{
+	pid_t pid;
+	int ws;
+	long i;
+
+	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0) {
+		for (i = 0; i < C.slots; i++)
+			if (jobs[i].busy && jobs[i].pid == pid &&
+			    !jobs[i].reaped)
+				break;
+		if (i == C.slots)
+			continue;
+		jobs[i].reaped = 1;
+		jobs[i].wstatus = ws;
+		if (jobs[i].infd >= 0)
+			close_feed(&jobs[i]);
+		check_complete(&jobs[i]);
+	}
+}
+
+static void
+on_stop(struct loop *l, int signo, void *arg)
+{
+	/* A second request to stop does not wait for the grace period. */
+	if (stopping) {
+		signal_all(SIGKILL);
+		return;
+	}
+	stopping = signo;
+	terminate(signo);
+}
+
+/* SIGUSR1: one line per running job on stderr. */
+static void
+on_usr1(struct loop *l, int signo, void *arg)
+{
+	struct buf b = { 0 }, cmd = { 0 };
+	int64_t now = loop_now();
+	char head[160];
+	long i;
+	int n;
+
+	if (!C.ungroup)
+		mux_out_flush(&out_std[1]);
+	for (i = 0; i < C.slots; i++) {
+		const struct job *j = &jobs[i];
+		if (!j->busy)
+			continue;
+		n = snprintf(head, sizeof head, "pool: job %llu slot %d pid %ld "
+		    "%.3fs: ", j->seq, j->slot, (long)j->pid,
+		    (double)(now - j->start_mono) / 1e9);
+		buf_add(&b, head, n);
+		job_command_line(j, &cmd);
+		buf_add(&b, cmd.p, cmd.len);
+		buf_add(&b, "\n", 1);
+	}
+	if (b.len)
+		(void)!write(2, b.p, b.len);
+	buf_free(&b);
+	buf_free(&cmd);
+}
+
+static void
+flush_output(void)
+{
+	int e = out_flush();
+
+	if (e == 0 || out_failed)
+		return;
+	out_failed = 1;
+	if (e == EPIPE) {
+		/* Like a program killed by SIGPIPE (status 141), but
+		 * cleaning up after our jobs first. */
+		if (!stopping)
+			stopping = SIGPIPE;
+	} else {
+		errno = e;
+		err_warn("write output");
+		tool_error = 1;
+	}
+	terminate(SIGTERM);
+}
+
+static void
+run(void)
+{
+	for (;;) {
+		start_jobs();
+		if (running == 0 && (input_done || stopping || halting ||
+		    tool_error))
+			break;
+		flush_output();
+		if (loop_run_once(L, -1) < 0)
+			err_die(EXIT_TOOL, "event loop");
+	}
+	flush_output();
+}
+
+static int
+finish(void)
+{
+	bar_update(ndone, nfailed, 1);
+	bar_end();
+	joblog_close();
+	jobserver_free(&js);
+	if (stopping)
+		return 128 + stopping;
+	if (tool_error)
+		return EXIT_TOOL;
+	if (halt_status >= 0)
+		return halt_status;
+	return nfailed > 100 ? 101 : (int)nfailed;
+}
 
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = { CLI_STD_OPTIONS, { 0 } };
-
 	err_init(argv[0]);
-	while (cli_next(argc, argv, "", longopts, &cli) != -1)
-		;
-	err_diex(EXIT_TOOL, "not implemented yet");
+	parse_options(argc, argv);
+	setup();
+	run();
+	return finish();
 }

@@ -1,0 +1,271 @@
+/* pool: reading items (or --pipe blocks) lazily.
+ *
+ * Input is read only when a job slot is free and needs an item, so an
+ * endless input runs in constant memory. A descriptor the event loop can
+ * watch (a pipe, a terminal) is read once per readiness report, so a slow
+ * producer never stalls the loop; a regular file never blocks and is read
+ * directly. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "pool.h"
+
+#define INPUT_CHUNK 65536
+
+int
+buf_reserve(struct buf *b, size_t more)
+{
+	size_t cap;
+	char *p;
+
+	if (b->len + more <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 256;
+	while (cap < b->len + more)
+		cap *= 2;
+	p = realloc(b->p, cap);
+	if (p == NULL)
+		err_diex(EXIT_TOOL, "out of memory");
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+void
+buf_add(struct buf *b, const void *p, size_t n)
+{
+	buf_reserve(b, n);
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+void
+buf_free(struct buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof *b);
+}
+
+int
+input_open(struct input *in, const char *file, int delim)
+{
+	memset(in, 0, sizeof *in);
+	in->delim = delim;
+	in->fd = 0;
+	if (file) {
+		in->fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (in->fd < 0)
+			return -1;
+	}
+	in->cap = INPUT_CHUNK + 1;
+	in->buf = malloc(in->cap);
+	if (in->buf == NULL)
+		err_diex(EXIT_TOOL, "out of memory");
+	return 0;
+}
+
+/* Make room for at least WANT bytes of reading after the held data. */
+static void
+make_room(struct input *in, size_t want)
+{
+	if (in->start > 0) {
+		memmove(in->buf, in->buf + in->start, in->len - in->start);
+		in->len -= in->start;
+		in->start = 0;
+	}
+	if (in->cap - in->len < want + 1) {
+		size_t cap = in->cap;
+		char *p;
+		while (cap - in->len < want + 1)
+			cap *= 2;
+		p = realloc(in->buf, cap);
+		if (p == NULL)
+			err_diex(EXIT_TOOL, "out of memory");
+		in->buf = p;
+		in->cap = cap;
+	}
+}
+
+/* One read. Returns 1 after progress (data or end of file), 0 when the
+ * descriptor has nothing now. */
+static int
+fill(struct input *in, size_t want)
+{
+	ssize_t n;
+
+	make_room(in, want);
+	do
+		n = read(in->fd, in->buf + in->len, in->cap - in->len - 1);
+	while (n < 0 && errno == EINTR);
+	in->ready = 0;
+	if (n > 0) {
+		in->len += n;
+		return 1;
+	}
+	if (n < 0 && errno == EAGAIN)
+		return 0;
+	if (n < 0) {
+		err_warn("read %s", in->fd == 0 ? "standard input" : "--arg-file");
+		in->err = 1;
+	}
+	in->eof = 1;
+	return 1;
+}
+
+int
+input_item(struct input *in, const char **p, size_t *n)
+{
+	for (;;) {
+		char *s = in->buf + in->start, *d;
+		size_t avail = in->len - in->start;
+
+		d = avail ? memchr(s, in->delim, avail) : NULL;
+		if (d) {
+			*d = '\0';
+			*p = s;
+			*n = d - s;
+			in->start += *n + 1;
+			in->nread++;
+			return 1;
+		}
+		if (in->eof) {
+			if (avail == 0)
+				return -1;
+			/* The last item may lack its delimiter; the
+			 * buffer always keeps one byte spare for the NUL. */
+			s[avail] = '\0';
+			*p = s;
+			*n = avail;
+			in->start = in->len;
+			in->nread++;
+			return 1;
+		}
+		if (in->pollable && !in->ready)
+			return 0;
+		if (!fill(in, INPUT_CHUNK))
+			return 0;
+	}
+}
+
+/* Where a block of about SIZE bytes starting at in->start ends: after the
+ * last delimiter within SIZE bytes, or after the first one beyond when a
+ * record is longer than SIZE; 0 when no delimiter has been read yet. */
+static size_t
+block_end(const struct input *in, size_t size)
+{
+	const char *s = in->buf + in->start, *d;
+	size_t avail = in->len - in->start;
+
+	d = memrchr(s, in->delim, avail < size ? avail : size);
+	if (d == NULL && avail > size)
+		d = memchr(s + size, in->delim, avail - size);
+	return d ? (size_t)(d - in->buf) + 1 : 0;
+}
+
+int
+input_block(struct input *in, struct buf *b, size_t size)
+{
+	size_t end = 0, tail, spare_cap;
+	char *spare;
+
+	make_room(in, 0);
+	for (;;) {
+		size_t avail = in->len - in->start;
+		if (in->eof && avail == 0)
+			return -1;
+		if (in->eof || avail >= size) {
+			end = in->eof ? 0 : block_end(in, size);
+			if (in->eof || end)
+				break;
+		}
+		if (in->pollable && !in->ready)
+			return 0;
+		if (!fill(in, size + INPUT_CHUNK - avail))
+			return 0;
+	}
+	if (end == 0)
+		end = in->len;
+	/* Hand the whole buffer to the job instead of copying the block:
+	 * the job's previous buffer becomes ours and only the tail (a part
+	 * of one record) moves. In this mode in->start is always 0. */
+	spare = b->p;
+	spare_cap = b->cap;
+	if (spare_cap < in->cap) {
+		/* Nothing in it is needed: no realloc, which would copy. */
+		free(spare);
+		spare = malloc(in->cap);
+		if (spare == NULL)
+			err_diex(EXIT_TOOL, "out of memory");
+		spare_cap = in->cap;
+	}
+	tail = in->len - end;
+	memcpy(spare, in->buf + end, tail);
+	b->p = in->buf;
+	b->cap = in->cap;
+	b->len = end;
+	in->buf = spare;
+	in->cap = spare_cap;
+	in->len = tail;
+	in->nread++;
+	return 1;
+}
+
+void
+input_blocks(struct input *in, size_t size)
+{
+	char *p;
+
+	/* Room for a block and one more read, allocated once, so that the
+	 * buffers that take turns as blocks never grow by copying. */
+	in->cap = size + INPUT_CHUNK + 1;
+	p = realloc(in->buf, in->cap);
+	if (p == NULL)
+		err_diex(EXIT_TOOL, "out of memory");
+	in->buf = p;
+}
+
+int
+input_ahead(struct input *in, size_t size)
+{
+	while (!in->eof && in->len - in->start < size) {
+		if (in->pollable && !in->ready)
+			return 0;
+		if (!fill(in, size + INPUT_CHUNK - (in->len - in->start)))
+			return 0;
+	}
+	return 1;
+}
+
+long long
+input_count(const struct input *in)
+{
+	struct stat st;
+	char buf[65536];
+	long long count = 0;
+	off_t off;
+	ssize_t n;
+	char last = (char)in->delim;
+
+	if (fstat(in->fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return -1;
+	off = lseek(in->fd, 0, SEEK_CUR);
+	if (off < 0)
+		return -1;
+	while ((n = pread(in->fd, buf, sizeof buf, off)) > 0) {
+		const char *p = buf, *end = buf + n;
+		while ((p = memchr(p, in->delim, end - p)) != NULL) {
+			count++;
+			p++;
+		}
+		last = buf[n - 1];
+		off += n;
+	}
+	if (last != (char)in->delim)
+		count++;
+	return count;
+}

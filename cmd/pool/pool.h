@@ -1,0 +1,147 @@
+/* pool: the parts of the program shared between its files. */
+#ifndef POOL_H
+#define POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "jobserver.h"
+#include "loop.h"
+#include "mux.h"
+
+enum halt_when { HALT_NEVER, HALT_SOON, HALT_NOW };
+enum halt_on { HALT_FAIL, HALT_SUCCESS, HALT_DONE };
+
+/* The options, as parsed. */
+struct conf {
+	long slots;              /* -j */
+	long maxargs;            /* -n */
+	int delim;               /* item delimiter byte */
+	const char *argfile;     /* -a, or NULL for stdin */
+	int keep, group, ungroup, tag;
+	int64_t timeout, grace;  /* nanoseconds; timeout 0: none */
+	long retries;
+	int halt_when, halt_on;
+	long halt_n;
+	const char *joblog;
+	int resume, resume_failed;
+	int bar;
+	int pipe;
+	size_t block;
+	char **cmd;              /* CMD ARG..., NULL-terminated */
+	int ncmd;
+};
+
+/* A growable byte buffer. */
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+int buf_reserve(struct buf *b, size_t more);
+void buf_add(struct buf *b, const void *p, size_t n);
+void buf_free(struct buf *b);
+
+/* The output record of a job in the ordered (-k) and grouped modes: what
+ * it printed while it could not write through, kept until its turn. */
+enum rec_state { REC_FREE, REC_RUN, REC_DONE };
+struct orec {
+	unsigned long long seq;
+	int state;
+	struct buf spool[2];    /* stdout, stderr bytes held back */
+	char *tag;              /* --tag prefix, or NULL */
+	struct job *job;        /* while it runs */
+	struct orec *next;      /* the queue of finished records (--group) */
+};
+
+/* A job slot. A slot is busy from the spawn until the job has exited and
+ * both of its output pipes have reached end of file. */
+struct job {
+	int slot;                    /* 1..N */
+	int busy;                    /* from launch to completion */
+	pid_t pid;
+	unsigned long long seq;
+	int fd[2];                   /* read ends of stdout/stderr, or -1 */
+	int paused[2];               /* not read until memory frees up */
+	int infd;                    /* --pipe: our end of the job's stdin */
+	struct buf blk;              /* --pipe: the block being fed */
+	size_t boff;
+	int reaped, wstatus, timedout, tries;
+	struct loop_timer *timer;    /* --timeout, then the kill grace */
+	int64_t start_mono;
+	double start_wall;
+	struct buf items;            /* the job's items, NUL-terminated */
+	size_t *ioff;                /* offsets of the items in items.p */
+	int nitems, icap;
+	struct buf args;             /* expanded ARGs with replacements */
+	char **argv;
+	int argc_cap;
+	struct buf tag;              /* --tag: "ITEMS\t" */
+	struct mux_src src[2];       /* line mode: stdout, stderr */
+	struct orec *rec;
+};
+
+/* input.c: items and blocks read lazily from stdin or --arg-file. */
+struct input {
+	int fd;
+	int pollable;   /* the loop can watch fd; else reads never block */
+	int ready;      /* the loop said fd is readable */
+	int watched;
+	int eof, err;
+	int delim;
+	char *buf;
+	size_t start, len, cap;
+	unsigned long long nread;   /* items or blocks returned */
+};
+
+int input_open(struct input *in, const char *file, int delim);
+/* input_item: 1 and the next item in *p, *n (valid until the next call),
+ * 0 when reading would block (wait for readiness), -1 at the end. */
+int input_item(struct input *in, const char **p, size_t *n);
+/* input_block: the same for --pipe: fills B with about SIZE bytes ending
+ * at a record boundary. */
+int input_block(struct input *in, struct buf *b, size_t size);
+/* input_blocks: prepare IN for --pipe blocks of SIZE bytes. */
+void input_blocks(struct input *in, size_t size);
+/* input_ahead: read towards a block of SIZE without taking it: 1 when
+ * it is there (or the input has ended), 0 when reading would block. */
+int input_ahead(struct input *in, size_t size);
+/* input_count: the number of items left in a regular file, or -1. */
+long long input_count(const struct input *in);
+
+/* job.c: command templates, argv and environment, spawning. */
+int tmpl_init(const struct conf *c);
+int tmpl_uses_items(void);
+void env_init(const char *makeflags);
+int job_spawn(struct job *j, const struct conf *c, int devnull);
+void job_command_line(const struct job *j, struct buf *out);
+const char *job_resolved_path(void);
+
+/* output.c: the output modes. */
+void out_init(const struct conf *c, struct loop *l, struct job *jobs,
+    long njobs);
+void out_job_start(struct job *j);
+void out_readable(struct job *j, int which);
+void out_job_done(struct job *j);
+int out_flush(void);        /* 0, or the errno of a failed write */
+int out_window_full(unsigned long long seq);
+void out_skip(unsigned long long seq);
+extern struct mux_out out_std[2];
+
+/* joblog.c: --joblog, --resume, --resume-failed. */
+int joblog_open(const struct conf *c);
+int joblog_skip(unsigned long long seq);
+void joblog_write(const struct job *j, int64_t now_mono);
+void joblog_close(void);
+
+/* bar.c: --bar. */
+void bar_init(int enabled, long long total);
+void bar_total(long long total);
+void bar_update(unsigned long long done, unsigned long long failed, int force);
+void bar_clear(void);
+void bar_redraw(void);
+int bar_active(void);
+void bar_end(void);
+
+#endif

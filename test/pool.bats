@@ -1,0 +1,553 @@
+#!/usr/bin/env bats
+# Job bodies are shell snippets in single quotes, expanded by the job.
+# shellcheck disable=SC2016,SC2013,SC2002
+# pool(1): items, replacement strings, output modes, exit statuses,
+# timeouts, retries, --halt, --joblog, --pipe, signals and the jobserver.
+
+load helper
+
+# gone PID: the process has exited (a zombie waiting for init counts).
+gone() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -z "$st" ] || [ "$st" = Z ]
+}
+
+# make_counter DIR: a job body that counts how many jobs run at the same time.
+# It raises DIR/cur under a lock, records the highest value in DIR/max,
+# works for a moment, and lowers DIR/cur again.
+make_counter() {
+	mkdir -p "$1"
+	echo 0 >"$1/cur"
+	echo 0 >"$1/max"
+	cat >"$1/job" <<-'EOF'
+	#!/bin/sh
+	d=$(dirname "$0")
+	flock "$d/lock" sh -c 'n=$(($(cat "$1/cur") + 1)); echo $n >"$1/cur"
+		[ "$n" -gt "$(cat "$1/max")" ] && echo $n >"$1/max"; :' _ "$d"
+	sleep 0.2
+	flock "$d/lock" sh -c 'echo $(($(cat "$1/cur") - 1)) >"$1/cur"' _ "$d"
+	EOF
+	chmod +x "$1/job"
+}
+
+# ------------------------------------------------------------ items
+
+@test "each item becomes one argument, whatever it contains" {
+	printf '%s\n' 'a b' "it's" '"q"' '-x' '--help' '*' >in
+	run -0 pool -k -j2 printf '[%s]\n' <in
+	[ "$output" = "$(printf '[%s]\n' 'a b' "it's" '"q"' '-x' '--help' '*')" ]
+}
+
+@test "empty input runs nothing and exits 0" {
+	run -0 pool touch ran </dev/null
+	[ -z "$output" ]
+	[ ! -e ran ]
+}
+
+@test "the last item may lack its newline; an empty line is an empty item" {
+	printf 'a\n\nb' >in
+	run -0 pool -k -j1 printf '<%s>\n' <in
+	[ "$output" = "$(printf '<a>\n<>\n<b>')" ]
+}
+
+@test "-0 separates items by NUL, so items may hold newlines" {
+	printf 'one\nline\0two\0' >in
+	run -0 pool -0 -k printf '<%s>\n' <in
+	[ "$output" = "$(printf '<one\nline>\n<two>')" ]
+}
+
+@test "-d separates items by a given character, with escapes" {
+	run -0 pool -k -d , echo < <(printf 'a,b,c')
+	[ "$output" = "$(printf 'a\nb\nc')" ]
+	run -0 pool -k -d '\t' echo < <(printf 'x y\tz')
+	[ "$output" = "$(printf 'x y\nz')" ]
+	run -125 pool -d ab echo
+	one_line
+	[[ "$output" == "pool: -d ab: not one character"* ]]
+}
+
+@test "-a reads items from a file; an unreadable one is status 125" {
+	printf '1\n2\n' >items
+	run -0 pool -k -a items echo </dev/null
+	[ "$output" = "$(printf '1\n2')" ]
+	run -125 pool -a missing echo
+	one_line
+	[[ "$output" == "pool: open missing: No such file or directory" ]]
+}
+
+@test "input is read lazily: an endless input runs in constant memory" {
+	# pool stops after 50 jobs; had it slurped its input it would have
+	# grown by the hundreds of megabytes yes writes meanwhile. Sizes are
+	# compared with pool's size on an empty input (sanitizers inflate it).
+	base=$(/usr/bin/time -f %M pool true 2>&1 </dev/null | tail -n 1)
+	run -0 bash -c 'yes | /usr/bin/time -f "%M" pool -j2 --halt now,done=50 true 2>&1 >/dev/null | tail -n 1'
+	[ "$output" -lt $((base + 10000)) ]
+	run -0 bash -c 'yes | head -n 200000 | /usr/bin/time -f "%M" pool -j2 -n 5000 true 2>&1 | tail -n 1'
+	[ "$output" -lt $((base + 10000)) ]
+}
+
+@test "a job's items come from a slow producer as they arrive" {
+	mkfifo f
+	# The second item is only written after the first job has run:
+	# pool must not wait for the whole input.
+	bg sh -c 'exec >f; echo first; while [ ! -e first.done ]; do sleep 0.01; done; echo second'
+	run -0 pool -j2 sh -c 'touch "$1.done"; echo "$1"' _ <f
+	[ "$output" = "$(printf 'first\nsecond')" ]
+	wait "$(tail -n 1 "$BATS_TEST_TMPDIR/pids")"
+}
+
+# ------------------------------------------------------------ replacements
+
+@test "replacement strings are substituted instead of appending the item" {
+	printf 'dir/sub/file.tar.gz\n.profile\nplain\n/top\n' >in
+	run -0 pool -k -j1 echo '{}|{.}|{/}|{//}|{/.}|{#}|{%}' <in
+	[ "${lines[0]}" = "dir/sub/file.tar.gz|dir/sub/file.tar|file.tar.gz|dir/sub|file.tar|1|1" ]
+	[ "${lines[1]}" = ".profile|.profile|.profile|.|.profile|2|1" ]
+	[ "${lines[2]}" = "plain|plain|plain|.|plain|3|1" ]
+	[ "${lines[3]}" = "/top|/top|top|/|top|4|1" ]
+}
+
+@test "a replacement string may sit inside a longer argument" {
+	run -0 pool -k echo 'out/{/.}.gz' < <(printf 'a/b.txt\n')
+	[ "$output" = "out/b.gz" ]
+}
+
+@test "-n gives a job up to N items; {} joins them, {N} picks one" {
+	run -0 pool -k -n 2 echo < <(seq 5)
+	[ "$output" = "$(printf '1 2\n3 4\n5')" ]
+	run -0 pool -k -n 3 printf '%s|' < <(seq 4)
+	[ "$output" = "$(printf '1|2|3|\n4|')" ]
+	run -0 pool -k -n 2 echo '{2}-{1}' '[{}]' < <(seq 4)
+	[ "$output" = "$(printf '2-1 [1 2]\n4-3 [3 4]')" ]
+}
+
+# ------------------------------------------------------------ slots and env
+
+@test "-j N runs at most N jobs at once, and really runs N" {
+	make_counter c
+	run -0 pool -j3 c/job < <(seq 9)
+	[ "$(cat c/max)" -le 3 ]
+	[ "$(cat c/max)" -ge 2 ]
+}
+
+@test "-j accepts N% of the CPUs and rejects 0 and non-numbers with 125" {
+	run -0 pool -j 50% true < <(echo x)
+	run -125 pool -j 0 true
+	one_line
+	[ "$output" = "pool: -j 0: must be at least 1" ]
+	run -125 pool -j x true
+	one_line
+	run -125 pool -j 0% true
+	one_line
+}
+
+@test "jobs see POOL_SEQ and POOL_SLOT, and /dev/null as stdin" {
+	run -0 pool -k -j2 sh -c 'echo "$POOL_SEQ $POOL_SLOT $(wc -c)"' _ < <(seq 3)
+	[ "${lines[0]}" = "1 1 0" ]
+	[ "${lines[1]}" = "2 2 0" ]
+	[[ "${lines[2]}" == "3 "[12]" 0" ]]
+}
+
+# ------------------------------------------------------------ output
+
+@test "default output: long lines of concurrent jobs are never torn" {
+	# Four jobs each write 200 lines of 100 KiB (more than a pipe holds)
+	# made of one repeated letter; every output line must be whole.
+	cat >gen <<-'EOF'
+	#!/bin/sh
+	line=$(head -c 102400 /dev/zero | tr '\0' "$1")
+	i=0
+	while [ $i -lt 200 ]; do echo "$line"; i=$((i + 1)); done
+	EOF
+	chmod +x gen
+	printf '%s\n' a b c d | pool -j4 ./gen >out
+	[ "$(wc -l <out)" -eq 800 ]
+	run -0 awk '{ c = substr($0, 1, 1); t = $0; gsub(c, "", t)
+		if (length($0) != 102400 || t != "") { print "torn at " NR; exit 1 } }' out
+}
+
+@test "default output: stdout and stderr stay apart; an unterminated last line is ended" {
+	run --separate-stderr -0 pool sh -c 'printf out; printf err >&2' _ < <(echo x)
+	[ "$output" = "out" ]
+	[ "$stderr" = "err" ]
+	pool sh -c 'printf out' _ < <(echo x) >o
+	[ "$(od -An -c o | tr -d ' ')" = 'out\n' ]
+}
+
+@test "-k keeps input order whatever the job durations" {
+	for i in $(seq 24); do echo "$i $((RANDOM % 4))"; done >in
+	run -0 pool -k -j4 sh -c 'set -- $1; sleep "0.0$2"; echo "$1 a"; echo "$1 b"' _ <in
+	expect=$(for i in $(seq 24); do echo "$i a"; echo "$i b"; done)
+	[ "$output" = "$expect" ]
+}
+
+@test "-k streams the earliest job's output before it ends" {
+	mkfifo gate
+	# Job 1 prints, then waits for a line that we send only once we
+	# have seen its output: -k must not hold it back until the end.
+	bg sh -c 'pool -k -j2 sh -c "echo \$1; [ \$1 = 1 ] && read x <gate; :" _ >out <<-EOF
+	1
+	2
+	EOF'
+	wait_for grep -qx 1 out
+	echo go >gate
+	wait "$(tail -n 1 "$BATS_TEST_TMPDIR/pids")"
+	[ "$(cat out)" = "$(printf '1\n2')" ]
+}
+
+@test "-k holds back at most its memory budget: a later job blocks instead" {
+	# Job 2 writes 100 MB while job 1, which comes first, still runs.
+	# pool holds 64 MiB of it, then stops reading job 2's pipe; job 1
+	# waits until its parent, pool, has read that much, then ends. The
+	# output is complete and in order, and pool never held it all.
+	base=$(/usr/bin/time -f %M pool true 2>&1 </dev/null | tail -n 1)
+	cat >j <<-'EOF'
+	#!/bin/sh
+	if [ "$1" = 1 ]; then
+		while [ "$(awk '/^rchar/ { print $2 }' /proc/$PPID/io)" -lt 67108864 ]; do
+			sleep 0.05
+		done
+		echo first
+	else
+		yes "$(head -c 999 /dev/zero | tr '\0' y)" | head -c 100000000
+	fi
+	EOF
+	chmod +x j
+	/usr/bin/time -f %M -o rss pool -k -j2 ./j < <(printf '1\n2\n') >out
+	[ "$(head -n 1 out)" = first ]
+	[ "$(wc -c <out)" -eq 100000006 ]
+	[ "$(tail -n +2 out | uniq | wc -l)" -eq 1 ]
+	# (ASan keeps freed memory in quarantine: sizes mean nothing there.)
+	grep -q san "$TOP/bin/.flavour" || [ "$(tail -n 1 rss)" -lt $((base + 90000)) ]
+}
+
+@test "--group emits each job's output in one piece" {
+	# a prints a1, waits until b has printed b1, prints a2: without
+	# grouping a1 b1 a2 b2 would interleave.
+	cat >j <<-'EOF'
+	#!/bin/sh
+	echo "${1}1"; touch "$1.1"
+	other=$([ "$1" = a ] && echo b || echo a)
+	while [ ! -e "$other.1" ]; do sleep 0.01; done
+	echo "${1}2"
+	EOF
+	chmod +x j
+	run -0 pool -j2 --group ./j < <(printf 'a\nb\n')
+	[[ "$output" == "$(printf 'a1\na2\nb1\nb2')" || "$output" == "$(printf 'b1\nb2\na1\na2')" ]]
+	rm -f a.1 b.1
+	run -0 pool -j2 -k --group ./j < <(printf 'a\nb\n')
+	[ "$output" = "$(printf 'a1\na2\nb1\nb2')" ]
+}
+
+@test "-u lets jobs write straight to pool's stdout" {
+	run -125 pool -u -k echo
+	one_line
+	run -0 pool -u -j2 sh -c 'echo "$1"' _ < <(printf 'x\ny\n')
+	[ "$(printf '%s\n' "${lines[@]}" | sort | tr '\n' ' ')" = "x y " ]
+}
+
+@test "--tag prefixes each output line with the item and a TAB" {
+	run -0 pool -k --tag sh -c 'echo one; echo two' _ < <(printf 'a b\n')
+	[ "$output" = "$(printf 'a b\tone\na b\ttwo')" ]
+	run -0 pool --tag sh -c 'echo e >&2' _ < <(printf 'x\n')
+	[ "$output" = "$(printf 'x\te')" ]
+}
+
+@test "a stdout closed by the reader ends pool with status 141" {
+	run -0 bash -c 'seq 100000 | pool -j2 echo | head -n 1; echo "${PIPESTATUS[1]}"'
+	[[ "${lines[0]}" =~ ^[0-9]+$ ]]
+	[ "${lines[1]}" = 141 ]
+}
+
+# ------------------------------------------------------------ exit status
+
+@test "status is the number of failed jobs, 101 above 100" {
+	run -0 pool true < <(seq 3)
+	run -3 pool -j1 sh -c 'exit "$1"' _ < <(seq 3)
+	run -1 pool sh -c '[ "$1" != 2 ]' _ < <(seq 3)
+	run -101 pool -j4 false < <(seq 101)
+	run -100 pool -j4 false < <(seq 100)
+}
+
+@test "a command that is not found fails its jobs with 127 and pool goes on" {
+	run -2 pool nosuchcmd-xyz < <(seq 2)
+	# Sanitizer builds spawn with fork, where the exec error stays in
+	# the child and only the status tells.
+	if ! grep -q san "$TOP/bin/.flavour"; then
+		[[ "$output" == *"pool: cannot run nosuchcmd-xyz: No such file or directory"* ]]
+	fi
+	run -127 pool --halt now,fail=1 nosuchcmd-xyz < <(seq 2)
+	run -126 pool --halt now,fail=1 ./ < <(seq 1)
+}
+
+@test "bad options are status 125 with one line and start no job" {
+	run -125 pool
+	one_line
+	[[ "$output" == "pool: no command given; usage: pool "* ]]
+	run -125 pool --bogus touch ran
+	run -125 pool --timeout 1x touch ran
+	one_line
+	run -125 pool --timeout 0 touch ran
+	run -125 pool --halt soon,fail=0 touch ran
+	run -125 pool --halt later,fail=1 touch ran
+	one_line
+	[[ "$output" == "pool: --halt later,fail=1: not a rule"* ]]
+	run -125 pool --retries -1 touch ran
+	run -125 pool --block 1M touch ran
+	run -125 pool --resume touch ran
+	run -125 pool --pipe -n 2 touch ran
+	[ ! -e ran ]
+}
+
+# ------------------------------------------------------------ timeout, retries
+
+@test "--timeout kills the job's whole process group; the job counts as failed" {
+	# The job forks a sleeper that records its pid, then sleeps itself.
+	run -1 pool --timeout 300ms --joblog log sh -c 'sleep 60 & echo $! >pid; sleep 60' _ < <(echo x)
+	pid=$(cat pid)
+	gone "$pid"
+	# The joblog records the killing signal (TERM).
+	[ "$(sed -n 2p log | cut -f 7,8)" = "$(printf '0\t15')" ]
+	run -124 pool --halt now,fail=1 --timeout 100ms sleep < <(echo 60)
+}
+
+@test "--timeout escalates to SIGKILL after the grace period" {
+	run -1 pool --timeout 100ms --grace 100ms sh -c 'trap "" TERM; sleep 60 & echo $! >pid; wait' _ < <(echo x)
+	gone "$(cat pid)"
+}
+
+@test "--retries reruns a failed job up to N more times" {
+	# Fails twice, then succeeds.
+	cat >flaky <<-'EOF'
+	#!/bin/sh
+	echo x >>tries
+	[ "$(wc -l <tries)" -ge 3 ]
+	EOF
+	chmod +x flaky
+	run -0 pool --retries 2 ./flaky < <(echo a)
+	[ "$(wc -l <tries)" -eq 3 ]
+	rm tries
+	run -1 pool --retries 1 ./flaky < <(echo a)
+	[ "$(wc -l <tries)" -eq 2 ]
+}
+
+# ------------------------------------------------------------ halt
+
+@test "--halt soon,fail=1 starts nothing after the first failure" {
+	run -3 pool -j1 --halt soon,fail=1 sh -c 'echo "$1" >>ran; exit "$1"' _ < <(printf '0\n3\n0\n0\n')
+	[ "$(cat ran | tr '\n' ' ')" = "0 3 " ]
+}
+
+@test "--halt now,fail=1 kills the running jobs" {
+	run -5 pool -j2 --halt now,fail=1 sh -c '[ "$1" = fail ] && { while [ ! -e started ]; do sleep 0.01; done; exit 5; }
+		echo $$ >pid; touch started; sleep 60' _ < <(printf 'sleep\nfail\n')
+	gone "$(cat pid)"
+}
+
+@test "--halt now,success=1 is a race: the first success wins" {
+	run -0 pool -j3 --halt now,success=1 sh -c '[ "$1" = win ] || { echo $$ >>pids; exec sleep 60; }
+		while [ "$(cat pids 2>/dev/null | wc -l)" -lt 2 ]; do sleep 0.01; done' _ < <(printf 'a\nwin\nb\n')
+	for p in $(cat pids); do gone "$p"; done
+	run -0 pool -j1 --halt soon,success=1 sh -c 'echo "$1" >>ran; [ "$1" = 2 ]' _ < <(seq 5)
+	[ "$(cat ran | tr '\n' ' ')" = "1 2 " ]
+}
+
+@test "--halt done=N stops after N jobs; --halt never is the default" {
+	run -0 pool -j1 --halt soon,done=2 sh -c 'echo "$1" >>ran' _ < <(seq 5)
+	[ "$(wc -l <ran)" -eq 2 ]
+	run -2 pool --halt never false < <(seq 2)
+}
+
+# ------------------------------------------------------------ joblog
+
+@test "--joblog writes GNU parallel's format" {
+	run -1 pool -j1 --joblog log sh -c 'exit "$1"' _ < <(printf '0\n3\n')
+	[ "$(sed -n 1p log)" = "$(printf 'Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand')" ]
+	[ "$(wc -l <log)" -eq 3 ]
+	run -0 awk -F '\t' 'NR > 1 && (NF != 9 || $2 != ":" || $3 !~ /^[0-9]+\.[0-9][0-9][0-9]$/ ||
+		$4 !~ /^[0-9]+\.[0-9][0-9][0-9]$/) { exit 1 }' log
+	[ "$(sed -n 3p log | cut -f 1,7,8,9)" = "$(printf "2\t3\t0\tsh -c 'exit \"\$1\"' _ 3")" ]
+}
+
+@test "--joblog quotes commands so that a shell reads them back" {
+	pool -j1 -0 --joblog log printf '%s' < <(printf "a b\0it's\0x\ny\0") >/dev/null
+	run -0 sh -c 'tail -n 3 log | cut -f 9'
+	[ "${lines[0]}" = "printf %s 'a b'" ]
+	[ "${lines[1]}" = "printf %s 'it'\\''s'" ]
+	[ "${lines[2]}" = "printf %s \$'x\\x0ay'" ]
+}
+
+@test "--resume skips logged jobs, --resume-failed reruns the failed ones" {
+	cat >job <<-'EOF'
+	#!/bin/sh
+	echo "$1" >>ran
+	[ ! -e "fail.$1" ]
+	EOF
+	chmod +x job
+	touch fail.2
+	run -1 pool -j1 --joblog log ./job < <(seq 3)
+	# Job 4 is new; 1-3 are logged.
+	run -0 pool -j1 --joblog log --resume ./job < <(seq 4)
+	[ "$(tr '\n' ' ' <ran)" = "1 2 3 4 " ]
+	rm fail.2
+	run -0 pool -j1 --joblog log --resume-failed ./job < <(seq 4)
+	[ "$(tr '\n' ' ' <ran)" = "1 2 3 4 2 " ]
+	run -0 pool -j1 --joblog log --resume-failed ./job < <(seq 4)
+	[ "$(tr '\n' ' ' <ran)" = "1 2 3 4 2 " ]
+}
+
+@test "an unwritable --joblog is status 125 and no job starts" {
+	run -125 pool --joblog nodir/log touch ran < <(echo x)
+	one_line
+	[[ "$output" == "pool: open joblog nodir/log: No such file or directory" ]]
+	[ ! -e ran ]
+}
+
+# ------------------------------------------------------------ bar
+
+@test "--bar draws progress on a terminal stderr, and nothing otherwise" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	seq 3 >in
+	run -0 script -qec "pool --bar -a in true" /dev/null
+	[[ "$output" == *"pool: 3/3 done, 0 failed"* ]]
+	run --separate-stderr -0 pool --bar true <in
+	[ -z "$stderr" ]
+}
+
+# ------------------------------------------------------------ pipe
+
+@test "--pipe feeds blocks of whole records to the jobs' stdin" {
+	seq 100000 >in
+	run -0 pool --pipe --block 10K -k cat <in
+	[ "$output" = "$(cat in)" ]
+	# Blocks end at record boundaries: every job sees whole lines.
+	run -0 pool --pipe --block 10K sh -c 'tail -c 1 | od -An -c' <in
+	for l in "${lines[@]}"; do [ "$l" = '  \n' ]; done
+	[ "${#lines[@]}" -gt 10 ]
+	run -0 sh -c 'pool --pipe --block 64K -j2 wc -l <in | awk "{ s += \$1 } END { print s }"'
+	[ "$output" = 100000 ]
+}
+
+@test "--pipe keeps a record longer than the block whole, and the last one without newline" {
+	{ head -c 30000 /dev/zero | tr '\0' a; echo; printf 'tail'; } >in
+	run -0 pool --pipe --block 1K -k sh -c 'wc -c' <in
+	[ "$output" = "$(printf '30001\n4')" ]
+	run -0 pool --pipe -0 --block 1K -k od -An -c < <(printf 'a\0b\0')
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+# ------------------------------------------------------------ signals
+
+@test "SIGTERM is forwarded to every job's group; pool exits 143 with no orphans" {
+	seq 4 >in
+	pool -j2 sh -c 'sleep 60 & echo $! >>pids; echo $$ >>pids; wait' _ <in &
+	p=$!
+	echo "$p" >>"$BATS_TEST_TMPDIR/pids"
+	wait_for sh -c '[ "$(wc -l <pids)" -ge 4 ]'
+	kill -TERM "$p"
+	st=0
+	wait "$p" || st=$?
+	[ "$st" = 143 ]
+	for q in $(cat pids); do gone "$q"; done
+}
+
+@test "SIGINT: a job that ignores it is killed after the grace period; status 130" {
+	echo x >in
+	pool --grace 200ms sh -c 'trap "" INT TERM; echo $$ >pid; sleep 60 & wait' _ <in &
+	p=$!
+	echo "$p" >>"$BATS_TEST_TMPDIR/pids"
+	wait_for test -s pid
+	kill -INT "$p"
+	st=0
+	wait "$p" || st=$?
+	[ "$st" = 130 ]
+	gone "$(cat pid)"
+}
+
+@test "a second SIGINT kills the jobs at once" {
+	echo x >in
+	# The job notes the forwarded SIGINT (and goes on): only then is the
+	# second one sent, so that the two cannot merge into one pending
+	# signal.
+	pool --grace 1h sh -c 'trap "echo int >>got" INT; trap "" TERM; echo $$ >pid
+		while :; do sleep 0.1; done' _ <in &
+	p=$!
+	echo "$p" >>"$BATS_TEST_TMPDIR/pids"
+	wait_for test -s pid
+	kill -INT "$p"
+	wait_for test -s got
+	kill -INT "$p"
+	st=0
+	wait "$p" || st=$?
+	[ "$st" = 130 ]
+	gone "$(cat pid)"
+}
+
+@test "jobs of a pool killed with SIGKILL die with it" {
+	echo x >in
+	pool sh -c 'echo $$ >pid; exec sleep 60' _ <in &
+	p=$!
+	echo "$p" >>"$BATS_TEST_TMPDIR/pids"
+	wait_for test -s pid
+	kill -KILL "$p"
+	{ wait "$p"; } 2>/dev/null || true
+	wait_for gone "$(cat pid)"
+}
+
+@test "SIGUSR1 lists the running jobs on stderr" {
+	echo item >in
+	bg pool -a in sh -c 'touch started; while [ ! -e stop ]; do sleep 0.01; done' _ 2>err
+	wait_for test -e started
+	kill -USR1 "$(tail -n 1 "$BATS_TEST_TMPDIR/pids")"
+	wait_for grep -q "pool: job 1 slot 1 pid [0-9]* .*s: sh -c" err
+	touch stop
+	wait "$(tail -n 1 "$BATS_TEST_TMPDIR/pids")"
+}
+
+# ------------------------------------------------------------ jobserver
+
+@test "under make -j2, two recipes each running pool -j4 run at most 2 jobs" {
+	command -v make >/dev/null || skip "make is not installed"
+	make_counter c
+	printf 'all: a b\na b:\n\t+seq 6 | pool -j4 c/job\n' >Makefile
+	run -0 make -s -j2
+	[ "$(cat c/max)" -le 2 ]
+	[ "$(cat c/max)" -ge 1 ]
+}
+
+@test "without the '+' mark the closed jobserver is reported and pool goes on alone" {
+	command -v make >/dev/null || skip "make is not installed"
+	make_counter c
+	printf 'all:\n\tseq 2 | pool -j2 c/job\n' >Makefile
+	run -0 make -s -j2
+	[ "$output" = "pool: not using the make jobserver in MAKEFLAGS: its descriptors are closed (mark the make recipe with '+')" ]
+	[ "$(cat c/max)" -le 2 ]
+}
+
+@test "a make run inside a pool job takes pool's tokens" {
+	command -v make >/dev/null || skip "make is not installed"
+	make_counter c
+	printf 'all: t1 t2 t3 t4\nt1 t2 t3 t4:\n\t@../c/job\n' >Makefile.in
+	mkdir -p m1 m2
+	cp Makefile.in m1/Makefile
+	cp Makefile.in m2/Makefile
+	# Alone, each make would run 2 recipes (-j2): 4 in total. Sharing
+	# pool's 2 slots, at most 2 run at once.
+	run -0 pool -j2 make -s -C < <(printf 'm1\nm2\n')
+	[ "$(cat c/max)" -le 2 ]
+}
+
+@test "pool takes its slots from a jobserver FIFO (make 4.4 style) and gives them back" {
+	mkfifo js
+	exec 7<>js
+	printf '+' >&7
+	make_counter c
+	# One implicit slot plus one token: at most 2 jobs at once.
+	run -0 env MAKEFLAGS="-j2 --jobserver-auth=fifo:$PWD/js" pool -j8 c/job < <(seq 6)
+	[ "$(cat c/max)" -le 2 ]
+	# The token is back in the FIFO.
+	run -0 timeout 5 dd bs=1 count=1 status=none <&7
+	[ "$output" = "+" ]
+	exec 7>&-
+}
