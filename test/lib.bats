@@ -136,6 +136,7 @@ u() { "${UNIT:-$TOP/build/test/unit}" "$@"; }
 }
 
 @test "spawn: a script without a #! line runs with sh, as execvp does" {
+	# shellcheck disable=SC2016 # $1 is for the script
 	printf 'echo "script $1"\nexit 7\n' >noshebang
 	chmod +x noshebang
 	run u spawn "$PWD/noshebang" arg
