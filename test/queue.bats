@@ -541,3 +541,32 @@ kill_claimer() {
 	run -0 queue get q
 	[ "$output" = after ]
 }
+
+# asleep PID...: every PID is sleeping (state S in /proc/PID/stat).
+asleep() {
+	local p s
+	for p in "$@"; do
+		read -r s <"/proc/$p/stat" || return 1
+		s=${s##*) }
+		[ "${s%% *}" = S ] || return 1
+	done
+}
+
+@test "more blocked putters than getter slots do not lock getters out" {
+	# 520 putters wait on a full queue. They once took all 512 slots,
+	# so no get could claim a message and free room: a deadlock.
+	queue create --max 1 q
+	queue put q full
+	for i in $(seq 520); do
+		bg queue put q "p$i" 2>/dev/null
+	done
+	# Once every putter sleeps, none holds the lock: all wait for room.
+	mapfile -t pids <"$BATS_TEST_TMPDIR/pids"
+	wait_for asleep "${pids[@]}"
+	run -0 queue get -t 10 -n 2 q
+	[ "${lines[0]}" = full ]
+	queue close q
+	wait_bg
+	run -0 queue get q
+	[[ "$output" == p* ]]
+}

@@ -295,7 +295,7 @@ put_msgs(struct queue *q, const struct q_msg *m, size_t n,
 		}
 		/* A slot only makes us visible to stat; waiting works
 		 * without one. */
-		(void)q_slot_get(q);
+		(void)q_slot_get_waiter(q);
 		q_wait(q, &sh->get_seq, Q_WAIT_PUT, deadline);
 	}
 	q_slot_put(q);
@@ -649,7 +649,7 @@ cmd_join(int argc, char **argv)
 			st = EXIT_TIMEOUT;
 			break;
 		}
-		(void)q_slot_get(&q);
+		(void)q_slot_get_waiter(&q);
 		q_wait(&q, &sh->get_seq, Q_WAIT_JOIN, deadline);
 	}
 	q_slot_put(&q);
