@@ -954,6 +954,8 @@ claim_prio(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
 	struct q_shared *sh = q->sh;
 	size_t k = 0;
 
+	if (sh->heap_n > sh->heap_cap)
+		damaged(q, "bad priority heap");
 	while (k < maxn && sh->heap_n > 0) {
 		uint64_t off = q->heap[0].off, toff = sh->tail % q->R;
 		struct q_rec *r = rec_at(q, off);
