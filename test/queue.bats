@@ -582,3 +582,34 @@ asleep() {
 	one_line
 	[[ "$output" == *damaged* ]]
 }
+
+# gone PID: process PID has exited.
+gone() {
+	! kill -0 "$1" 2>/dev/null
+}
+
+@test "get -f ends when its reader goes away, even on an idle queue" {
+	# 'queue get -f q | head -1' once waited for the next message
+	# before noticing that head had gone: on an idle queue, for ever.
+	queue put q a
+	# The getter notes its pid for teardown should the test fail.
+	bg bash -c 'sh -c "echo \$\$ >>pids; exec queue get -f q" | head -1 >out
+		echo "${PIPESTATUS[0]}" >st'
+	wait_for gone $!
+	[ "$(cat out)" = a ]
+	[ "$(cat st)" = 141 ]
+	# With SIGPIPE ignored it is a failed write: 125 and one line.
+	queue put q b
+	bg bash -c 'trap "" PIPE
+		sh -c "echo \$\$ >>pids; exec queue get -f q 2>err" | head -1 >out
+		echo "${PIPESTATUS[0]}" >st'
+	wait_for gone $!
+	[ "$(cat out)" = b ]
+	[ "$(cat st)" = 125 ]
+	[ "$(wc -l <err)" = 1 ]
+	queue put q c
+	run -0 queue get q
+	[ "$output" = c ]
+	run -0 queue stat q
+	[[ "$output" == *$'\ngetters 0\n'* ]]
+}
