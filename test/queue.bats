@@ -593,6 +593,7 @@ gone() {
 	# before noticing that head had gone: on an idle queue, for ever.
 	queue put q a
 	# The getter notes its pid for teardown should the test fail.
+	# shellcheck disable=SC2016 # expanded by the inner shells
 	bg bash -c 'sh -c "echo \$\$ >>pids; exec queue get -f q" | head -1 >out
 		echo "${PIPESTATUS[0]}" >st'
 	wait_for gone $!
@@ -600,6 +601,7 @@ gone() {
 	[ "$(cat st)" = 141 ]
 	# With SIGPIPE ignored it is a failed write: 125 and one line.
 	queue put q b
+	# shellcheck disable=SC2016 # expanded by the inner shells
 	bg bash -c 'trap "" PIPE
 		sh -c "echo \$\$ >>pids; exec queue get -f q 2>err" | head -1 >out
 		echo "${PIPESTATUS[0]}" >st'
