@@ -615,3 +615,15 @@ gone() {
 	run -0 queue stat q
 	[[ "$output" == *$'\ngetters 0\n'* ]]
 }
+
+@test "put -p on a missing queue is refused without creating a FIFO queue" {
+	# It once created a FIFO queue and then refused -p, so that the
+	# 'queue create --priority' its message advised failed in turn.
+	run -125 queue put -p 1 jobs x
+	one_line
+	[[ "$output" == *"create --priority"* ]]
+	run -0 queue ls
+	[ -z "$output" ]
+	run -0 queue create --priority jobs
+	run -0 queue put -p 1 jobs x
+}

@@ -50,6 +50,7 @@
 
 #include "cli.h"
 #include "err.h"
+#include "ns.h"
 #include "obj.h"
 #include "opt.h"
 #include "store.h"
@@ -391,6 +392,24 @@ put_stream(struct queue *q, const struct opts *o)
 	return st;
 }
 
+/* Whether the object NAME exists (a bad name exits 125). */
+static int
+exists(const char *name)
+{
+	char path[PATH_MAX];
+
+	if (ns_path(name, path, sizeof path) < 0)
+		exit(EXIT_TOOL);
+	return access(path, F_OK) == 0;
+}
+
+static void
+no_prio(const char *name)
+{
+	err_diex(EXIT_TOOL, "%s: -p needs a priority queue (make it with "
+	    "'queue create --priority')", name);
+}
+
 static int
 cmd_put(int argc, char **argv)
 {
@@ -405,10 +424,13 @@ cmd_put(int argc, char **argv)
 	guard_std_fds();
 	if (i + 1 >= argc && std_closed[0])
 		err_diex(EXIT_TOOL, "%s: standard input is closed", name);
-	open_or_die(&q, name, &defaults);
+	/* A missing queue would be created FIFO: with -p, refuse that
+	 * before creating anything. */
+	if (o.have_prio && !exists(name))
+		no_prio(name);
+	open_or_die(&q, name, o.have_prio ? NULL : &defaults);
 	if (o.have_prio && q.sh->order != Q_PRIO)
-		err_diex(EXIT_TOOL, "%s: -p needs a priority queue (make it "
-		    "with 'queue create --priority')", name);
+		no_prio(name);
 	if (i + 1 < argc) {
 		int n = argc - i - 1, k;
 		struct q_msg *m = calloc((size_t)n, sizeof *m);
