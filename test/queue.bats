@@ -541,3 +541,89 @@ kill_claimer() {
 	run -0 queue get q
 	[ "$output" = after ]
 }
+
+# asleep PID...: every PID is sleeping (state S in /proc/PID/stat).
+asleep() {
+	local p s
+	for p in "$@"; do
+		read -r s <"/proc/$p/stat" || return 1
+		s=${s##*) }
+		[ "${s%% *}" = S ] || return 1
+	done
+}
+
+@test "more blocked putters than getter slots do not lock getters out" {
+	# 520 putters wait on a full queue. They once took all 512 slots,
+	# so no get could claim a message and free room: a deadlock.
+	queue create --max 1 q
+	queue put q full
+	for i in $(seq 520); do
+		bg queue put q "p$i" 2>/dev/null
+	done
+	# Once every putter sleeps, none holds the lock: all wait for room.
+	mapfile -t pids <"$BATS_TEST_TMPDIR/pids"
+	wait_for asleep "${pids[@]}"
+	run -0 queue get -t 10 -n 2 q
+	[ "${lines[0]}" = full ]
+	queue close q
+	wait_bg
+	run -0 queue get q
+	[[ "$output" == p* ]]
+}
+
+@test "a priority queue with a damaged heap count gives 125, not a crash" {
+	queue create --priority ./p
+	queue put ./p a b
+	# heap_n, a word recomputed only after a crash, lies at byte 416
+	# of the header; a huge value once made get read past the heap.
+	printf '\377\377\377\377\377\377\377\177' |
+		dd of=p bs=1 seek=416 conv=notrunc 2>/dev/null
+	run -125 queue get ./p
+	one_line
+	[[ "$output" == *damaged* ]]
+}
+
+# gone PID: process PID has exited.
+gone() {
+	! kill -0 "$1" 2>/dev/null
+}
+
+@test "get -f ends when its reader goes away, even on an idle queue" {
+	# 'queue get -f q | head -1' once waited for the next message
+	# before noticing that head had gone: on an idle queue, for ever.
+	queue put q a
+	# The getter notes its pid for teardown should the test fail.
+	# shellcheck disable=SC2016 # expanded by the inner shells
+	bg bash -c 'sh -c "echo \$\$ >>pids; exec queue get -f q" | head -1 >out
+		echo "${PIPESTATUS[0]}" >st'
+	wait_for gone $!
+	[ "$(cat out)" = a ]
+	[ "$(cat st)" = 141 ]
+	# With SIGPIPE ignored it is a failed write: 125 and one line.
+	queue put q b
+	# shellcheck disable=SC2016 # expanded by the inner shells
+	bg bash -c 'trap "" PIPE
+		sh -c "echo \$\$ >>pids; exec queue get -f q 2>err" | head -1 >out
+		echo "${PIPESTATUS[0]}" >st'
+	wait_for gone $!
+	[ "$(cat out)" = b ]
+	[ "$(cat st)" = 125 ]
+	[ "$(wc -l <err)" = 1 ]
+	queue put q c
+	run -0 queue get q
+	[ "$output" = c ]
+	run -0 queue stat q
+	[[ "$output" == *$'\ngetters 0\n'* ]]
+}
+
+@test "put -p on a missing queue is refused without creating a FIFO queue" {
+	# It once created a FIFO queue and then refused -p, so that the
+	# 'queue create --priority' its message advised failed in turn.
+	run -125 queue put -p 1 jobs x
+	one_line
+	[[ "$output" == *"create --priority"* ]]
+	run -0 queue ls
+	[ -z "$output" ]
+	run -0 queue create --priority jobs
+	run -0 queue put -p 1 jobs x
+}

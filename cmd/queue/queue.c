@@ -40,13 +40,17 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "err.h"
+#include "ns.h"
 #include "obj.h"
 #include "opt.h"
 #include "store.h"
@@ -295,7 +299,7 @@ put_msgs(struct queue *q, const struct q_msg *m, size_t n,
 		}
 		/* A slot only makes us visible to stat; waiting works
 		 * without one. */
-		(void)q_slot_get(q);
+		(void)q_slot_get_waiter(q);
 		q_wait(q, &sh->get_seq, Q_WAIT_PUT, deadline);
 	}
 	q_slot_put(q);
@@ -388,6 +392,24 @@ put_stream(struct queue *q, const struct opts *o)
 	return st;
 }
 
+/* Whether the object NAME exists (a bad name exits 125). */
+static int
+exists(const char *name)
+{
+	char path[PATH_MAX];
+
+	if (ns_path(name, path, sizeof path) < 0)
+		exit(EXIT_TOOL);
+	return access(path, F_OK) == 0;
+}
+
+static void
+no_prio(const char *name)
+{
+	err_diex(EXIT_TOOL, "%s: -p needs a priority queue (make it with "
+	    "'queue create --priority')", name);
+}
+
 static int
 cmd_put(int argc, char **argv)
 {
@@ -402,10 +424,13 @@ cmd_put(int argc, char **argv)
 	guard_std_fds();
 	if (i + 1 >= argc && std_closed[0])
 		err_diex(EXIT_TOOL, "%s: standard input is closed", name);
-	open_or_die(&q, name, &defaults);
+	/* A missing queue would be created FIFO: with -p, refuse that
+	 * before creating anything. */
+	if (o.have_prio && !exists(name))
+		no_prio(name);
+	open_or_die(&q, name, o.have_prio ? NULL : &defaults);
 	if (o.have_prio && q.sh->order != Q_PRIO)
-		err_diex(EXIT_TOOL, "%s: -p needs a priority queue (make it "
-		    "with 'queue create --priority')", name);
+		no_prio(name);
 	if (i + 1 < argc) {
 		int n = argc - i - 1, k;
 		struct q_msg *m = calloc((size_t)n, sizeof *m);
@@ -430,6 +455,15 @@ cmd_put(int argc, char **argv)
 }
 
 /* ---- get ---- */
+
+/* A getter waiting for messages would not see its reader go until its
+ * next write: 'queue get -f q | head -1' would wait on an idle queue
+ * for ever. So a thread watches a pipe or socket on standard output and
+ * ends the process as a failed write would, by SIGPIPE or, with SIGPIPE
+ * ignored, status 125. It does so only while the getter waits for
+ * messages (get_msgs holds `busy` at all other times): a reader that
+ * read its message and left must not have it delivered again. */
+static pthread_mutex_t busy = PTHREAD_MUTEX_INITIALIZER;
 
 static int
 write_all(const char *p, size_t n)
@@ -496,7 +530,11 @@ get_msgs(struct queue *q, const struct opts *o)
 				st = EXIT_TIMEOUT;
 				break;
 			}
+			/* Nothing is claimed: the reader watcher may end
+			 * us while we wait (see watch_reader). */
+			pthread_mutex_unlock(&busy);
 			q_wait(q, &sh->put_seq, Q_WAIT_GET, deadline);
+			pthread_mutex_lock(&busy);
 			continue;
 		}
 		q_unlock(q);
@@ -521,6 +559,31 @@ get_msgs(struct queue *q, const struct opts *o)
 	return st;
 }
 
+static void *
+watch_reader(void *arg)
+{
+	struct pollfd pfd = { 1, 0, 0 };
+
+	while (poll(&pfd, 1, -1) < 0 || pfd.revents == 0)
+		;
+	pthread_mutex_lock(&busy);
+	raise(SIGPIPE);
+	errno = EPIPE;
+	err_die(EXIT_TOOL, "%s: write", (const char *)arg);
+}
+
+static void
+watch_stdout(const char *name)
+{
+	struct stat st;
+	pthread_t t;
+
+	if (fstat(1, &st) == 0 && (S_ISFIFO(st.st_mode) ||
+	    S_ISSOCK(st.st_mode)) &&
+	    pthread_create(&t, NULL, watch_reader, (void *)name) == 0)
+		pthread_detach(t);
+}
+
 static int
 cmd_get(int argc, char **argv)
 {
@@ -536,6 +599,8 @@ cmd_get(int argc, char **argv)
 	if (std_closed[1])
 		err_diex(EXIT_TOOL, "%s: standard output is closed", name);
 	open_or_die(&q, name, &defaults);
+	pthread_mutex_lock(&busy);
+	watch_stdout(name);
 	st = get_msgs(&q, &o);
 	if (o.sync)
 		sync_or_die(&q);
@@ -649,7 +714,7 @@ cmd_join(int argc, char **argv)
 			st = EXIT_TIMEOUT;
 			break;
 		}
-		(void)q_slot_get(&q);
+		(void)q_slot_get_waiter(&q);
 		q_wait(&q, &sh->get_seq, Q_WAIT_JOIN, deadline);
 	}
 	q_slot_put(&q);

@@ -665,16 +665,17 @@ q_settings_of(const struct queue *q, struct q_settings *s)
 
 /* ---- Slots ---- */
 
-int
-q_slot_get(struct queue *q)
+/* Take a free slot among the N slots from LO on. */
+static int
+slot_get_in(struct queue *q, int lo, int n)
 {
 	struct q_shared *sh = q->sh;
-	int i, k, start = (int)(getpid() % Q_NSLOT);
+	int i, k, start = (int)(getpid() % n);
 
 	if (q->slot >= 0)
 		return 0;
-	for (k = 0; k < Q_NSLOT; k++) {
-		i = (start + k) % Q_NSLOT;
+	for (k = 0; k < n; k++) {
+		i = lo + (start + k) % n;
 		if (!slot_take_dead(q, i))
 			continue;
 		/* A free slot is clean, unless its owner died: then its
@@ -688,6 +689,21 @@ q_slot_get(struct queue *q)
 		return 0;
 	}
 	return -1;
+}
+
+int
+q_slot_get(struct queue *q)
+{
+	return slot_get_in(q, 0, Q_NSLOT);
+}
+
+/* Waiting putters and joiners take slots only to show up in stat. They
+ * keep to the upper half of the table: were they to fill every slot,
+ * no getter could claim the message that would let them go on. */
+int
+q_slot_get_waiter(struct queue *q)
+{
+	return slot_get_in(q, Q_NSLOT / 2, Q_NSLOT - Q_NSLOT / 2);
 }
 
 void
@@ -938,6 +954,8 @@ claim_prio(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
 	struct q_shared *sh = q->sh;
 	size_t k = 0;
 
+	if (sh->heap_n > sh->heap_cap)
+		damaged(q, "bad priority heap");
 	while (k < maxn && sh->heap_n > 0) {
 		uint64_t off = q->heap[0].off, toff = sh->tail % q->R;
 		struct q_rec *r = rec_at(q, off);

@@ -147,6 +147,11 @@ void q_unlock(struct queue *q);
  * if every slot is in use. q_slot_put (locked): give it back; its
  * claims must have been committed or returned. */
 int q_slot_get(struct queue *q);
+
+/* q_slot_get_waiter (locked): the same for a waiting putter or joiner,
+ * which may use only half of the slots, so that getters always find
+ * some. */
+int q_slot_get_waiter(struct queue *q);
 void q_slot_put(struct queue *q);
 
 /* q_insert (locked): append messages M[0..N) with priority PRIO while
