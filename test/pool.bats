@@ -322,7 +322,7 @@ make_counter() {
 	# ours, so only the grace period's SIGKILL to the group stops it.
 	run -1 pool --timeout 100ms --grace 100ms sh -c 'sh -c "trap \"\" TERM; exec sleep 1000" >/dev/null 2>&1 &
 		echo $! >pid; wait' _ < <(echo x)
-	echo "$(cat pid)" >>"$BATS_TEST_TMPDIR/pids"
+	cat pid >>"$BATS_TEST_TMPDIR/pids"
 	wait_for gone "$(cat pid)"
 }
 
@@ -487,7 +487,7 @@ make_counter() {
 	st=0
 	wait "$p" || st=$?
 	[ "$st" = 130 ]
-	echo "$(cat pid)" >>"$BATS_TEST_TMPDIR/pids"
+	cat pid >>"$BATS_TEST_TMPDIR/pids"
 	wait_for gone "$(cat pid)"
 }
 
