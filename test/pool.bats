@@ -317,6 +317,15 @@ make_counter() {
 	gone "$(cat pid)"
 }
 
+@test "--timeout also kills what the job left in its group when its leader dies (was: survivor)" {
+	# The leader dies of SIGTERM; its child ignores it and holds no pipe of
+	# ours, so only the grace period's SIGKILL to the group stops it.
+	run -1 pool --timeout 100ms --grace 100ms sh -c 'sh -c "trap \"\" TERM; exec sleep 1000" >/dev/null 2>&1 &
+		echo $! >pid; wait' _ < <(echo x)
+	cat pid >>"$BATS_TEST_TMPDIR/pids"
+	wait_for gone "$(cat pid)"
+}
+
 @test "--retries reruns a failed job up to N more times" {
 	# Fails twice, then succeeds.
 	cat >flaky <<-'EOF'
@@ -463,6 +472,23 @@ make_counter() {
 	wait "$p" || st=$?
 	[ "$st" = 130 ]
 	gone "$(cat pid)"
+}
+
+@test "SIGINT: what a job left in its group is killed after the grace period (was: orphan)" {
+	echo x >in
+	# The leader ends at the SIGINT; its child ignores it and writes
+	# nowhere near pool, so pool must not forget its group.
+	pool --grace 100ms sh -c 'sh -c "trap \"\" INT TERM; exec sleep 1000" >/dev/null 2>&1 &
+		echo $! >pid; trap "exit 1" INT; wait' _ <in &
+	p=$!
+	echo "$p" >>"$BATS_TEST_TMPDIR/pids"
+	wait_for test -s pid
+	kill -INT "$p"
+	st=0
+	wait "$p" || st=$?
+	[ "$st" = 130 ]
+	cat pid >>"$BATS_TEST_TMPDIR/pids"
+	wait_for gone "$(cat pid)"
 }
 
 @test "a second SIGINT kills the jobs at once" {

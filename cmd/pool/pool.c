@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -85,6 +86,17 @@ static unsigned long long nextseq = 1, ndone, nfailed, nsucc;
 static int input_done, halting, halt_status = -1, stopping, tool_error;
 static int out_failed;
 static struct loop_timer *grace_timer;
+static int terminated;           /* terminate() has signalled the jobs */
+
+/* A process group that outlived the job it belonged to after we told the
+ * job to stop (--timeout, SIGINT, --halt now...): its members get SIGKILL
+ * when the grace period ends, as they would have if the job had lasted. */
+struct stray {
+	pid_t pgid;
+	struct loop_timer *timer;
+	struct stray *next;
+};
+static struct stray *strays;
 
 static long
 cpus(void)
@@ -355,6 +367,9 @@ setup(void)
 
 	fill_std_fds();
 	signal(SIGPIPE, SIG_IGN);
+	/* Orphans of our jobs become our children, so that we learn when a
+	 * stray group (see struct stray) has emptied. */
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (devnull < 0)
 		err_die(EXIT_TOOL, "open /dev/null");
@@ -396,6 +411,78 @@ signal_all(int sig)
 }
 
 static void
+drop_stray(struct stray **pp)
+{
+	struct stray *s = *pp;
+
+	if (s->timer)
+		loop_del_timer(L, s->timer);
+	*pp = s->next;
+	free(s);
+}
+
+static void
+on_stray_grace(struct loop *l, void *arg)
+{
+	struct stray **pp, *s = arg;
+
+	s->timer = NULL;
+	proc_kill_group(s->pgid, SIGKILL);
+	for (pp = &strays; *pp != s; pp = &(*pp)->next)
+		;
+	drop_stray(pp);
+}
+
+/* The job J has ended after being told to stop: if members of its group
+ * live on, remember the group. Its number cannot be reused while it has
+ * members, and orphaned members are our children (we are a subreaper), so
+ * forget_empty_strays() notices when it empties. */
+static void
+keep_stray(const struct job *j)
+{
+	struct stray *s;
+	int64_t at = loop_now();
+
+	if (j->pid <= 0 || (!j->timedout && !terminated) ||
+	    kill(-j->pid, 0) < 0)
+		return;
+	/* The grace period is over when its timer has already fired. */
+	if (j->timedout ? j->timer != NULL : grace_timer != NULL)
+		at += C.grace;
+	s = malloc(sizeof *s);
+	if (s == NULL || (s->timer = loop_add_timer(L, at, on_stray_grace,
+	    s)) == NULL) {
+		free(s);
+		proc_kill_group(j->pid, SIGKILL);
+		return;
+	}
+	s->pgid = j->pid;
+	s->next = strays;
+	strays = s;
+}
+
+static void
+forget_empty_strays(void)
+{
+	struct stray **pp = &strays;
+
+	while (*pp)
+		if (kill(-(*pp)->pgid, 0) < 0 && errno == ESRCH)
+			drop_stray(pp);
+		else
+			pp = &(*pp)->next;
+}
+
+static void
+kill_strays(void)
+{
+	while (strays) {
+		proc_kill_group(strays->pgid, SIGKILL);
+		drop_stray(&strays);
+	}
+}
+
+static void
 on_grace(struct loop *l, void *arg)
 {
 	grace_timer = NULL;
@@ -406,6 +493,7 @@ on_grace(struct loop *l, void *arg)
 static void
 terminate(int sig)
 {
+	terminated = 1;
 	signal_all(sig);
 	if (grace_timer == NULL)
 		grace_timer = loop_add_timer(L, loop_now() + C.grace, on_grace,
@@ -439,6 +527,7 @@ complete(struct job *j)
 	int64_t now = loop_now();
 	int status;
 
+	keep_stray(j);
 	if (j->timer) {
 		loop_del_timer(L, j->timer);
 		j->timer = NULL;
@@ -713,7 +802,7 @@ static void
 on_chld(struct loop *l, int signo, void *arg)
 {
 	pid_t pid;
-	int ws;
+	int ws, orphans = 0;
 	long i;
 
 	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0) {
@@ -721,14 +810,18 @@ on_chld(struct loop *l, int signo, void *arg)
 			if (jobs[i].busy && jobs[i].pid == pid &&
 			    !jobs[i].reaped)
 				break;
-		if (i == C.slots)
+		if (i == C.slots) {
+			orphans = 1;
 			continue;
+		}
 		jobs[i].reaped = 1;
 		jobs[i].wstatus = ws;
 		if (jobs[i].infd >= 0)
 			close_feed(&jobs[i]);
 		check_complete(&jobs[i]);
 	}
+	if (orphans)
+		forget_empty_strays();
 }
 
 static void
@@ -737,6 +830,7 @@ on_stop(struct loop *l, int signo, void *arg)
 	/* A second request to stop does not wait for the grace period. */
 	if (stopping) {
 		signal_all(SIGKILL);
+		kill_strays();
 		return;
 	}
 	stopping = signo;
@@ -799,8 +893,8 @@ run(void)
 {
 	for (;;) {
 		start_jobs();
-		if (running == 0 && (input_done || stopping || halting ||
-		    tool_error))
+		if (running == 0 && strays == NULL && (input_done ||
+		    stopping || halting || tool_error))
 			break;
 		flush_output();
 		if (loop_run_once(L, -1) < 0)
