@@ -147,6 +147,37 @@ opt_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out,
 	return 0;
 }
 
+int
+opt_parse_mode(const char *s, unsigned *mode, const char **why)
+{
+	unsigned v = 0;
+	const char *p;
+
+	for (p = s; *p >= '0' && *p <= '7' && v <= 0777; p++)
+		v = v * 8 + (unsigned)(*p - '0');
+	if (*s == '\0' || *p != '\0' || v > 0777) {
+		*why = "not an octal mode (try 600, 660, 666)";
+		return -1;
+	}
+	if ((v & 0600) != 0600) {
+		*why = "must give the owner read and write access";
+		return -1;
+	}
+	*mode = v;
+	return 0;
+}
+
+unsigned
+opt_mode(const char *name, const char *s)
+{
+	const char *why;
+	unsigned v;
+
+	if (opt_parse_mode(s, &v, &why) < 0)
+		err_diex(EXIT_TOOL, "%s %s: %s", name, s, why);
+	return v;
+}
+
 long long
 opt_count(const char *name, const char *s, long long min, long long max)
 {

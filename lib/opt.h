@@ -24,11 +24,18 @@ int opt_parse_duration(const char *s, int64_t *ns, const char **why);
 int opt_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out,
     const char **why);
 
+/* opt_parse_mode: an octal file mode ("600", "0660") of at most 0777 that
+ * gives the owner read and write access: every use of a named object
+ * opens it read-write, so an object its owner cannot open would be left
+ * behind, unusable. */
+int opt_parse_mode(const char *s, unsigned *mode, const char **why);
+
 /* Wrappers for option parsing: NAME is how the user wrote the option
  * ("-j", "--timeout"); on error they exit 125 with one line. */
 long long opt_count(const char *name, const char *s, long long min,
     long long max);
 int64_t opt_duration(const char *name, const char *s);
 uint64_t opt_size(const char *name, const char *s, uint64_t min, uint64_t max);
+unsigned opt_mode(const char *name, const char *s);
 
 #endif

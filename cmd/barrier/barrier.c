@@ -99,22 +99,6 @@ operands(int argc, char **argv, const struct cli *cli, int n)
 	return optind;
 }
 
-static unsigned
-parse_mode(const char *s)
-{
-	char *end;
-	unsigned long m;
-
-	errno = 0;
-	m = strtoul(s, &end, 8);
-	if (*s == '\0' || *end != '\0' || errno || m > 0777 ||
-	    (m & 0600) != 0600)
-		err_diex(EXIT_TOOL, "--mode %s: %s", s, m > 0777 ||
-		    *end || !*s ? "not an octal mode" :
-		    "must give the owner read and write access");
-	return m;
-}
-
 struct wait_opts {
 	uint32_t parties;
 	int64_t timeout;   /* ns, -1: none */
@@ -158,7 +142,7 @@ parse_wait(int argc, char **argv, struct wait_opts *w)
 			w->index = 1;
 			break;
 		case 'm':
-			w->mode = parse_mode(optarg);
+			w->mode = opt_mode("--mode", optarg);
 			break;
 		}
 	}

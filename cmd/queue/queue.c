@@ -132,20 +132,6 @@ guard_std_fds(void)
 
 /* ---- Option parsing ---- */
 
-static unsigned
-parse_mode(const char *s)
-{
-	unsigned long v = 0;
-	const char *p;
-
-	for (p = s; *p >= '0' && *p <= '7' && v <= 0777; p++)
-		v = v * 8 + (unsigned long)(*p - '0');
-	if (*s == '\0' || *p != '\0' || v > 0777 || (v & 0600) != 0600)
-		err_diex(EXIT_TOOL, "--mode %s: not an octal mode that lets the "
-		    "owner read and write (try 600, 660, 666)", s);
-	return (unsigned)v;
-}
-
 /* Which options a subcommand takes (one bit per option). */
 enum {
 	A_NULL = 1 << 0, A_NOWAIT = 1 << 1, A_TIMEOUT = 1 << 2, A_PRIO = 1 << 3,
@@ -222,7 +208,7 @@ parse(int argc, char **argv, const char *usage, unsigned allowed,
 			o->set.order = c == OPT_LIFO ? Q_LIFO : Q_PRIO;
 			o->have_order = 1;
 			break;
-		case OPT_MODE: o->set.mode = parse_mode(optarg); break;
+		case OPT_MODE: o->set.mode = opt_mode("--mode", optarg); break;
 		}
 	}
 	if (o->nowait && o->timeout >= 0)

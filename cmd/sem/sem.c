@@ -148,24 +148,6 @@ struct args {
 static volatile sig_atomic_t stop_sig;
 static volatile pid_t child_pid;
 
-static unsigned
-parse_mode(const char *s)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 8);
-	if (*s == '\0' || *end != '\0' || errno || v < 0 || v > 0777)
-		err_diex(EXIT_TOOL, "--mode %s: not an octal mode (try 0600)", s);
-	/* Every use opens the file for reading and writing: a semaphore
-	 * its owner could not open would be left behind, unusable. */
-	if ((v & 0600) != 0600)
-		err_diex(EXIT_TOOL, "--mode %s: must give the owner read and "
-		    "write access", s);
-	return (unsigned)v;
-}
-
 static const char *
 long_name(int c)
 {
@@ -200,7 +182,7 @@ parse(int argc, char **argv, const char *allowed, const struct cli *cli,
 			a->p.flags |= SEM_REENTRANT;
 			break;
 		case OPT_MODE:
-			a->p.mode = parse_mode(optarg);
+			a->p.mode = opt_mode("--mode", optarg);
 			break;
 		case OPT_TIMEOUT:
 			a->timeout = opt_duration("--timeout", optarg);
