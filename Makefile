@@ -44,7 +44,7 @@ PAGES   := $(wildcard man/*.1 man/*.7)
 BENCH_SRC := $(wildcard bench/*.c)
 
 .DELETE_ON_ERROR:
-.PHONY: all check install uninstall clean lint bench torture fuzz
+.PHONY: all check install uninstall clean lint bench fuzz
 
 all: $(BINS)
 
@@ -74,9 +74,6 @@ check: all $(B)/test/unit
 
 $(B)/test/unit: $(B)/test/unit.o lib/libconc.a
 	$(CC) $(LDFLAGS) -o $@ $< lib/libconc.a $(LDLIBS)
-
-torture: all
-	@TORTURE_LONG=1 test/run-bats test/torture
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
