@@ -735,20 +735,30 @@ read_counts(struct queue *q, struct counts *c)
 	q_unlock(q);
 }
 
-static int
-cmd_size(int argc, char **argv)
+/* The common start of size and stat: parse NAME (no options), open the
+ * existing queue, refuse a closed stdout, and count what is in it. */
+static const char *
+open_for_report(int argc, char **argv, const char *usage, struct queue *q,
+    struct counts *c)
 {
-	static const char usage[] = "queue size NAME";
 	struct opts o;
-	struct queue q;
-	struct counts c;
 	int i = parse(argc, argv, usage, 0, &o);
 	const char *name = name_operand(argc, argv, i, 0, usage);
 
-	open_or_die(&q, name, NULL);
+	open_or_die(q, name, NULL);
 	if (std_closed[1])
 		err_diex(EXIT_TOOL, "%s: standard output is closed", name);
-	read_counts(&q, &c);
+	read_counts(q, c);
+	return name;
+}
+
+static int
+cmd_size(int argc, char **argv)
+{
+	struct queue q;
+	struct counts c;
+
+	open_for_report(argc, argv, "queue size NAME", &q, &c);
 	printf("%" PRIu64 "\n", c.messages);
 	q_close(&q);
 	return fflush(stdout) == 0 ? 0 : EXIT_TOOL;
@@ -757,17 +767,11 @@ cmd_size(int argc, char **argv)
 static int
 cmd_stat(int argc, char **argv)
 {
-	static const char usage[] = "queue stat NAME";
-	struct opts o;
 	struct queue q;
 	struct counts c;
-	int i = parse(argc, argv, usage, 0, &o);
-	const char *name = name_operand(argc, argv, i, 0, usage);
+	const char *name = open_for_report(argc, argv, "queue stat NAME", &q,
+	    &c);
 
-	open_or_die(&q, name, NULL);
-	if (std_closed[1])
-		err_diex(EXIT_TOOL, "%s: standard output is closed", name);
-	read_counts(&q, &c);
 	printf("name %s\norder %s\nsize %" PRIu64 "\n", name,
 	    order_name(q.sh->order), q.R);
 	if (q.sh->max)
