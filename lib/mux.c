@@ -79,6 +79,8 @@ mux_out_flush(struct mux_out *o)
 void
 mux_out_write(struct mux_out *o, const void *p, size_t n)
 {
+	if (n == 0)
+		return;     /* P may be NULL then (an empty buffer) */
 	if (o->len + n > o->cap) {
 		mux_out_flush(o);
 		if (n > o->cap) {
@@ -361,7 +363,10 @@ mux_src_read(struct mux_src *s, int fd)
 	if (s->len == s->cap)
 		process(s, s->len);
 	n = read(fd, s->buf + s->len, s->cap - s->len);
-	if (n > 0) {
+	if (n > 0 && s->raw) {
+		mux_out_write(s->out, s->buf, n);
+		s->bytes += n;
+	} else if (n > 0) {
 		size_t from = s->len;
 		s->len += n;
 		process(s, from);
@@ -374,6 +379,11 @@ mux_src_read(struct mux_src *s, int fd)
 void
 mux_src_feed(struct mux_src *s, const char *p, size_t n)
 {
+	if (s->raw) {
+		mux_out_write(s->out, p, n);
+		s->bytes += n;
+		return;
+	}
 	if (s->nclock)
 		clock_tick(s);
 	while (n > 0) {

@@ -36,6 +36,8 @@ struct mux_src {
 	const char *suffix; /* written before every newline (may be "") */
 	size_t slen;
 	int eof;
+	int raw;            /* pass bytes through as they are: no prefix,
+	                     * no line handling, nothing added at the end */
 	unsigned long long lines, bytes; /* emitted so far */
 	char *own;          /* the prefix copy made by mux_src_prefix */
 	size_t clock_at[4]; /* where in it the clock goes */

@@ -117,7 +117,7 @@ make_counter() {
 	run -0 pool -k -n 2 echo < <(seq 5)
 	[ "$output" = "$(printf '1 2\n3 4\n5')" ]
 	run -0 pool -k -n 3 printf '%s|' < <(seq 4)
-	[ "$output" = "$(printf '1|2|3|\n4|')" ]
+	[ "$output" = "1|2|3|4|" ]
 	run -0 pool -k -n 2 echo '{2}-{1}' '[{}]' < <(seq 4)
 	[ "$output" = "$(printf '2-1 [1 2]\n4-3 [3 4]')" ]
 }
@@ -426,24 +426,73 @@ make_counter() {
 
 # ------------------------------------------------------------ pipe
 
+# Each --pipe test runs twice: from a file (blocks are ranges of it, fed
+# with splice) and from a pipe (blocks are read into memory).
+pipe_in() { # pipe_in file|pipe FILE CMD...: run CMD with FILE as stdin
+	local how=$1 f=$2
+	shift 2
+	if [ "$how" = file ]; then "$@" <"$f"; else cat "$f" | "$@"; fi
+}
+
 @test "--pipe feeds blocks of whole records to the jobs' stdin" {
 	seq 100000 >in
-	run -0 pool --pipe --block 10K -k cat <in
-	[ "$output" = "$(cat in)" ]
-	# Blocks end at record boundaries: every job sees whole lines.
-	run -0 pool --pipe --block 10K sh -c 'tail -c 1 | od -An -c' <in
-	for l in "${lines[@]}"; do [ "$l" = '  \n' ]; done
-	[ "${#lines[@]}" -gt 10 ]
-	run -0 sh -c 'pool --pipe --block 64K -j2 wc -l <in | awk "{ s += \$1 } END { print s }"'
-	[ "$output" = 100000 ]
+	for how in file pipe; do
+		run -0 pipe_in $how in pool --pipe --block 10K -k cat
+		[ "$output" = "$(cat in)" ]
+		# Blocks end at record boundaries: every job sees whole lines.
+		run -0 pipe_in $how in pool --pipe --block 10K sh -c 'tail -c 1 | od -An -c'
+		for l in "${lines[@]}"; do [ "$l" = '  \n' ]; done
+		[ "${#lines[@]}" -gt 10 ]
+		run -0 pipe_in $how in pool --pipe --block 64K -j2 wc -l
+		[ "$(printf '%s\n' "${lines[@]}" | awk '{ s += $1 } END { print s }')" = 100000 ]
+	done
 }
 
 @test "--pipe keeps a record longer than the block whole, and the last one without newline" {
 	{ head -c 30000 /dev/zero | tr '\0' a; echo; printf 'tail'; } >in
-	run -0 pool --pipe --block 1K -k sh -c 'wc -c' <in
-	[ "$output" = "$(printf '30001\n4')" ]
-	run -0 pool --pipe -0 --block 1K -k od -An -c < <(printf 'a\0b\0')
-	[ "${#lines[@]}" -eq 1 ]
+	for how in file pipe; do
+		run -0 pipe_in $how in pool --pipe --block 1K -k sh -c 'wc -c'
+		[ "$output" = "$(printf '30001\n4')" ]
+	done
+	printf 'a\0b\0' >nul
+	for how in file pipe; do
+		run -0 pipe_in $how nul pool --pipe -0 --block 1K -k od -An -c
+		[ "${#lines[@]}" -eq 1 ]
+	done
+	# A block of 1 byte holds one record each.
+	printf 'a\nbb\nccc' >in
+	for how in file pipe; do
+		run -0 pipe_in $how in pool --pipe --block 1 -k sh -c 'echo "[$(cat)]"'
+		[ "$output" = "$(printf '[a]\n[bb]\n[ccc]')" ]
+	done
+}
+
+@test "--pipe -k passes the jobs' bytes exactly: gzip members concatenate" {
+	head -c 300000 /dev/urandom >data
+	for how in file pipe; do
+		run -0 pipe_in $how data sh -c 'pool --pipe -k --block 64K gzip >data.gz'
+		gzip -dc data.gz | cmp - data
+		run -0 pipe_in $how data sh -c 'pool --pipe --group --block 64K -j1 cat >copy'
+		cmp copy data
+	done
+}
+
+@test "--pipe from a file starts at its offset and leaves the offset at the end" {
+	seq 5 >in
+	run -0 sh -c '{ read -r first; pool --pipe --block 1 -k cat; echo "rest:$(cat)"; } <in'
+	[ "$output" = "$(printf '2\n3\n4\n5\nrest:')" ]
+}
+
+@test "--pipe --retries feeds the same block again" {
+	seq 1000 >in
+	# Each block's first attempt fails after reading it; the retry sees it
+	# again whole.
+	for how in file pipe; do
+		rm -f tried.*
+		run -0 pipe_in $how in pool --pipe --block 1K -k --retries 1 sh -c \
+		    'f=tried.$POOL_SEQ; d=$(cat); [ -e $f ] || { : >$f; exit 1; }; printf "%s\n" "$d"'
+		[ "$output" = "$(cat in)" ]
+	done
 }
 
 # ------------------------------------------------------------ signals

@@ -4,7 +4,13 @@
  * endless input runs in constant memory. A descriptor the event loop can
  * watch (a pipe, a terminal) is read once per readiness report, so a slow
  * producer never stalls the loop; a regular file never blocks and is read
- * directly. */
+ * directly.
+ *
+ * --pipe from a regular file does not read the blocks at all: a block is a
+ * range of the file, found by reading only a window around its end to
+ * place the record boundary, and pool.c feeds it to the job with splice(2),
+ * so its bytes go from the page cache to the job's pipe without a copy
+ * through our memory. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -167,12 +173,85 @@ block_end(const struct input *in, size_t size)
 	return d ? (size_t)(d - in->buf) + 1 : 0;
 }
 
+#define WINDOW 65536
+
+/* Read up to N bytes of the file at OFF into P; -1 after a read error. */
+static ssize_t
+window(struct input *in, char *p, size_t n, off_t off)
+{
+	ssize_t r;
+
+	do
+		r = pread(in->fd, p, n, off);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		err_warn("read %s", in->fd == 0 ? "standard input" : "--arg-file");
+		in->err = 1;
+	}
+	return r;
+}
+
+/* block_end for a ranged input: the file offset just after the block of
+ * about SIZE bytes at in->pos, END when the file ends within it, -1 after
+ * a read error. Windows are read backwards from in->pos + SIZE, then
+ * forwards past it when one record is longer than SIZE. */
+static off_t
+range_end(struct input *in, size_t size, off_t end)
+{
+	char w[WINDOW];
+	const char *d;
+	off_t lo = in->pos, at = in->pos + (off_t)size;
+	ssize_t n;
+
+	if (end - lo <= (off_t)size)
+		return end;
+	while (at > lo) {
+		off_t from = at - lo > WINDOW ? at - WINDOW : lo;
+		if ((n = window(in, w, at - from, from)) < 0)
+			return -1;
+		if ((d = memrchr(w, in->delim, n)) != NULL)
+			return from + (d - w) + 1;
+		at = from;
+	}
+	for (at = in->pos + (off_t)size; at < end; at += n) {
+		if ((n = window(in, w, WINDOW, at)) <= 0)
+			return n < 0 ? -1 : end;
+		if ((d = memchr(w, in->delim, n)) != NULL)
+			return at + (d - w) + 1;
+	}
+	return end;
+}
+
+static int
+range_block(struct input *in, struct buf *b, off_t *pos, size_t size)
+{
+	struct stat st;
+	off_t end;
+
+	/* The size is looked up for every block: a growing file is read
+	 * up to where it ends at the time. */
+	if (fstat(in->fd, &st) < 0 || st.st_size <= in->pos ||
+	    (end = range_end(in, size, st.st_size)) < 0) {
+		/* Leave the offset where a reader that shares it expects. */
+		(void)lseek(in->fd, in->pos, SEEK_SET);
+		in->eof = 1;
+		return -1;
+	}
+	*pos = in->pos;
+	b->len = (size_t)(end - in->pos);
+	in->pos = end;
+	in->nread++;
+	return 1;
+}
+
 int
-input_block(struct input *in, struct buf *b, size_t size)
+input_block(struct input *in, struct buf *b, off_t *pos, size_t size)
 {
 	size_t end = 0, tail, spare_cap;
 	char *spare;
 
+	if (in->ranged)
+		return range_block(in, b, pos, size);
 	make_room(in, 0);
 	for (;;) {
 		size_t avail = in->len - in->start;
@@ -218,8 +297,14 @@ input_block(struct input *in, struct buf *b, size_t size)
 void
 input_blocks(struct input *in, size_t size)
 {
+	struct stat st;
 	char *p;
 
+	if (fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (in->pos = lseek(in->fd, 0, SEEK_CUR)) >= 0) {
+		in->ranged = 1;
+		return;
+	}
 	/* Room for a block and one more read, allocated once, so that the
 	 * buffers that take turns as blocks never grow by copying. */
 	in->cap = size + INPUT_CHUNK + 1;
@@ -232,7 +317,7 @@ input_blocks(struct input *in, size_t size)
 int
 input_ahead(struct input *in, size_t size)
 {
-	while (!in->eof && in->len - in->start < size) {
+	while (!in->ranged && !in->eof && in->len - in->start < size) {
 		if (in->pollable && !in->ready)
 			return 0;
 		if (!fill(in, size + INPUT_CHUNK - (in->len - in->start)))

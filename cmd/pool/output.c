@@ -71,6 +71,10 @@ out_init(const struct conf *c, struct loop *l, struct job *j, long n)
 		nomem(-1);
 	nomem(mux_src_init(&emit[0], &out_std[0], "", "", LINE_MAX_BYTES));
 	nomem(mux_src_init(&emit[1], &out_std[1], "", "", LINE_MAX_BYTES));
+	/* Only one job at a time writes in these modes, so its bytes go out
+	 * exactly as it wrote them (`pool --pipe -k gzip` makes a valid
+	 * multi-member gzip file); --tag needs lines to prefix. */
+	emit[0].raw = emit[1].raw = !c->tag;
 }
 
 static void

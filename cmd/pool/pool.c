@@ -576,6 +576,36 @@ on_output(struct loop *l, int fd, unsigned ev, void *arg)
 	check_complete(j);
 }
 
+/* --pipe from a file: move the next part of the job's range into its
+ * pipe. splice(2) moves page-cache pages without copying them; where the
+ * file system cannot splice, the bytes are copied through a buffer. */
+static ssize_t
+feed_range(struct job *j, int fd)
+{
+	static int nosplice;
+	char buf[65536];
+	size_t want = j->blk.len - j->boff;
+	loff_t off = j->bpos + (off_t)j->boff;
+	ssize_t n;
+
+	if (!nosplice) {
+		n = splice(in.fd, &off, fd, NULL, want, SPLICE_F_NONBLOCK);
+		if (n > 0 || (n < 0 && errno != EINVAL))
+			return n;
+		if (n == 0)
+			goto shrunk;
+		nosplice = 1;
+	}
+	n = pread(in.fd, buf, want < sizeof buf ? want : sizeof buf, off);
+	if (n > 0)
+		return write(fd, buf, n);
+shrunk:
+	/* The file is shorter than when the block was cut, or unreadable:
+	 * the job gets what there was. */
+	errno = EIO;
+	return -1;
+}
+
 /* --pipe: write the job's block to its stdin as the pipe drains. */
 static void
 on_feed(struct loop *l, int fd, unsigned ev, void *arg)
@@ -583,7 +613,10 @@ on_feed(struct loop *l, int fd, unsigned ev, void *arg)
 	struct job *j = arg;
 	ssize_t n;
 
-	n = write(fd, j->blk.p + j->boff, j->blk.len - j->boff);
+	if (in.ranged)
+		n = feed_range(j, fd);
+	else
+		n = write(fd, j->blk.p + j->boff, j->blk.len - j->boff);
 	if (n > 0)
 		j->boff += n;
 	if (j->boff == j->blk.len || (n < 0 && errno != EAGAIN &&
@@ -679,7 +712,7 @@ gather(struct job *j)
 	int r;
 
 	if (C.pipe)
-		return input_block(&in, &j->blk, C.block);
+		return input_block(&in, &j->blk, &j->bpos, C.block);
 	while (j->nitems < C.maxargs) {
 		r = input_item(&in, &p, &n);
 		if (r == 0)

@@ -66,7 +66,9 @@ struct job {
 	int paused[2];               /* not read until memory frees up */
 	int infd;                    /* --pipe: our end of the job's stdin */
 	struct buf blk;              /* --pipe: the block being fed */
-	size_t boff;
+	off_t bpos;                  /* ... or where it starts in the input
+	                              * file (in.ranged: blk.len bytes) */
+	size_t boff;                 /* bytes of it fed so far */
 	int reaped, wstatus, timedout, tries;
 	struct loop_timer *timer;    /* --timeout, then the kill grace */
 	int64_t start_mono;
@@ -89,6 +91,8 @@ struct input {
 	int ready;      /* the loop said fd is readable */
 	int watched;
 	int eof, err;
+	int ranged;     /* --pipe from a regular file: blocks are ranges */
+	off_t pos;      /* ranged: where the next block starts */
 	int delim;
 	char *buf;
 	size_t start, len, cap;
@@ -100,9 +104,11 @@ int input_open(struct input *in, const char *file, int delim);
  * 0 when reading would block (wait for readiness), -1 at the end. */
 int input_item(struct input *in, const char **p, size_t *n);
 /* input_block: the same for --pipe: fills B with about SIZE bytes ending
- * at a record boundary. */
-int input_block(struct input *in, struct buf *b, size_t size);
-/* input_blocks: prepare IN for --pipe blocks of SIZE bytes. */
+ * at a record boundary; when in->ranged, B->p is left alone and the block
+ * is the B->len bytes of the input file at *POS. */
+int input_block(struct input *in, struct buf *b, off_t *pos, size_t size);
+/* input_blocks: prepare IN for --pipe blocks of SIZE bytes; a regular
+ * file becomes ranged. */
 void input_blocks(struct input *in, size_t size);
 /* input_ahead: read towards a block of SIZE without taking it: 1 when
  * it is there (or the input has ended), 0 when reading would block. */
