@@ -308,6 +308,20 @@ big() {
 	one_line
 }
 
+@test "a put refused before its first message creates no queue" {
+	big 16777217 >m
+	run -125 sh -c "queue put new <m"
+	one_line
+	[[ "$output" == *"maximum of 16777216"* ]]
+	run -0 queue ls
+	[ -z "$output" ]
+	# A put of valid messages, or of none, still creates the queue.
+	queue put empty </dev/null
+	printf 'a\n' | queue put one
+	run -0 queue ls
+	[ "${#lines[@]}" -eq 2 ]
+}
+
 @test "messages of 1 MiB and 16 MiB go through whole" {
 	big 1048576 | queue put q
 	big 16777216 >m16

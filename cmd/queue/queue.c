@@ -300,6 +300,20 @@ too_long(const struct queue *q, size_t len)
 	    "maximum of %" PRIu32, q->o.name, len, q->maxmsg);
 }
 
+/* A put that would create its queue opens it only when it has a first
+ * batch of valid messages, so that refused input leaves nothing behind.
+ * Until then the limit is that of a queue made with the defaults. */
+static void
+open_for_put(struct queue *q, const char *name, struct q_msg *m, size_t n)
+{
+	size_t k;
+
+	open_or_die(q, name, &defaults);
+	for (k = 0; k < n; k++)
+		if (m[k].len > q->maxmsg)
+			too_long(q, m[k].len);
+}
+
 /* realloc or die: the put stops, having added what it already had. */
 static void *
 xrealloc(const struct queue *q, void *p, size_t n)
@@ -314,7 +328,8 @@ xrealloc(const struct queue *q, void *p, size_t n)
 /* Every record of stdin, split at DELIM, is a message; put them in
  * batches of one read each. */
 static int
-put_stream(struct queue *q, const struct opts *o)
+put_stream(struct queue *q, const struct opts *o, const char *name,
+    int opened)
 {
 	char delim = o->null ? '\0' : '\n';
 	size_t cap = READ_CHUNK * 2, len = 0, nm = 0, mcap = 0;
@@ -364,6 +379,10 @@ put_stream(struct queue *q, const struct opts *o)
 		}
 		if (len - (start < len ? start : len) > q->maxmsg)
 			too_long(q, len - start);
+		if (nm > 0 && !opened) {
+			open_for_put(q, name, m, nm);
+			opened = 1;
+		}
 		if (nm > 0)
 			st = put_msgs(q, m, nm, o);
 		if (start >= len)
@@ -375,6 +394,8 @@ put_stream(struct queue *q, const struct opts *o)
 	}
 	free(m);
 	free(buf);
+	if (!opened)
+		open_for_put(q, name, NULL, 0);
 	return st;
 }
 
@@ -404,7 +425,7 @@ cmd_put(int argc, char **argv)
 	struct opts o;
 	struct queue q;
 	int i = parse(argc, argv, usage, A_NULL | A_NOWAIT | A_TIMEOUT | A_PRIO |
-	    A_SYNC, &o), st;
+	    A_SYNC, &o), st, have;
 	const char *name = name_operand(argc, argv, i, -1, usage);
 
 	guard_std_fds();
@@ -412,11 +433,17 @@ cmd_put(int argc, char **argv)
 		err_diex(EXIT_TOOL, "%s: standard input is closed", name);
 	/* A missing queue would be created FIFO: with -p, refuse that
 	 * before creating anything. */
-	if (o.have_prio && !exists(name))
+	have = exists(name);
+	if (o.have_prio && !have)
 		no_prio(name);
-	open_or_die(&q, name, o.have_prio ? NULL : &defaults);
-	if (o.have_prio && q.sh->order != Q_PRIO)
-		no_prio(name);
+	memset(&q, 0, sizeof q);
+	snprintf(q.o.name, sizeof q.o.name, "%s", name);
+	q.maxmsg = Q_MSG_MAX;
+	if (have) {
+		open_or_die(&q, name, o.have_prio ? NULL : &defaults);
+		if (o.have_prio && q.sh->order != Q_PRIO)
+			no_prio(name);
+	}
 	if (i + 1 < argc) {
 		int n = argc - i - 1, k;
 		struct q_msg *m = calloc((size_t)n, sizeof *m);
@@ -429,10 +456,12 @@ cmd_put(int argc, char **argv)
 			m[k].data = argv[i + 1 + k];
 			m[k].len = (uint32_t)len;
 		}
+		if (!have)
+			open_for_put(&q, name, m, (size_t)n);
 		st = put_msgs(&q, m, (size_t)n, &o);
 		free(m);
 	} else {
-		st = put_stream(&q, &o);
+		st = put_stream(&q, &o, name, have);
 	}
 	if (o.sync)
 		sync_or_die(&q);
