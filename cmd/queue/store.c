@@ -108,10 +108,15 @@ cur_next(const struct queue *q, struct cur *c, uint32_t sz)
 static struct q_rec *
 rec_at(const struct queue *q, uint64_t off)
 {
-	struct q_rec *r = (struct q_rec *)(void *)(q->ring + off);
+	struct q_rec *r;
 	uint32_t st;
 
-	if (off % 4 || q->R - off < Q_RECHDR || r->len > q->R - off - Q_RECHDR)
+	/* OFF comes from the file too (a priority heap entry, a back
+	 * link): outside the ring it must not even be added to it. */
+	if (off % 4 || off > q->R || q->R - off < Q_RECHDR)
+		damaged(q, "bad record length");
+	r = (struct q_rec *)(void *)(q->ring + off);
+	if (r->len > q->R - off - Q_RECHDR)
 		damaged(q, "bad record length");
 	st = r->state;
 	if (st == R_PAD) {
