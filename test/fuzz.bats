@@ -17,3 +17,29 @@ load helper
 	run -125 queue get -n 2 ./l
 	[[ "$output" == *"damaged queue (bad record length)"* ]]
 }
+
+@test "fuzz queue: a head that is not a multiple of 4 is damage (125), not a misaligned put" {
+	queue create --size 4K ./q
+	queue put ./q a
+	# head (byte 312) := 21: put wrote its record at an odd place.
+	printf '\25' | dd of=q bs=1 seek=312 conv=notrunc 2>/dev/null
+	run -125 queue put ./q b
+	one_line
+	[[ "$output" == *"damaged queue (bad head or tail)"* ]]
+}
+
+@test "fuzz sem: a holder count of 0 beside a dead holder is recounted, not wrapped" {
+	sleep 100 &
+	local p=$!
+	echo "$p" >>"$BATS_TEST_TMPDIR/pids"
+	sem acquire -n 2 --owner "$p" s
+	kill "$p"
+	wait "$p" || true
+	# used (byte 88) := 0. Reaping the dead holder took it to 2^32-1,
+	# and stat then failed to allocate that many holder records.
+	printf '\0\0\0\0' | dd of="$CONC_DIR/s" bs=1 seek=88 conv=notrunc 2>/dev/null
+	run -0 sem stat s
+	[[ "$output" == *"holders	0"* ]]
+	run -0 sem value s
+	[ "$output" = 2 ]
+}
