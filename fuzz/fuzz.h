@@ -59,7 +59,7 @@ void fuzz_mutex_drop(pthread_mutex_t *m);
  * A queue file is at least 53 KiB, mostly zeros. A fuzz input stands for
  * one as: a 32-bit little-endian file size, then chunks of (32-bit
  * offset, 16-bit length, bytes) laid over a zero-filled file. */
-#define FUZZ_OBJ_MAX (8u << 20)
+#define FUZZ_OBJ_MAX (256u << 10)
 
 /* fuzz_obj_decode: the file image for DATA (malloc'd, *SIZE bytes), or
  * NULL if DATA does not stand for one of at least MIN and at most
