@@ -43,3 +43,10 @@ load helper
 	run -0 sem value s
 	[ "$output" = 2 ]
 }
+
+@test "fuzz repl: an empty item in a replacement string that starts the ARGs (UBSan: memcpy to NULL)" {
+	# The first expanded ARG appended 0 bytes to a buffer that had no
+	# memory yet; the sanitizer build (make SANITIZE=...) stopped there.
+	run -0 pool printf '[%s]\n' {} < <(printf '\n')
+	[ "$output" = "[]" ]
+}
