@@ -45,6 +45,8 @@ buf_reserve(struct buf *b, size_t more)
 void
 buf_add(struct buf *b, const void *p, size_t n)
 {
+	if (n == 0)     /* B may have no memory yet: memcpy(NULL, ...) */
+		return;
 	buf_reserve(b, n);
 	memcpy(b->p + b->len, p, n);
 	b->len += n;

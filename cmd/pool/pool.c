@@ -16,7 +16,6 @@
  * starts in the same turn (no write and read back), and every token beyond
  * what the running jobs need is given back before the loop sleeps; an
  * atexit handler gives back the rest on every exit path. */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -132,64 +131,6 @@ parse_jobs(const char *s)
 	return (long)v;
 }
 
-/* -d C: one byte, or \n \t \r \0 \\ or \xHH. */
-static int
-parse_delim(const char *s)
-{
-	if (s[0] && !s[1])
-		return (unsigned char)s[0];
-	if (s[0] == '\\' && s[1] && !s[2]) {
-		switch (s[1]) {
-		case 'n': return '\n';
-		case 't': return '\t';
-		case 'r': return '\r';
-		case '0': return '\0';
-		case '\\': return '\\';
-		}
-	}
-	if (s[0] == '\\' && s[1] == 'x' && isxdigit((unsigned char)s[2]) &&
-	    isxdigit((unsigned char)s[3]) && !s[4])
-		return (int)strtol(s + 2, NULL, 16);
-	err_diex(EXIT_TOOL, "-d %s: not one character (try ',', '\\t' or "
-	    "'\\x1e')", s);
-}
-
-/* --halt never | 0 | 1 | 2 | now|soon,fail|success|done=N */
-static void
-parse_halt(const char *s)
-{
-	static const char *const on[] = { "fail=", "success=", "done=" };
-	const char *p = s, *why = "not a rule (try now,fail=1 or soon,success=1)";
-	long long v;
-	int i;
-
-	C.halt_on = HALT_FAIL;
-	C.halt_n = 1;
-	if (strcmp(s, "never") == 0 || strcmp(s, "0") == 0) {
-		C.halt_when = HALT_NEVER;
-		return;
-	}
-	if (strcmp(s, "1") == 0 || strcmp(s, "2") == 0) {
-		C.halt_when = s[0] == '1' ? HALT_SOON : HALT_NOW;
-		return;
-	}
-	if (strncmp(p, "now,", 4) == 0)
-		C.halt_when = HALT_NOW, p += 4;
-	else if (strncmp(p, "soon,", 5) == 0)
-		C.halt_when = HALT_SOON, p += 5;
-	else
-		err_diex(EXIT_TOOL, "--halt %s: %s", s, why);
-	for (i = 0; i < 3; i++)
-		if (strncmp(p, on[i], strlen(on[i])) == 0)
-			break;
-	if (i == 3)
-		err_diex(EXIT_TOOL, "--halt %s: %s", s, why);
-	if (opt_parse_count(p + strlen(on[i]), 1, 1LL << 40, &v, &why) < 0)
-		err_diex(EXIT_TOOL, "--halt %s: %s", s, why);
-	C.halt_on = i;
-	C.halt_n = (long)v;
-}
-
 static void
 parse_options(int argc, char **argv)
 {
@@ -246,7 +187,7 @@ parse_options(int argc, char **argv)
 			C.retries = (long)opt_count("--retries", optarg, 0,
 			    1000000);
 			break;
-		case O_HALT: parse_halt(optarg); break;
+		case O_HALT: parse_halt(optarg, &C); break;
 		case O_JOBLOG: C.joblog = optarg; break;
 		case O_RESUME: C.resume = 1; break;
 		case O_RESUME_FAILED: C.resume_failed = 1; break;

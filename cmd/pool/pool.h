@@ -116,6 +116,10 @@ int input_ahead(struct input *in, size_t size);
 /* input_count: the number of items left in a regular file, or -1. */
 long long input_count(const struct input *in);
 
+/* parse.c: -d C (the byte) and --halt RULE (into C); exit 125 if bad. */
+int parse_delim(const char *s);
+void parse_halt(const char *s, struct conf *c);
+
 /* job.c: command templates, argv and environment, spawning. */
 int tmpl_init(const struct conf *c);
 int tmpl_uses_items(void);

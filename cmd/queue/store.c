@@ -108,10 +108,15 @@ cur_next(const struct queue *q, struct cur *c, uint32_t sz)
 static struct q_rec *
 rec_at(const struct queue *q, uint64_t off)
 {
-	struct q_rec *r = (struct q_rec *)(void *)(q->ring + off);
+	struct q_rec *r;
 	uint32_t st;
 
-	if (off % 4 || q->R - off < Q_RECHDR || r->len > q->R - off - Q_RECHDR)
+	/* OFF comes from the file too (a priority heap entry, a back
+	 * link): outside the ring it must not even be added to it. */
+	if (off % 4 || off > q->R || q->R - off < Q_RECHDR)
+		damaged(q, "bad record length");
+	r = (struct q_rec *)(void *)(q->ring + off);
+	if (r->len > q->R - off - Q_RECHDR)
 		damaged(q, "bad record length");
 	st = r->state;
 	if (st == R_PAD) {
@@ -396,6 +401,17 @@ slot_take_dead(struct queue *q, int i)
 	return e == 0;
 }
 
+/* Every position is a multiple of 4 (records and pads are), and the
+ * messages fit between tail and head. */
+static int
+bad_ends(const struct queue *q)
+{
+	const struct q_shared *sh = q->sh;
+
+	return sh->tail > sh->head || sh->head - sh->tail > q->R ||
+	    (sh->head | sh->tail) % 4 != 0;
+}
+
 /* ---- Repair after the mutex holder died ----
  * Replay the journal, find the slots whose owners are gone, then walk
  * the whole ring: claims of the dead are finished (if committed) or
@@ -414,7 +430,7 @@ repair(struct queue *q)
 	if (sh->j.n > Q_JMAX)
 		damaged(q, "bad journal");
 	j_apply(q, sh->j.n);
-	if (sh->tail > sh->head || sh->head - sh->tail > q->R)
+	if (bad_ends(q))
 		damaged(q, "bad head or tail");
 	for (i = 0; i < Q_NSLOT; i++)
 		dead[i] = i != q->slot && slot_take_dead(q, i);
@@ -470,8 +486,7 @@ q_lock(struct queue *q)
 
 	if (obj_lock(&sh->lock))
 		repair(q);
-	if (sh->tail > sh->head || sh->head - sh->tail > q->R ||
-	    sh->j.n != 0)
+	if (bad_ends(q) || sh->j.n != 0)
 		damaged(q, "bad head or tail");
 }
 

@@ -221,6 +221,10 @@ clear_holder(struct sem *m, uint32_t i)
 	struct sem_shm *s = m->s;
 
 	__atomic_store_n(&m->h[i].owner.pid, 0, __ATOMIC_RELEASE);
+	if (s->used == 0) {     /* a damaged count: do not wrap it */
+		repair(m);
+		return;
+	}
 	s->used--;
 	while (s->hhigh > 0 && m->h[s->hhigh - 1].owner.pid == 0)
 		s->hhigh--;
@@ -232,6 +236,10 @@ clear_waiter(struct sem *m, uint32_t i)
 	struct sem_shm *s = m->s;
 
 	__atomic_store_n(&m->w[i].who.pid, 0, __ATOMIC_RELEASE);
+	if (s->nwait == 0) {
+		repair(m);
+		return;
+	}
 	s->nwait--;
 	while (s->whigh > 0 && m->w[s->whigh - 1].who.pid == 0)
 		s->whigh--;

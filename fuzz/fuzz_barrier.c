@@ -1,0 +1,111 @@
+/* libFuzzer target: a barrier file. The input stands for the whole file
+ * (the compact encoding of fuzz.h), which is written where barrier "x"
+ * is expected; the tool then opens it and does what barrier stat, wait
+ * -t 0, reset and abort do (choice: the low bits of the header's first
+ * reserved word). Every outcome is fine but a crash, a hang (-timeout),
+ * or an exit with another status than 125. The header's magic, kind,
+ * version and size and the mutexes are fixed up first (see fuzz.h). */
+// fuzz-sources: cmd/barrier/bar.c
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "fuzz.h"
+#include "loop.h"
+#include "obj.h"
+#include "../cmd/barrier/bar.h"
+
+static void
+each_mutex(uint8_t *img, size_t size, void (*fn)(pthread_mutex_t *))
+{
+	struct bar *b = (struct bar *)(void *)img;
+	size_t i;
+
+	if (size < sizeof *b)
+		return;
+	fn(&b->lock);
+	for (i = 0; i < (size - sizeof *b) / sizeof b->slot[0]; i++)
+		fn(&b->slot[i].alive);
+}
+
+static void
+strip(uint8_t *img, size_t size)
+{
+	each_mutex(img, size, fuzz_mutex_strip);
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	fuzz_obj_seed(strip);
+	fuzz_dir();
+	err_init("barrier");
+	return 0;
+}
+
+static struct obj o;
+
+static void
+run(unsigned ops)
+{
+	struct bar_req req = { -1, NULL };
+	struct bar_res res;
+	struct bar *b;
+
+	if ((b = bar_open(&o, "x", 0, 0)) == NULL)
+		return;
+	(void)bar_why_text(b->broken);
+	if (ops & 1) {
+		req.deadline = loop_now();
+		(void)bar_wait(b, &req, &res);
+	}
+	if (ops & 2)
+		bar_reset(b);
+	if (ops & 4)
+		bar_break(b, BAR_WHY_ABORT);
+	if (ops & 8) {
+		req.deadline = loop_now();
+		(void)bar_wait(b, &req, &res);
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char path[4096];
+	jmp_buf jb;
+	uint8_t *img;
+	size_t n;
+	struct obj_hdr *h;
+	unsigned ops = 1;
+
+	img = fuzz_obj_decode(data, size, sizeof *h, &n);
+	if (img == NULL)
+		return 0;
+	h = (struct obj_hdr *)(void *)img;
+	h->magic = OBJ_MAGIC;
+	h->kind = OBJ_BARRIER;
+	h->version = 1;
+	h->size = n;
+	if (h->reserved[0] != 0)
+		ops = h->reserved[0];
+	each_mutex(img, n, fuzz_mutex_fix);
+	snprintf(path, sizeof path, "%s/x", fuzz_dir());
+	fuzz_write(path, img, n);
+	free(img);
+
+	memset(&o, 0, sizeof o);
+	fuzz_catch(&jb);
+	if (setjmp(jb) == 0) {
+		run(ops);
+		fuzz_uncatch();
+	} else {
+		fuzz_exited();
+		if (o.map != NULL)
+			each_mutex(o.map, o.size, fuzz_mutex_drop);
+	}
+	if (o.map != NULL)
+		obj_close(&o);
+	return 0;
+}

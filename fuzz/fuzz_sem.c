@@ -1,0 +1,110 @@
+/* libFuzzer target: a semaphore file. The input stands for the whole
+ * file (the compact encoding of fuzz.h), which is written where
+ * semaphore "x" is expected; the tool then opens it and does what sem
+ * stat, acquire --nowait, release and rm do (choice: the low bits of the
+ * header's first reserved word). Every outcome is fine but a crash, a
+ * hang (-timeout), or an exit with another status than 125. The
+ * header's magic, kind, version and size and the mutex are fixed up
+ * first (see fuzz.h). */
+// fuzz-sources: cmd/sem/semobj.c
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "fuzz.h"
+#include "obj.h"
+#include "../cmd/sem/sem.h"
+
+static void
+strip(uint8_t *img, size_t size)
+{
+	if (size >= sizeof(struct sem_shm))
+		fuzz_mutex_strip(&((struct sem_shm *)(void *)img)->lock);
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	fuzz_obj_seed(strip);
+	fuzz_dir();
+	err_init("sem");
+	return 0;
+}
+
+static struct sem m;
+static struct sem_view v;
+
+static void
+run(unsigned ops)
+{
+	static volatile sig_atomic_t stop;
+	struct sem_req r;
+	int slot;
+
+	if (sem_open(&m, "x", NULL) < 0)
+		return;
+	memset(&r, 0, sizeof r);
+	obj_owner_of(&r.owner, getpid());
+	r.self = r.owner;
+	r.comm = "fuzz";
+	r.nowait = 1;
+	r.deadline = -1;
+	r.stop = &stop;
+	if (ops & 1) {
+		sem_view(&m, &v);
+		free(v.holders);
+		v.holders = NULL;
+	}
+	if ((ops & 2) && sem_take(&m, &r, &slot) == 0 && !(ops & 4))
+		sem_give(&m, &r.owner, slot);
+	if (ops & 8)
+		sem_give(&m, &r.owner, -1);
+	if (ops & 16)
+		sem_remove(&m, (ops & 32) != 0);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char path[4096];
+	jmp_buf jb;
+	uint8_t *img;
+	size_t n;
+	struct sem_shm *s;
+	unsigned ops = 3;
+
+	img = fuzz_obj_decode(data, size, sizeof(struct obj_hdr), &n);
+	if (img == NULL)
+		return 0;
+	s = (struct sem_shm *)(void *)img;
+	s->hdr.magic = OBJ_MAGIC;
+	s->hdr.kind = OBJ_SEM;
+	s->hdr.version = SEM_VERSION;
+	s->hdr.size = n;
+	if (s->hdr.reserved[0] != 0)
+		ops = s->hdr.reserved[0];
+	if (n >= sizeof *s)
+		fuzz_mutex_fix(&s->lock);
+	snprintf(path, sizeof path, "%s/x", fuzz_dir());
+	fuzz_write(path, img, n);
+	free(img);
+
+	memset(&m, 0, sizeof m);
+	fuzz_catch(&jb);
+	if (setjmp(jb) == 0) {
+		run(ops);
+		fuzz_uncatch();
+	} else {
+		fuzz_exited();
+		free(v.holders);
+		v.holders = NULL;
+		if (m.s != NULL)
+			fuzz_mutex_drop(&m.s->lock);
+	}
+	if (m.o.map != NULL)
+		sem_close(&m);
+	return 0;
+}
