@@ -293,6 +293,10 @@ make_counter() {
 	run -125 pool --halt later,fail=1 touch ran
 	one_line
 	[[ "$output" == "pool: --halt later,fail=1: not a rule"* ]]
+	for r in soon,fail=0% soon,fail=101% soon,done=50% now,fail=% now,success=1x%; do
+		run -125 pool --halt "$r" touch ran
+		one_line
+	done
 	run -125 pool --retries -1 touch ran
 	run -125 pool --block 1M touch ran
 	run -125 pool --resume touch ran
@@ -366,6 +370,17 @@ make_counter() {
 	run -0 pool -j1 --halt soon,done=2 sh -c 'echo "$1" >>ran' _ < <(seq 5)
 	[ "$(wc -l <ran)" -eq 2 ]
 	run -2 pool --halt never false < <(seq 2)
+}
+
+@test "--halt fail=P% stops once P percent of at least 3 finished jobs failed" {
+	# Jobs 1 and 2 fail: 2 of 2 is 100%, but fewer than 3 are done. Job 3
+	# succeeds (2 of 3, 66% < 70%); job 4 fails: 3 of 4 = 75% >= 70%.
+	run -7 pool -j1 --halt soon,fail=70% sh -c 'echo "$1" >>ran; exit "$1"' _ < <(printf '9\n8\n0\n7\n0\n0\n')
+	[ "$(cat ran)" = "$(printf '9\n8\n0\n7')" ]
+	rm ran
+	# success=P% in the same way.
+	run -0 pool -j1 --halt soon,success=50% sh -c 'echo "$1" >>ran; exit "$1"' _ < <(printf '0\n1\n0\n1\n1\n')
+	[ "$(cat ran)" = "$(printf '0\n1\n0')" ]
 }
 
 # ------------------------------------------------------------ joblog

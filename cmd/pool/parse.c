@@ -30,17 +30,21 @@ parse_delim(const char *s)
 	    "'\\x1e')", s);
 }
 
-/* --halt never | 0 | 1 | 2 | now|soon,fail|success|done=N */
+/* --halt never | 0 | 1 | 2 | now|soon,fail|success|done=N,
+ * or now|soon,fail|success=P% */
 void
 parse_halt(const char *s, struct conf *c)
 {
 	static const char *const on[] = { "fail=", "success=", "done=" };
 	const char *p = s, *why = "not a rule (try now,fail=1 or soon,success=1)";
+	char num[32];
 	long long v;
+	size_t n;
 	int i;
 
 	c->halt_on = HALT_FAIL;
 	c->halt_n = 1;
+	c->halt_pct = 0;
 	if (strcmp(s, "never") == 0 || strcmp(s, "0") == 0) {
 		c->halt_when = HALT_NEVER;
 		return;
@@ -60,7 +64,18 @@ parse_halt(const char *s, struct conf *c)
 			break;
 	if (i == 3)
 		err_diex(EXIT_TOOL, "--halt %s: %s", s, why);
-	if (opt_parse_count(p + strlen(on[i]), 1, 1LL << 40, &v, &why) < 0)
+	p += strlen(on[i]);
+	n = strlen(p);
+	c->halt_pct = n > 0 && p[n - 1] == '%';
+	if (c->halt_pct && (i == HALT_DONE || n > sizeof num - 1))
+		err_diex(EXIT_TOOL, "--halt %s: %s", s, i == HALT_DONE ?
+		    "done takes a count, not a percentage" : why);
+	if (c->halt_pct) {
+		memcpy(num, p, n - 1);
+		num[n - 1] = '\0';
+		p = num;
+	}
+	if (opt_parse_count(p, 1, c->halt_pct ? 100 : 1LL << 40, &v, &why) < 0)
 		err_diex(EXIT_TOOL, "--halt %s: %s", s, why);
 	c->halt_on = i;
 	c->halt_n = (long)v;

@@ -58,7 +58,7 @@ static const struct cli cli = {
 	"      --timeout DUR     kill a job that runs longer than DUR (status 124)\n"
 	"      --grace DUR       wait DUR between SIGTERM and SIGKILL (default 2s)\n"
 	"      --retries N       run a failed job up to N more times\n"
-	"      --halt RULE       now|soon,fail|success|done=N, or never\n"
+	"      --halt RULE       now|soon,fail|success|done=N (or P%), never\n"
 	"      --joblog FILE     log finished jobs to FILE (GNU parallel format)\n"
 	"      --resume          skip the jobs FILE has logged\n"
 	"      --resume-failed   skip the jobs FILE has logged as successful\n"
@@ -448,9 +448,16 @@ check_halt(int status)
 
 	if (halting || C.halt_when == HALT_NEVER)
 		return;
-	hit = C.halt_on == HALT_FAIL ? status != 0 && nfailed >= (unsigned long long)C.halt_n :
-	    C.halt_on == HALT_SUCCESS ? status == 0 && nsucc >= (unsigned long long)C.halt_n :
-	    ndone >= (unsigned long long)C.halt_n;
+	if (C.halt_pct)
+		/* A percentage of the jobs done so far, judged from the
+		 * third one on, so that one early job does not decide. */
+		hit = ndone >= 3 && (C.halt_on == HALT_FAIL ?
+		    status != 0 && nfailed * 100 >= (unsigned long long)C.halt_n * ndone :
+		    status == 0 && nsucc * 100 >= (unsigned long long)C.halt_n * ndone);
+	else
+		hit = C.halt_on == HALT_FAIL ? status != 0 && nfailed >= (unsigned long long)C.halt_n :
+		    C.halt_on == HALT_SUCCESS ? status == 0 && nsucc >= (unsigned long long)C.halt_n :
+		    ndone >= (unsigned long long)C.halt_n;
 	if (!hit)
 		return;
 	halting = 1;

@@ -24,6 +24,7 @@ struct conf {
 	long retries;
 	int halt_when, halt_on;
 	long halt_n;
+	int halt_pct;            /* halt_n is a percentage of the jobs done */
 	const char *joblog;
 	int resume, resume_failed;
 	int bar;
