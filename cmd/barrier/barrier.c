@@ -39,6 +39,7 @@
 #include "obj.h"
 #include "opt.h"
 #include "proc.h"
+#include "remote.h"
 
 #define USAGE_WAIT \
 	"barrier wait [-i] [-n N] [-t DUR] [-a CMD] [--mode MODE] NAME " \
@@ -318,12 +319,10 @@ cmd_reset_abort(int argc, char **argv, int reset)
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = { CLI_STD_OPTIONS, { 0 } };
 	const char *sub;
 
 	err_init(argv[0]);
-	while (cli_next(argc, argv, "", longopts, &cli_main) != -1)
-		;
+	optind = remote_main(argc, argv, &cli_main);
 	if (optind >= argc)
 		cli_usage_error(&cli_main, "missing subcommand");
 	sub = argv[optind];

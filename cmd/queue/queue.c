@@ -53,6 +53,7 @@
 #include "ns.h"
 #include "obj.h"
 #include "opt.h"
+#include "remote.h"
 #include "store.h"
 
 #define BATCH_N 65536             /* messages per claim round */
@@ -865,12 +866,10 @@ static const struct {
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = { CLI_STD_OPTIONS, { 0 } };
 	size_t k;
 
 	err_init(argv[0]);
-	while (cli_next(argc, argv, "", longopts, &cli) != -1)
-		;
+	optind = remote_main(argc, argv, &cli);
 	if (optind >= argc)
 		cli_usage_error(&cli, "missing command");
 	for (k = 0; k < sizeof cmds / sizeof cmds[0]; k++)

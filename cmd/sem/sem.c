@@ -63,6 +63,7 @@
 #include "obj.h"
 #include "opt.h"
 #include "proc.h"
+#include "remote.h"
 #include "sem.h"
 
 #define USAGE_RUN "sem run [-n N] [--reentrant] [--mode MODE] " \
@@ -130,7 +131,6 @@ static const struct option longopts[] = {
 	CLI_STD_OPTIONS,
 	{ 0, 0, 0, 0 }
 };
-static const struct option stdopts[] = { CLI_STD_OPTIONS, { 0, 0, 0, 0 } };
 
 /* What the options of a subcommand said. */
 struct args {
@@ -550,8 +550,7 @@ main(int argc, char **argv)
 	int rc;
 
 	err_init(argv[0]);
-	if (cli_next(argc, argv, "", stdopts, &cli_main) != -1)
-		cli_usage_error(&cli_main, "unknown option '%s'", argv[1]);
+	optind = remote_main(argc, argv, &cli_main);
 	if (optind >= argc)
 		cli_usage_error(&cli_main, "missing COMMAND");
 	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
