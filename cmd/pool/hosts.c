@@ -78,11 +78,12 @@ static const char probe[] =
     "echo $(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null) "
     "$(command -v rsync >/dev/null 2>&1 && echo rsync)";
 
-/* The remote side of a job: sh -c WRAPPER sh GRACE WORKDIR CMD ARG...
+/* The remote side of a job: sh -c WRAPPER sh GRACE WORKDIR SEQ SLOT CMD
+ * ARG... (ssh passes no environment: POOL_SEQ and POOL_SLOT go along).
  * The watcher ignores the SIGTERM it sends to the whole group, so that
  * it lives on to send SIGKILL after the grace period. */
 static const char remote_wrapper[] =
-    "g=$1 d=$2; shift 2\n"
+    "g=$1 d=$2; POOL_SEQ=$3 POOL_SLOT=$4; export POOL_SEQ POOL_SLOT; shift 4\n"
     "if [ -n \"$d\" ]; then mkdir -p -- \"$d\" && cd -- \"$d\" || exit 255; fi\n"
     "exec 3<&0 </dev/null\n"
     "{ read -r _ <&3; trap '' TERM; kill -TERM 0; sleep \"$g\"; kill -KILL 0; }"
@@ -447,12 +448,14 @@ static int add(char **s, size_t *len, const char *str);
 static int
 remote_command(struct job *j, char **s, size_t *len)
 {
-	char grace[32];
+	char grace[32], seq[24], slot[24];
 	char *pre[] = { (char *)"exec", (char *)"sh", (char *)"-c",
 		(char *)remote_wrapper, (char *)"sh", grace,
-		(char *)(C->workdir ? C->workdir : ""), NULL };
+		(char *)(C->workdir ? C->workdir : ""), seq, slot, NULL };
 
 	snprintf(grace, sizeof grace, "%.3f", (double)C->grace / 1e9);
+	snprintf(seq, sizeof seq, "%llu", j->seq);
+	snprintf(slot, sizeof slot, "%d", j->slot);
 	if (remote_quote_argv(s, len, pre) < 0 || add(s, len, " "))
 		return -1;
 	return remote_quote_argv(s, len, j->argv);
@@ -523,23 +526,21 @@ add_rpath(char **q, size_t *ql, const char *f, int marker)
 	return add(q, ql, f);
 }
 
-/* A remote shell command, quoted into the script. */
+/* A remote shell command, quoted into the script; CD: in the working
+ * directory. A word starting with \001 is shell text, not quoted. */
 static int
-add_rcmd(char **s, size_t *len, const char *const *words, int n,
-    const char *tail)
+add_rcmd(char **s, size_t *len, const char *const *words, int n, int cd)
 {
 	char *r = NULL;
 	size_t rl = 0;
 	int i, e = 0;
 
-	if (C->workdir)
+	if (cd && C->workdir)
 		e = add(&r, &rl, "cd -- ") || remote_quote(&r, &rl,
 		    C->workdir) < 0 || add(&r, &rl, " && ");
 	for (i = 0; !e && i < n; i++)
 		e = (words[i][0] == '\001' ? add(&r, &rl, words[i] + 1) :
 		    remote_quote(&r, &rl, words[i]) < 0) || add(&r, &rl, " ");
-	if (!e && tail)
-		e = add(&r, &rl, tail);
 	e = e || remote_quote(s, len, r) < 0;
 	free(r);
 	return e ? -1 : 0;
@@ -586,7 +587,7 @@ transfer_one(char **s, size_t *len, const struct host *h, const char *f)
 			"\001)\" && cat >", NULL };
 		e = add_rpath(&d, &dl, f, 0);
 		w[1] = w[3] = d;
-		e = e || add_ssh(s, len, h) || add_rcmd(s, len, w, 4, NULL) ||
+		e = e || add_ssh(s, len, h) || add_rcmd(s, len, w, 4, 0) ||
 		    add(s, len, " <") || remote_quote(s, len, f) < 0;
 	}
 	free(d);
@@ -610,7 +611,7 @@ return_one(char **s, size_t *len, const struct host *h, const char *f)
 		const char *w[] = { "cat", "--", f };
 		e = add(s, len, "mkdir -p -- \"$(dirname -- ") ||
 		    remote_quote(s, len, f) < 0 || add(s, len, ")\" && ") ||
-		    add_ssh(s, len, h) || add_rcmd(s, len, w, 3, NULL) ||
+		    add_ssh(s, len, h) || add_rcmd(s, len, w, 3, 1) ||
 		    add(s, len, " >") || remote_quote(s, len, f) < 0;
 	}
 	free(d);
@@ -647,7 +648,7 @@ file_script(struct job *j, char **s, size_t *len)
 			w[n++] = j->items.p + j->ioff[i];
 		for (i = 0; i < C->nreturns; i++)
 			w[n++] = rets.p + off[i];
-		e = add_ssh(s, len, h) || add_rcmd(s, len, w, n, NULL) ||
+		e = add_ssh(s, len, h) || add_rcmd(s, len, w, n, 1) ||
 		    add(s, len, "\n");
 	}
 	free(r);
