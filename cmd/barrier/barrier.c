@@ -66,6 +66,8 @@ static const char help[] =
 	"  rm       break and remove barriers\n"
 	"  reset    return a barrier to a fresh state\n"
 	"  abort    break a barrier\n"
+	"  -H, --host HOST    (before the command) run it on HOST over ssh;\n"
+	"      --remote-path PATH  the program there (default: in its PATH)\n"
 	"  -h, --help     show this help\n"
 	"      --version  show the version\n"
 	"Exit: 0 released, 1 broken/aborted/reset, 124 timed out, 125 error.\n";

@@ -83,6 +83,8 @@
 	"      --lifo          last in, first out\n" \
 	"      --priority      lowest PRIO first, first in first out among equals\n" \
 	"      --mode MODE     permission bits of a new queue (octal, default 600)\n" \
+	"  -H, --host HOST    (before the command) run it on HOST over ssh;\n" \
+	"      --remote-path PATH  the program there (default: in its PATH)\n" \
 	"  -h, --help          show this help\n" \
 	"      --version       show the version\n"
 

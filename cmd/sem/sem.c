@@ -102,6 +102,8 @@ static const char help_text[] =
 	"  -w, --nowait       do not wait for a slot (status 75)\n"
 	"  -o, --owner PID    the process the slot belongs to (default: the caller)\n"
 	"  -f, --force        rm: remove even while held or waited for\n"
+	"  -H, --host HOST    (before the command) run it on HOST over ssh;\n"
+	"      --remote-path PATH  the program there (default: in its PATH)\n"
 	"  -h, --help         show this help\n"
 	"      --version      show the version\n"
 	"Exit: 0 done; 1 rm refused (busy); 75 no slot with --nowait;\n"
