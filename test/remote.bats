@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Job bodies are shell snippets in single quotes, expanded by the job.
-# shellcheck disable=SC2016
+# shellcheck disable=SC2016,SC1091
 # Remote execution: pool -S/--sshlogin and -H/--host for queue, sem and
 # barrier, against real sshd servers on 127.0.0.1 (test/sshd.sh): hosts
 # h1, h2 and h3, which the failover test kills.
@@ -49,9 +49,9 @@ lines_in() { # FILE N: FILE has N lines
 
 all_gone() { # FILE: every pid listed in FILE has exited
 	local p
-	for p in $(cat "$1"); do
+	while read -r p; do
 		gone "$p" || return 1
-	done
+	done <"$1"
 }
 
 # ------------------------------------------------------------ pool -S
@@ -150,7 +150,7 @@ all_gone() { # FILE: every pid listed in FILE has exited
 	seq 12 | pool -S 2/h3,2/h2 --joblog log sh "$PWD/job" {} "$PWD" >out 2>err
 	echo $? >status
 	EOF
-	bg sh run </dev/null
+	bg sh run
 	read -r _ <started
 	sshd_kill "$SSHD_DIR" 3
 	wait_for test -s status

@@ -3,7 +3,9 @@
 # N OpenSSH servers on 127.0.0.1 (high ports), each a "host" named h1..hN
 # in an ssh client config, with host and user keys made on the spot.
 # Everything lives in one directory; nothing outside it is touched except
-# sshd's privilege separation directory, which sshd insists on.
+# sshd's privilege separation directory, which sshd insists on. Sessions
+# get SHLVL=1, so that bash does not read ~/.bashrc for every remote
+# command (a slow one would dominate every figure); SSHD_PATH is their PATH.
 #
 #   . test/sshd.sh
 #   sshd_start DIR N    -> 0, or 1 with the reason in DIR/why
@@ -28,14 +30,12 @@ sshd_start() { # DIR N
 	fi
 	[ -d /run/sshd ] || mkdir -p /run/sshd 2>/dev/null || true
 	rm -f "$_d/hostkey" "$_d/id"
-	ssh-keygen -q -t ed25519 -N '' -f "$_d/hostkey" </dev/null >/dev/null &&
-	    ssh-keygen -q -t ed25519 -N '' -f "$_d/id" </dev/null >/dev/null || {
+	if ! ssh-keygen -q -t ed25519 -N '' -f "$_d/hostkey" </dev/null >/dev/null ||
+	    ! ssh-keygen -q -t ed25519 -N '' -f "$_d/id" </dev/null >/dev/null; then
 		echo "ssh-keygen failed" >"$_d/why"
 		return 1
-	}
+	fi
 	cp "$_d/id.pub" "$_d/authorized_keys"
-	_top=$(cd "$(dirname "$_d")" && pwd)
-	: "$_top"
 	: >"$_d/known_hosts"
 	{
 		echo "Host *"
