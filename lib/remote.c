@@ -439,6 +439,7 @@ remote_run(const char *host, const char *prog, char *const *argv)
 	close(life[0]);
 	if (remote_wait_ready(&c, ans, sizeof ans) <= 0) {
 		remote_close(&c);
+		free(c.ctl);
 		err_warnx("%s: cannot connect (ssh failed)", host);
 		return EXIT_TOOL;
 	}
@@ -475,6 +476,7 @@ remote_run(const char *host, const char *prog, char *const *argv)
 	free(cmd);
 	free(av);
 	remote_close(&c);
+	free(c.ctl);
 	close(life[1]);
 	return st;
 }
