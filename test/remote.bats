@@ -31,7 +31,9 @@ test_setup() {
 		skip "cannot start sshd: $(tr '\n' ' ' <"$SSHD_DIR/why")"
 	fi
 	CONC_SSH="ssh -F $SSHD_DIR/ssh_config"
-	export CONC_SSH
+	# Control directories of tools a test kills with SIGKILL stay here.
+	TMPDIR=$BATS_TEST_TMPDIR
+	export CONC_SSH TMPDIR
 	# shellcheck source=test/sshd.sh
 	. "$BATS_TEST_DIRNAME/sshd.sh"
 }
