@@ -39,6 +39,7 @@
 #include "obj.h"
 #include "opt.h"
 #include "proc.h"
+#include "remote.h"
 
 #define USAGE_WAIT \
 	"barrier wait [-i] [-n N] [-t DUR] [-a CMD] [--mode MODE] NAME " \
@@ -65,6 +66,8 @@ static const char help[] =
 	"  rm       break and remove barriers\n"
 	"  reset    return a barrier to a fresh state\n"
 	"  abort    break a barrier\n"
+	"  -H, --host HOST    (before the command) run it on HOST over ssh;\n"
+	"      --remote-path PATH  the program there (default: in its PATH)\n"
 	"  -h, --help     show this help\n"
 	"      --version  show the version\n"
 	"Exit: 0 released, 1 broken/aborted/reset, 124 timed out, 125 error.\n";
@@ -318,12 +321,10 @@ cmd_reset_abort(int argc, char **argv, int reset)
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = { CLI_STD_OPTIONS, { 0 } };
 	const char *sub;
 
 	err_init(argv[0]);
-	while (cli_next(argc, argv, "", longopts, &cli_main) != -1)
-		;
+	optind = remote_main(argc, argv, &cli_main);
 	if (optind >= argc)
 		cli_usage_error(&cli_main, "missing subcommand");
 	sub = argv[optind];

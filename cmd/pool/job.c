@@ -266,6 +266,18 @@ expand_seg(const struct seg *g, const struct job *j, struct buf *b)
 	}
 }
 
+void
+job_expand(const struct job *j, const char *tmpl, struct buf *b)
+{
+	struct targ t = { 0 };
+	int g;
+
+	parse_arg(&t, tmpl);
+	for (g = 0; g < t.nseg; g++)
+		expand_seg(&t.seg[g], j, b);
+	free(t.seg);
+}
+
 /* Fill j->argv: CMD, the ARGs (expanded), then the items when no ARG
  * has a replacement string. */
 static void
@@ -331,6 +343,7 @@ job_spawn(struct job *j, const struct conf *c, int devnull)
 	sp.pgroup = 1;
 	sp.pdeathsig = SIGKILL;
 	sp.fd[0] = devnull;
+	hosts_spec(j, &sp);
 	if (!c->ungroup) {
 		if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
 			goto fail;
@@ -352,7 +365,7 @@ job_spawn(struct job *j, const struct conf *c, int devnull)
 	if (eerr && !exec_warned) {
 		exec_warned = 1;
 		errno = eerr;
-		err_warn("cannot run %s", c->cmd[0]);
+		err_warn("cannot run %s", sp.argv[0]);
 	}
 	for (i = 0; i < 2; i++) {
 		j->fd[i] = i == 0 ? out[0] : err[0];

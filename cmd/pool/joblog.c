@@ -113,7 +113,7 @@ void
 joblog_write(const struct job *j, int64_t now)
 {
 	int exitval = 0, sig = 0, n;
-	char head[160];
+	char head[256];
 
 	if (logfd < 0)
 		return;
@@ -121,8 +121,8 @@ joblog_write(const struct job *j, int64_t now)
 		exitval = WEXITSTATUS(j->wstatus);
 	else if (WIFSIGNALED(j->wstatus))
 		sig = WTERMSIG(j->wstatus);
-	n = snprintf(head, sizeof head, "%llu\t:\t%.3f\t%.3f\t0\t0\t%d\t%d\t",
-	    j->seq, j->start_wall, (double)(now - j->start_mono) / 1e9,
+	n = snprintf(head, sizeof head, "%llu\t%.100s\t%.3f\t%.3f\t0\t0\t%d\t%d\t",
+	    j->seq, host_name(j), j->start_wall, (double)(now - j->start_mono) / 1e9,
 	    exitval, sig);
 	job_command_line(j, &cmd);
 	line.len = 0;

@@ -91,6 +91,11 @@ make_tag(struct job *j)
 	int i;
 
 	j->tag.len = 0;
+	if (hosts_on) {
+		const char *h = host_name(j);
+		buf_add(&j->tag, h, strlen(h));
+		buf_add(&j->tag, "\t", 1);
+	}
 	for (i = 0; i < j->nitems; i++) {
 		const char *s = j->items.p + j->ioff[i];
 		if (i > 0)
@@ -255,6 +260,24 @@ out_job_start(struct job *j)
 	if (j->seq >= hiseq)
 		hiseq = j->seq + 1;
 	advance();
+}
+
+void
+out_job_retag(struct job *j)
+{
+	int i;
+
+	if (C->ungroup || !C->tag)
+		return;
+	make_tag(j);
+	if (!ordered) {
+		for (i = 0; i < 2; i++)
+			set_prefix(&j->src[i], j->tag.p);
+		return;
+	}
+	free(j->rec->tag);
+	if ((j->rec->tag = strdup(j->tag.p)) == NULL)
+		nomem(-1);
 }
 
 /* A job that may not stream has filled the memory budget. */

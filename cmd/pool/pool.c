@@ -65,12 +65,20 @@ static const struct cli cli = {
 	"      --bar             show progress on stderr when it is a terminal\n"
 	"      --pipe            feed blocks of stdin to the jobs' stdin\n"
 	"      --block SIZE      --pipe block size (default 1M)\n"
+	"  -S, --sshlogin [N/]HOST[,...]  run jobs on HOSTs over ssh, N at a time\n"
+	"                        on each (default: its CPU count); ':' is here\n"
+	"      --sshloginfile FILE  the same, one [N/]HOST a line\n"
+	"      --transfer        copy each item (a file) to the host first\n"
+	"      --return PATTERN  copy the file PATTERN names back afterwards\n"
+	"      --cleanup         remove the transferred and returned files there\n"
+	"      --workdir DIR     run remote jobs in DIR (default: the login dir)\n"
 	"  -h, --help            show this help\n"
 	"      --version         show the version\n",
 };
 
 enum { O_GROUP = 0x100, O_TAG, O_TIMEOUT, O_GRACE, O_RETRIES, O_HALT,
-	O_JOBLOG, O_RESUME, O_RESUME_FAILED, O_BAR, O_PIPE, O_BLOCK };
+	O_JOBLOG, O_RESUME, O_RESUME_FAILED, O_BAR, O_PIPE, O_BLOCK,
+	O_SSHLOGINFILE, O_TRANSFER, O_RETURN, O_CLEANUP, O_WORKDIR };
 
 static struct conf C;
 static struct loop *L;
@@ -154,6 +162,12 @@ parse_options(int argc, char **argv)
 		{ "bar", no_argument, 0, O_BAR },
 		{ "pipe", no_argument, 0, O_PIPE },
 		{ "block", required_argument, 0, O_BLOCK },
+		{ "sshlogin", required_argument, 0, 'S' },
+		{ "sshloginfile", required_argument, 0, O_SSHLOGINFILE },
+		{ "transfer", no_argument, 0, O_TRANSFER },
+		{ "return", required_argument, 0, O_RETURN },
+		{ "cleanup", no_argument, 0, O_CLEANUP },
+		{ "workdir", required_argument, 0, O_WORKDIR },
 		CLI_STD_OPTIONS,
 		{ 0, 0, 0, 0 }
 	};
@@ -164,9 +178,12 @@ parse_options(int argc, char **argv)
 	C.delim = '\n';
 	C.grace = GRACE_DEFAULT;
 	C.block = 1 << 20;
-	while ((c = cli_next(argc, argv, "j:n:0d:a:ku", longopts, &cli)) != -1) {
+	while ((c = cli_next(argc, argv, "j:n:0d:a:kuS:", longopts, &cli)) != -1) {
 		switch (c) {
-		case 'j': C.slots = parse_jobs(optarg); break;
+		case 'j':
+			C.slots = parse_jobs(optarg);
+			C.slots_given = 1;
+			break;
 		case 'n': C.maxargs = (long)opt_count("-n", optarg, 1, 65536);
 			break;
 		case '0': C.delim = '\0'; break;
@@ -198,6 +215,22 @@ parse_options(int argc, char **argv)
 			    (uint64_t)1 << 30);
 			block_set = 1;
 			break;
+		case 'S': hosts_add(optarg, "-S"); break;
+		case O_SSHLOGINFILE: hosts_add_file(optarg); break;
+		case O_TRANSFER: C.transfer = 1; break;
+		case O_CLEANUP: C.cleanup = 1; break;
+		case O_WORKDIR:
+			if (*optarg == '\0')
+				cli_usage_error(&cli, "--workdir: empty");
+			C.workdir = optarg;
+			break;
+		case O_RETURN:
+			C.returns = realloc(C.returns, (C.nreturns + 1) *
+			    sizeof *C.returns);
+			if (C.returns == NULL)
+				err_diex(EXIT_TOOL, "out of memory");
+			C.returns[C.nreturns++] = optarg;
+			break;
 		default:
 			cli_usage_error(&cli, "unknown option");
 		}
@@ -216,6 +249,11 @@ parse_options(int argc, char **argv)
 		    "--tag");
 	if (block_set && !C.pipe)
 		cli_usage_error(&cli, "--block needs --pipe");
+	if ((C.transfer || C.cleanup || C.nreturns || C.workdir) && !hosts_on)
+		cli_usage_error(&cli, "--transfer, --return, --cleanup and "
+		    "--workdir need -S or --sshloginfile");
+	if (C.pipe && hosts_on)
+		cli_usage_error(&cli, "--pipe cannot be combined with -S");
 	if ((C.resume || C.resume_failed) && C.joblog == NULL)
 		cli_usage_error(&cli, "--resume and --resume-failed need "
 		    "--joblog");
@@ -320,6 +358,8 @@ setup(void)
 	setup_input();
 	joblog_open(&C);
 	tmpl_init(&C);
+	if (hosts_on)
+		C.slots = hosts_setup(&C, L);
 	jobs = calloc(C.slots, sizeof *jobs);
 	if (jobs == NULL)
 		err_diex(EXIT_TOOL, "out of memory");
@@ -481,9 +521,18 @@ complete(struct job *j)
 		j->timer = NULL;
 	}
 	status = j->timedout ? EXIT_TIMEOUT : proc_status(j->wstatus);
+	/* A job whose host's connection failed runs again elsewhere. */
+	if (j->host && hosts_job_ended(j, status, !j->timedout &&
+	    !terminated)) {
+		j->await = 1;
+		return;
+	}
 	if (status != 0 && j->tries < C.retries && !stopping && !halting) {
 		j->tries++;
-		attempt(j);
+		if (j->host)
+			j->await = 1;   /* preferably on another host */
+		else
+			attempt(j);
 		return;
 	}
 	joblog_write(j, now);
@@ -635,6 +684,8 @@ launch(struct job *j, unsigned long long seq)
 	j->tries = 0;
 	j->busy = 1;
 	running++;
+	if (hosts_on)
+		host_take(j, host_pick(NULL));
 	out_job_start(j);
 	attempt(j);
 }
@@ -722,9 +773,45 @@ prefetch(void)
 		loop_mod_fd(L, in.fd, LOOP_IN);
 }
 
+/* -S: start the jobs that wait for a host on one that has room; when
+ * every host has failed (or we stop), they end with ssh's 255. */
+static void
+place_awaiting(void)
+{
+	long i;
+	int alive = hosts_alive();
+
+	if (!alive)
+		tool_error = 1;
+	for (i = 0; i < C.slots; i++) {
+		struct job *j = &jobs[i];
+		struct host *h;
+		if (!j->await)
+			continue;
+		if (!alive || terminated) {
+			j->await = 0;
+			j->host = NULL;
+			j->pid = 0;
+			j->reaped = 1;
+			j->timedout = 0;
+			j->wstatus = 255 << 8;
+			complete(j);
+			continue;
+		}
+		if ((h = host_pick(j->host)) == NULL)
+			continue;
+		j->await = 0;
+		host_take(j, h);
+		out_job_retag(j);
+		attempt(j);
+	}
+}
+
 static void
 start_jobs(void)
 {
+	if (hosts_on)
+		place_awaiting();
 	while (!input_done && !stopping && !halting && !tool_error) {
 		struct job *j = stage ? stage : free_slot();
 		int r;
@@ -755,7 +842,8 @@ start_jobs(void)
 			j->items.len = 0;
 			continue;
 		}
-		if (out_window_full(nextseq) || !take_token())
+		if (out_window_full(nextseq) || (hosts_on &&
+		    host_pick(NULL) == NULL) || !take_token())
 			break;
 		stage = NULL;
 		launch(j, nextseq++);
@@ -787,6 +875,8 @@ on_chld(struct loop *l, int signo, void *arg)
 	long i;
 
 	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0) {
+		if (hosts_on && hosts_reaped(pid, ws))
+			continue;
 		for (i = 0; i < C.slots; i++)
 			if (jobs[i].busy && jobs[i].pid == pid &&
 			    !jobs[i].reaped)
@@ -891,6 +981,8 @@ finish(void)
 	bar_end();
 	joblog_close();
 	jobserver_free(&js);
+	if (hosts_on)
+		hosts_close();
 	if (stopping)
 		return 128 + stopping;
 	if (tool_error)

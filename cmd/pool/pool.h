@@ -30,6 +30,11 @@ struct conf {
 	int bar;
 	int pipe;
 	size_t block;
+	int slots_given;         /* -j was given (with -S: slots per host) */
+	int transfer, cleanup;   /* --transfer, --cleanup */
+	char **returns;          /* --return PATTERNs */
+	int nreturns;
+	const char *workdir;     /* --workdir on remote hosts */
 	char **cmd;              /* CMD ARG..., NULL-terminated */
 	int ncmd;
 };
@@ -83,6 +88,10 @@ struct job {
 	struct buf tag;              /* --tag: "ITEMS\t" */
 	struct mux_src src[2];       /* line mode: stdout, stderr */
 	struct orec *rec;
+	struct host *host;           /* -S: where it runs, or NULL */
+	int await;                   /* waiting for a host to run on */
+	char *rcmd;                  /* -S: the remote command or script */
+	char **rargv;                /* -S: the local ssh or sh argv */
 };
 
 /* input.c: items and blocks read lazily from stdin or --arg-file. */
@@ -128,6 +137,28 @@ void env_init(const char *makeflags);
 int job_spawn(struct job *j, const struct conf *c, int devnull);
 void job_command_line(const struct job *j, struct buf *out);
 const char *job_resolved_path(void);
+/* job_expand: append TMPL with J's replacement strings expanded to B. */
+void job_expand(const struct job *j, const char *tmpl, struct buf *b);
+
+/* hosts.c: -S/--sshlogin, jobs on other hosts over ssh. */
+struct proc_spec;
+extern int hosts_on;
+void hosts_add(const char *list, const char *from);
+void hosts_add_file(const char *file);
+/* hosts_setup: connect to every host; returns the slots of all hosts. */
+long hosts_setup(const struct conf *c, struct loop *l);
+/* host_pick: the host with the most room, avoiding AVOID while another
+ * has room; NULL when no host has a free slot. */
+struct host *host_pick(const struct host *avoid);
+void host_take(struct job *j, struct host *h);
+const char *host_name(const struct job *j);
+/* hosts_job_ended: J's attempt ended with STATUS; frees its host slot.
+ * 1 when the host's connection failed (run J again elsewhere). */
+int hosts_job_ended(struct job *j, int status, int may_rerun);
+int hosts_reaped(pid_t pid, int ws);   /* 1: PID was a master */
+int hosts_alive(void);                  /* 0 once every host has failed */
+int hosts_spec(struct job *j, struct proc_spec *sp);
+void hosts_close(void);
 
 /* output.c: the output modes. */
 void out_init(const struct conf *c, struct loop *l, struct job *jobs,
@@ -135,6 +166,7 @@ void out_init(const struct conf *c, struct loop *l, struct job *jobs,
 void out_job_start(struct job *j);
 void out_readable(struct job *j, int which);
 void out_job_done(struct job *j);
+void out_job_retag(struct job *j);   /* --tag: J moved to another host */
 int out_flush(void);        /* 0, or the errno of a failed write */
 int out_window_full(unsigned long long seq);
 void out_skip(unsigned long long seq);

@@ -53,6 +53,7 @@
 #include "ns.h"
 #include "obj.h"
 #include "opt.h"
+#include "remote.h"
 #include "store.h"
 
 #define BATCH_N 65536             /* messages per claim round */
@@ -82,6 +83,8 @@
 	"      --lifo          last in, first out\n" \
 	"      --priority      lowest PRIO first, first in first out among equals\n" \
 	"      --mode MODE     permission bits of a new queue (octal, default 600)\n" \
+	"  -H, --host HOST    (before the command) run it on HOST over ssh;\n" \
+	"      --remote-path PATH  the program there (default: in its PATH)\n" \
 	"  -h, --help          show this help\n" \
 	"      --version       show the version\n"
 
@@ -894,12 +897,10 @@ static const struct {
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = { CLI_STD_OPTIONS, { 0 } };
 	size_t k;
 
 	err_init(argv[0]);
-	while (cli_next(argc, argv, "", longopts, &cli) != -1)
-		;
+	optind = remote_main(argc, argv, &cli);
 	if (optind >= argc)
 		cli_usage_error(&cli, "missing command");
 	for (k = 0; k < sizeof cmds / sizeof cmds[0]; k++)

@@ -63,6 +63,7 @@
 #include "obj.h"
 #include "opt.h"
 #include "proc.h"
+#include "remote.h"
 #include "sem.h"
 
 #define USAGE_RUN "sem run [-n N] [--reentrant] [--mode MODE] " \
@@ -101,6 +102,8 @@ static const char help_text[] =
 	"  -w, --nowait       do not wait for a slot (status 75)\n"
 	"  -o, --owner PID    the process the slot belongs to (default: the caller)\n"
 	"  -f, --force        rm: remove even while held or waited for\n"
+	"  -H, --host HOST    (before the command) run it on HOST over ssh;\n"
+	"      --remote-path PATH  the program there (default: in its PATH)\n"
 	"  -h, --help         show this help\n"
 	"      --version      show the version\n"
 	"Exit: 0 done; 1 rm refused (busy); 75 no slot with --nowait;\n"
@@ -130,7 +133,6 @@ static const struct option longopts[] = {
 	CLI_STD_OPTIONS,
 	{ 0, 0, 0, 0 }
 };
-static const struct option stdopts[] = { CLI_STD_OPTIONS, { 0, 0, 0, 0 } };
 
 /* What the options of a subcommand said. */
 struct args {
@@ -550,8 +552,7 @@ main(int argc, char **argv)
 	int rc;
 
 	err_init(argv[0]);
-	if (cli_next(argc, argv, "", stdopts, &cli_main) != -1)
-		cli_usage_error(&cli_main, "unknown option '%s'", argv[1]);
+	optind = remote_main(argc, argv, &cli_main);
 	if (optind >= argc)
 		cli_usage_error(&cli_main, "missing COMMAND");
 	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)

@@ -1,0 +1,722 @@
+/* pool: -S/--sshlogin, running jobs on other hosts over ssh.
+ *
+ * Every remote host has one master connection (lib/remote), opened for
+ * all hosts at once before the first job; its probe answers the host's CPU
+ * count (the default number of slots) and whether it has rsync. A job on
+ * a remote host is "ssh -S SOCKET HOST -- WRAPPED-COMMAND": a channel
+ * over the master, so the per-job cost is a channel open, not a handshake.
+ *
+ * Which host. A job goes to the host with the lowest share of its slots
+ * in use, among the hosts that are up. A job that has to be run again
+ * (its host's connection failed, or --retries) avoids the host it last
+ * ran on while another host has a free slot.
+ *
+ * Connection failures. ssh exits 255 both when the connection fails and
+ * when the remote command exits 255. On a 255 we ask the master whether
+ * its connection stands ("ssh -O check"): if it does, 255 is the job's own
+ * status; if not, the job did not fail, its host did, and the job waits
+ * for a slot on a host that is up (it is never counted failed while some
+ * host is up or reconnecting). A master that ends is restarted after a
+ * short pause; after HOST_FAILS failures in a row without a job finishing
+ * on the host in between, the host is left out for the rest of the run.
+ *
+ * Stopping remote jobs. The remote command runs under a small sh wrapper
+ * (remote_wrapper below) that reads its stdin, a pipe nobody writes to
+ * (the "lifeline", which the master and every ssh get as stdin). Its
+ * read returns when the session ends: when pool kills the job's local ssh
+ * (--timeout, SIGINT, SIGTERM, --halt now), when pool dies (the lifeline
+ * closes), or when the connection breaks. The wrapper then sends SIGTERM
+ * to the session's process group on the host (the remote sshd makes every
+ * session a process group), waits the --grace period and sends SIGKILL,
+ * so nothing of the job survives on the host. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "opt.h"
+#include "pool.h"
+#include "proc.h"
+#include "remote.h"
+
+#define HOST_FAILS 3
+#define SLOTS_PROBED_MAX 10      /* sshd's default MaxSessions */
+#define REOPEN_PAUSE (OPT_NS_PER_SEC / 2)
+
+enum host_state { H_OPENING, H_UP, H_DOWN, H_DEAD };
+
+struct host {
+	char *login;                 /* as given: HOST or user@HOST, ":" */
+	int local;
+	long slots, given;           /* given: N/ or 0 */
+	long running;
+	int state, fails;
+	int rsync;                   /* both ends have rsync */
+	struct remote_conn conn;
+	struct loop_timer *timer;    /* the pause before reopening */
+};
+
+int hosts_on;
+static struct host *hosts;
+static int nhosts, caphosts;
+static struct loop *L;
+static const struct conf *C;
+static int lifeline[2] = { -1, -1 };
+static int local_rsync;
+static char **ssh_words;         /* ssh ... -S SOCKET -o ControlMaster=no */
+static int nssh;
+static int gone_warned;
+
+static const char probe[] =
+    "echo $(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null) "
+    "$(command -v rsync >/dev/null 2>&1 && echo rsync)";
+
+/* The remote side of a job: sh -c WRAPPER sh GRACE WORKDIR SEQ SLOT CMD
+ * ARG... (ssh passes no environment: POOL_SEQ and POOL_SLOT go along).
+ * The watcher ignores the SIGTERM it sends to the whole group, so that
+ * it lives on to send SIGKILL after the grace period. */
+static const char remote_wrapper[] =
+    "g=$1 d=$2; POOL_SEQ=$3 POOL_SLOT=$4; export POOL_SEQ POOL_SLOT; shift 4\n"
+    "if [ -n \"$d\" ]; then mkdir -p -- \"$d\" && cd -- \"$d\" || exit 255; fi\n"
+    "exec 3<&0 </dev/null\n"
+    "{ read -r _ <&3; trap '' TERM; kill -TERM 0; sleep \"$g\"; kill -KILL 0; }"
+    " >/dev/null 2>&1 &\n"
+    "w=$!\n"
+    "exec 3<&-\n"
+    "\"$@\"\n"
+    "s=$?\n"
+    "kill \"$w\" 2>/dev/null\n"
+    "exit \"$s\"\n";
+
+static void
+nomem(void)
+{
+	err_diex(EXIT_TOOL, "out of memory");
+}
+
+static void
+add_login(const char *spec, size_t n, const char *from)
+{
+	struct host *h;
+	const char *slash = memchr(spec, '/', n);
+	long long v = 0;
+	const char *why;
+	char num[32];
+
+	while (n && (*spec == ' ' || *spec == '\t'))
+		spec++, n--;
+	while (n && (spec[n - 1] == ' ' || spec[n - 1] == '\t'))
+		n--;
+	if (n == 0)
+		err_diex(EXIT_TOOL, "%s: an empty host", from);
+	if (slash && (size_t)(slash - spec) < sizeof num) {
+		memcpy(num, spec, slash - spec);
+		num[slash - spec] = '\0';
+		if (opt_parse_count(num, 1, 32768, &v, &why) < 0)
+			err_diex(EXIT_TOOL, "%s %.*s: %s", from, (int)n, spec,
+			    why);
+		n -= slash + 1 - spec;
+		spec = slash + 1;
+	} else if (slash)
+		err_diex(EXIT_TOOL, "%s %.*s: not [N/]HOST", from, (int)n, spec);
+	if (n == 0 || spec[0] == '-' || memchr(spec, ' ', n) ||
+	    memchr(spec, '\t', n))
+		err_diex(EXIT_TOOL, "%s %.*s: not a host", from, (int)n, spec);
+	if (nhosts == caphosts) {
+		int cap = caphosts ? 2 * caphosts : 8;
+		struct host *p = realloc(hosts, cap * sizeof *p);
+		if (p == NULL)
+			nomem();
+		hosts = p;
+		caphosts = cap;
+	}
+	h = &hosts[nhosts++];
+	memset(h, 0, sizeof *h);
+	h->login = strndup(spec, n);
+	if (h->login == NULL)
+		nomem();
+	h->local = strcmp(h->login, ":") == 0;
+	h->given = (long)v;
+	h->conn.out = -1;
+	hosts_on = 1;
+}
+
+void
+hosts_add(const char *list, const char *from)
+{
+	const char *p = list, *comma;
+
+	do {
+		comma = strchr(p, ',');
+		add_login(p, comma ? (size_t)(comma - p) : strlen(p), from);
+		p = comma + 1;
+	} while (comma);
+}
+
+void
+hosts_add_file(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	char *line = NULL, *p;
+	size_t cap = 0;
+	ssize_t n;
+	int any = 0;
+
+	if (f == NULL)
+		err_die(EXIT_TOOL, "open %s", file);
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		for (p = line; *p == ' ' || *p == '\t'; p++)
+			;
+		if (*p == '\0' || *p == '#')
+			continue;
+		hosts_add(p, "--sshloginfile");
+		any = 1;
+	}
+	if (ferror(f))
+		err_die(EXIT_TOOL, "read %s", file);
+	free(line);
+	fclose(f);
+	if (!any)
+		err_diex(EXIT_TOOL, "--sshloginfile %s: no host in it", file);
+}
+
+/* "N rsync" or "N": the probe's answer. */
+static void
+take_answer(struct host *h, const char *ans)
+{
+	long n = strtol(ans, NULL, 10);
+
+	if (n < 1)
+		n = 1;
+	if (n > SLOTS_PROBED_MAX)
+		n = SLOTS_PROBED_MAX;
+	h->rsync = local_rsync && strstr(ans, "rsync") != NULL;
+	if (h->slots == 0)
+		h->slots = h->given ? h->given : C->slots_given ? C->slots : n;
+	h->state = H_UP;
+}
+
+static void on_ready(struct loop *l, int fd, unsigned ev, void *arg);
+
+static int
+open_host(struct host *h)
+{
+	if (remote_open(&h->conn, h->login, probe, lifeline[0]) < 0) {
+		err_warn("ssh %s", h->login);
+		return -1;
+	}
+	h->state = H_OPENING;
+	return 0;
+}
+
+/* The masters' answers before the first job: how many slots each host
+ * has depends on them. */
+static void
+wait_all(void)
+{
+	struct pollfd *p = calloc(nhosts, sizeof *p);
+	char ans[128];
+	int i, left;
+
+	if (p == NULL)
+		nomem();
+	for (;;) {
+		for (i = left = 0; i < nhosts; i++) {
+			struct host *h = &hosts[i];
+			int r;
+			p[i].fd = -1;
+			if (h->state != H_OPENING)
+				continue;
+			r = remote_ready(&h->conn, ans, sizeof ans);
+			if (r > 0) {
+				take_answer(h, ans);
+			} else if (r < 0) {
+				remote_close(&h->conn);
+				err_warnx("%s: cannot connect; no jobs go "
+				    "there", h->login);
+				h->state = H_DEAD;
+			} else {
+				p[i].fd = h->conn.out;
+				p[i].events = POLLIN;
+				left++;
+			}
+		}
+		if (left == 0)
+			break;
+		if (poll(p, nhosts, -1) < 0 && errno != EINTR)
+			err_die(EXIT_TOOL, "poll");
+	}
+	free(p);
+}
+
+long
+hosts_setup(const struct conf *c, struct loop *l)
+{
+	char path[PATH_MAX];
+	long total = 0;
+	int i, n;
+
+	C = c;
+	L = l;
+	local_rsync = proc_resolve("rsync", path, sizeof path) == 0;
+	if (pipe2(lifeline, O_CLOEXEC) < 0)
+		err_die(EXIT_TOOL, "pipe");
+	for (i = 0; i < nhosts; i++) {
+		struct host *h = &hosts[i];
+		if (h->local) {
+			h->slots = h->given ? h->given : c->slots;
+			h->state = H_UP;
+		} else if (open_host(h) < 0)
+			h->state = H_DEAD;
+	}
+	wait_all();
+	for (i = 0; i < nhosts; i++)
+		if (hosts[i].state == H_UP)
+			total += hosts[i].slots;
+	if (total == 0)
+		err_diex(EXIT_TOOL, "no host can be reached");
+	/* The words every job's ssh starts with, but for the socket. */
+	{
+		char **w = remote_ssh(&n);
+		ssh_words = malloc((n + 5) * sizeof *ssh_words);
+		if (ssh_words == NULL)
+			nomem();
+		memcpy(ssh_words, w, n * sizeof *w);
+		ssh_words[n] = (char *)"-S";
+		ssh_words[n + 2] = (char *)"-o";
+		ssh_words[n + 3] = (char *)"ControlMaster=no";
+		ssh_words[n + 4] = NULL;
+		nssh = n + 4;
+	}
+	return total > 32768 ? 32768 : total;
+}
+
+static void
+on_ready(struct loop *l, int fd, unsigned ev, void *arg)
+{
+	struct host *h = arg;
+	char ans[128];
+	int r = remote_ready(&h->conn, ans, sizeof ans);
+
+	if (r == 0)
+		return;
+	loop_del_fd(l, fd);
+	if (r > 0)
+		take_answer(h, ans);
+	/* r < 0: the master is ending; hosts_reaped counts the failure. */
+}
+
+static void
+on_reopen(struct loop *l, void *arg)
+{
+	struct host *h = arg;
+
+	h->timer = NULL;
+	if (open_host(h) < 0 ||
+	    loop_add_fd(L, h->conn.out, LOOP_IN, on_ready, h) < 0) {
+		h->state = H_DEAD;
+		return;
+	}
+}
+
+static void
+host_failed(struct host *h)
+{
+	if (h->state == H_DEAD)
+		return;
+	if (h->state == H_OPENING && h->conn.out >= 0)
+		loop_del_fd(L, h->conn.out);
+	remote_close(&h->conn);
+	if (++h->fails >= HOST_FAILS) {
+		h->state = H_DEAD;
+		err_warnx("%s: the connection failed %d times in a row; no "
+		    "more jobs go there", h->login, h->fails);
+		return;
+	}
+	h->state = H_DOWN;
+	h->timer = loop_add_timer(L, loop_now() + h->fails * REOPEN_PAUSE,
+	    on_reopen, h);
+	if (h->timer == NULL)
+		h->state = H_DEAD;
+}
+
+int
+hosts_reaped(pid_t pid, int ws)
+{
+	int i;
+
+	for (i = 0; i < nhosts; i++)
+		if (hosts[i].conn.master == pid && pid > 0) {
+			hosts[i].conn.master = 0;
+			host_failed(&hosts[i]);
+			return 1;
+		}
+	return 0;
+}
+
+int
+hosts_alive(void)
+{
+	int i;
+
+	for (i = 0; i < nhosts; i++)
+		if (hosts[i].state != H_DEAD)
+			return 1;
+	if (!gone_warned) {
+		gone_warned = 1;
+		err_warnx("every host has failed; giving up");
+	}
+	return 0;
+}
+
+struct host *
+host_pick(const struct host *avoid)
+{
+	struct host *best = NULL;
+	double bs = 0;
+	int i;
+
+	for (i = 0; i < nhosts; i++) {
+		struct host *h = &hosts[i];
+		double s;
+		if (h->state != H_UP || h->running >= h->slots)
+			continue;
+		s = (double)h->running / h->slots + (h == avoid ? 2 : 0);
+		if (best == NULL || s < bs) {
+			best = h;
+			bs = s;
+		}
+	}
+	return best;
+}
+
+void
+host_take(struct job *j, struct host *h)
+{
+	j->host = h;
+	h->running++;
+}
+
+const char *
+host_name(const struct job *j)
+{
+	return j->host ? j->host->login : ":";
+}
+
+int
+hosts_job_ended(struct job *j, int status, int may_rerun)
+{
+	struct host *h = j->host;
+	int lost;
+
+	h->running--;
+	if (h->local)
+		return 0;
+	if (status != REMOTE_SSH_FAILED) {
+		h->fails = 0;
+		return 0;
+	}
+	if (!may_rerun)
+		return 0;
+	if (h->state == H_UP) {
+		if (remote_check(&h->conn) == 0) {
+			h->fails = 0;
+			return 0;   /* the job's own 255 */
+		}
+		/* Its master is on its way out: make sure it goes, so that
+		 * hosts_reaped counts the failure and reconnects. */
+		if (h->conn.master > 0)
+			kill(h->conn.master, SIGTERM);
+		h->state = H_DOWN;
+	}
+	lost = hosts_alive();
+	return lost;
+}
+
+static int add(char **s, size_t *len, const char *str);
+
+/* The words of the remote command for J: the wrapper and the job's argv. */
+static int
+remote_command(struct job *j, char **s, size_t *len)
+{
+	char grace[32], seq[24], slot[24];
+	char *pre[] = { (char *)"exec", (char *)"sh", (char *)"-c",
+		(char *)remote_wrapper, (char *)"sh", grace,
+		(char *)(C->workdir ? C->workdir : ""), seq, slot, NULL };
+
+	snprintf(grace, sizeof grace, "%.3f", (double)C->grace / 1e9);
+	snprintf(seq, sizeof seq, "%llu", j->seq);
+	snprintf(slot, sizeof slot, "%d", j->slot);
+	if (remote_quote_argv(s, len, pre) < 0 || add(s, len, " "))
+		return -1;
+	return remote_quote_argv(s, len, j->argv);
+}
+
+static int
+add(char **s, size_t *len, const char *str)
+{
+	size_t n = strlen(str);
+	char *p = realloc(*s, *len + n + 1);
+
+	if (p == NULL)
+		return -1;
+	memcpy(p + *len, str, n + 1);
+	*s = p;
+	*len += n;
+	return 0;
+}
+
+/* Append "ssh ... -S SOCKET -o ControlMaster=no -- HOST " to the script. */
+static int
+add_ssh(char **s, size_t *len, const struct host *h)
+{
+	int i;
+
+	ssh_words[nssh - 3] = h->conn.ctl;
+	for (i = 0; i < nssh; i++)
+		if (remote_quote(s, len, ssh_words[i]) < 0 || add(s, len, " "))
+			return -1;
+	if (add(s, len, "-- ") || remote_quote(s, len, h->login) ||
+	    add(s, len, " "))
+		return -1;
+	return 0;
+}
+
+/* The -e value for rsync: the ssh words, bare or in single quotes. */
+static int
+add_rsync(char **s, size_t *len, const struct host *h)
+{
+	char *e = NULL;
+	size_t el = 0;
+	int i, r;
+
+	ssh_words[nssh - 3] = h->conn.ctl;
+	for (i = 0; i < nssh; i++)
+		if ((i && add(&e, &el, " ")) ||
+		    remote_quote(&e, &el, ssh_words[i]) < 0) {
+			free(e);
+			return -1;
+		}
+	r = add(s, len, "rsync -Rq -e ") || remote_quote(s, len, e) ||
+	    add(s, len, " ");
+	free(e);
+	return r;
+}
+
+/* Append the remote path of local file F: relative files go under the
+ * working directory (or the login directory), absolute ones stay. With
+ * rsync, "/./" marks where the relative part starts. */
+static int
+add_rpath(char **q, size_t *ql, const char *f, int marker)
+{
+	if (f[0] != '/' && C->workdir && (add(q, ql, C->workdir) ||
+	    add(q, ql, "/")))
+		return -1;
+	if (f[0] != '/' && marker && add(q, ql, "./"))
+		return -1;
+	return add(q, ql, f);
+}
+
+/* A remote shell command, quoted into the script; CD: in the working
+ * directory. A word starting with \001 is shell text, not quoted. */
+static int
+add_rcmd(char **s, size_t *len, const char *const *words, int n, int cd)
+{
+	char *r = NULL;
+	size_t rl = 0;
+	int i, e = 0;
+
+	if (cd && C->workdir)
+		e = add(&r, &rl, "cd -- ") || remote_quote(&r, &rl,
+		    C->workdir) < 0 || add(&r, &rl, " && ");
+	for (i = 0; !e && i < n; i++)
+		e = (words[i][0] == '\001' ? add(&r, &rl, words[i] + 1) :
+		    remote_quote(&r, &rl, words[i]) < 0) || add(&r, &rl, " ");
+	e = e || remote_quote(s, len, r) < 0;
+	free(r);
+	return e ? -1 : 0;
+}
+
+/* Append the expansion of every --return pattern for J to B, each
+ * NUL-terminated; returns their offsets in B through OFF. */
+static void
+expand_returns(struct job *j, struct buf *b, size_t *off)
+{
+	int k;
+
+	b->len = 0;
+	for (k = 0; k < C->nreturns; k++) {
+		off[k] = b->len;
+		job_expand(j, C->returns[k], b);
+		buf_add(b, "", 1);
+	}
+}
+
+static int
+transfer_one(char **s, size_t *len, const struct host *h, const char *f)
+{
+	char *d = NULL, *rp = NULL;
+	size_t dl = 0, rl = 0;
+	int e;
+
+	if (h->rsync) {
+		e = add_rsync(s, len, h);
+		if (!e && C->workdir)
+			e = add(&rp, &rl, "mkdir -p -- ") ||
+			    remote_quote(&rp, &rl, C->workdir) < 0 ||
+			    add(&rp, &rl, " && rsync") ||
+			    add(s, len, "--rsync-path=") ||
+			    remote_quote(s, len, rp) < 0 || add(s, len, " ");
+		e = e || add(s, len, "-- ") || remote_quote(s, len, f) < 0 ||
+		    add(s, len, " ") || add(&d, &dl, h->login) ||
+		    add(&d, &dl, f[0] == '/' ? ":/" : ":");
+		if (!e && f[0] != '/' && C->workdir)
+			e = add(&d, &dl, C->workdir) || add(&d, &dl, "/");
+		e = e || remote_quote(s, len, d) < 0;
+	} else {
+		const char *w[] = { "\001mkdir -p -- \"$(dirname --", NULL,
+			"\001)\" && cat >", NULL };
+		e = add_rpath(&d, &dl, f, 0);
+		w[1] = w[3] = d;
+		e = e || add_ssh(s, len, h) || add_rcmd(s, len, w, 4, 0) ||
+		    add(s, len, " <") || remote_quote(s, len, f) < 0;
+	}
+	free(d);
+	free(rp);
+	return e || add(s, len, " || exit 255\n") ? -1 : 0;
+}
+
+static int
+return_one(char **s, size_t *len, const struct host *h, const char *f)
+{
+	char *d = NULL;
+	size_t dl = 0;
+	int e;
+
+	if (h->rsync) {
+		e = add_rsync(s, len, h) || add(s, len, "-- ") ||
+		    add(&d, &dl, h->login) || add(&d, &dl, ":") ||
+		    add_rpath(&d, &dl, f, 1) || remote_quote(s, len, d) < 0 ||
+		    add(s, len, f[0] == '/' ? " /" : " .");
+	} else {
+		const char *w[] = { "cat", "--", f };
+		e = add(s, len, "mkdir -p -- \"$(dirname -- ") ||
+		    remote_quote(s, len, f) < 0 || add(s, len, ")\" && ") ||
+		    add_ssh(s, len, h) || add_rcmd(s, len, w, 3, 1) ||
+		    add(s, len, " >") || remote_quote(s, len, f) < 0;
+	}
+	free(d);
+	return e || add(s, len, " || s=255\n") ? -1 : 0;
+}
+
+/* The local script of a job with --transfer, --return or --cleanup:
+ * transfer, run, return, clean up. Its status is the job's, or 255 when
+ * a transfer or a return failed (see the man page). */
+static int
+file_script(struct job *j, char **s, size_t *len)
+{
+	struct host *h = j->host;
+	struct buf rets = { 0 };
+	size_t *off = calloc(C->nreturns + 1, sizeof *off);
+	const char **w = calloc(j->nitems + C->nreturns + 2, sizeof *w);
+	char *r = NULL;
+	size_t rl = 0;
+	int i, n = 0, e = 0;
+
+	if (off == NULL || w == NULL)
+		nomem();
+	expand_returns(j, &rets, off);
+	for (i = 0; !e && C->transfer && i < j->nitems; i++)
+		e = transfer_one(s, len, h, j->items.p + j->ioff[i]);
+	e = e || add_ssh(s, len, h) || remote_command(j, &r, &rl) < 0 ||
+	    remote_quote(s, len, r) < 0 ||
+	    add(s, len, "\ns=$?\n[ \"$s\" = 255 ] && exit 255\n");
+	for (i = 0; !e && i < C->nreturns; i++)
+		e = return_one(s, len, h, rets.p + off[i]);
+	if (!e && C->cleanup && (C->transfer || C->nreturns)) {
+		w[n++] = "\001rm -f --";
+		for (i = 0; C->transfer && i < j->nitems; i++)
+			w[n++] = j->items.p + j->ioff[i];
+		for (i = 0; i < C->nreturns; i++)
+			w[n++] = rets.p + off[i];
+		e = add_ssh(s, len, h) || add_rcmd(s, len, w, n, 1) ||
+		    add(s, len, "\n");
+	}
+	free(r);
+	free(off);
+	free(w);
+	buf_free(&rets);
+	return e || add(s, len, "exit \"$s\"\n") ? -1 : 0;
+}
+
+int
+hosts_spec(struct job *j, struct proc_spec *sp)
+{
+	struct host *h = j->host;
+	size_t len = 0;
+	int n = 0;
+
+	if (h == NULL || h->local)
+		return 0;
+	free(j->rcmd);
+	j->rcmd = NULL;
+	if (C->transfer || C->nreturns || C->cleanup) {
+		static char sh[] = "sh", dash_c[] = "-c";
+		if (file_script(j, &j->rcmd, &len) < 0)
+			nomem();
+		j->rargv = realloc(j->rargv, 4 * sizeof *j->rargv);
+		if (j->rargv == NULL)
+			nomem();
+		j->rargv[0] = sh;
+		j->rargv[1] = dash_c;
+		j->rargv[2] = j->rcmd;
+		j->rargv[3] = NULL;
+		sp->argv = j->rargv;
+		sp->path = "/bin/sh";
+	} else {
+		if (remote_command(j, &j->rcmd, &len) < 0)
+			nomem();
+		j->rargv = realloc(j->rargv, (nssh + 4) * sizeof *j->rargv);
+		if (j->rargv == NULL)
+			nomem();
+		ssh_words[nssh - 3] = h->conn.ctl;
+		memcpy(j->rargv, ssh_words, nssh * sizeof *ssh_words);
+		n = nssh;
+		j->rargv[n++] = (char *)"--";
+		j->rargv[n++] = h->login;
+		j->rargv[n++] = j->rcmd;
+		j->rargv[n] = NULL;
+		sp->argv = j->rargv;
+		sp->path = NULL;
+		{
+			static char ssh_path[PATH_MAX];
+			static int resolved;
+			if (!resolved)
+				resolved = proc_resolve(ssh_words[0], ssh_path,
+				    sizeof ssh_path) == 0 ? 1 : -1;
+			if (resolved > 0)
+				sp->path = ssh_path;
+		}
+	}
+	sp->fd[0] = lifeline[0];
+	return 0;
+}
+
+void
+hosts_close(void)
+{
+	int i;
+
+	for (i = 0; i < nhosts; i++)
+		if (!hosts[i].local && hosts[i].state != H_DEAD)
+			remote_close(&hosts[i].conn);
+}
