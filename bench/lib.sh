@@ -242,7 +242,7 @@ table_start() {
 		echo
 		printf '|'
 		for c in "$@"; do
-			printf ' %s |' "$c"
+			printf ' %s |' "${c//|/\\|}"
 			sep="$sep---|"
 		done
 		echo
@@ -251,8 +251,9 @@ table_start() {
 }
 table_row() {
 	{
+		local c
 		printf '|'
-		printf ' %s |' "$@"
+		for c in "$@"; do printf ' %s |' "${c//|/\\|}"; done
 		echo
 	} | tee -a "$results/$BENCH.md"
 }
