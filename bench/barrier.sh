@@ -27,7 +27,8 @@ else
 	rounds=3 parties="2 5 10 20 50 100 200 500 1000" spawns=200
 fi
 
-csv_start barrier_release_vs_parties "parties,barrier,futex broadcast (limit),barrier from the last arrival's spawn"
+csv_start barrier_release_vs_parties parties barrier "futex broadcast (limit)" \
+    "barrier from the last arrival's spawn"
 table_start "Release spread (µs, first released party to last) against parties; median of $rounds alternating round(s), each the median of several releases" \
     "parties" "barrier" "futex broadcast (limit)" "barrier over limit" "barrier, from the last arrival's spawn"
 for n in $parties; do

@@ -207,9 +207,10 @@ calc() { awk "BEGIN { printf \"${2:-%.4g}\n\", $1 }"; }
 # csv_start NAME X SERIES...: start bench/results/NAME.csv with a header;
 # csv_row NAME X Y...: add a row (an empty Y is a point not measured).
 csv_start() {
-	local name=$1
+	local name=$1 f cols=()
 	shift
-	(IFS=,; echo "$*") >"$results/$name.csv"
+	for f in "$@"; do cols+=("${f//,/;}"); done  # a name holds no comma
+	(IFS=,; echo "${cols[*]}") >"$results/$name.csv"
 }
 csv_row() {
 	local name=$1

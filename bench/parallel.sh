@@ -120,12 +120,9 @@ done
 
 # --- 2. throughput against the number of commands ------------------------
 len=64
-header="commands" labels=()
-for x in "${cases[@]}"; do
-	header="$header,$(label "$x")"
-	labels+=("$(label "$x")")
-done
-csv_start parallel_throughput_vs_n "$header"
+labels=()
+for x in "${cases[@]}"; do labels+=("$(label "$x")"); done
+csv_start parallel_throughput_vs_n commands "${labels[@]}"
 table_start "Throughput (MB/s of input) against the number of commands; $((ntotal >> 20)) MiB of 64-byte lines in all, median of $rounds alternating round(s); in brackets: time over the pipe's" \
     "commands" "${labels[@]}"
 for n in $ns; do

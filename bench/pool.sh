@@ -83,12 +83,9 @@ ngnu=$(( n / 10 < 20 ? 20 : n / 10 ))
 seq "$n" >"$work/items.$n"
 seq "$ngnu" >"$work/items.$ngnu"
 say "pool: per-job time against -j: $n jobs ($ngnu for GNU parallel), $rounds round(s)"
-header="jobs at once (-j)" labels=()
-for x in "${cases[@]}"; do
-	header="$header,$(label "$x")"
-	labels+=("$(label "$x")")
-done
-csv_start pool_jobs_vs_j "$header"
+labels=()
+for x in "${cases[@]}"; do labels+=("$(label "$x")"); done
+csv_start pool_jobs_vs_j "jobs at once (-j)" "${labels[@]}"
 table_start "Per-job time (µs, wall time / jobs) against -j; $n jobs of \`true\` ($ngnu for GNU parallel), median of $rounds alternating round(s); in brackets: time over the spawn loop's" \
     "-j" "${labels[@]}"
 for j in $jays; do
@@ -119,9 +116,7 @@ headline pool "$n \`true\` jobs, -j$j" "$(per_job "j$j" pool) µs/job" \
 
 # --- 2. per-job time against the number of jobs ------------------------
 j=$CORES
-header="jobs"
-for x in "${cases[@]}"; do header="$header,$(label "$x")"; done
-csv_start pool_jobs_vs_n "$header"
+csv_start pool_jobs_vs_n jobs "${labels[@]}"
 table_start "Per-job time (µs) against the number of jobs, -j$j; in brackets: time over the spawn loop's" \
     "jobs" "${labels[@]}"
 spent=0

@@ -79,9 +79,9 @@ cases=(limit queue)
 [ $have_redis = 1 ] && cases+=(redis)
 label() {
 	case $1 in
-	limit) echo "one pipe, 64 KiB writes (limit)" ;;
+	limit) echo "one pipe in 64 KiB writes (limit)" ;;
 	queue) echo "queue put | queue get -f" ;;
-	redis) echo "redis LPUSH | BRPOP, pipelined" ;;
+	redis) echo "redis LPUSH | BRPOP (pipelined)" ;;
 	esac
 }
 # rate KEY CASE: messages per second.
@@ -100,13 +100,8 @@ prepare() {
 	rm -f "$work/all"
 }
 
-header_labels() {
-	header=$1 labels=()
-	for x in "${cases[@]}"; do
-		header="$header,$(label "$x")"
-		labels+=("$(label "$x")")
-	done
-}
+labels=()
+for x in "${cases[@]}"; do labels+=("$(label "$x")"); done
 
 # Sanity: every message arrives, once.
 prepare 1000 16 4
@@ -114,8 +109,7 @@ got=$(run_queue | wc -l)
 [ "$got" -eq 1000 ] || { say "queue: delivered $got of 1000 messages"; exit 1; }
 
 # --- 1. against producers and consumers ---------------------------------
-header_labels "producers and consumers"
-csv_start queue_rate_vs_procs "$header"
+csv_start queue_rate_vs_procs "producers and consumers" "${labels[@]}"
 table_start "Messages per second against producers = consumers = P; $M 16-byte messages (redis: $MR), median of $rounds alternating round(s)" \
     "P" "${labels[@]}" "queue over limit (time)"
 for p in $ps; do
@@ -145,8 +139,7 @@ else
 fi
 
 # --- 2. against message size --------------------------------------------
-header_labels "message size (bytes)"
-csv_start queue_rate_vs_size "$header"
+csv_start queue_rate_vs_size "message size (bytes)" "${labels[@]}"
 table_start "Messages per second against message size; 1 producer, 1 consumer, $((bytes >> 20)) MiB or $M messages, median of $rounds alternating round(s)" \
     "size" "${labels[@]}" "queue over limit (time)"
 for size in $sizes; do

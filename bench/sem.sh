@@ -85,12 +85,9 @@ label() {
 	condvar) echo "pthread condvar (limit)" ;;
 	esac
 }
-header="waiters" labels=()
-for x in "${modes[@]}"; do
-	header="$header,$(label "$x")"
-	labels+=("$(label "$x")")
-done
-csv_start sem_handoff_vs_waiters "$header"
+labels=()
+for x in "${modes[@]}"; do labels+=("$(label "$x")"); done
+csv_start sem_handoff_vs_waiters waiters "${labels[@]}"
 table_start "Hand-off latency (median µs from a release to the next holder's entry) against the number of waiters; $total acquisitions a run, median of $rounds alternating runs; in brackets: the share of releases that went to a waiter" \
     "waiters" "${labels[@]}"
 for w in $ws; do
