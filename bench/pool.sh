@@ -29,10 +29,10 @@ moreutils_parallel
 true_bin=$(type -P true)
 
 if [ "$QUICK" = 1 ]; then
-	rounds=1 budget_j=12 budget_n=10 counts="100 1000" mib=32
+	rounds=1 budget_j=12 budget_n=10 counts="30 100 1000" mib=32
 	jays="1 2 4 16"
 else
-	rounds=3 budget_j=100 budget_n=70 counts="1000 3000 10000 30000 100000" mib=256
+	rounds=3 budget_j=75 budget_n=50 counts="100 300 1000 3000 10000 30000 100000" mib=128
 	jays="1 2 4 8 16"
 fi
 
@@ -78,7 +78,7 @@ vs_limit() { calc "$(ratio_med "$1" "$2" limit) * $n / $(jobs_of "$2")" %.3f; }
 # -j 1 costs about twice as much per job as -j cores; GNU parallel about
 # ten times as much on a tenth of the jobs.
 ncases=${#cases[@]}
-n=$(n_for "$budget_j" "$(calc "$rounds * $(echo "$jays" | wc -w) * ($ncases + 1) * 1.5")")
+n=$(n_for "$budget_j" "$(calc "$rounds * $(echo "$jays" | wc -w) * $ncases * 1.2")")
 ngnu=$(( n / 10 < 20 ? 20 : n / 10 ))
 seq "$n" >"$work/items.$n"
 seq "$ngnu" >"$work/items.$ngnu"

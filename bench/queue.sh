@@ -25,7 +25,7 @@ if [ "$QUICK" = 1 ]; then
 	rounds=1 M=50000 MR=10000 bytes=$((8 << 20)) pairs=10 prounds=3
 	ps="1 4 16" sizes="16 1024 65536"
 else
-	rounds=3 M=400000 MR=50000 bytes=$((64 << 20)) pairs=20 prounds=5
+	rounds=3 M=200000 MR=40000 bytes=$((64 << 20)) pairs=20 prounds=5
 	ps="1 2 4 8 16" sizes="16 64 256 1024 4096 16384 65536"
 fi
 export CONC_DIR=$work/ns

@@ -20,7 +20,7 @@ build sem_handoff -Icmd/sem cmd/sem/semobj.c lib/libconc.a
 if [ "$QUICK" = 1 ]; then
 	rounds=3 calls=20 gnucalls=1 total=400 ws="1 4 16"
 else
-	rounds=5 calls=50 gnucalls=2 total=3000 ws="1 2 4 8 16"
+	rounds=5 calls=50 gnucalls=2 total=2000 ws="1 2 4 8 16"
 fi
 export CONC_DIR=$work/ns
 sem=$top/bin/sem
@@ -75,6 +75,7 @@ if [ $flock_ok = 1 ]; then
 fi
 
 # --- 2. hand-off latency against waiters ---------------------------------
+hrounds=3
 modes=(sem futex condvar)
 [ $flock_ok = 1 ] && modes+=(flock)
 label() {
@@ -88,12 +89,12 @@ label() {
 labels=()
 for x in "${modes[@]}"; do labels+=("$(label "$x")"); done
 csv_start sem_handoff_vs_waiters waiters "${labels[@]}"
-table_start "Hand-off latency (median µs from a release to the next holder's entry) against the number of waiters; $total acquisitions a run, median of $rounds alternating runs; in brackets: the share of releases that went to a waiter" \
+table_start "Hand-off latency (median µs from a release to the next holder's entry) against the number of waiters; $total acquisitions a run, median of $hrounds alternating runs; in brackets: the share of releases that went to a waiter" \
     "waiters" "${labels[@]}"
 for w in $ws; do
 	np=$((w + 1))
 	say "sem: $w waiter(s)"
-	for ((r = 0; r < rounds; r++)); do
+	for ((r = 0; r < hrounds; r++)); do
 		for x in "${modes[@]}"; do
 			case $x in
 			sem) obj="ho$w.$r" ;;
