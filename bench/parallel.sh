@@ -32,7 +32,7 @@ else
 	ntotal=$((16 << 20)) ns="2 4 8 16 32 64 128 256 500"
 fi
 # The series has many points, each dominated by process start-up when N
-# is large: two rounds each.
+# is large: two rounds each, one from 128 commands on.
 nrounds=$((rounds < 2 ? rounds : 2))
 # GNU parallel starts a job in tens of milliseconds: past this many
 # commands it would take most of the run's time.
@@ -126,7 +126,7 @@ len=64
 labels=()
 for x in "${cases[@]}"; do labels+=("$(label "$x")"); done
 csv_start parallel_throughput_vs_n commands "${labels[@]}"
-table_start "Throughput (MB/s of input) against the number of commands; $((ntotal >> 20)) MiB of 64-byte lines in all, median of $nrounds alternating round(s); in brackets: time over the pipe's" \
+table_start "Throughput (MB/s of input) against the number of commands; $((ntotal >> 20)) MiB of 64-byte lines in all, median of $nrounds alternating round(s) (one from 128 commands on); in brackets: time over the pipe's" \
     "commands" "${labels[@]}"
 for n in $ns; do
 	each=$((ntotal / n / len * len))
@@ -135,8 +135,10 @@ for n in $ns; do
 		[ "$x" = gnu ] && [ "$n" -gt $gnu_max ] && continue
 		these+=("$x")
 	done
-	say "parallel: $n commands"
-	alternate "$nrounds" "n$n" "${these[@]}"
+	r=$nrounds
+	[ "$n" -ge 128 ] && r=1
+	say "parallel: $n commands, $r round(s)"
+	alternate "$r" "n$n" "${these[@]}"
 	row=$n cells=()
 	for x in "${cases[@]}"; do
 		if [ ! -s "$work/n$n.$x" ]; then

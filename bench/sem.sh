@@ -20,7 +20,7 @@ build sem_handoff -Icmd/sem cmd/sem/semobj.c lib/libconc.a
 if [ "$QUICK" = 1 ]; then
 	rounds=3 calls=20 gnucalls=1 total=400 ws="1 4 16"
 else
-	rounds=5 calls=50 gnucalls=2 total=2000 ws="1 2 4 8 16"
+	rounds=5 calls=50 gnucalls=2 total=1200 ws="1 2 4 8 16"
 fi
 export CONC_DIR=$work/ns
 sem=$top/bin/sem
