@@ -38,13 +38,13 @@ if need curl curl; then
 	# A serial fetch costs the latency plus curl's start-up, which takes
 	# tens of milliseconds of CPU on a small, busy machine. If all the
 	# files would not fit the time budget (the serial run once; pool,
-	# xargs and GNU parallel together about 1.7 times the serial run's
-	# time a round on 2 cores), fetch fewer and say so.
+	# xargs and GNU parallel together up to 2.8 times the serial run's
+	# time a round on 2 busy cores), fetch fewer and say so.
 	t=$(time_us "${fetch[@]}" "http://127.0.0.1:$port/f1")
 	t=$(time_us "${fetch[@]}" "http://127.0.0.1:$port/f2")
-	fit=$(calc "$budget * 1e6 / ($t * (1 + $rounds * 1.7))" %.0f)
+	fit=$(calc "$budget * 1e6 / ($t * (1 + $rounds * 2.8))" %.0f)
 	if [ "$fit" -lt "$files" ]; then
-		note "io: $fit downloads instead of $files: a serial fetch costs $(fmt_us "$t") here, so $files would take about $(calc "$files * $t * (1 + $rounds * 1.7) / 1e6" %.0f) s"
+		note "io: $fit downloads instead of $files: a serial fetch costs $(fmt_us "$t") here, so $files would take about $(calc "$files * $t * (1 + $rounds * 2.8) / 1e6" %.0f) s"
 		files=$fit
 	fi
 	for ((i = 1; i <= files; i++)); do echo "http://127.0.0.1:$port/f$i"; done >"$work/urls"
@@ -92,9 +92,9 @@ run_cgnu() { "$GNU_PARALLEL" -j "$CORES" "$burner" "$burn" <"$work/items"; }
 cpu=(cserial cpool cxargs)
 [ -n "$GNU_PARALLEL" ] && cpu+=(cgnu)
 say "io: $cpujobs CPU-bound jobs, -j$CORES, $rounds round(s)"
-alternate $((rounds + 1)) cpu "${cpu[@]}"
+alternate "$rounds" cpu "${cpu[@]}"
 serial=$(med cpu cserial)
-table_start "CPU-bound: $cpujobs jobs of about 50 ms of arithmetic, -j$CORES; median of $((rounds + 1)) alternating rounds" \
+table_start "CPU-bound: $cpujobs jobs of about 50 ms of arithmetic, -j$CORES; median of $rounds alternating round(s)" \
     "runner" "wall time" "speed-up over serial" "time over the limit (serial / $CORES)"
 for x in "${cpu[@]}"; do
 	case $x in
