@@ -1,82 +1,73 @@
-#!/bin/sh
+#!/bin/bash
 # bench/barrier.sh: how fast a barrier releases its parties, against the
-# physical limit (a bare futex broadcast to N-1 sleeping processes), and
-# what one `barrier wait -n 1` costs against spawning `true`.
+# physical limit, and what one `barrier wait -n 1` costs.
 #
-# Release spread: N parties print a line to one pipe as soon as they are
-# released; the spread is the time from the first line to the last. For
-# `barrier` the parties are `barrier wait -i` processes; for the limit
-# they are forked children sleeping in FUTEX_WAIT. Rounds alternate
-# A B A B; each cell is the median of the rounds' medians.
+# Release spread (bench/barrier_lat.c): N parties each write a line to one
+# pipe as soon as they are released; the spread is the time from the first
+# line to the last, i.e. how long one release takes to make every party
+# run. For `barrier` the parties are `barrier wait -i` processes; for the
+# limit they are forked children sleeping in FUTEX_WAIT on one word, woken
+# by one FUTEX_WAKE. Measured against N = 2 .. 1000 parties; the runs
+# alternate, and each figure is the median of the rounds' medians. The
+# second barrier column adds the spawn of the last arrival (from its
+# posix_spawn to the last line).
+# Then the cost of one `barrier wait -n 1` against a spawn of true.
 # BENCH_QUICK=1 makes a short run.
-set -eu
-top=$(cd "$(dirname "$0")/.." && pwd)
-bin="$top/bin/barrier"
-lat="$top/bench/bin/barrier_lat"
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_init barrier
 
-if [ ! -x "$bin" ]; then
-	echo "barrier.sh: $bin missing: run make first" >&2
-	exit 1
-fi
-mkdir -p "$top/bench/bin"
-cc -O2 -o "$lat" "$top/bench/barrier_lat.c"
-
-if [ "${BENCH_QUICK:-0}" = 1 ]; then
-	rounds=3 reps=5 spawns=50
+build barrier_lat
+bin=$top/bin/barrier
+lat=$top/bench/bin/barrier_lat
+export CONC_DIR=$work/ns
+if [ "$QUICK" = 1 ]; then
+	rounds=1 parties="2 10 100" spawns=30
 else
-	rounds=5 reps=15 spawns=300
+	rounds=3 parties="2 5 10 20 50 100 200 500 1000" spawns=200
 fi
 
-CONC_DIR=$(mktemp -d)
-export CONC_DIR
-trap 'rm -rf "$CONC_DIR"' EXIT INT TERM
-
-# median: the middle of the numbers on stdin.
-median() {
-	sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
-}
-
-# ratio A B: A / B with two decimals.
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
-}
-
-echo "barrier: release spread, first to last released party (median of $rounds rounds x $reps)"
-printf '%-6s %14s %14s %8s %22s\n' N "barrier (us)" "futex (us)" ratio "last arrival->all (us)"
-for n in 2 10 100; do
-	: >"$CONC_DIR/a"
-	: >"$CONC_DIR/b"
-	: >"$CONC_DIR/t"
-	r=0
-	while [ $r -lt $rounds ]; do
-		"$lat" tool "$bin" "$n" "$reps" | {
-			read -r s t
-			echo "$s" >>"$CONC_DIR/a"
-			echo "$t" >>"$CONC_DIR/t"
-		}
-		"$lat" futex "$n" "$reps" >>"$CONC_DIR/b"
-		r=$((r + 1))
+csv_start barrier_release_vs_parties parties barrier "futex broadcast (limit)" \
+    "barrier from the last arrival's spawn"
+table_start "Release spread (µs, first released party to last) against parties; median of $rounds alternating round(s) (2 from 500 parties on), each the median of several releases" \
+    "parties" "barrier" "futex broadcast (limit)" "barrier over limit" "barrier, from the last arrival's spawn"
+for n in $parties; do
+	# Fewer releases per round as N grows: each spawns N processes.
+	reps=$((40 / n))
+	[ $reps -gt 9 ] && reps=9
+	[ $reps -lt 1 ] && reps=1
+	# From 500 parties on, two rounds: each spawns hundreds of processes.
+	nr=$rounds
+	[ "$n" -ge 500 ] && [ "$nr" -gt 2 ] && nr=2
+	say "barrier: $n parties, $nr x $reps release(s)"
+	for ((r = 0; r < nr; r++)); do
+		"$lat" tool "$bin" "$n" "$reps" >"$work/out" || exit 1
+		read -r s t <"$work/out"
+		echo "$s" >>"$work/b$n"
+		echo "$t" >>"$work/t$n"
+		"$lat" futex "$n" "$reps" >>"$work/f$n" || exit 1
 	done
-	a=$(median <"$CONC_DIR/a")
-	b=$(median <"$CONC_DIR/b")
-	t=$(median <"$CONC_DIR/t")
-	printf '%-6s %14s %14s %8s %22s\n' "$n" "$a" "$b" "$(ratio "$a" "$b")" "$t"
+	b=$(median <"$work/b$n") f=$(median <"$work/f$n") t=$(median <"$work/t$n")
+	csv_row barrier_release_vs_parties "$n,$b,$f,$t"
+	ratio=$(awk -v b="$b" -v f="$f" 'BEGIN { if (f > 0) printf "%.2fx", b / f; else print "-" }')
+	table_row "$n" "$b" "$f" "$ratio" "$t"
+	[ "$n" = 100 ] && headline barrier "release of 100 parties (spread)" "$(fmt_us "$b")" \
+	    "(no peer)" "" "futex broadcast" "$(awk -v b="$b" -v f="$f" 'BEGIN { if (f > 0) printf "%.3f", b / f }')"
 done
+table_end
+plot barrier_release_vs_parties "barrier: release spread against parties" "parties" "µs, first released party to last" logx logy
 
-echo
-echo "barrier: cost of one call (posix_spawn + waitpid, median of $rounds rounds x $spawns)"
 "$bin" wait -n 1 one
-: >"$CONC_DIR/a"
-: >"$CONC_DIR/b"
-r=0
-while [ $r -lt $rounds ]; do
-	"$lat" spawn "$spawns" "$bin" wait -n 1 one >>"$CONC_DIR/a"
-	"$lat" spawn "$spawns" /bin/true >>"$CONC_DIR/b"
-	r=$((r + 1))
+say "barrier: cost of one call"
+for ((r = 0; r < rounds + 2; r++)); do
+	"$lat" spawn "$spawns" "$bin" wait -n 1 one >>"$work/call.barrier" || exit 1
+	"$lat" spawn "$spawns" "$(type -P true)" >>"$work/call.true" || exit 1
 done
-a=$(median <"$CONC_DIR/a")
-b=$(median <"$CONC_DIR/b")
-printf '%-24s %10s\n' "command" "us/call"
-printf '%-24s %10s\n' "barrier wait -n 1" "$a"
-printf '%-24s %10s\n' "true" "$b"
-printf '%-24s %10s\n' "ratio" "$(ratio "$a" "$b")"
+a=$(median <"$work/call.barrier") b=$(median <"$work/call.true")
+table_start "Cost of one call (posix_spawn + waitpid; median of $((rounds + 2)) alternating rounds, each the median of $spawns calls)" \
+    "command" "per call" "over a spawn of true"
+table_row "barrier wait -n 1" "$(fmt_us "$a")" "$(fmt_x "$(calc "$a / $b" %.3f)")"
+table_row "true (the limit)" "$(fmt_us "$b")" "1.00x"
+table_end
+headline barrier "one \`barrier wait -n 1\`" "$(fmt_us "$a")" "(no peer)" "" \
+    "a spawn of true" "$(calc "$a / $b" %.3f)"

@@ -1,112 +1,156 @@
 #!/bin/bash
-# bench/parallel.sh: how fast parallel moves prefixed lines.
+# bench/parallel.sh: how fast parallel moves the lines of many commands.
 #
-# Four writers each produce SIZE bytes of lines, 2 bytes long ("y", like
-# yes) and 64 bytes long, and one reader merges them into /dev/null:
-#   pipe   the physical limit: the 4 writers into one pipe, read by cat
-#   ours   bin/parallel with its default prefix ("1 | ")
-#   gnu    GNU parallel --line-buffer --tag -j4 (tag "1<TAB>")
-# The cases alternate (pipe ours gnu pipe ours gnu ...); the table shows
-# medians: throughput in MB/s of input, CPU seconds (user+system, all
-# processes) per GB of input, and the median over the rounds of each
-# case's time relative to the pipe's in the same round.
-# BENCH_QUICK=1: 32 MiB per writer, one round. BENCH_ROUNDS=N: N rounds.
-# bench/run starts every script with sh: come back as bash.
-[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
-set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top" || exit 1
+# N writers (bench/lines.c) together produce TOTAL bytes of lines and one
+# reader merges them into /dev/null:
+#   limit      the N writers share one pipe, read by cat (no prefix, and
+#              lines stay whole only because writes are below PIPE_BUF)
+#   parallel   bin/parallel with its default prefix ("1 | ")
+#   gnu        GNU parallel --line-buffer --tag -j N (tag "1<TAB>")
+#   moreutils  moreutils' parallel -j N -- CMD... (children write straight
+#              to the shared output: neither prefixed nor line-safe)
+# 1. At N = 4, with 2-byte ("y", like yes) and 64-byte lines: MB/s of
+#    input and CPU seconds (user+system, all processes) per GB.
+# 2. Throughput against N = 2 .. 500, 64-byte lines.
+# Contenders alternate; figures are medians, ratios the median of the
+# same-round ratios. BENCH_QUICK=1 makes a short run.
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_init parallel
 
-if [ "${BENCH_QUICK:-0}" = 1 ]; then
-	size=$((32 * 1024 * 1024)) rounds=${BENCH_ROUNDS:-1}
-else
-	size=$((256 * 1024 * 1024)) rounds=${BENCH_ROUNDS:-3}
-fi
-
-mkdir -p bench/bin
-if [ ! -x bench/bin/lines ] || [ bench/lines.c -nt bench/bin/lines ]; then
-	${CC:-cc} -O2 -o bench/bin/lines bench/lines.c || exit 1
-fi
-[ -x bin/parallel ] || make -s bin/parallel || exit 1
+build lines
+gnu_parallel
+moreutils_parallel
 lines=$top/bench/bin/lines
 ours=$top/bin/parallel
 
-gnu=/usr/bin/parallel
-if ! "$gnu" --version 2>/dev/null | grep -q 'GNU parallel'; then
-	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-		echo "bench: installing GNU parallel" >&2
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-		    apt-get install -y -qq parallel; } >/dev/null 2>&1
-	fi
+if [ "$QUICK" = 1 ]; then
+	rounds=1 total=$((16 << 20)) short=$((2 << 20))
+	ntotal=$((4 << 20)) ns="2 8 32 128"
+else
+	rounds=3 total=$((128 << 20)) short=$((8 << 20))
+	ntotal=$((16 << 20)) ns="2 4 8 16 32 64 128 256 500"
 fi
-if ! "$gnu" --version 2>/dev/null | grep -q 'GNU parallel'; then
-	echo "bench: GNU parallel is not installed (apt-get install parallel): skipping it" >&2
-	gnu=
-fi
+# The series has many points, each dominated by process start-up when N
+# is large: two rounds each, one from 128 commands on.
+nrounds=$((rounds < 2 ? rounds : 2))
+# GNU parallel starts a job in tens of milliseconds: past this many
+# commands it would take most of the run's time.
+gnu_max=64
 
-# run CASE LEN: one run, output to /dev/null.
-run() {
+# Each run_* uses $n writers of $each bytes of $len-byte lines.
+run_limit() {
+	local i
+	{
+		for ((i = 1; i <= n; i++)); do "$lines" "$each" "$len" & done
+		wait
+	} | cat >/dev/null
+}
+run_parallel() {
+	local i cmds=()
+	for ((i = 1; i <= n; i++)); do cmds+=("$lines $each $len"); done
+	"$ours" "${cmds[@]}"
+}
+run_gnu() {
+	"$GNU_PARALLEL" --line-buffer --tag -j "$n" "$lines" "$each" "$len" \
+	    ::: $(seq "$n")
+}
+run_moreutils() {
+	local i cmds=()
+	for ((i = 1; i <= n; i++)); do cmds+=("$lines $each $len"); done
+	"$MU_PARALLEL" -j "$n" -- "${cmds[@]}"
+}
+
+cases=(limit parallel)
+[ -n "$GNU_PARALLEL" ] && cases+=(gnu)
+[ -n "$MU_PARALLEL" ] && cases+=(moreutils)
+label() {
 	case $1 in
-	pipe)
-		{
-			for i in 1 2 3 4; do "$lines" "$size" "$2" "$i" & done
-			wait
-		} | cat >/dev/null
-		;;
-	ours)
-		"$ours" "$lines $size $2" "$lines $size $2" "$lines $size $2" \
-		    "$lines $size $2" >/dev/null
-		;;
-	gnu)
-		"$gnu" --line-buffer --tag -j4 "$lines" "$size" "$2" ::: 1 2 3 4 >/dev/null
-		;;
+	limit) echo "N writers into one pipe (limit)" ;;
+	parallel) echo "parallel" ;;
+	gnu) echo "GNU parallel --line-buffer --tag" ;;
+	moreutils) echo "moreutils parallel (not line-safe)" ;;
 	esac
 }
+mbs() { calc "$1 / $(med "$2" "$3")" %.0f; }  # mbs BYTES KEY CASE
 
-# timed CASE LEN: print "real user+sys" in seconds.
-timed() {
-	local t
-	t=$( { TIMEFORMAT='%3R %3U %3S'; time run "$1" "$2" 2>/dev/null; } 2>&1 )
-	echo "$t" | awk '{ printf "%s %.3f\n", $1, $2 + $3 }'
+# --- 1. four writers, short and long lines ----------------------------
+# timed_cpu KEY CASE: one run; its wall time (µs) goes to $work/KEY.CASE
+# and its CPU time (the children's user+system from bash's times, in
+# seconds) to $work/cpu.KEY.CASE.
+# (times runs in this shell: in a subshell it would see no children.)
+timed_cpu() {
+	local a b
+	times >"$work/times"
+	a=$(tail -n 1 "$work/times" | sed 's/m/ /g; s/s//g')
+	time_us "run_$2" >>"$work/$1.$2"
+	times >"$work/times"
+	b=$(tail -n 1 "$work/times" | sed 's/m/ /g; s/s//g')
+	echo "$a $b" | awk '{ printf "%.3f\n", ($5 * 60 + $6 + $7 * 60 + $8) - ($1 * 60 + $2 + $3 * 60 + $4) }' >>"$work/cpu.$1.$2"
 }
-
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
-cases="pipe ours"
-[ -n "$gnu" ] && cases="$cases gnu"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-total_mb=$(awk -v s="$size" 'BEGIN { printf "%.0f", 4 * s / 1048576 }')
-echo "bench: 4 writers x $((size / 1048576)) MiB, $rounds round(s), cases: $cases" >&2
+table_start "Four writers, merged into /dev/null; median of $rounds alternating round(s)" \
+    "line length" "command" "MB/s" "CPU s/GB" "time over the pipe's"
+n=4
 for len in 2 64; do
-	for r in $(seq 1 "$rounds"); do
-		for c in $cases; do
-			timed "$c" "$len" >>"$tmp/$c.$len"
-			echo "bench: len $len round $r $c: $(tail -n 1 "$tmp/$c.$len")" >&2
+	if [ $len = 2 ]; then bytes=$short; else bytes=$total; fi
+	each=$((bytes / n))
+	say "parallel: 4 writers, $len-byte lines, $((bytes >> 20)) MiB"
+	for ((r = 0; r < rounds; r++)); do
+		for x in "${cases[@]}"; do
+			timed_cpu "l$len" "$x"
 		done
 	done
-done
-
-gb=$(awk -v s="$size" 'BEGIN { print 4 * s / 1e9 }')
-printf '| line length | command | MB/s | CPU s/GB | time vs pipe |\n'
-printf '|---|---|---:|---:|---:|\n'
-for len in 2 64; do
-	for c in $cases; do
-		real=$(cut -d' ' -f1 "$tmp/$c.$len" | median)
-		cpu=$(cut -d' ' -f2 "$tmp/$c.$len" | median)
-		# Each round's time over the pipe's in the same round: a
-		# machine whose load drifts affects both alike.
-		ratio=$(paste -d' ' "$tmp/$c.$len" "$tmp/pipe.$len" |
-		    awk '{ print $1 / $3 }' | median)
-		# shellcheck disable=SC2016 # Markdown backquotes, not commands
-		case $c in
-		pipe) name='plain pipe (4 writers into one `cat`)' ;;
-		ours) name='`parallel` (prefix `1 \| `)' ;;
-		gnu) name='GNU `parallel --line-buffer --tag`' ;;
-		esac
-		awk -v len="$len" -v name="$name" -v mb="$total_mb" -v r="$real" \
-		    -v cpu="$cpu" -v gb="$gb" -v ratio="$ratio" 'BEGIN {
-			printf "| %d bytes | %s | %.0f | %.2f | %.2fx |\n",
-			    len, name, mb * 1.048576 / r, cpu / gb, ratio }'
+	for x in "${cases[@]}"; do
+		table_row "$len bytes" "$(label "$x")" "$(mbs "$bytes" "l$len" "$x")" \
+		    "$(calc "$(median <"$work/cpu.l$len.$x") * 1e9 / $bytes" %.2f)" \
+		    "$(fmt_x "$(ratio_med "l$len" "$x" limit)")"
 	done
 done
+table_end
+for len in 64 2; do
+	if [ -n "$GNU_PARALLEL" ]; then
+		headline parallel "4 writers, $len-byte lines, prefixed" \
+		    "$(mbs "$([ $len = 2 ] && echo "$short" || echo "$total")" "l$len" parallel) MB/s" \
+		    "GNU parallel --line-buffer --tag" \
+		    "$(ratio_med "l$len" parallel gnu)" \
+		    "N writers into one pipe" "$(ratio_med "l$len" parallel limit)"
+	else
+		headline parallel "4 writers, $len-byte lines, prefixed" \
+		    "$(mbs "$([ $len = 2 ] && echo "$short" || echo "$total")" "l$len" parallel) MB/s" \
+		    "-" "" "N writers into one pipe" "$(ratio_med "l$len" parallel limit)"
+	fi
+done
+
+# --- 2. throughput against the number of commands ------------------------
+len=64
+labels=()
+for x in "${cases[@]}"; do labels+=("$(label "$x")"); done
+csv_start parallel_throughput_vs_n commands "${labels[@]}"
+table_start "Throughput (MB/s of input) against the number of commands; $((ntotal >> 20)) MiB of 64-byte lines in all, median of $nrounds alternating round(s) (one from 128 commands on); in brackets: time over the pipe's" \
+    "commands" "${labels[@]}"
+for n in $ns; do
+	each=$((ntotal / n / len * len))
+	these=()
+	for x in "${cases[@]}"; do
+		[ "$x" = gnu ] && [ "$n" -gt $gnu_max ] && continue
+		these+=("$x")
+	done
+	r=$nrounds
+	[ "$n" -ge 128 ] && r=1
+	say "parallel: $n commands, $r round(s)"
+	alternate "$r" "n$n" "${these[@]}"
+	row=$n cells=()
+	for x in "${cases[@]}"; do
+		if [ ! -s "$work/n$n.$x" ]; then
+			row="$row," cells+=("-")
+			continue
+		fi
+		row="$row,$(mbs $((each * n)) "n$n" "$x")"
+		cells+=("$(mbs $((each * n)) "n$n" "$x") ($(fmt_x "$(ratio_med "n$n" "$x" limit)"))")
+	done
+	csv_row parallel_throughput_vs_n "$row"
+	table_row "$n" "${cells[@]}"
+done
+[ -n "$GNU_PARALLEL" ] && note "GNU parallel runs up to $gnu_max commands only: it starts a job in tens of milliseconds"
+table_end
+plot parallel_throughput_vs_n "parallel: throughput against the number of commands" "commands at once" "MB/s of input (64-byte lines)" logx

@@ -1,144 +1,188 @@
-#!/bin/sh
+#!/bin/bash
 # bench/pool.sh: pool against its peers and the physical limit.
 #
-# 1. Job overhead: N jobs of /bin/true with -j equal to the core count,
-#    run by a bare posix_spawn+waitpid loop (bench/spawnloop.c, the
-#    physical limit), xargs -P, GNU parallel, and pool (default output
-#    mode and -k). Contenders alternate round by round (A B C A B C ...);
-#    the table shows the median time, the cost per job and the ratio to
-#    the spawn loop.
-# 2. --pipe throughput: a stream of text through wc -l, as one plain
-#    wc -l, pool --pipe and GNU parallel --pipe; MB/s of the median.
-#
-# BENCH_QUICK=1 makes a short run (fewer jobs, a smaller stream, one round).
-# A benchmark, not a test: it asserts nothing.
-set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top" || exit 1
+# A job is one run of true(1) with the item as its argument. Contenders:
+#   limit     bench/spawnloop.c: a bare posix_spawn + wait loop keeping J
+#             jobs in flight (the physical limit of a process pool)
+#   pool      bin/pool -j J true
+#   xargs     xargs -P J -n 1 true
+#   moreutils moreutils' parallel -j J true -- ITEMS...
+#   gnu       GNU parallel -j J true (run on a tenth of the jobs: it costs
+#             about ten times more per job, and a per-job figure is what
+#             is compared)
+# 1. Per-job time (wall time / jobs) against -j = 1, 2, 4, 8, 16.
+# 2. Per-job time against the number of jobs (1e3 to 1e5, at -j = cores):
+#    flat lines mean no cost grows with the job count.
+# 3. --pipe throughput: a file through wc -l, plain and in 1M and 64M
+#    blocks, against GNU parallel --pipe.
+# Process creation costs very different amounts on different machines, so
+# the job counts are sized from a first measurement of the spawn loop to
+# keep the run within its time budget; points that would not fit are
+# skipped with a note. BENCH_QUICK=1 makes a short run.
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_init pool
 
-if [ "${BENCH_QUICK:-0}" = 1 ]; then
-	jobs=200 rounds=1 mib=64
+build spawnloop
+gnu_parallel
+moreutils_parallel
+true_bin=$(type -P true)
+
+if [ "$QUICK" = 1 ]; then
+	rounds=1 budget_j=12 budget_n=10 counts="30 100 1000" mib=32
+	jays="1 2 4 16"
 else
-	jobs=2000 rounds=5 mib=1024
-fi
-cores=$(getconf _NPROCESSORS_ONLN)
-true_bin=$(command -v true)
-case $true_bin in /*) ;; *) true_bin=/bin/true ;; esac
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
-
-[ -x bin/pool ] || make -s bin/pool || exit 1
-mkdir -p bench/bin
-cc -O2 -o bench/bin/spawnloop bench/spawnloop.c || exit 1
-
-if ! command -v parallel >/dev/null 2>&1 ||
-    ! parallel --version 2>/dev/null | grep -q GNU; then
-	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-		    apt-get install -y -qq parallel; } >/dev/null 2>&1
-	fi
-fi
-have_parallel=0
-if parallel --version 2>/dev/null | grep -q GNU; then
-	have_parallel=1
-	# GNU parallel asks for a citation once; this says it was seen.
-	mkdir -p "$HOME/.parallel" && touch "$HOME/.parallel/will-cite"
-else
-	echo "note: GNU parallel is not installed and could not be; its rows are skipped"
+	rounds=3 budget_j=75 budget_n=50 counts="100 300 1000 3000 10000 30000 100000" mib=128
+	jays="1 2 4 8 16"
 fi
 
-# now: a monotonic-enough clock in seconds with nanoseconds.
-now() { date +%s.%N; }
+# What one job costs at -j cores in the spawn loop, in µs (calibration).
+t=$(time_us bench/bin/spawnloop 200 "$CORES" "$true_bin")
+c=$((t / 200))
+say "pool: a job costs about $c µs in the spawn loop at -j$CORES"
 
-# timeit FILE CMD...: append CMD's wall time in seconds to FILE.
-timeit() {
-	out=$1
-	shift
-	t0=$(now)
-	"$@" >/dev/null 2>&1
-	t1=$(now)
-	echo "$t0 $t1" | awk '{ printf "%.6f\n", $2 - $1 }' >>"$out"
+# n_for BUDGET_S FACTOR: the job count whose run fits BUDGET_S seconds when
+# a job costs FACTOR spawn-loop jobs (between 50 and 2000, in 50s).
+n_for() {
+	awk -v b="$1" -v f="$2" -v c="$c" 'BEGIN {
+		n = int(b * 1e6 / (c * f) / 50) * 50
+		print (n < 50 ? 50 : n > 2000 ? 2000 : n) }'
 }
 
-median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+run_limit() { bench/bin/spawnloop "$n" "$j" "$true_bin"; }
+run_pool() { bin/pool -j "$j" "$true_bin" <"$work/items.$n"; }
+run_xargs() { xargs -P "$j" -n 1 "$true_bin" <"$work/items.$n"; }
+run_moreutils() { xargs "$MU_PARALLEL" -j "$j" "$true_bin" -- <"$work/items.$n"; }
+run_gnu() { "$GNU_PARALLEL" -j "$j" "$true_bin" <"$work/items.$ngnu"; }
 
-seq "$jobs" >"$tmp/items"
-
-run_spawn() { bench/bin/spawnloop "$jobs" "$cores" "$true_bin"; }
-run_xargs() { xargs -P "$cores" -n 1 "$true_bin" <"$tmp/items"; }
-run_parallel() { parallel -j "$cores" "$true_bin" <"$tmp/items"; }
-run_pool() { bin/pool -j "$cores" "$true_bin" <"$tmp/items"; }
-run_pool_k() { bin/pool -k -j "$cores" "$true_bin" <"$tmp/items"; }
-
-contenders="spawn xargs pool pool_k"
-[ $have_parallel = 1 ] && contenders="$contenders parallel"
-
-echo "pool benchmark: $jobs jobs of true, -j $cores, median of $rounds round(s) (GNU parallel: 1)"
-# GNU parallel takes minutes per run: it runs in the first round only.
-r=0
-while [ $r -lt $rounds ]; do
-	for c in $contenders; do
-		[ "$c" = parallel ] && [ "$r" -gt 0 ] && continue
-		timeit "$tmp/t.$c" "run_$c"
-	done
-	r=$((r + 1))
-done
-
-base=$(median "$tmp/t.spawn")
-printf '%-34s %10s %12s %8s\n' "runner" "time (s)" "per job (us)" "ratio"
-for c in $contenders; do
-	case $c in
-	spawn) name="posix_spawn+waitpid loop (limit)" ;;
-	xargs) name="xargs -P$cores" ;;
-	parallel) name="GNU parallel -j$cores" ;;
-	pool) name="pool -j$cores" ;;
-	pool_k) name="pool -k -j$cores" ;;
+cases=(limit pool xargs)
+[ -n "$MU_PARALLEL" ] && cases+=(moreutils)
+[ -n "$GNU_PARALLEL" ] && cases+=(gnu)
+label() {
+	case $1 in
+	limit) echo "posix_spawn+waitpid loop (limit)" ;;
+	pool) echo "pool" ;;
+	xargs) echo "xargs -P" ;;
+	moreutils) echo "moreutils parallel" ;;
+	gnu) echo "GNU parallel" ;;
 	esac
-	m=$(median "$tmp/t.$c")
-	echo "$m $base $jobs" | awk -v n="$name" \
-	    '{ printf "%-34s %10.3f %12.0f %7.2fx\n", n, $1, $1 / $3 * 1e6, $1 / $2 }'
-done
+}
+# jobs_of CASE: how many jobs CASE ran.
+jobs_of() { if [ "$1" = gnu ]; then echo "$ngnu"; else echo "$n"; fi; }
+# per_job KEY CASE: median µs per job.
+per_job() { calc "$(med "$1" "$2") / $(jobs_of "$2")" %.0f; }
+# vs_limit KEY CASE: the median same-round ratio of per-job times.
+vs_limit() { calc "$(ratio_med "$1" "$2" limit) * $n / $(jobs_of "$2")" %.3f; }
 
-# --pipe throughput. The stream comes from a file in the page cache
-# through cat (a generator such as yes | head is slower than the consumers
-# on this machine class), the same way for every contender.
+# --- 1. per-job time against -j ---------------------------------------
+# -j 1 costs about twice as much per job as -j cores; GNU parallel about
+# ten times as much on a tenth of the jobs.
+ncases=${#cases[@]}
+n=$(n_for "$budget_j" "$(calc "$rounds * $(echo "$jays" | wc -w) * $ncases * 1.2")")
+ngnu=$(( n / 10 < 20 ? 20 : n / 10 ))
+seq "$n" >"$work/items.$n"
+seq "$ngnu" >"$work/items.$ngnu"
+say "pool: per-job time against -j: $n jobs ($ngnu for GNU parallel), $rounds round(s)"
+labels=()
+for x in "${cases[@]}"; do labels+=("$(label "$x")"); done
+csv_start pool_jobs_vs_j "jobs at once (-j)" "${labels[@]}"
+table_start "Per-job time (µs, wall time / jobs) against -j; $n jobs of \`true\` ($ngnu for GNU parallel), median of $rounds alternating round(s); in brackets: time over the spawn loop's" \
+    "-j" "${labels[@]}"
+for j in $jays; do
+	alternate "$rounds" "j$j" "${cases[@]}"
+	row=$j cells=()
+	for x in "${cases[@]}"; do
+		row="$row,$(per_job "j$j" "$x")"
+		cells+=("$(per_job "j$j" "$x") ($(fmt_x "$(vs_limit "j$j" "$x")"))")
+	done
+	csv_row pool_jobs_vs_j "$row"
+	table_row "$j" "${cells[@]}"
+done
+table_end
+plot pool_jobs_vs_j "pool: time per job against -j" "jobs at once (-j)" "µs per job (wall / jobs)" logx logy
+
+# Headline: the -j cores point (or the nearest measured -j above it).
+for j in $jays; do [ "$j" -ge "$CORES" ] && break; done
+best="" bestr=""
+for x in xargs moreutils gnu; do
+	case " ${cases[*]} " in *" $x "*) ;; *) continue ;; esac
+	r=$(calc "$(per_job "j$j" pool) / $(per_job "j$j" "$x")" %.3f)
+	if [ -z "$bestr" ] || awk -v a="$r" -v b="$bestr" 'BEGIN { exit !(a > b) }'; then
+		best=$x bestr=$r
+	fi
+done
+headline pool "$n \`true\` jobs, -j$j" "$(per_job "j$j" pool) µs/job" \
+    "$(label "$best") -j$j" "$bestr" "posix_spawn+waitpid loop" "$(vs_limit "j$j" pool)"
+
+# --- 2. per-job time against the number of jobs ------------------------
+j=$CORES
+csv_start pool_jobs_vs_n jobs "${labels[@]}"
+table_start "Per-job time (µs) against the number of jobs, -j$j; in brackets: time over the spawn loop's" \
+    "jobs" "${labels[@]}"
+spent=0
+for n in $counts; do
+	# Each count is one alternating round of every fast contender (three
+	# for the smallest counts); GNU parallel and moreutils join in where
+	# they fit their tenth of the budget.
+	est=$(calc "$n * $c * 3 / 1e6" %.0f)
+	if [ $((spent + est)) -gt "$budget_n" ]; then
+		note "pool: $n jobs skipped: about $est s a round here, over the time budget"
+		continue
+	fi
+	r=$(calc "($budget_n - $spent) / 3 / ($est + 1)" %.0f)
+	[ "$r" -gt 3 ] && r=3
+	[ "$r" -lt 1 ] && r=1
+	these=(limit pool xargs)
+	for x in moreutils gnu; do
+		case " ${cases[*]} " in *" $x "*) ;; *) continue ;; esac
+		f=1
+		[ $x = gnu ] && f=10
+		[ "$(calc "$n * $c * $f * $r / 1e6" %.0f)" -le $((budget_n / 10)) ] &&
+		    these+=("$x")
+	done
+	ngnu=$n
+	seq "$n" >"$work/items.$n"
+	say "pool: $n jobs: ${these[*]}, $r round(s)"
+	t0=$(now_us)
+	alternate "$r" "n$n" "${these[@]}"
+	spent=$((spent + ($(now_us) - t0) / 1000000))
+	row=$n cells=()
+	for x in "${cases[@]}"; do
+		case " ${these[*]} " in
+		*" $x "*)
+			row="$row,$(per_job "n$n" "$x")"
+			cells+=("$(per_job "n$n" "$x") ($(fmt_x "$(vs_limit "n$n" "$x")"))")
+			;;
+		*) row="$row," cells+=("-") ;;
+		esac
+	done
+	csv_row pool_jobs_vs_n "$row"
+	table_row "$n" "${cells[@]}"
+done
+table_end
+plot pool_jobs_vs_n "pool: time per job against the number of jobs (-j$j)" "jobs" "µs per job (wall / jobs)" logx logy
+
+# --- 3. --pipe throughput ------------------------------------------------
 bytes=$((mib * 1024 * 1024))
-yes 'a line of text, about forty bytes long.' | head -c "$bytes" >"$tmp/stream"
-cat "$tmp/stream" >/dev/null
-stream() { cat "$tmp/stream"; }
-pipe_plain() { stream | wc -l; }
-pipe_pool() { stream | bin/pool --pipe -j "$cores" wc -l; }
-pipe_pool64() { stream | bin/pool --pipe --block 64M -j "$cores" wc -l; }
-pipe_poolfile() { bin/pool --pipe --block 64M -j "$cores" wc -l <"$tmp/stream"; }
-pipe_parallel() { stream | parallel --pipe -j "$cores" wc -l; }
-pipe_parallel64() { stream | parallel --pipe --block 64M -j "$cores" wc -l; }
-
-# GNU parallel --pipe with 1M blocks needs minutes for 1 GiB here, so
-# it runs in the short mode only; a full run does one round of each.
-pipes="plain pool pool64 poolfile"
-[ $have_parallel = 1 ] && pipes="$pipes parallel64"
-[ $have_parallel = 1 ] && [ "${BENCH_QUICK:-0}" = 1 ] && pipes="$pipes parallel"
-prounds=1
-echo
-echo "--pipe throughput: $mib MiB through wc -l, -j $cores, $prounds round(s)"
-r=0
-while [ $r -lt $prounds ]; do
-	for c in $pipes; do
-		timeit "$tmp/p.$c" "pipe_$c"
-	done
-	r=$((r + 1))
-done
-printf '%-34s %10s %10s\n' "runner" "time (s)" "MB/s"
-for c in $pipes; do
-	case $c in
-	plain) name="wc -l (one process, the limit)" ;;
-	pool) name="pool --pipe (1M blocks)" ;;
-	pool64) name="pool --pipe --block 64M" ;;
-	poolfile) name="pool --pipe --block 64M <file" ;;
-	parallel) name="GNU parallel --pipe (1M blocks)" ;;
-	parallel64) name="GNU parallel --pipe --block 64M" ;;
+yes 'a line of text, about forty bytes long.' | head -c "$bytes" >"$work/stream"
+run_plain() { wc -l <"$work/stream"; }
+run_pipe1m() { bin/pool --pipe -j "$CORES" wc -l <"$work/stream"; }
+run_pipe64m() { bin/pool --pipe --block 64M -j "$CORES" wc -l <"$work/stream"; }
+run_gnupipe64m() { "$GNU_PARALLEL" --pipe --block 64M -j "$CORES" wc -l <"$work/stream"; }
+pipes=(plain pipe1m pipe64m)
+[ -n "$GNU_PARALLEL" ] && pipes+=(gnupipe64m)
+say "pool: --pipe, $mib MiB"
+alternate 2 pipe "${pipes[@]}"
+table_start "--pipe throughput: $mib MiB of 40-byte lines through \`wc -l\`, -j$CORES, median of 2 alternating rounds" \
+    "command" "time" "MB/s" "time over plain wc -l"
+for x in "${pipes[@]}"; do
+	case $x in
+	plain) name="wc -l alone (limit)" ;;
+	pipe1m) name="pool --pipe (1M blocks)" ;;
+	pipe64m) name="pool --pipe --block 64M" ;;
+	gnupipe64m) name="GNU parallel --pipe --block 64M" ;;
 	esac
-	m=$(median "$tmp/p.$c")
-	echo "$m $bytes" | awk -v n="$name" \
-	    '{ printf "%-34s %10.3f %10.0f\n", n, $1, $2 / $1 / 1e6 }'
+	m=$(med pipe "$x")
+	table_row "$name" "$(fmt_us "$m")" "$(calc "$bytes / $m" %.0f)" "$(fmt_x "$(ratio_med pipe "$x" plain)")"
 done
+table_end

@@ -1,186 +1,193 @@
 #!/bin/bash
-# bench/queue.sh: queue(1) side by side with its physical limit and peers.
-#  1. Streaming N short messages: queue put | queue get -f, against the
-#     same lines through a FIFO (block writes: the pipe's limit; one write
-#     per line: what a naive producer gets) and redis LPUSH/RPOP over
-#     loopback (redis-benchmark, no pipelining).
-#  2. One message round trip: queue put + queue get, against two spawns
-#     of true (the floor for two commands) and redis-cli LPUSH + RPOP.
-# Runs alternate (A B C A B C ...); the table shows medians and ratios.
-# BENCH_QUICK=1: a short run.
-set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
+# bench/queue.sh: queue(1) against its physical limit and redis.
+#
+# Streaming: P producers `queue put q <PART` and P consumers
+# `queue get -f q`, moving M messages of S bytes (plus a newline), against
+#   limit  bench/pipecopy.c: the same bytes through one pipe in 64 KiB
+#          writes (no framing, no bound, no crash safety: the floor)
+#   redis  redis-server on 127.0.0.1 with P clients of `redis-benchmark
+#          -P 16 LPUSH` and P clients of `redis-benchmark -P 16 BRPOP`
+#          running together (pipelined 16 deep, redis' own way of
+#          batching; fewer messages, as it is slower: rates are compared)
+# 1. Messages per second against P = 1, 2, 4, 8, 16 (16-byte messages).
+# 2. Messages per second against S = 16 B .. 64 KiB (P = 1).
+# 3. One message round trip, `queue put` + `queue get`, against two spawns
+#    of true (the floor for two commands) and redis-cli LPUSH + RPOP.
+# Contenders alternate; figures are medians. BENCH_QUICK=1: a short run.
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_init queue
+
 Q=$top/bin/queue
-N=1000000 REPS=5 RN=100000 PAIRS=50 PREPS=11
-if [ "${BENCH_QUICK:-0}" = 1 ]; then
-	N=200000 REPS=3 RN=20000 PAIRS=20 PREPS=5
+build pipecopy
+PORT=${BENCH_REDIS_PORT:-6399}
+if [ "$QUICK" = 1 ]; then
+	rounds=1 M=50000 MR=10000 bytes=$((8 << 20)) pairs=10 prounds=3
+	ps="1 4 16" sizes="16 1024 65536"
+else
+	rounds=3 M=200000 MR=40000 bytes=$((64 << 20)) pairs=20 prounds=5
+	ps="1 2 4 8 16" sizes="16 64 256 1024 4096 16384 65536"
 fi
-PORT=6399
-# The queues live on a memory file system, as in the default namespace.
-work=$(mktemp -d /dev/shm/queue-bench.XXXXXX 2>/dev/null || mktemp -d)
-redis_pid=
-cleanup() {
-	[ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
 export CONC_DIR=$work/ns
 
-[ -x "$Q" ] || { echo "queue.sh: build first (make)" >&2; exit 1; }
-mkdir -p "$top/bench/bin"
-cc -O2 -o "$top/bench/bin/linewrite" "$top/bench/linewrite.c" || exit 1
-seq "$N" >"$work/lines"
-mkfifo "$work/fifo"
-
-us() { echo "${EPOCHREALTIME/./}"; }
-
-median() {
-	sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-
-# Each run_* prints its time in microseconds.
-run_queue() {
-	local t0 t1
-	"$Q" rm s 2>/dev/null
-	t0=$(us)
-	{ "$Q" put s <"$work/lines"; "$Q" close s; } &
-	"$Q" get -f s >/dev/null
-	wait
-	t1=$(us)
-	echo $((t1 - t0))
-}
-run_fifo_block() {
-	local t0 t1
-	t0=$(us)
-	cat "$work/lines" >"$work/fifo" &
-	cat "$work/fifo" >/dev/null
-	wait
-	t1=$(us)
-	echo $((t1 - t0))
-}
-run_fifo_line() {
-	local t0 t1
-	t0=$(us)
-	"$top/bench/bin/linewrite" "$work/lines" >"$work/fifo" &
-	cat "$work/fifo" >/dev/null
-	wait
-	t1=$(us)
-	echo $((t1 - t0))
-}
-run_pairs_queue() {
-	local t0 t1 i
-	t0=$(us)
-	for ((i = 0; i < PAIRS; i++)); do
-		"$Q" put r hello
-		"$Q" get r >/dev/null
-	done
-	t1=$(us)
-	echo $(((t1 - t0) / PAIRS))
-}
-run_pairs_true() {
-	local t0 t1 i
-	t0=$(us)
-	for ((i = 0; i < PAIRS; i++)); do
-		/bin/true
-		/bin/true
-	done
-	t1=$(us)
-	echo $(((t1 - t0) / PAIRS))
-}
-run_pairs_redis() {
-	local t0 t1 i
-	t0=$(us)
-	for ((i = 0; i < PAIRS; i++)); do
-		redis-cli -p "$PORT" LPUSH k hello >/dev/null
-		redis-cli -p "$PORT" RPOP k >/dev/null
-	done
-	t1=$(us)
-	echo $(((t1 - t0) / PAIRS))
-}
-# redis-benchmark prints "LPUSH: 57803.47 requests per second, ...".
-run_redis_bench() { # TEST
-	redis-benchmark -p "$PORT" -q -n "$RN" -t "$1" 2>/dev/null |
-	    tr '\r' '\n' | awk -v t="$1" 'toupper($1) == toupper(t) ":" { printf "%d\n", $2 }' | tail -1
-}
-
-start_redis() {
-	if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
-		if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-			echo "queue.sh: installing redis-server for the comparison" >&2
-			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-			    apt-get install -y -qq redis-server; } >/dev/null 2>&1
-		fi
-	fi
-	if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
-		echo "queue.sh: redis is not installed and cannot be: skipping it" >&2
-		return 1
-	fi
+# Redis, if it can be had, on its own port with no persistence.
+have_redis=0
+if need redis-server redis-server && need redis-benchmark redis-tools &&
+    need redis-cli redis-tools; then
 	redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no \
 	    --daemonize no >/dev/null 2>&1 &
-	redis_pid=$!
+	bench_bg_pid $!
 	for _ in $(seq 100); do
-		redis-cli -p "$PORT" ping 2>/dev/null | grep -q PONG && return 0
+		redis-cli -p "$PORT" ping 2>/dev/null | grep -q PONG && have_redis=1 && break
 		sleep 0.05
 	done
-	echo "queue.sh: redis-server did not start: skipping it" >&2
-	return 1
+	[ $have_redis = 1 ] || note "redis-server did not start on port $PORT: its figures are skipped"
+fi
+
+# msgs COUNT SIZE FILE: COUNT lines of SIZE bytes (and a newline).
+msgs() { yes "$(head -c "$2" /dev/zero | tr '\0' m)" | head -n "$1" >"$3"; }
+
+# Each run_* moves $n messages of $size bytes with $p producers and
+# consumers; the parts are $work/part.*.
+run_queue() {
+	local i pids=() gets=()
+	"$Q" rm q 2>/dev/null
+	"$Q" create q || return 1
+	for f in "$work"/part.*; do
+		"$Q" put q <"$f" &
+		pids+=($!)
+	done
+	for ((i = 0; i < p; i++)); do
+		"$Q" get -f q &
+		gets+=($!)
+	done
+	wait "${pids[@]}" || return 1
+	"$Q" close q
+	wait "${gets[@]}"
+}
+run_limit() { bench/bin/pipecopy rw $((n * (size + 1))); }
+run_redis() {
+	local v
+	v=$(head -c "$size" /dev/zero | tr '\0' m)
+	redis-cli -p "$PORT" DEL q >/dev/null
+	redis-benchmark -p "$PORT" -q -c "$p" -n "$nr" -P 16 LPUSH q "$v" >/dev/null &
+	v=$!
+	redis-benchmark -p "$PORT" -q -c "$p" -n "$nr" -P 16 BRPOP q 0.2 >/dev/null
+	wait "$v"
+}
+cases=(limit queue)
+[ $have_redis = 1 ] && cases+=(redis)
+label() {
+	case $1 in
+	limit) echo "one pipe in 64 KiB writes (limit)" ;;
+	queue) echo "queue put | queue get -f" ;;
+	redis) echo "redis LPUSH | BRPOP (pipelined)" ;;
+	esac
+}
+# rate KEY CASE: messages per second.
+rate() {
+	local k=$n
+	[ "$2" = redis ] && k=$nr
+	calc "$k * 1e6 / $(med "$1" "$2")" %.0f
+}
+# prepare N SIZE P: the messages, split among P producers.
+prepare() {
+	n=$1 size=$2 p=$3
+	nr=$((MR < n ? MR : n))
+	rm -f "$work"/part.*
+	msgs "$n" "$size" "$work/all"
+	split -n "l/$p" "$work/all" "$work/part."
+	rm -f "$work/all"
 }
 
-# Sanity: the queue delivers every line.
-"$Q" rm s 2>/dev/null
-{ "$Q" put s <"$work/lines"; "$Q" close s; } &
-got=$("$Q" get -f s | wc -l)
-wait
-[ "$got" -eq "$N" ] || { echo "queue.sh: queue delivered $got of $N lines" >&2; exit 1; }
+labels=()
+for x in "${cases[@]}"; do labels+=("$(label "$x")"); done
 
-have_redis=0
-start_redis && have_redis=1
+# Sanity: every message arrives, once.
+prepare 1000 16 4
+got=$(run_queue | wc -l)
+[ "$got" -eq 1000 ] || { say "queue: delivered $got of 1000 messages"; exit 1; }
 
-q=() fb=() fl=() rl=() rr=() pq=() pt=() pr=()
-for ((i = 0; i < REPS; i++)); do
-	q+=("$(run_queue)")
-	fb+=("$(run_fifo_block)")
-	fl+=("$(run_fifo_line)")
-	if [ $have_redis = 1 ]; then
-		rl+=("$(run_redis_bench lpush)")
-		rr+=("$(run_redis_bench rpop)")
-	fi
+# --- 1. against producers and consumers ---------------------------------
+csv_start queue_rate_vs_procs "producers and consumers" "${labels[@]}"
+table_start "Messages per second against producers = consumers = P; $M 16-byte messages (redis: $MR), median of $rounds alternating round(s)" \
+    "P" "${labels[@]}" "queue over limit (time)"
+for p in $ps; do
+	prepare "$M" 16 "$p"
+	say "queue: P = $p"
+	alternate "$rounds" "p$p" "${cases[@]}"
+	row=$p cells=()
+	for x in "${cases[@]}"; do
+		row="$row,$(rate "p$p" "$x")"
+		cells+=("$(fmt_rate "$(rate "p$p" "$x")")")
+	done
+	csv_row queue_rate_vs_procs "$row"
+	table_row "$p" "${cells[@]}" "$(fmt_x "$(ratio_med "p$p" queue limit)")"
 done
-# Round trips: many short alternating samples, as start-up times are noisy.
-for ((i = 0; i < PREPS; i++)); do
-	pt+=("$(run_pairs_true)")
-	pq+=("$(run_pairs_queue)")
-	[ $have_redis = 1 ] && pr+=("$(run_pairs_redis)")
-done
-
-med() { printf '%s\n' "$@" | median; }
-mq=$(med "${q[@]}") mfb=$(med "${fb[@]}") mfl=$(med "${fl[@]}")
-mpq=$(med "${pq[@]}") mpt=$(med "${pt[@]}")
-
-rate() { awk -v n="$N" -v t="$1" 'BEGIN { r = n / t * 1e6; if (r >= 1e6) printf "%.2fM", r / 1e6; else printf "%.1fK", r / 1e3 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { r = a / b; printf (r < 0.1 ? "%.4f" : "%.2f"), r }'; }
-secs() { awk -v t="$1" 'BEGIN { printf "%.3f s", t / 1e6 }'; }
-ms() { awk -v t="$1" 'BEGIN { printf "%.2f ms", t / 1e3 }'; }
-
-echo "queue benchmark: $N messages, $REPS runs each; round trips: $PREPS samples of $PAIRS; medians ($(nproc) cores, load average $(cut -d" " -f1 /proc/loadavg) at the end)"
-echo
-printf '| %-44s | %10s | %12s | %16s |\n' "streaming $N lines" time "messages/s" "queue / this"
-printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 46))" "------------" "--------------" "------------------"
-printf '| %-44s | %10s | %12s | %16s |\n' "queue put \\| queue get -f" "$(secs "$mq")" "$(rate "$mq")" 1.00
-printf '| %-44s | %10s | %12s | %16s |\n' "FIFO, block writes (pipe limit)" "$(secs "$mfb")" "$(rate "$mfb")" "$(ratio "$mq" "$mfb")"
-printf '| %-44s | %10s | %12s | %16s |\n' "FIFO, one write per line" "$(secs "$mfl")" "$(rate "$mfl")" "$(ratio "$mq" "$mfl")"
+table_end
+plot queue_rate_vs_procs "queue: messages per second against producers and consumers" "producers = consumers" "messages per second (16 bytes)" logx logy
+p=1
 if [ $have_redis = 1 ]; then
-	mrl=$(med "${rl[@]}") mrr=$(med "${rr[@]}")
-	# Time redis would need for N LPUSH plus N RPOP.
-	tr_us=$(awk -v n="$N" -v a="$mrl" -v b="$mrr" 'BEGIN { printf "%d", (n / a + n / b) * 1e6 }')
-	printf '| %-44s | %10s | %12s | %16s |\n' "redis LPUSH then RPOP ($RN each, scaled)" "$(secs "$tr_us")" "$(rate "$tr_us")" "$(ratio "$mq" "$tr_us")"
+	headline queue "16-byte messages streamed, 1 producer, 1 consumer" \
+	    "$(fmt_rate "$(rate p1 queue)") msg/s" "redis LPUSH/BRPOP pipelined" \
+	    "$(calc "$(rate p1 redis) / $(rate p1 queue)" %.3f)" \
+	    "one pipe, 64 KiB writes" "$(ratio_med p1 queue limit)"
+else
+	headline queue "16-byte messages streamed, 1 producer, 1 consumer" \
+	    "$(fmt_rate "$(rate p1 queue)") msg/s" "-" "" \
+	    "one pipe, 64 KiB writes" "$(ratio_med p1 queue limit)"
 fi
-echo
-printf '| %-44s | %10s | %16s |\n' "one message round trip" "time" "this / 2x true"
-printf '|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 46))" "------------" "------------------"
-printf '| %-44s | %10s | %16s |\n' "two spawns of true" "$(ms "$mpt")" 1.00
-printf '| %-44s | %10s | %16s |\n' "queue put + queue get" "$(ms "$mpq")" "$(ratio "$mpq" "$mpt")"
+
+# --- 2. against message size --------------------------------------------
+csv_start queue_rate_vs_size "message size (bytes)" "${labels[@]}"
+table_start "Messages per second against message size; 1 producer, 1 consumer, $((bytes >> 20)) MiB or $M messages, median of $rounds alternating round(s)" \
+    "size" "${labels[@]}" "queue over limit (time)"
+for size in $sizes; do
+	k=$((bytes / (size + 1)))
+	prepare $((k < M ? k : M)) "$size" 1
+	say "queue: $size-byte messages"
+	alternate "$rounds" "s$size" "${cases[@]}"
+	row=$size cells=()
+	for x in "${cases[@]}"; do
+		row="$row,$(rate "s$size" "$x")"
+		cells+=("$(fmt_rate "$(rate "s$size" "$x")")")
+	done
+	csv_row queue_rate_vs_size "$row"
+	table_row "$size" "${cells[@]}" "$(fmt_x "$(ratio_med "s$size" queue limit)")"
+done
+table_end
+plot queue_rate_vs_size "queue: messages per second against message size" "message size (bytes)" "messages per second" logx logy
+
+# --- 3. one round trip ------------------------------------------------------
+true_bin=$(type -P true)
+run_rt_true() { for ((i = 0; i < pairs; i++)); do "$true_bin"; "$true_bin"; done; }
+run_rt_queue() { for ((i = 0; i < pairs; i++)); do "$Q" put r hello && "$Q" get r; done; }
+run_rt_redis() {
+	for ((i = 0; i < pairs; i++)); do
+		redis-cli -p "$PORT" LPUSH r hello && redis-cli -p "$PORT" RPOP r
+	done
+}
+rt=(rt_true rt_queue)
+[ $have_redis = 1 ] && rt+=(rt_redis)
+say "queue: round trips"
+alternate "$prounds" rt "${rt[@]}"
+table_start "One message round trip (put, then get, from a shell loop; $pairs per sample, median of $prounds alternating samples)" \
+    "commands" "time" "over two spawns of true"
+for x in "${rt[@]}"; do
+	case $x in
+	rt_true) name="two spawns of true (limit)" ;;
+	rt_queue) name="queue put + queue get" ;;
+	rt_redis) name="redis-cli LPUSH + redis-cli RPOP" ;;
+	esac
+	table_row "$name" "$(fmt_us "$(calc "$(med rt "$x") / $pairs" %.0f)")" "$(fmt_x "$(ratio_med rt "$x" rt_true)")"
+done
+table_end
 if [ $have_redis = 1 ]; then
-	mpr=$(med "${pr[@]}")
-	printf '| %-44s | %10s | %16s |\n' "redis-cli LPUSH + redis-cli RPOP" "$(ms "$mpr")" "$(ratio "$mpr" "$mpt")"
+	headline queue "one put + get round trip" \
+	    "$(fmt_us "$(calc "$(med rt rt_queue) / $pairs" %.0f)")" "redis-cli LPUSH + RPOP" \
+	    "$(ratio_med rt rt_queue rt_redis)" "two spawns of true" "$(ratio_med rt rt_queue rt_true)"
+else
+	headline queue "one put + get round trip" \
+	    "$(fmt_us "$(calc "$(med rt rt_queue) / $pairs" %.0f)")" "-" "" \
+	    "two spawns of true" "$(ratio_med rt rt_queue rt_true)"
 fi

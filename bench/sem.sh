@@ -1,126 +1,129 @@
-#!/bin/sh
-# bench/sem.sh: sem against its peers, side by side in one run.
+#!/bin/bash
+# bench/sem.sh: sem against its peers and the physical limit.
 #
-# 1. Cost per call, from one shell loop: `sem run x true` against
-#    `flock FILE true` (util-linux), a bare spawn of true (the floor) and
-#    GNU `sem --fg --id x true` (far fewer calls: it is slow). The loops
-#    alternate A B C A B C ...; each figure is the median over the rounds.
-# 2. Hand-off latency: two processes take a mutex in turn, each holding
-#    it until the other waits; microseconds from one's release to the
-#    other's entry (bench/sem_handoff.c): the sem object, flock(2), and a
-#    bare futex ping-pong (the physical limit of a cross-process wake-up).
-#
-# BENCH_QUICK=1 makes a short run. Missing peers are installed with
-# apt-get when we are root, or skipped with a note.
-set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top" || exit 1
+# 1. Cost per call, from a shell loop: `sem run x true` against
+#    `flock FILE true` (util-linux), GNU `sem --fg --id x true` (far fewer
+#    calls: it is slow) and a bare spawn of true (the floor).
+# 2. Hand-off latency against the number of waiters: 1 + W processes take
+#    a mutex in turn, each holding it until the others wait; microseconds
+#    from one's release to the next one's entry (bench/sem_handoff.c), for
+#    the sem object, flock(2), and two floors: a futex hand-off to the
+#    next process (one directed wake-up, the physical limit) and a
+#    process-shared pthread condition variable.
+# Contenders alternate round by round; figures are medians. BENCH_QUICK=1
+# makes a short run.
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_init sem
 
-if [ "${BENCH_QUICK:-0}" = 1 ]; then
-	rounds=3 calls=100 gnucalls=2 handoffs=1000
+build sem_handoff -Icmd/sem cmd/sem/semobj.c lib/libconc.a
+if [ "$QUICK" = 1 ]; then
+	rounds=3 calls=20 gnucalls=1 total=400 ws="1 4 16"
 else
-	rounds=5 calls=200 gnucalls=5 handoffs=10000
+	rounds=5 calls=50 gnucalls=2 total=1200 ws="1 2 4 8 16"
 fi
-
-[ -x bin/sem ] && [ -f lib/libconc.a ] || make -s >/dev/null || exit 1
-mkdir -p bench/bin
-cc -O2 -D_GNU_SOURCE -Ilib -Icmd/sem -o bench/bin/sem_handoff \
-    bench/sem_handoff.c cmd/sem/semobj.c lib/libconc.a -lpthread || exit 1
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-CONC_DIR=$work/ns
-export CONC_DIR
-
-have() { command -v "$1" >/dev/null 2>&1; }
-install_peer() { # install_peer COMMAND PACKAGE
-	have "$1" && return 0
-	if [ "$(id -u)" = 0 ] && have apt-get; then
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-		    apt-get install -y -qq "$2"; } >/dev/null 2>&1
-	fi
-	have "$1" || { echo "note: $1 ($2) is not installed; skipped"; return 1; }
-}
-flock_ok=0 gnu_ok=0
-install_peer flock util-linux && flock_ok=1
-# GNU sem is a link to GNU parallel; make sure it is that one.
-if install_peer parallel parallel && have sem &&
-    sem --version 2>/dev/null | grep -q 'GNU parallel'; then
-	gnu_ok=1
-fi
-
+export CONC_DIR=$work/ns
 sem=$top/bin/sem
-truebin=$(command -v true)
-case $truebin in /*) ;; *) truebin=/bin/true ;; esac
+true_bin=$(type -P true)
+flock_ok=0
+need flock util-linux && flock_ok=1
+gnu_parallel
+gnusem=
+# GNU sem is a link to GNU parallel's program, installed with it.
+[ -n "$GNU_PARALLEL" ] && [ -x /usr/bin/sem ] && gnusem=/usr/bin/sem
 
-now() { date +%s%N; }
-
-# percall NAME N CMD...: run CMD N times in a loop; append the µs per call
-# to $work/NAME.
-percall() {
-	name=$1 n=$2
-	shift 2
-	t0=$(now)
-	i=0
-	while [ "$i" -lt "$n" ]; do
-		"$@" >/dev/null 2>&1
-		i=$((i + 1))
-	done
-	t1=$(now)
-	echo $(((t1 - t0) / n / 1000)) >>"$work/$name"
+# --- 1. cost per call ----------------------------------------------------
+loop() { # loop N CMD...: run CMD N times
+	local i n=$1
+	shift
+	for ((i = 0; i < n; i++)); do "$@" || return 1; done
 }
-
-median() { # median FILE
-	sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
-}
-
-ratio() { # ratio A B: A/B with two decimals
-	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
-}
-
-echo "sem benchmark: $rounds rounds of $calls calls (GNU sem: $gnucalls), $handoffs hand-offs; $(nproc) CPUs"
+run_true() { loop "$calls" "$true_bin"; }
+run_sem() { loop "$calls" "$sem" run x "$true_bin"; }
+run_flock() { loop "$calls" flock "$work/lockfile" "$true_bin"; }
+run_gnusem() { loop "$gnucalls" "$gnusem" --fg --id "bench$$" "$true_bin"; }
+cases=(true sem)
+[ $flock_ok = 1 ] && cases+=(flock)
+[ -n "$gnusem" ] && cases+=(gnusem)
 "$sem" create x
-r=0
-while [ "$r" -lt "$rounds" ]; do
-	percall true "$calls" "$truebin"
-	percall sem "$calls" "$sem" run x "$truebin"
-	[ "$flock_ok" = 1 ] && percall flock "$calls" flock "$work/lockfile" "$truebin"
-	[ "$gnu_ok" = 1 ] && percall gnusem "$gnucalls" sem --will-cite --fg --id "bench$$" "$truebin"
-	r=$((r + 1))
-done
-
-t=$(median "$work/true")
-s=$(median "$work/sem")
-echo
-echo "Cost per call (median of $rounds rounds, µs; ratio to a spawn of true, and to flock)"
-printf '%-34s %10s %9s %9s\n' "command" "µs/call" "× true" "× flock"
-f=""
-[ "$flock_ok" = 1 ] && f=$(median "$work/flock")
-row() { # row LABEL US
-	if [ -n "$f" ]; then
-		printf '%-34s %10s %9s %9s\n' "$1" "$2" "$(ratio "$2" "$t")" "$(ratio "$2" "$f")"
-	else
-		printf '%-34s %10s %9s %9s\n' "$1" "$2" "$(ratio "$2" "$t")" "-"
-	fi
+say "sem: cost per call"
+alternate "$rounds" call "${cases[@]}"
+percall() { # percall CASE: median µs per call
+	local k=$calls
+	[ "$1" = gnusem ] && k=$gnucalls
+	calc "$(med call "$1") / $k" %.0f
 }
-row "true (spawn, the floor)" "$t"
-row "sem run x true" "$s"
-[ -n "$f" ] && row "flock FILE true" "$f"
-[ "$gnu_ok" = 1 ] && row "GNU sem --fg --id x true" "$(median "$work/gnusem")"
-
-echo
-echo "Hand-off latency, $handoffs lock/unlock per process (median of $rounds rounds)"
-printf '%-34s %10s %9s %12s\n' "lock" "median µs" "p90 µs" "handed off"
-for r in $(seq "$rounds"); do
-	bench/bin/sem_handoff sem "ho$r" "$handoffs" >>"$work/ho.sem"
-	[ "$flock_ok" = 1 ] && bench/bin/sem_handoff flock "$work/flockfile" "$handoffs" >>"$work/ho.flock"
-	bench/bin/sem_handoff futex - "$handoffs" >>"$work/ho.futex"
+table_start "Cost per call from a shell loop ($calls calls a round, GNU sem $gnucalls; median of $rounds alternating rounds)" \
+    "command" "per call" "over a spawn of true" "over flock"
+for x in "${cases[@]}"; do
+	case $x in
+	true) name="true (a spawn: the limit)" ;;
+	sem) name="sem run x true" ;;
+	flock) name="flock FILE true" ;;
+	gnusem) name="GNU sem --fg --id x true" ;;
+	esac
+	vf="-"
+	[ $flock_ok = 1 ] && vf=$(fmt_x "$(calc "$(percall "$x") / $(percall flock)" %.3f)")
+	table_row "$name" "$(fmt_us "$(percall "$x")")" \
+	    "$(fmt_x "$(calc "$(percall "$x") / $(percall true)" %.3f)")" "$vf"
 done
-horow() { # horow LABEL FILE
-	sort -n "$2" | awk -v label="$1" '{ m[NR] = $1; p[NR] = $2; h[NR] = $3; n[NR] = $4 }
-	    END { i = int((NR + 1) / 2); printf "%-34s %10s %9s %11.0f%%\n", label, m[i], p[i], 100 * h[i] / n[i] }'
+table_end
+if [ $flock_ok = 1 ]; then
+	headline sem "\`sem run x true\` per call" "$(fmt_us "$(percall sem)")" \
+	    "flock FILE true" "$(calc "$(percall sem) / $(percall flock)" %.3f)" \
+	    "a spawn of true" "$(calc "$(percall sem) / $(percall true)" %.3f)"
+fi
+
+# --- 2. hand-off latency against waiters ---------------------------------
+hrounds=3
+modes=(sem futex condvar)
+[ $flock_ok = 1 ] && modes+=(flock)
+label() {
+	case $1 in
+	sem) echo "sem" ;;
+	flock) echo "flock(2) (unfair)" ;;
+	futex) echo "futex hand-off (limit)" ;;
+	condvar) echo "pthread condvar (limit)" ;;
+	esac
 }
-horow "sem (futex hand-off, FIFO)" "$work/ho.sem"
-[ "$flock_ok" = 1 ] && horow "flock(2) (not fair)" "$work/ho.flock"
-horow "bare futex ping-pong (floor)" "$work/ho.futex"
-exit 0
+labels=()
+for x in "${modes[@]}"; do labels+=("$(label "$x")"); done
+csv_start sem_handoff_vs_waiters waiters "${labels[@]}"
+table_start "Hand-off latency (median µs from a release to the next holder's entry) against the number of waiters; $total acquisitions a run, median of $hrounds alternating runs; in brackets: the share of releases that went to a waiter" \
+    "waiters" "${labels[@]}"
+for w in $ws; do
+	np=$((w + 1))
+	say "sem: $w waiter(s)"
+	for ((r = 0; r < hrounds; r++)); do
+		for x in "${modes[@]}"; do
+			case $x in
+			sem) obj="ho$w.$r" ;;
+			flock) obj=$work/flockfile ;;
+			*) obj=- ;;
+			esac
+			bench/bin/sem_handoff "$x" "$obj" $((total / np)) "$np" \
+			    >>"$work/ho$w.$x" || exit 1
+		done
+	done
+	row=$w cells=()
+	for x in "${modes[@]}"; do
+		m=$(cut -d' ' -f1 "$work/ho$w.$x" | median)
+		share=$(awk '{ print 100 * $3 / $4 }' "$work/ho$w.$x" | median)
+		row="$row,$m"
+		cells+=("$m ($(calc "$share" %.0f)%)")
+	done
+	csv_row sem_handoff_vs_waiters "$row"
+	table_row "$w" "${cells[@]}"
+done
+table_end
+plot sem_handoff_vs_waiters "sem: hand-off latency against waiters" "waiting processes" "µs from release to the next holder" logx logy
+hs=$(cut -d' ' -f1 "$work/ho1.sem" | median)
+hf=$(cut -d' ' -f1 "$work/ho1.futex" | median)
+if [ $flock_ok = 1 ]; then
+	hl=$(cut -d' ' -f1 "$work/ho1.flock" | median)
+	headline sem "contended hand-off, 1 waiter" "$hs µs" "flock(2) (unfair)" \
+	    "$(calc "$hs / $hl" %.3f)" "futex hand-off" "$(calc "$hs / $hf" %.3f)"
+else
+	headline sem "contended hand-off, 1 waiter" "$hs µs" "-" "" \
+	    "futex hand-off" "$(calc "$hs / $hf" %.3f)"
+fi

@@ -1,20 +1,28 @@
 /* sem_handoff: how long it takes to hand a lock from one process to
  * another that is waiting for it.
  *
- *   sem_handoff sem NAME ITER    the semaphore object of sem(1)
- *   sem_handoff flock FILE ITER  flock(2), each process with its own open
- *   sem_handoff futex - ITER     a bare futex ping-pong: the floor
+ *   sem_handoff sem NAME ITER [NPROC]    the semaphore object of sem(1)
+ *   sem_handoff flock FILE ITER [NPROC]  flock(2), each process with its
+ *                                        own open file description
+ *   sem_handoff futex - ITER [NPROC]     a bare futex hand-off: the lock
+ *                                        goes round the processes, each
+ *                                        sleeping on its own futex word
+ *                                        (the floor: one directed wake-up)
+ *   sem_handoff condvar - ITER [NPROC]   the same round with a process-
+ *                                        shared pthread mutex and condition
+ *                                        variable (a broadcast per turn)
  *
- * Two processes each take the lock ITER times. The holder keeps it for
- * HOLD_US, long enough for the other to be asleep waiting, notes the
- * time, and releases it. When a process takes the lock from the other,
- * the time since that release is one hand-off latency. A lock that is
- * not fair (flock) often goes back to the process that just released
- * it: then no hand-off happens, and the waiter waits another HOLD_US.
+ * NPROC processes (default 2: one holder, one waiter) each take the lock
+ * ITER times. The holder keeps it for HOLD_US, long enough for the others
+ * to be asleep waiting, notes the time, and releases it. When a process
+ * takes the lock from another, the time since that release is one
+ * hand-off latency. A lock that is not fair (flock) often goes back to
+ * the process that just released it: then no hand-off happens.
  *
  * Prints "MEDIAN_US P90_US HANDOFFS RELEASES". Built by bench/sem.sh with
  * cmd/sem/semobj.c and lib/libconc.a. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,12 +36,16 @@
 #include "sem.h"
 
 #define HOLD_US 200
+#define NPROC_MAX 64
 
 struct shared {
 	uint32_t ready;
 	uint32_t go;
-	uint32_t turn;        /* futex mode: whose turn it is (0 or 1) */
-	uint32_t last;        /* who released last (1 or 2), 0: nobody */
+	uint32_t turn;        /* condvar mode: whose turn it is (0..NPROC-1) */
+	uint32_t mine[NPROC_MAX]; /* futex mode: 1 when it is I's turn */
+	pthread_mutex_t mu;   /* condvar mode */
+	pthread_cond_t cv;
+	uint32_t last;        /* who released last (1..NPROC), 0: nobody */
 	int64_t released;     /* when */
 	uint64_t handoffs, releases;
 	int64_t lat[];        /* ns, one per hand-off */
@@ -41,6 +53,7 @@ struct shared {
 
 static struct shared *sh;
 static volatile sig_atomic_t never;
+static int nproc = 2;
 
 /* Called with the lock held, right after taking it. */
 static void
@@ -96,19 +109,40 @@ run_flock(const char *file, long iter, int me)
 	}
 }
 
+/* Futex round: process ME (1..nproc) sleeps on its own word until the
+ * previous one sets it, then passes the turn to the next. */
 static void
 run_futex(long iter, int me)
 {
-	uint32_t mine = me - 1, next = 2 - me;
+	uint32_t *mine = &sh->mine[me - 1], *next = &sh->mine[me % nproc];
 	long i;
 
 	for (i = 0; i < iter; i++) {
-		uint32_t t;
-		while ((t = __atomic_load_n(&sh->turn, __ATOMIC_ACQUIRE)) != mine)
-			obj_futex_wait(&sh->turn, t, -1);
+		while (__atomic_load_n(mine, __ATOMIC_ACQUIRE) == 0)
+			obj_futex_wait(mine, 0, -1);
+		__atomic_store_n(mine, 0, __ATOMIC_RELAXED);
 		taken(me);
-		__atomic_store_n(&sh->turn, next, __ATOMIC_RELEASE);
-		obj_futex_wake(&sh->turn, 1);
+		__atomic_store_n(next, 1, __ATOMIC_RELEASE);
+		obj_futex_wake(next, 1);
+	}
+}
+
+/* Condvar round: the turn number under a mutex; each pass broadcasts. */
+static void
+run_condvar(long iter, int me)
+{
+	long i;
+
+	for (i = 0; i < iter; i++) {
+		pthread_mutex_lock(&sh->mu);
+		while (sh->turn != (uint32_t)me - 1)
+			pthread_cond_wait(&sh->cv, &sh->mu);
+		pthread_mutex_unlock(&sh->mu);
+		taken(me);
+		pthread_mutex_lock(&sh->mu);
+		sh->turn = me % nproc;
+		pthread_cond_broadcast(&sh->cv);
+		pthread_mutex_unlock(&sh->mu);
 	}
 }
 
@@ -123,6 +157,8 @@ child(const char *mode, const char *name, long iter, int me)
 		run_sem(name, iter, me);
 	else if (strcmp(mode, "flock") == 0)
 		run_flock(name, iter, me);
+	else if (strcmp(mode, "condvar") == 0)
+		run_condvar(iter, me);
 	else
 		run_futex(iter, me);
 	_exit(0);
@@ -144,20 +180,32 @@ main(int argc, char **argv)
 	uint32_t r;
 	int me;
 
+	pthread_mutexattr_t ma;
+	pthread_condattr_t ca;
+
 	err_init(argv[0]);
-	if (argc != 4 || (iter = atol(argv[3])) <= 0 || iter > 10000000)
-		err_diex(2, "usage: sem_handoff sem|flock|futex NAME ITER");
-	sh = mmap(NULL, sizeof *sh + 2 * iter * sizeof sh->lat[0],
+	if ((argc != 4 && argc != 5) || (iter = atol(argv[3])) <= 0 ||
+	    iter > 10000000 || (argc == 5 && ((nproc = atoi(argv[4])) < 2 ||
+	    nproc > NPROC_MAX)))
+		err_diex(2, "usage: sem_handoff sem|flock|futex|condvar NAME ITER [NPROC]");
+	sh = mmap(NULL, sizeof *sh + nproc * iter * sizeof sh->lat[0],
 	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED)
 		err_die(1, "mmap");
-	for (me = 1; me <= 2; me++)
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+	pthread_mutex_init(&sh->mu, &ma);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+	pthread_cond_init(&sh->cv, &ca);
+	sh->mine[0] = 1;
+	for (me = 1; me <= nproc; me++)
 		if (fork() == 0)
 			child(argv[1], argv[2], iter, me);
-	while ((r = __atomic_load_n(&sh->ready, __ATOMIC_ACQUIRE)) < 2)
+	while ((r = __atomic_load_n(&sh->ready, __ATOMIC_ACQUIRE)) < (uint32_t)nproc)
 		obj_futex_wait(&sh->ready, r, -1);
 	__atomic_store_n(&sh->go, 1, __ATOMIC_RELEASE);
-	obj_futex_wake(&sh->go, 2);
+	obj_futex_wake(&sh->go, INT32_MAX);
 	while (wait(NULL) > 0)
 		;
 	n = sh->handoffs;
