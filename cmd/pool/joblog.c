@@ -65,6 +65,8 @@ settle(void)
 {
 	size_t i, k = 0;
 
+	if (nmarks == 0)
+		return;     /* marks is NULL: no qsort(NULL, ...) */
 	qsort(marks, nmarks, sizeof *marks, by_seq);
 	for (i = 0; i < nmarks; i++) {
 		if (k > 0 && marks[k - 1].seq == marks[i].seq)
