@@ -178,7 +178,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ops = sh->obj.reserved[0];
 	if (n >= sizeof *sh) {
 		each_mutex(sh, fuzz_mutex_fix);
-		if (memchr(sh->boot, 0, sizeof sh->boot) == sh->boot)
+		if (sh->boot[0] == '\0')
 			boot_id(sh->boot, sizeof sh->boot);
 	}
 	snprintf(path, sizeof path, "%s/x", fuzz_dir());

@@ -50,3 +50,15 @@ load helper
 	run -0 pool printf '[%s]\n' {} < <(printf '\n')
 	[ "$output" = "[]" ]
 }
+
+@test "fuzz joblog: --resume with a huge job number in the log needs no memory in proportion to it" {
+	{
+		printf 'Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n'
+		printf '1\t:\t0\t0\t0\t0\t0\t0\techo a\n'
+		# 2^40, the largest job number a log may name: a table indexed
+		# by job number asked for 2 TiB and pool died "out of memory".
+		printf '1099511627776\t:\t0\t0\t0\t0\t0\t0\techo x\n'
+	} >log
+	run -0 pool --joblog log --resume echo < <(printf 'a\nb\n')
+	[ "$output" = b ]
+}

@@ -20,27 +20,60 @@ static const char header[] =
 
 static int logfd = -1;
 static const char *logname;
-static unsigned char *skip;   /* one byte per job number: 1 = skip it */
-static size_t nskip;
+/* The job numbers an existing log names, sorted, each with its verdict
+ * (1: skip it). A table indexed by job number would cost memory in
+ * proportion to the largest number in the file, which need not be small
+ * (a line "1099511627776\t..." asked for a terabyte). */
+struct mark {
+	unsigned long long seq;
+	size_t line;         /* the file's later lines win */
+	int skip;
+};
+static struct mark *marks;
+static size_t nmarks, capmarks;
 static struct buf line, cmd;
 static int warned;
 
 static void
 mark(unsigned long long seq, int val)
 {
-	if (seq >= nskip) {
-		size_t n = nskip ? nskip : 1024;
-		unsigned char *p;
-		while (n <= seq)
-			n *= 2;
-		p = realloc(skip, n);
+	if (nmarks == capmarks) {
+		size_t n = capmarks ? 2 * capmarks : 1024;
+		struct mark *p = realloc(marks, n * sizeof *p);
 		if (p == NULL)
 			err_diex(EXIT_TOOL, "out of memory");
-		memset(p + nskip, 0, n - nskip);
-		skip = p;
-		nskip = n;
+		marks = p;
+		capmarks = n;
 	}
-	skip[seq] = (unsigned char)val;
+	marks[nmarks] = (struct mark){ seq, nmarks, val };
+	nmarks++;
+}
+
+static int
+by_seq(const void *a, const void *b)
+{
+	const struct mark *x = a, *y = b;
+
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Sort the marks and keep the last line's verdict for each job. */
+static void
+settle(void)
+{
+	size_t i, k = 0;
+
+	if (nmarks == 0)
+		return;     /* marks is NULL: no qsort(NULL, ...) */
+	qsort(marks, nmarks, sizeof *marks, by_seq);
+	for (i = 0; i < nmarks; i++) {
+		if (k > 0 && marks[k - 1].seq == marks[i].seq)
+			k--;
+		marks[k++] = marks[i];
+	}
+	nmarks = k;
 }
 
 /* Read an existing log: with --resume every logged job is skipped, with
@@ -79,6 +112,7 @@ load(const char *path, int failed_only)
 	}
 	free(s);
 	fclose(f);
+	settle();
 }
 
 int
@@ -106,7 +140,18 @@ joblog_open(const struct conf *c)
 int
 joblog_skip(unsigned long long seq)
 {
-	return seq < nskip && skip[seq];
+	size_t lo = 0, hi = nmarks;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (marks[mid].seq == seq)
+			return marks[mid].skip;
+		if (marks[mid].seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
 }
 
 void
@@ -141,4 +186,7 @@ joblog_close(void)
 	if (logfd >= 0)
 		close(logfd);
 	logfd = -1;
+	free(marks);
+	marks = NULL;
+	nmarks = capmarks = 0;
 }
