@@ -240,6 +240,7 @@ spawn_role(enum role r, int kill_permille)
 		return;
 	}
 	kind_count[op->kind]++;
+	op->progress = op->start;
 	plan_kill(op, kill_permille);
 	active[nactive++] = op;
 	busy[r]++;
@@ -325,14 +326,22 @@ dump_state(void)
 static void
 watchdog(int64_t now, int64_t limit)
 {
+	struct stat st;
+
 	for (int i = 0; i < nactive; i++) {
 		struct op *op = active[i];
-		if (op->start && now - op->start > limit) {
+		/* get -f runs as long as messages keep coming. */
+		if (op->kind == K_GET_FOLLOW && stat(op->out, &st) == 0 &&
+		    st.st_size != op->out_size) {
+			op->out_size = st.st_size;
+			op->progress = now;
+		}
+		if (op->progress && now - op->progress > limit) {
 			stuck++;
 			violation("op %u still running after %.0f s (blocked on a dead peer?): %s",
 			    op->id, (double)limit / 1e9, op->desc);
 			dump_state();
-			op->start = 0;
+			op->progress = 0;
 			op->touched = 1;
 			kill_tree(op->pid);
 		}

@@ -40,6 +40,8 @@ struct op {
 	enum role role;
 	pid_t pid;
 	int64_t start, kill_at; /* monotonic ns; kill_at 0: no kill planned */
+	int64_t progress;       /* when it last made progress (the watchdog) */
+	long long out_size;     /* its output's size then */
 	int touched;            /* a SIGKILL reached its process tree */
 	uint32_t msg0, nmsg;    /* the ledger numbers of the messages it puts */
 	int64_t gen0;           /* party: generations completed before it */
