@@ -119,6 +119,7 @@ need_nobody() {
 	[ "$output" = "$max" ]
 	# The same from standard input, where the line ends the message.
 	printf '%s\n' "$max" | queue put q
+	# shellcheck disable=SC2016 # expanded by the inner shell
 	run -125 sh -c 'printf "%s1\n" "$1" | queue put q' _ "$max"
 	one_line
 	run -0 queue size q
