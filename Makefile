@@ -4,6 +4,7 @@
 #   LOOP=poll                    use the poll(2) event-loop backend instead of epoll
 #   WERROR=1                     turn warnings into errors (CI does)
 #   make fuzz [FUZZ_TIME=60]     run every libFuzzer target in fuzz/ (needs clang)
+#   make torture [TORTURE_TIME=5m] [SEED=N]  the long crash test (test/torture/)
 #   PROGPREFIX=c                 install the programs as cpool, cparallel, ... (avoids
 #                                clashing with GNU parallel's /usr/bin/parallel)
 

@@ -120,24 +120,15 @@ pause_us(long us)
 		;
 }
 
-/* Register as a holder of NAME (N slots) and check the invariant. */
-static int
-hold_enter(const char *name, int n)
+/* With the table locked: check that, besides us, fewer than N
+ * registered holders of NAME are alive. */
+static void
+check_holders(const char *name, int n, const struct holder *t, const char *when)
 {
-	struct holder t[HOLD_MAX];
-	char file[256], list[512];
+	char list[512];
 	pid_t self = getpid();
-	int fd, i, alive;
+	int alive = count_alive(t, self, list, sizeof list);
 
-	snprintf(file, sizeof file, "hold-%s", name);
-	fd = open(in_dir(file), O_RDWR | O_CLOEXEC);
-	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-		perror("torture hold: holder table");
-		exit(2);
-	}
-	memset(t, 0, sizeof t);
-	(void)!pread(fd, t, sizeof t, 0);
-	alive = count_alive(t, self, list, sizeof list);
 	if (alive >= n) {
 		/* A holder killed a moment ago may still show as running
 		 * while its SIGKILL is delivered, and the semaphore may
@@ -147,9 +138,38 @@ hold_enter(const char *name, int n)
 		pause_us(100000);
 		alive = count_alive(t, self, list, sizeof list);
 		if (alive >= n)
-			helper_violation("%s: %d holders of %d slots at once: pid %ld and%s",
-			    name, alive + 1, n, (long)self, list);
+			helper_violation("%s: %d holders of %d slots at once (%s): pid %ld and%s",
+			    name, alive + 1, n, when, (long)self, list);
 	}
+	check_done();
+}
+
+static int
+table_lock(const char *name)
+{
+	char file[256];
+	int fd;
+
+	snprintf(file, sizeof file, "hold-%s", name);
+	fd = open(in_dir(file), O_RDWR | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		perror("torture hold: holder table");
+		exit(2);
+	}
+	return fd;
+}
+
+/* Register as a holder of NAME (N slots), checking the invariant. */
+static void
+hold_enter(const char *name, int n)
+{
+	struct holder t[HOLD_MAX];
+	pid_t self = getpid();
+	int fd = table_lock(name), i;
+
+	memset(t, 0, sizeof t);
+	(void)!pread(fd, t, sizeof t, 0);
+	check_holders(name, n, t, "on entry");
 	for (i = 0; i < HOLD_MAX; i++)
 		if (t[i].pid == 0 || !proc_alive((pid_t)t[i].pid, t[i].start))
 			break;
@@ -161,19 +181,20 @@ hold_enter(const char *name, int n)
 		(void)!pwrite(fd, &t[i], sizeof t[i], i * sizeof t[i]);
 	}
 	flock(fd, LOCK_UN);
-	check_done();
-	return fd;
+	close(fd);
 }
 
+/* Check again and leave. */
 static void
-hold_leave(int fd)
+hold_leave(const char *name, int n)
 {
 	struct holder t[HOLD_MAX];
 	pid_t self = getpid();
-	int i;
+	int fd = table_lock(name), i;
 
-	flock(fd, LOCK_EX);
+	memset(t, 0, sizeof t);
 	(void)!pread(fd, t, sizeof t, 0);
+	check_holders(name, n, t, "on leaving");
 	for (i = 0; i < HOLD_MAX; i++)
 		if (t[i].pid == self) {
 			memset(&t[i], 0, sizeof t[i]);
@@ -186,10 +207,9 @@ hold_leave(int fd)
 static int
 do_hold(const char *name, int n, long us)
 {
-	int fd = hold_enter(name, n);
-
+	hold_enter(name, n);
 	pause_us(us);
-	hold_leave(fd);
+	hold_leave(name, n);
 	return 0;
 }
 
@@ -199,7 +219,7 @@ do_acquirer(const char *name, const char *n, long us)
 	char own[32];
 	char *acq[] = { "sem", "acquire", "-n", (char *)n, "-o", own, (char *)name, NULL };
 	char *rel[] = { "sem", "release", "-o", own, (char *)name, NULL };
-	int st, fd;
+	int st;
 
 	/* The owner is named: by default it would be the parent of sem
 	 * acquire, and if we die before it has looked, that is whoever
@@ -208,9 +228,9 @@ do_acquirer(const char *name, const char *n, long us)
 
 	if ((st = run_tool(acq, NULL, 0)) != 0)
 		return st;
-	fd = hold_enter(name, atoi(n));
+	hold_enter(name, atoi(n));
 	pause_us(us);
-	hold_leave(fd);
+	hold_leave(name, atoi(n));
 	return run_tool(rel, NULL, 0);
 }
 
