@@ -4,6 +4,7 @@
 #   LOOP=poll                    use the poll(2) event-loop backend instead of epoll
 #   WERROR=1                     turn warnings into errors (CI does)
 #   make fuzz [FUZZ_TIME=60]     run every libFuzzer target in fuzz/ (needs clang)
+#   make torture [TORTURE_TIME=5m] [SEED=N]  the long crash test (test/torture/)
 #   PROGPREFIX=c                 install the programs as cpool, cparallel, ... (avoids
 #                                clashing with GNU parallel's /usr/bin/parallel)
 
@@ -44,7 +45,7 @@ PAGES   := $(wildcard man/*.1 man/*.7)
 BENCH_SRC := $(wildcard bench/*.c)
 
 .DELETE_ON_ERROR:
-.PHONY: all check install uninstall clean lint bench fuzz
+.PHONY: all check install uninstall clean lint bench fuzz torture
 
 all: $(BINS)
 
@@ -69,11 +70,19 @@ bin/$(1): $$(filter $(B)/cmd/$(1)/%,$$(CMD_OBJ)) lib/libconc.a $(FLAVOUR)
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 
-check: all $(B)/test/unit
-	@UNIT=$(CURDIR)/$(B)/test/unit test/run-bats
+check: all $(B)/test/unit $(B)/test/torture/torture
+	@UNIT=$(CURDIR)/$(B)/test/unit TORTURE=$(CURDIR)/$(B)/test/torture/torture test/run-bats
 
 $(B)/test/unit: $(B)/test/unit.o lib/libconc.a
 	$(CC) $(LDFLAGS) -o $@ $< lib/libconc.a $(LDLIBS)
+
+# The torture test (test/torture/): make torture [TORTURE_TIME=5m] [SEED=N]
+TORTURE_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard test/torture/*.c))
+$(B)/test/torture/torture: $(TORTURE_OBJ) lib/libconc.a
+	$(CC) $(LDFLAGS) -o $@ $(TORTURE_OBJ) lib/libconc.a $(LDLIBS)
+
+torture: all $(B)/test/torture/torture
+	@nice -n 10 $(B)/test/torture/torture -v -t $(or $(TORTURE_TIME),5m)
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
@@ -98,4 +107,4 @@ fuzz:
 bench: all
 	@bench/run
 
--include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(B)/test/unit.d
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(B)/test/unit.d $(TORTURE_OBJ:.o=.d)

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,31 @@ fail:
 	return -1;
 }
 
+/* Give FD its SIZE bytes for real, so that the mapping never meets a
+ * full disk later (SIGBUS). A file size limit (ulimit -f) would make the
+ * kernel send SIGXFSZ, whose default action kills us with a core and
+ * leaves the private file behind: ignore it meanwhile, so that the call
+ * fails with EFBIG instead. Returns 0, or -1 with errno set. */
+static int
+allocate(int fd, size_t size)
+{
+	struct sigaction ign, old;
+	int e = 0;
+
+	memset(&ign, 0, sizeof ign);
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGXFSZ, &ign, &old);
+	e = posix_fallocate(fd, 0, size);
+	if (e == EOPNOTSUPP || e == EINVAL)
+		e = 0;
+	if (e == 0 && ftruncate(fd, size) < 0)
+		e = errno;
+	sigaction(SIGXFSZ, &old, NULL);
+	errno = e;
+	return e ? -1 : 0;
+}
+
 /* Build the object in a private file and publish it with link(2). Returns
  * 0 if we published it, EEXIST if someone else got there first, -1 on
  * error (reported). */
@@ -139,12 +165,7 @@ create_new(struct obj *o, const struct obj_type *t, const struct obj_create *c)
 		err_warn("%s: chmod", o->name);
 		goto out;
 	}
-	errno = posix_fallocate(fd, 0, c->size);
-	if (errno != 0 && errno != EOPNOTSUPP && errno != EINVAL) {
-		err_warn("%s: allocate %zu bytes", o->name, c->size);
-		goto out;
-	}
-	if (ftruncate(fd, c->size) < 0) {
+	if (allocate(fd, c->size) < 0) {
 		err_warn("%s: allocate %zu bytes", o->name, c->size);
 		goto out;
 	}

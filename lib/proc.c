@@ -37,7 +37,7 @@ proc_exec_status(int e)
  * (in fork mode it also writes the errno to ERRFD). */
 static void __attribute__((noreturn))
 child(const struct proc_spec *sp, const sigset_t *mask, volatile int *errslot,
-    int errfd)
+    int errfd, pid_t parent)
 {
 	/* The signals a runner may catch or ignore: handlers would run on
 	 * the parent's memory, and ignored ones would survive exec. Setting
@@ -58,8 +58,10 @@ child(const struct proc_spec *sp, const sigset_t *mask, volatile int *errslot,
 	if (sp->pdeathsig) {
 		prctl(PR_SET_PDEATHSIG, sp->pdeathsig);
 		/* The parent may have died before prctl: then we were
-		 * reparented and no signal will ever come. */
-		if (getppid() == 1)
+		 * reparented and no signal will ever come. The new parent
+		 * is init or, as often, a subreaper (pool, parallel, a
+		 * service manager): compare with the parent we had. */
+		if (getppid() != parent)
 			_exit(128 + sp->pdeathsig);
 	}
 #endif
@@ -125,7 +127,7 @@ proc_spawn(const struct proc_spec *sp, int *exec_errno)
 {
 	sigset_t all, old, none;
 	volatile int errslot = 0;
-	pid_t pid;
+	pid_t pid, self = getpid();
 #ifdef PROC_FORK
 	int p[2];
 
@@ -143,7 +145,7 @@ proc_spawn(const struct proc_spec *sp, int *exec_errno)
 	pid = fork();
 	if (pid == 0) {
 		close(p[0]);
-		child(sp, &none, &errslot, p[1]);
+		child(sp, &none, &errslot, p[1], self);
 	}
 	close(p[1]);
 	if (pid > 0) {
@@ -155,7 +157,7 @@ proc_spawn(const struct proc_spec *sp, int *exec_errno)
 #else
 	pid = vfork();
 	if (pid == 0)
-		child(sp, &none, &errslot, -1);
+		child(sp, &none, &errslot, -1, self);
 #endif
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (exec_errno)

@@ -204,6 +204,26 @@ wait_all() {
 	run -1 barrier wait g
 }
 
+@test "a full generation whose parties all die during the action does not wedge the barrier (was: door)" {
+	# Found by the torture test: with the last arrival killed while
+	# running the action and the others killed too, nobody watched the
+	# full generation, and every later party waited at the door for ever
+	# (here until its timeout, status 124, instead of 1 at once).
+	bg barrier wait -n 2 g
+	local a=$!
+	wait_for waiting g 1
+	# shellcheck disable=SC2016 # expanded by the action's shell
+	bg barrier wait -n 2 -a 'echo $$ >acting; exec sleep 1000' g
+	local b=$!
+	wait_for test -s acting
+	kill -9 "$a" "$b"
+	run -1 barrier wait -n 2 -t 20 g
+	[ "$output" = "barrier: g: broken: a party died while waiting" ]
+	run -0 barrier reset g
+	bg barrier wait g
+	run -0 barrier wait g
+}
+
 @test "a killed party in the middle is noticed by its neighbours" {
 	local pids=() i
 	for i in 1 2 3 4; do

@@ -152,6 +152,17 @@ u() { "${UNIT:-$TOP/build/test/unit}" "$@"; }
 	[[ "$output" =~ SigIgn:.[0-9a-f]{8}[08]0000000 ]] || { echo "$output"; false; }
 }
 
+@test "spawn: a job does not outlive a runner killed while spawning it under a subreaper (was: orphan)" {
+	# The child checked for a parent that died before its prctl by
+	# comparing getppid() with 1; under a subreaper (pool, parallel,
+	# systemd) the new parent is not 1 and the job ran on, unkilled.
+	# Found while writing the torture test: a sem run killed then left
+	# its command running without the slot. Runners are killed at
+	# instants spread over their first 300 us; some land in the window.
+	run -0 u orphans 1000
+	[ "$output" = "survivors 0" ]
+}
+
 @test "loop: timers fire in deadline order, cancelled ones never" {
 	run u timers
 	[ "$status" -eq 0 ]

@@ -7,6 +7,9 @@
  *   unit timers           fire timers out of order, print them in deadline order
  *   unit signal           SIGUSR1 to self arrives through the loop
  *   unit mux N            N writers interleave lines through one mux sink
+ *   unit orphans N        N times, as a child subreaper: a child spawns
+ *                         "sleep 1" with a parent-death signal and is
+ *                         SIGKILLed at once; print how many sleeps ran on
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -48,6 +53,51 @@ do_spawn(char **argv)
 		return fail(strerror(errno));
 	printf("status %d%s%s\n", proc_status(ws), eerr ? " exec: " : "",
 	    eerr ? strerror(eerr) : "");
+	return 0;
+}
+
+/* A job must not outlive a runner killed while spawning it, even when
+ * the runner's death hands it to a subreaper (pool, parallel, a service
+ * manager) rather than to init. The kill lands at instants spread over
+ * the first few hundred microseconds of the runner's life, so that some
+ * fall between vfork and the child's prctl. */
+static int
+do_orphans(int n)
+{
+	char *argv[] = { "sleep", "1", NULL };
+	int ws, survivors = 0;
+	pid_t pid, w;
+
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		return fail(strerror(errno));
+	for (int i = 0; i < n; i++) {
+		struct timespec t0, t;
+		struct proc_spec sp;
+
+		if ((pid = fork()) < 0)
+			return fail(strerror(errno));
+		if (pid == 0) {
+			proc_spec_init(&sp, argv);
+			sp.pdeathsig = SIGKILL;
+			proc_spawn(&sp, NULL);
+			pause();
+			_exit(0);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		do
+			clock_gettime(CLOCK_MONOTONIC, &t);
+		while ((t.tv_sec - t0.tv_sec) * 1000000000L + t.tv_nsec - t0.tv_nsec <
+		    (long)(i % 300) * 1000);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		/* Reap what has ended by now; a sleep that survived has not. */
+		while ((w = waitpid(-1, &ws, WNOHANG)) > 0)
+			;
+	}
+	while ((w = waitpid(-1, &ws, 0)) > 0)
+		if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
+			survivors++;
+	printf("survivors %d\n", survivors);
 	return 0;
 }
 
@@ -208,6 +258,8 @@ main(int argc, char **argv)
 		return do_signal();
 	} else if (strcmp(argv[1], "mux") == 0 && argc == 3) {
 		return do_mux(atoi(argv[2]));
+	} else if (strcmp(argv[1], "orphans") == 0 && argc == 3) {
+		return do_orphans(atoi(argv[2]));
 	} else {
 		return 2;
 	}

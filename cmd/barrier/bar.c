@@ -499,6 +499,7 @@ door_timeout(struct bar *b)
 static int
 enter(struct bar *b, int64_t deadline, int *slot, struct bar_res *res)
 {
+	int64_t check = loop_now() + CHECK_NS;
 	uint32_t seq;
 
 	for (;;) {
@@ -510,6 +511,18 @@ enter(struct bar *b, int64_t deadline, int *slot, struct bar_res *res)
 		}
 		if (b->count < b->parties && (*slot = take_slot(b)) >= 0)
 			return -1;
+		/* A full generation whose parties have all died (the last
+		 * one while running the action) has nobody left to notice:
+		 * those at the door watch it, or they would wait for ever. */
+		if (b->count == b->parties && loop_now() >= check) {
+			check = loop_now() + CHECK_NS;
+			if (any_dead(b, b->nslots)) {
+				break_locked(b, BAR_WHY_DEAD);
+				res->why = b->broken;
+				obj_unlock(&b->lock);
+				return BAR_BROKEN;
+			}
+		}
 		seq = LOAD(&b->seq);
 		obj_unlock(&b->lock);
 		if (deadline >= 0 && loop_now() >= deadline) {

@@ -521,8 +521,10 @@ sem_view(struct sem *m, struct sem_view *v)
 			if (m->h[i].owner.pid != 0)
 				v->holders[n++] = m->h[i];
 	unlock(m, &wk);
-	if (s->used && v->holders == NULL)
-		err_die(EXIT_TOOL, "%s: stat", m->o.name);
+	/* Our copy, not the shared count: a slot taken since the unlock
+	 * made this report "stat: No such process" (the errno of reap). */
+	if (v->used && v->holders == NULL)
+		err_diex(EXIT_TOOL, "%s: stat: out of memory", m->o.name);
 }
 
 int

@@ -1,0 +1,258 @@
+#!/usr/bin/env bats
+# A hostile environment (issue 8): odd names and files where objects
+# should be, a full disk, file size, memory and process limits, closed
+# and broken standard output. objects.bats covers the symlinked,
+# foreign and group-writable namespace directory, objects replaced by a
+# symlink or a FIFO, control characters and over-long names.
+
+load helper
+
+# make_obj TOOL NAME: create an object of TOOL's kind under NAME.
+make_obj() {
+	case $1 in
+	queue) queue create "$2" ;;
+	sem) sem create "$2" ;;
+	barrier) barrier wait -n 1 "$2" ;;
+	esac
+}
+
+# look TOOL NAME: a read-only query of NAME that needs a valid object.
+look() {
+	case $1 in
+	queue) queue size "$2" ;;
+	sem) sem value "$2" ;;
+	barrier) barrier stat "$2" ;;
+	esac
+}
+
+# as_nobody CMD: run the shell command CMD as user nobody, in /.
+as_nobody() {
+	# LeakSanitizer (sanitizer builds) needs a thread of its own at
+	# exit, which RLIMIT_NPROC forbids.
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    env PATH="$PATH" CONC_DIR="${NOBODY_DIR:-/nonexistent}/ns" \
+	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	    bash -c "cd / && $1"
+}
+
+test_teardown() {
+	if mountpoint -q "$BATS_TEST_TMPDIR/small" 2>/dev/null; then
+		umount "$BATS_TEST_TMPDIR/small"
+	fi
+}
+
+need_nobody() {
+	[ "$(id -u)" = 0 ] || skip "needs root to switch to user nobody"
+	command -v setpriv >/dev/null || skip "needs setpriv (util-linux)"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$TOP/bin/pool" ||
+	    skip "user nobody cannot run $TOP/bin/pool"
+}
+
+@test "a world-writable namespace directory is refused, sticky bit or not" {
+	for m in 703 1777; do
+		rm -rf "$CONC_DIR"
+		mkdir "$CONC_DIR"
+		chmod "$m" "$CONC_DIR"
+		for t in queue sem barrier; do
+			run -125 make_obj "$t" x
+			one_line
+			[[ "$output" == *"writable by group or others"* ]]
+		done
+		[ -z "$(ls -A "$CONC_DIR")" ]
+	done
+}
+
+@test "names: '/' tricks, '.' and '..' components, a newline in a path, 4 KiB: 125, nothing made" {
+	mkdir d
+	long=$(printf '%04096d' 0)
+	deep=$(printf 'a/%.0s' $(seq 1 2048))b
+	for t in queue sem barrier; do
+		for n in / // ./ d/ d/.. d/. ../.. $'d/a\nb' "$long" "$deep" "d/$long"; do
+			run -125 look "$t" "$n"
+			one_line
+			run -125 make_obj "$t" "$n"
+			one_line
+		done
+	done
+	[ -z "$(ls -A d)" ]
+	[ ! -e "$CONC_DIR" ] || [ -z "$(ls -A "$CONC_DIR")" ]
+}
+
+@test "a device, a directory or a missing directory where an object should be: 125, one line" {
+	mkdir -p dir "$CONC_DIR/sub"
+	for t in queue sem barrier; do
+		for n in /dev/null /dev/zero "$PWD/dir" sub "$PWD/missing/x"; do
+			run -125 look "$t" "$n"
+			one_line
+			run -125 make_obj "$t" "$n"
+			one_line
+		done
+	done
+	[ -z "$(ls -A dir)" ]
+	[ ! -e missing ]
+}
+
+@test "objects are created 0600 whatever the umask, and --mode exactly as given" {
+	umask 000
+	for t in queue sem barrier; do
+		make_obj "$t" "u-$t"
+		[ "$(stat -c %a "$CONC_DIR/u-$t")" = 600 ]
+	done
+	umask 077
+	queue create --mode 640 m-queue
+	sem create --mode 640 m-sem
+	barrier wait -n 1 --mode 640 m-barrier
+	for t in queue sem barrier; do
+		[ "$(stat -c %a "$CONC_DIR/m-$t")" = 640 ]
+	done
+}
+
+@test "a queue message of exactly the maximum size goes through; one byte more is refused" {
+	queue create --size 1K q
+	run -0 queue stat q
+	[[ "$output" == *$'\nmaxmsg 1008\n'* ]]
+	max=$(printf '%01008d' 0)
+	run -0 queue put q "$max"
+	run -125 queue put q "${max}1"
+	one_line
+	[[ "$output" == *"longer than the maximum of 1008"* ]]
+	run -0 queue size q
+	[ "$output" = 1 ]
+	run -0 queue get q
+	[ "$output" = "$max" ]
+	# The same from standard input, where the line ends the message.
+	printf '%s\n' "$max" | queue put q
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	run -125 sh -c 'printf "%s1\n" "$1" | queue put q' _ "$max"
+	one_line
+	run -0 queue size q
+	[ "$output" = 1 ]
+	run -0 queue get q
+	[ "$output" = "$max" ]
+}
+
+@test "a full file system: creation fails with 125 and leaves nothing; objects work again once space is freed" {
+	[ "$(id -u)" = 0 ] || skip "needs root to mount a small tmpfs"
+	mkdir small
+	mount -t tmpfs -o size=1m tmpfs small 2>/dev/null ||
+	    skip "mounting a tmpfs is not permitted here"
+	CONC_DIR=$PWD/small/ns
+	# A queue made before the disk fills has all its storage already.
+	queue create --size 64K q
+	head -c 2M /dev/zero >small/fill 2>/dev/null || true
+	[ "$(df --output=avail small | tail -1)" -lt 8 ]
+	run -125 queue create --size 256K big
+	one_line
+	[[ "$output" == *"No space left on device"* ]]
+	run -125 sem create -n 1000 s
+	one_line
+	run -125 barrier wait -n 1000 -t 1 b
+	one_line
+	[ "$(ls -A small/ns)" = q ]
+	# The old queue takes and hands out messages as before.
+	msg=$(printf '%01000d' 0)
+	for i in $(seq 1 40); do queue put --nowait q "$msg$i"; done
+	run -0 queue get -n 40 q
+	[ "${#lines[@]}" = 40 ]
+	[ "${lines[39]}" = "${msg}40" ]
+	rm small/fill
+	run -0 sem create -n 1000 s
+	run -0 barrier wait -n 1 b
+	run -0 queue create --size 256K big
+	run -0 queue put big x
+	run -0 queue get big
+	[ "$output" = x ]
+	umount small
+}
+
+@test "a file size limit: creation fails with 125, not SIGXFSZ, and leaves no private file (was: core dump)" {
+	# The kernel sends SIGXFSZ when a file would grow past ulimit -f;
+	# its default action killed the tools (status 153) with their
+	# half-made object left behind as .NAME.new.PID.
+	mkdir -p "$CONC_DIR"
+	for t in "queue create --size 1M q" "sem create -n 100000 s" "barrier wait -n 60000 b"; do
+		run -125 bash -c "ulimit -f 128 && exec $t"
+		one_line
+		[[ "$output" == *"File too large"* ]]
+	done
+	[ -z "$(ls -A "$CONC_DIR")" ]
+	run -0 bash -c 'ulimit -f 128 && queue create --size 1K q && queue put q a && queue get q'
+	[ "$output" = a ]
+}
+
+@test "out of memory (ulimit -v): 125 and one line, and the queue keeps its message" {
+	! grep -q san "$TOP/bin/.flavour" 2>/dev/null ||
+	    skip "AddressSanitizer reserves more address space than any ulimit -v here"
+	queue create --size 17M q
+	head -c 16000000 /dev/zero | tr '\0' x | queue put q
+	run -125 bash -c 'ulimit -v 40000 && exec queue get q'
+	one_line
+	[[ "$output" == *"out of memory"* || "$output" == *"Cannot allocate memory"* ]]
+	run -0 queue size q
+	[ "$output" = 1 ]
+	run -125 bash -c 'ulimit -v 40000 && exec queue create --size 1G big'
+	one_line
+	run -125 bash -c 'seq 3 | { ulimit -v 40000 && exec pool --pipe --block 1G wc -l; }'
+	one_line
+	[ ! -e "$CONC_DIR/big" ]
+	run -0 bash -c 'queue get q | wc -c'
+	[ "$output" = 16000001 ]
+}
+
+@test "RLIMIT_NPROC: pool and parallel report each job they cannot start, and do not crash" {
+	need_nobody
+	seq 1 6 >items
+	# As nobody with room for one process, which is the tool itself.
+	run -6 as_nobody 'ulimit -u 1 && exec pool -j4 echo' <items
+	[ "${#lines[@]}" = 6 ]
+	[[ "${lines[0]}" == "pool: cannot start job "*": Resource temporarily unavailable" ]]
+	run -125 as_nobody 'ulimit -u 1 && exec parallel "echo a" "echo b"'
+	[ "${#lines[@]}" = 2 ]
+	[[ "${lines[0]}" == "parallel: start "*": Resource temporarily unavailable" ]]
+	# With room for a few jobs, each job either ran or was reported.
+	run as_nobody 'ulimit -u 3 && exec pool -j6 -k echo ran' <items
+	[ "$status" -le 6 ]
+	ran=$(grep -c '^ran ' <<<"$output" || true)
+	failed=$(grep -c '^pool: cannot start job' <<<"$output" || true)
+	[ "$((ran + failed))" = 6 ]
+	[ "$status" = "$failed" ]
+}
+
+@test "RLIMIT_NPROC: sem run and barrier's action that cannot start leave nothing held" {
+	need_nobody
+	NOBODY_DIR=$(mktemp -d)
+	chown nobody "$NOBODY_DIR"
+	run -125 as_nobody 'ulimit -u 1 && exec sem run s echo x'
+	one_line
+	run -0 as_nobody 'sem value s'
+	[ "$output" = 1 ]
+	run -125 as_nobody 'ulimit -u 1 && exec barrier wait -n 1 -a true b'
+	run -0 as_nobody 'barrier reset b && barrier wait -n 1 b -- echo released'
+	[ "$output" = released ]
+	rm -rf "$NOBODY_DIR"
+}
+
+@test "closed stdout: 125 and a message; queue get leaves its messages in the queue" {
+	run -125 sh -c 'seq 3 | pool -k echo >&-'
+	[[ "$output" == *"pool: write output: Bad file descriptor"* ]]
+	queue put q a b
+	for get in "get" "get -n 2" "get -f -t 0.1"; do
+		run -125 sh -c "queue $get q >&-"
+		one_line
+		[ "$output" = "queue: q: standard output is closed" ]
+	done
+	run -0 queue get -n 2 q
+	[ "$output" = "$(printf 'a\nb')" ]
+}
+
+@test "a broken pipe ends pool, parallel, queue get, sem run and barrier's command quietly with 141" {
+	seq 1 100000 >items
+	queue put q $(seq -f "%0500g" 1 2000)
+	for cmd in "pool -k echo <items" "pool --pipe --block 10 cat <items" \
+	    "parallel 'seq 100000'" "queue get -n 2000 q" "sem run s seq 100000" \
+	    "barrier wait -n 1 b -- seq 100000"; do
+		run -0 bash -c "$cmd 2>err | head -n 1 >/dev/null; echo \${PIPESTATUS[0]}"
+		[ "$output" = 141 ]
+		[ ! -s err ]
+	done
+}
