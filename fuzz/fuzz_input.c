@@ -1,8 +1,9 @@
 /* libFuzzer target: pool's input splitting (cmd/pool/input.c): items at
  * a delimiter (-d, -0, newline) and --pipe blocks that end at a record
  * boundary. Input: the delimiter byte, the block size - 1, a mode byte
- * (bit 0: --pipe; bit 1: look ahead before each block, as pool does),
- * then the data, read from a regular file. Checked: the items or blocks
+ * (bit 0: --pipe; bit 1: look ahead before each block, as pool does;
+ * bit 2: read from a pipe, else from a regular file, whose --pipe blocks
+ * are ranges of it), then the data. Checked: the items or blocks
  * put together give the data back; an item holds no delimiter and their
  * number is what input_count said; every block but the last ends with
  * the delimiter, and a block longer than the size is one record (no
@@ -41,8 +42,8 @@ items(struct input *in, const uint8_t *d, size_t n, int delim)
 			abort();
 		got++;
 	}
-	if (off != n || got != count)
-		abort();
+	if (off != n || (count >= 0 && got != count))
+		abort();    /* count: -1 for a pipe */
 }
 
 static void
@@ -51,15 +52,26 @@ blocks(struct input *in, const uint8_t *d, size_t n, int delim, size_t size,
 {
 	struct buf b = { 0 };
 	size_t off = 0;
+	off_t pos = -1;
+	char *range = NULL;
 
 	input_blocks(in, size);
 	for (;;) {
 		if (ahead && input_ahead(in, size) != 1)
-			abort();    /* a regular file never blocks */
-		if (input_block(in, &b, size) != 1)
+			abort();    /* neither a regular file nor a full pipe blocks */
+		if (input_block(in, &b, &pos, size) != 1)
 			break;
-		if (b.len == 0 || off + b.len > n ||
-		    memcmp(b.p, d + off, b.len) != 0)
+		if (b.len == 0 || off + b.len > n)
+			abort();
+		if (in->ranged) {
+			/* A range of the file: it must start where the last
+			 * block ended; read it to check it. */
+			if (pos != (off_t)off || (range = realloc(range, b.len)) == NULL ||
+			    pread(in->fd, range, b.len, pos) != (ssize_t)b.len)
+				abort();
+			b.p = range;
+		}
+		if (memcmp(b.p, d + off, b.len) != 0)
 			abort();
 		off += b.len;
 		if (off < n && b.p[b.len - 1] != (char)delim)
@@ -69,6 +81,10 @@ blocks(struct input *in, const uint8_t *d, size_t n, int delim, size_t size,
 	}
 	if (off != n)
 		abort();
+	if (in->ranged) {
+		free(range);
+		b.p = NULL;
+	}
 	buf_free(&b);
 }
 
@@ -84,10 +100,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	delim = data[0];
 	bsize = (size_t)data[1] + 1;
-	snprintf(path, sizeof path, "%s/in", fuzz_dir());
-	fuzz_write(path, data + 3, size - 3);
-	if (input_open(&in, path, delim) < 0)
-		abort();
+	if (data[2] & 4) {
+		/* From a pipe (max_len keeps the data below its capacity):
+		 * --pipe blocks are then read into memory. */
+		int fds[2];
+		if (pipe(fds) < 0 || write(fds[1], data + 3, size - 3) !=
+		    (ssize_t)(size - 3))
+			abort();
+		close(fds[1]);
+		snprintf(path, sizeof path, "/proc/self/fd/%d", fds[0]);
+		if (input_open(&in, path, delim) < 0)
+			abort();
+		close(fds[0]);
+	} else {
+		snprintf(path, sizeof path, "%s/in", fuzz_dir());
+		fuzz_write(path, data + 3, size - 3);
+		if (input_open(&in, path, delim) < 0)
+			abort();
+	}
 	if (data[2] & 1)
 		blocks(&in, data + 3, size - 3, delim, bsize, data[2] & 2);
 	else
