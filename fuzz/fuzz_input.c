@@ -66,7 +66,11 @@ blocks(struct input *in, const uint8_t *d, size_t n, int delim, size_t size,
 		if (in->ranged) {
 			/* A range of the file: it must start where the last
 			 * block ended; read it to check it. */
-			if (pos != (off_t)off || (range = realloc(range, b.len)) == NULL ||
+			char *r = realloc(range, b.len);
+			if (r == NULL)
+				abort();
+			range = r;
+			if (pos != (off_t)off ||
 			    pread(in->fd, range, b.len, pos) != (ssize_t)b.len)
 				abort();
 			b.p = range;
