@@ -28,7 +28,8 @@ void fuzz_uncatch(void);
  * unless the status was 125, the tools' "bad input" status. */
 void fuzz_exited(void);
 
-/* fuzz_dir: a private namespace directory, made once; CONC_DIR names it. */
+/* fuzz_dir: a private namespace directory (in /dev/shm if it can),
+ * made once; CONC_DIR names it. */
 const char *fuzz_dir(void);
 
 /* fuzz_write: make PATH hold exactly the N bytes at P (abort on error). */

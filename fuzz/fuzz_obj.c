@@ -2,42 +2,27 @@
  * an object is expected must be refused (or accepted only with a valid
  * header) by obj_open for every kind, never crash it. The tools check
  * their own fields beyond the header; their targets live beside this. */
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "err.h"
+#include "fuzz.h"
 #include "obj.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char dir[] = "/tmp/conc-fuzz-obj-XXXXXX";
-	static int ready;
 	static const struct obj_type types[] = {
 		{ OBJ_QUEUE, 1, "queue" }, { OBJ_SEM, 1, "semaphore" },
 		{ OBJ_BARRIER, 1, "barrier" },
 	};
-	char path[sizeof dir + 8];
+	char path[4096];
 	struct obj o;
-	int fd;
 
-	if (!ready) {
-		if (mkdtemp(dir) == NULL)
-			abort();
-		setenv("CONC_DIR", dir, 1);
-		ready = 1;
-	}
-	snprintf(path, sizeof path, "%s/x", dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || write(fd, data, size) != (ssize_t)size)
-		abort();
-	close(fd);
+	snprintf(path, sizeof path, "%s/x", fuzz_dir());
+	fuzz_write(path, data, size);
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
 		if (obj_open(&o, "x", &types[i], NULL) == 0) {
 			const struct obj_hdr *h = o.map;

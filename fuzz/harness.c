@@ -1,4 +1,5 @@
 /* fuzz: the helpers every target is linked with (see fuzz.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -53,15 +54,37 @@ fuzz_exited(void)
 	}
 }
 
+static char dir[64];
+
+/* At exit: the directory and what the targets left in it. */
+static void
+remove_dir(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			unlinkat(dirfd(d), e->d_name, 0);
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
 const char *
 fuzz_dir(void)
 {
-	static char dir[] = "/tmp/conc-fuzz-XXXXXX";
 	static int made;
 
+	/* In memory where there is a tmpfs: a disk file system stalls
+	 * open(O_TRUNC) for seconds on a busy machine, which the fuzzer
+	 * reports as a hang. */
 	if (!made) {
+		snprintf(dir, sizeof dir, "%s/conc-fuzz-XXXXXX",
+		    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
 		if (mkdtemp(dir) == NULL)
 			abort();
+		atexit(remove_dir);
 		setenv("CONC_DIR", dir, 1);
 		made = 1;
 	}
