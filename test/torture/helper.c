@@ -132,10 +132,12 @@ check_holders(const char *name, int n, const struct holder *t, const char *when)
 	if (alive >= n) {
 		/* A holder killed a moment ago may still show as running
 		 * while its SIGKILL is delivered, and the semaphore may
-		 * already have seen it dead. Whoever is still there a
-		 * tenth of a second later was holding for real (nobody
-		 * can leave: we hold the table's lock). */
-		pause_us(100000);
+		 * already have seen it dead (the kernel releases its robust
+		 * futexes before it reports it gone, and under heavy load
+		 * the two can be a scheduling delay apart). Whoever is still
+		 * there a second later was holding for real (nobody can
+		 * leave: we hold the table's lock). */
+		pause_us(1000000);
 		alive = count_alive(t, self, list, sizeof list);
 		if (alive >= n)
 			helper_violation("%s: %d holders of %d slots at once (%s): pid %ld and%s",
