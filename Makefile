@@ -2,6 +2,7 @@
 # make [all] | check | install | uninstall | clean | lint | bench
 #   SANITIZE=address,undefined   build and test with ASan+UBSan (objects go to build-san/)
 #   LOOP=poll                    use the poll(2) event-loop backend instead of epoll
+#   make check TESTS="test/a.bats ..."  run only those test files
 #   WERROR=1                     turn warnings into errors (CI does)
 #   make fuzz [FUZZ_TIME=60]     run every libFuzzer target in fuzz/ (needs clang)
 #   make torture [TORTURE_TIME=5m] [SEED=N]  the long crash test (test/torture/)
@@ -71,7 +72,7 @@ endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 
 check: all $(B)/test/unit $(B)/test/torture/torture
-	@UNIT=$(CURDIR)/$(B)/test/unit TORTURE=$(CURDIR)/$(B)/test/torture/torture test/run-bats
+	@UNIT=$(CURDIR)/$(B)/test/unit TORTURE=$(CURDIR)/$(B)/test/torture/torture test/run-bats $(TESTS)
 
 $(B)/test/unit: $(B)/test/unit.o lib/libconc.a
 	$(CC) $(LDFLAGS) -o $@ $< lib/libconc.a $(LDLIBS)
