@@ -4,17 +4,14 @@
 
 load helper
 
-@test "fuzz queue: a LIFO back link past the ring's start gives 125, not a crash" {
-	queue create --lifo --size 4K ./l
-	queue put ./l a bb
-	# last (byte 328) far above the ring, rd (byte 408) "none", and a
-	# back link of 64 KiB in the first record (ring at byte 53248): get
-	# followed the link to an offset outside the file and read there.
-	printf '\0\0\0\0\0\1\0\0' | dd of=l bs=1 seek=328 conv=notrunc 2>/dev/null
-	printf '\377\377\377\377\377\377\377\377' |
-		dd of=l bs=1 seek=408 conv=notrunc 2>/dev/null
-	printf '\0\0\1\0' | dd of=l bs=1 seek=53256 conv=notrunc 2>/dev/null
-	run -125 queue get -n 2 ./l
+@test "fuzz queue: a record offset outside the ring gives 125, not a crash" {
+	queue create --priority --size 4K ./p
+	queue put ./p a
+	# The first heap entry's offset (byte 57348: the heap follows the
+	# ring, at 53248 + 4096) := 1 GiB: get read there and died of SIGSEGV.
+	printf '\0\0\0\100' | dd of=p bs=1 seek=57348 conv=notrunc 2>/dev/null
+	run -125 queue get ./p
+	one_line
 	[[ "$output" == *"damaged queue (bad record length)"* ]]
 }
 
@@ -61,4 +58,30 @@ load helper
 	} >log
 	run -0 pool --joblog log --resume echo < <(printf 'a\nb\n')
 	[ "$output" = b ]
+}
+
+@test "fuzz queue: a back link longer than the way down to the oldest message ends the walk, not a hang" {
+	queue create --lifo --size 4K ./l
+	queue put ./l a bb
+	# bb's back link (ring byte 20 + 8) := 925 * 4096: after get, the
+	# walk that trims freed messages off the top computed last - back
+	# below 0 and went round the ring for ever.
+	printf '\0\320\71\0' | dd of=l bs=1 seek=53276 conv=notrunc 2>/dev/null
+	run -0 timeout 10 queue get ./l
+	[ "$output" = bb ]
+}
+
+@test "fuzz queue: a newest-message position far above the head is damage (125), not an endless walk" {
+	queue create --lifo --size 4K ./l
+	queue put ./l a bb
+	# bb (ring byte 20) := free with a back link of 4096, rd (byte 408)
+	# := none, last (byte 328) := 2^50 + 20: get walked down from there,
+	# 4096 bytes at a time.
+	printf '\2\0\0\0\0\020\0\0' | dd of=l bs=1 seek=53272 conv=notrunc 2>/dev/null
+	printf '\377\377\377\377\377\377\377\377' |
+		dd of=l bs=1 seek=408 conv=notrunc 2>/dev/null
+	printf '\024\0\0\0\0\0\004\0' | dd of=l bs=1 seek=328 conv=notrunc 2>/dev/null
+	run -125 timeout 10 queue get -n 2 ./l
+	one_line
+	[[ "$output" == *"damaged queue (bad last record)"* ]]
 }

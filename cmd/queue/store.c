@@ -290,13 +290,18 @@ tidy(struct queue *q)
 	}
 	if (c.p > head)
 		damaged(q, "tail beyond head");
+	/* The walk down the back links below starts at the newest message,
+	 * which lies between the oldest one left and the head; from a
+	 * damaged "last" far above, it would take for ever. */
+	if (head > c.p && (last < c.p || last >= head))
+		damaged(q, "bad last record");
 	while (head > c.p) {
 		r = rec_at(q, last % q->R);
 		if (r->state != R_FREE)
 			break;
 		head = last;
-		if (r->back == 0 || last - r->back < c.p)
-			break;
+		if (r->back == 0 || r->back > last - c.p)
+			break;      /* (last - back would wrap below 0) */
 		last -= r->back;
 	}
 	j_add(q, &sh->tail, c.p);
@@ -942,6 +947,8 @@ claim_lifo(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
 		p = sh->head == sh->tail ? Q_NONE : sh->last;
 	if (p == Q_NONE)
 		return 0;
+	if (p < sh->tail || p >= sh->head)
+		damaged(q, "bad last record");
 	off = p % q->R;
 	while (k < maxn) {
 		r = rec_at(q, off);
@@ -951,7 +958,7 @@ claim_lifo(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
 			take(q, r, p, out, term);
 			k++;
 		}
-		if (r->back == 0 || p - r->back < sh->tail) {
+		if (r->back == 0 || r->back > p - sh->tail) {
 			p = Q_NONE;
 			break;
 		}
