@@ -10,6 +10,7 @@
 
 #include "loop.h"
 #include "loop_impl.h"
+#include "proc.h"
 
 struct watch {
 	loop_fd_fn *fn;
@@ -298,6 +299,8 @@ add_signal(struct loop *l, int signo, loop_signal_fn *fn, void *arg,
 		errno = EINVAL;
 		return -1;
 	}
+	if (proc_sig_kept(signo))
+		return 0;
 	if (sigpipe_fd[0] < 0) {
 		if (pipe2(sigpipe_fd, O_CLOEXEC | O_NONBLOCK) < 0)
 			return -1;

@@ -52,7 +52,8 @@ struct loop_timer *loop_add_timer(struct loop *l, int64_t deadline,
 void loop_del_timer(struct loop *l, struct loop_timer *t);
 
 /* loop_add_signal: catch SIGNO (SA_RESTART) and call FN from the loop.
- * Returns 0, or -1 with errno set. */
+ * A stop signal that was ignored at the program's start is left ignored
+ * (see proc_sig_kept). Returns 0, or -1 with errno set. */
 int loop_add_signal(struct loop *l, int signo, loop_signal_fn *fn, void *arg);
 
 /* loop_add_signal_intr: like loop_add_signal, but without SA_RESTART: a

@@ -17,6 +17,30 @@
 
 extern char **environ;
 
+/* The stop signals that were ignored when the program started. Recorded
+ * before main, since the programs install their own handlers later. */
+static sigset_t entry_ignored;
+
+static void __attribute__((constructor))
+note_entry_signals(void)
+{
+	static const int stops[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM };
+	struct sigaction sa;
+	size_t i;
+
+	sigemptyset(&entry_ignored);
+	for (i = 0; i < sizeof stops / sizeof stops[0]; i++)
+		if (sigaction(stops[i], NULL, &sa) == 0 &&
+		    sa.sa_handler == SIG_IGN)
+			sigaddset(&entry_ignored, stops[i]);
+}
+
+int
+proc_sig_kept(int signo)
+{
+	return sigismember(&entry_ignored, signo) == 1;
+}
+
 void
 proc_spec_init(struct proc_spec *sp, char *const *argv)
 {
@@ -51,7 +75,8 @@ child(const struct proc_spec *sp, const sigset_t *mask, volatile int *errslot,
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
 	for (i = 0; i < (int)(sizeof reset / sizeof reset[0]); i++)
-		sigaction(reset[i], &sa, NULL);
+		if (!proc_sig_kept(reset[i]))
+			sigaction(reset[i], &sa, NULL);
 	if (sp->pgroup)
 		setpgid(0, 0);
 #ifdef __linux__

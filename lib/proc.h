@@ -5,7 +5,8 @@
  * between fork and exec can ask for a parent-death signal
  * (PR_SET_PDEATHSIG), which keeps jobs from running on after their runner
  * is SIGKILLed. The child resets the signal mask and every handled signal's
- * disposition, so jobs start with a clean slate. */
+ * disposition, so jobs start with a clean slate, except for a stop signal
+ * the program found ignored at its start (see proc_sig_kept). */
 #ifndef CONC_PROC_H
 #define CONC_PROC_H
 
@@ -21,6 +22,13 @@ struct proc_spec {
 	int pdeathsig;       /* nonzero: signal sent to the child if we die */
 	const char *dir;     /* working directory, or NULL */
 };
+
+/* proc_sig_kept: nonzero if SIGNO is SIGHUP, SIGINT, SIGQUIT or SIGTERM and
+ * was ignored when the program started (nohup; `trap '' INT`; an
+ * asynchronous command of a shell without job control). As in sh and make,
+ * such a signal stays ignored: we install no handler for it, and what we
+ * start inherits the ignoring. */
+int proc_sig_kept(int signo);
 
 /* proc_spec_init: a spec that inherits everything and runs argv. */
 void proc_spec_init(struct proc_spec *sp, char *const *argv);

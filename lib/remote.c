@@ -455,7 +455,8 @@ remote_run(const char *host, const char *prog, char *const *argv)
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_run_signal;
 	for (i = 0; i < 3; i++)
-		sigaction(sigs[i], &sa, NULL);
+		if (!proc_sig_kept(sigs[i]))
+			sigaction(sigs[i], &sa, NULL);
 	pid = spawn(av, -1, -1, -1, 0, NULL);
 	if (pid < 0)
 		err_die(EXIT_TOOL, "ssh %s", host);

@@ -15,11 +15,6 @@ waiting() {
 	[ "$(field "$1" waiting)" = "$2" ]
 }
 
-# gone PID: PID no longer exists.
-gone() {
-	! kill -0 "$1" 2>/dev/null
-}
-
 # is_perm FILE N: FILE holds the numbers 0..N-1, each once.
 is_perm() {
 	diff <(sort -n "$1") <(seq 0 $(($2 - 1)))

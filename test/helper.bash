@@ -33,8 +33,17 @@ teardown() {
 }
 
 # bg CMD...: run CMD in the background, remembering its pid for teardown.
+# A shell without job control starts an asynchronous command with SIGINT
+# and SIGQUIT ignored, and our tools (like sh and make) keep a signal
+# ignored at their start ignored: the tests send SIGINT as a terminal
+# would, so those two are restored here. <&0: keep the caller's stdin
+# rather than /dev/null.
 bg() {
-	"$@" &
+	if declare -F "$1" >/dev/null; then
+		(trap - INT QUIT; "$@") <&0 &
+	else
+		(trap - INT QUIT; exec "$@") <&0 &
+	fi
 	echo $! >>"$BATS_TEST_TMPDIR/pids"
 }
 
@@ -50,6 +59,31 @@ wait_for() {
 	done
 	echo "wait_for timed out: $*" >&2
 	return 1
+}
+
+# gone PID...: none of the processes exists any more (a zombie nobody has
+# reaped yet counts as gone).
+gone() {
+	local p s
+	for p in "$@"; do
+		s=$(awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$p/stat" 2>/dev/null) || continue
+		[ -z "$s" ] || [ "$s" = Z ] || { echo "process $p survives ($s)" >&2; return 1; }
+	done
+}
+
+# wait_status PID STATUS: wait for the background PID; it exited STATUS.
+wait_status() {
+	local st=0
+	wait "$1" || st=$?
+	[ "$st" -eq "$2" ] || { echo "status $st, expected $2" >&2; return 1; }
+}
+
+# ignores N [FILE]: FILE (default ign), a copy of a process's SigIgn line
+# from /proc/PID/status, shows signal N ignored.
+ignores() {
+	local mask
+	mask=$(awk '/^SigIgn/ { print $2 }' "${2:-ign}")
+	(( (16#$mask >> ($1 - 1)) & 1 ))
 }
 
 # one_line: the output (stderr merged by 'run') is exactly one line.

@@ -19,22 +19,6 @@ test_setup() {
 	chmod +x reaped
 }
 
-# gone PID...: none of the processes exists any more (zombies count as gone).
-gone() {
-	local p s
-	for p in "$@"; do
-		s=$(awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$p/stat" 2>/dev/null) || continue
-		[ -z "$s" ] || [ "$s" = Z ] || { echo "process $p survives ($s)" >&2; return 1; }
-	done
-}
-
-# wait_status PID STATUS: wait for the background PID; it exited STATUS.
-wait_status() {
-	local st=0
-	wait "$1" || st=$?
-	[ "$st" -eq "$2" ] || { echo "status $st, expected $2" >&2; return 1; }
-}
-
 count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 	[ "$(find . -maxdepth 1 -name "$2*" | wc -l)" -eq "$1" ]
 }
@@ -270,6 +254,18 @@ blocked_in_write() {
 	kill -INT "$pid"
 	wait_status "$pid" 130
 	gone "$(cat p1)" "$(cat p2)"
+}
+
+@test "SIGINT ignored at the start (an asynchronous command of a script) stays ignored, in parallel and its commands" {
+	mkfifo gate
+	exec {g}<>gate
+	bg sh -c 'trap "" INT; exec parallel "grep ^SigIgn /proc/\$\$/status >ign.t; mv ign.t ign; read x <gate"'
+	pid=$!
+	wait_for test -s ign
+	ignores 2
+	kill -INT "$pid"
+	echo go >&"$g"
+	wait_status "$pid" 0
 }
 
 @test "SIGINT also stops what an ended command left in its process group" {

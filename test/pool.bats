@@ -6,13 +6,6 @@
 
 load helper
 
-# gone PID: the process has exited (a zombie waiting for init counts).
-gone() {
-	local st
-	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
-	[ -z "$st" ] || [ "$st" = Z ]
-}
-
 # make_counter DIR: a job body that counts how many jobs run at the same time.
 # It raises DIR/cur under a lock, records the highest value in DIR/max,
 # works for a moment, and lowers DIR/cur again.
@@ -527,9 +520,8 @@ pipe_in() { # pipe_in file|pipe FILE CMD...: run CMD with FILE as stdin
 
 @test "SIGINT: a job that ignores it is killed after the grace period; status 130" {
 	echo x >in
-	pool --grace 200ms sh -c 'trap "" INT TERM; echo $$ >pid; sleep 60 & wait' _ <in &
+	bg pool -a in --grace 200ms sh -c 'trap "" INT TERM; echo $$ >pid; sleep 60 & wait' _
 	p=$!
-	echo "$p" >>"$BATS_TEST_TMPDIR/pids"
 	wait_for test -s pid
 	kill -INT "$p"
 	st=0
@@ -542,10 +534,9 @@ pipe_in() { # pipe_in file|pipe FILE CMD...: run CMD with FILE as stdin
 	echo x >in
 	# The leader ends at the SIGINT; its child ignores it and writes
 	# nowhere near pool, so pool must not forget its group.
-	pool --grace 100ms sh -c 'sh -c "trap \"\" INT TERM; exec sleep 1000" >/dev/null 2>&1 &
-		echo $! >pid; trap "exit 1" INT; wait' _ <in &
+	bg pool -a in --grace 100ms sh -c 'sh -c "trap \"\" INT TERM; exec sleep 1000" >/dev/null 2>&1 &
+		echo $! >pid; trap "exit 1" INT; wait' _
 	p=$!
-	echo "$p" >>"$BATS_TEST_TMPDIR/pids"
 	wait_for test -s pid
 	kill -INT "$p"
 	st=0
@@ -560,10 +551,9 @@ pipe_in() { # pipe_in file|pipe FILE CMD...: run CMD with FILE as stdin
 	# The job notes the forwarded SIGINT (and goes on): only then is the
 	# second one sent, so that the two cannot merge into one pending
 	# signal.
-	pool --grace 1h sh -c 'trap "echo int >>got" INT; trap "" TERM; echo $$ >pid
-		while :; do sleep 0.1; done' _ <in &
+	bg pool -a in --grace 1h sh -c 'trap "echo int >>got" INT; trap "" TERM; echo $$ >pid
+		while :; do sleep 0.1; done' _
 	p=$!
-	echo "$p" >>"$BATS_TEST_TMPDIR/pids"
 	wait_for test -s pid
 	kill -INT "$p"
 	wait_for test -s got
@@ -572,6 +562,19 @@ pipe_in() { # pipe_in file|pipe FILE CMD...: run CMD with FILE as stdin
 	wait "$p" || st=$?
 	[ "$st" = 130 ]
 	gone "$(cat pid)"
+}
+
+@test "a stop signal ignored at pool's start stays ignored, in pool and in its jobs (nohup)" {
+	mkfifo gate
+	exec {g}<>gate
+	echo x >in
+	bg sh -c 'trap "" HUP; exec pool -a in sh -c "grep ^SigIgn /proc/\$\$/status >ign.t; mv ign.t ign; read x <gate" _'
+	p=$!
+	wait_for test -s ign
+	ignores 1
+	kill -HUP "$p"
+	echo go >&"$g"
+	wait_status "$p" 0
 }
 
 @test "jobs of a pool killed with SIGKILL die with it" {

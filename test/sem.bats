@@ -20,15 +20,6 @@ has_lines() {
 	[ -f "$1" ] && [ "$(wc -l <"$1")" = "$2" ]
 }
 
-# gone PID: PID has exited (it may be a zombie nobody has reaped yet).
-gone() {
-	local line
-	read -r line 2>/dev/null </proc/"$1"/stat || return 0
-	# shellcheck disable=SC2086
-	set -- $line
-	[ "$3" = Z ]
-}
-
 # holder PID: start a process that can own slots (ended at teardown).
 holder() {
 	sleep 1000 &
@@ -410,6 +401,19 @@ unchanged() {
 		[ "$(cat got)" = "$sig" ]
 		free_is lock 1
 	done
+}
+
+@test "a signal ignored at sem run's start stays ignored, in sem and in the command (nohup)" {
+	mkfifo gate
+	exec {g}<>gate
+	bg sh -c 'trap "" HUP; exec sem run lock sh -c "grep ^SigIgn /proc/\$\$/status >ign.t; mv ign.t ign; read x <gate"'
+	pid=$!
+	wait_for test -s ign
+	ignores 1
+	kill -HUP "$pid"
+	echo go >&"$g"
+	wait_status "$pid" 0
+	free_is lock 1
 }
 
 @test "a signal while waiting ends sem with 128+N and leaves the queue" {

@@ -391,7 +391,8 @@ catch_signals(void (*fn)(int))
 	sa.sa_handler = fn;
 	sigemptyset(&sa.sa_mask);
 	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		sigaction(sigs[i], &sa, NULL);
+		if (!proc_sig_kept(sigs[i]))
+			sigaction(sigs[i], &sa, NULL);
 }
 
 /* Run the action through sh -c; returns its exit status, or -1 if it

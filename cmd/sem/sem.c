@@ -245,7 +245,8 @@ catch_signals(void)
 	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
 	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		sigaction(sigs[i], &sa, NULL);
+		if (!proc_sig_kept(sigs[i]))
+			sigaction(sigs[i], &sa, NULL);
 }
 
 /* The owner of an acquire or release: --owner PID or our parent. */
