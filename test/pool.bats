@@ -311,7 +311,9 @@ make_counter() {
 
 @test "--timeout escalates to SIGKILL after the grace period" {
 	run -1 pool --timeout 100ms --grace 100ms sh -c 'trap "" TERM; sleep 60 & echo $! >pid; wait' _ < <(echo x)
-	gone "$(cat pid)"
+	# On a loaded machine the SIGTERM may come before the trap is set:
+	# the shell then dies having started nothing.
+	[ ! -e pid ] || gone "$(cat pid)"
 }
 
 @test "--timeout also kills what the job left in its group when its leader dies (was: survivor)" {
@@ -319,6 +321,8 @@ make_counter() {
 	# ours, so only the grace period's SIGKILL to the group stops it.
 	run -1 pool --timeout 100ms --grace 100ms sh -c 'sh -c "trap \"\" TERM; exec sleep 1000" >/dev/null 2>&1 &
 		echo $! >pid; wait' _ < <(echo x)
+	# (No pid file: the SIGTERM came before the leader had written it.)
+	[ -e pid ] || return 0
 	cat pid >>"$BATS_TEST_TMPDIR/pids"
 	wait_for gone "$(cat pid)"
 }
