@@ -68,6 +68,18 @@ void fuzz_mutex_drop(pthread_mutex_t *m);
 uint8_t *fuzz_obj_decode(const uint8_t *data, size_t n, size_t min,
     size_t *size);
 
+/* fuzz_obj_image: fuzz_obj_decode (at least a struct obj_hdr), then make
+ * the header name an object of KIND and VERSION and of the image's size,
+ * so that the fuzzing reaches past obj_open's first checks. The header's
+ * first reserved word, when nonzero, is the target's choice of
+ * operations: it replaces *OPS. */
+uint8_t *fuzz_obj_image(const uint8_t *data, size_t n, unsigned kind,
+    unsigned version, size_t *size, unsigned *ops);
+
+/* fuzz_obj_install: make IMG (SIZE bytes) the object "x" of fuzz_dir(),
+ * and free it. */
+void fuzz_obj_install(uint8_t *img, size_t size);
+
 /* fuzz_obj_seed: when FUZZ_ENCODE="IN OUT" is set, encode the object
  * file IN as a fuzz input OUT after STRIP (which zeroes what the target
  * rewrites anyway: mutexes...) and exit; used by fuzz/seeds. */

@@ -73,27 +73,16 @@ run(unsigned ops)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[4096];
 	jmp_buf jb;
 	uint8_t *img;
 	size_t n;
-	struct obj_hdr *h;
 	unsigned ops = 1;
 
-	img = fuzz_obj_decode(data, size, sizeof *h, &n);
+	img = fuzz_obj_image(data, size, OBJ_BARRIER, 1, &n, &ops);
 	if (img == NULL)
 		return 0;
-	h = (struct obj_hdr *)(void *)img;
-	h->magic = OBJ_MAGIC;
-	h->kind = OBJ_BARRIER;
-	h->version = 1;
-	h->size = n;
-	if (h->reserved[0] != 0)
-		ops = h->reserved[0];
 	each_mutex(img, n, fuzz_mutex_fix);
-	snprintf(path, sizeof path, "%s/x", fuzz_dir());
-	fuzz_write(path, img, n);
-	free(img);
+	fuzz_obj_install(img, n);
 
 	memset(&o, 0, sizeof o);
 	fuzz_catch(&jb);

@@ -159,31 +159,22 @@ run(unsigned ops)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[4096];
 	jmp_buf jb;
 	uint8_t *img;
 	size_t n;
 	struct q_shared *sh;
 	unsigned ops = 7;
 
-	img = fuzz_obj_decode(data, size, sizeof(struct obj_hdr), &n);
+	img = fuzz_obj_image(data, size, OBJ_QUEUE, Q_VERSION, &n, &ops);
 	if (img == NULL)
 		return 0;
 	sh = (struct q_shared *)(void *)img;
-	sh->obj.magic = OBJ_MAGIC;
-	sh->obj.kind = OBJ_QUEUE;
-	sh->obj.version = Q_VERSION;
-	sh->obj.size = n;
-	if (sh->obj.reserved[0] != 0)
-		ops = sh->obj.reserved[0];
 	if (n >= sizeof *sh) {
 		each_mutex(sh, fuzz_mutex_fix);
 		if (sh->boot[0] == '\0')
 			boot_id(sh->boot, sizeof sh->boot);
 	}
-	snprintf(path, sizeof path, "%s/x", fuzz_dir());
-	fuzz_write(path, img, n);
-	free(img);
+	fuzz_obj_install(img, n);
 
 	memset(&q, 0, sizeof q);
 	fuzz_catch(&jb);

@@ -69,28 +69,19 @@ run(unsigned ops)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[4096];
 	jmp_buf jb;
 	uint8_t *img;
 	size_t n;
 	struct sem_shm *s;
 	unsigned ops = 3;
 
-	img = fuzz_obj_decode(data, size, sizeof(struct obj_hdr), &n);
+	img = fuzz_obj_image(data, size, OBJ_SEM, SEM_VERSION, &n, &ops);
 	if (img == NULL)
 		return 0;
 	s = (struct sem_shm *)(void *)img;
-	s->hdr.magic = OBJ_MAGIC;
-	s->hdr.kind = OBJ_SEM;
-	s->hdr.version = SEM_VERSION;
-	s->hdr.size = n;
-	if (s->hdr.reserved[0] != 0)
-		ops = s->hdr.reserved[0];
 	if (n >= sizeof *s)
 		fuzz_mutex_fix(&s->lock);
-	snprintf(path, sizeof path, "%s/x", fuzz_dir());
-	fuzz_write(path, img, n);
-	free(img);
+	fuzz_obj_install(img, n);
 
 	memset(&m, 0, sizeof m);
 	fuzz_catch(&jb);

@@ -191,6 +191,34 @@ fuzz_obj_decode(const uint8_t *data, size_t n, size_t min, size_t *size)
 	return img;
 }
 
+uint8_t *
+fuzz_obj_image(const uint8_t *data, size_t n, unsigned kind,
+    unsigned version, size_t *size, unsigned *ops)
+{
+	uint8_t *img = fuzz_obj_decode(data, n, sizeof(struct obj_hdr), size);
+	struct obj_hdr *h = (struct obj_hdr *)(void *)img;
+
+	if (img == NULL)
+		return NULL;
+	h->magic = OBJ_MAGIC;
+	h->kind = (uint16_t)kind;
+	h->version = (uint16_t)version;
+	h->size = *size;
+	if (h->reserved[0] != 0)
+		*ops = h->reserved[0];
+	return img;
+}
+
+void
+fuzz_obj_install(uint8_t *img, size_t size)
+{
+	static char path[4096];
+
+	snprintf(path, sizeof path, "%s/x", fuzz_dir());
+	fuzz_write(path, img, size);
+	free(img);
+}
+
 static void
 put32(FILE *f, uint32_t v)
 {

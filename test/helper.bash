@@ -86,6 +86,24 @@ ignores() {
 	(( (16#$mask >> ($1 - 1)) & 1 ))
 }
 
+# make_obj TOOL NAME: create an object of TOOL's kind under NAME.
+make_obj() {
+	case $1 in
+	queue) queue create "$2" ;;
+	sem) sem create "$2" ;;
+	barrier) barrier wait -n 1 "$2" ;;
+	esac
+}
+
+# look TOOL NAME: a read-only query of NAME that needs a valid object.
+look() {
+	case $1 in
+	queue) queue size "$2" ;;
+	sem) sem value "$2" ;;
+	barrier) barrier stat "$2" ;;
+	esac
+}
+
 # one_line: the output (stderr merged by 'run') is exactly one line.
 one_line() {
 	[ "${#lines[@]}" -eq 1 ] || {

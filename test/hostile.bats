@@ -7,24 +7,6 @@
 
 load helper
 
-# make_obj TOOL NAME: create an object of TOOL's kind under NAME.
-make_obj() {
-	case $1 in
-	queue) queue create "$2" ;;
-	sem) sem create "$2" ;;
-	barrier) barrier wait -n 1 "$2" ;;
-	esac
-}
-
-# look TOOL NAME: a read-only query of NAME that needs a valid object.
-look() {
-	case $1 in
-	queue) queue size "$2" ;;
-	sem) sem value "$2" ;;
-	barrier) barrier stat "$2" ;;
-	esac
-}
-
 # as_nobody CMD: run the shell command CMD as user nobody, in /.
 as_nobody() {
 	# LeakSanitizer (sanitizer builds) needs a thread of its own at

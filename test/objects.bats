@@ -4,24 +4,6 @@
 
 load helper
 
-# make_obj TOOL NAME: create an object of TOOL's kind under NAME.
-make_obj() {
-	case $1 in
-	queue) queue create "$2" ;;
-	sem) sem run "$2" true ;;
-	barrier) barrier wait -n 1 "$2" ;;
-	esac
-}
-
-# look TOOL NAME: a read-only query of NAME that needs a valid object.
-look() {
-	case $1 in
-	queue) queue size "$2" ;;
-	sem) sem value "$2" ;;
-	barrier) barrier stat "$2" ;;
-	esac
-}
-
 @test "objects are created mode 0600 inside a 0700 namespace directory" {
 	for t in queue sem barrier; do
 		make_obj "$t" "o-$t"
