@@ -22,7 +22,7 @@ gnu_parallel
 if [ "$QUICK" = 1 ]; then
 	rounds=1 files=93 delay=20 cpujobs=8 budget=25
 else
-	rounds=2 files=930 delay=20 cpujobs=48 budget=130
+	rounds=2 files=930 delay=20 cpujobs=48 budget=280
 fi
 size=2048 burn=20
 less() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
