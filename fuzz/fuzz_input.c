@@ -51,7 +51,7 @@ blocks(struct input *in, const uint8_t *d, size_t n, int delim, size_t size,
     int ahead)
 {
 	struct buf b = { 0 };
-	size_t off = 0;
+	size_t off = 0, sure;
 	off_t pos = -1;
 	char *range = NULL;
 
@@ -59,9 +59,15 @@ blocks(struct input *in, const uint8_t *d, size_t n, int delim, size_t size,
 	for (;;) {
 		if (ahead && input_ahead(in, size) != 1)
 			abort();    /* neither a regular file nor a full pipe blocks */
-		if (input_block(in, &b, &pos, size) != 1)
+		/* What pool may feed a job before its block is complete
+		 * must be a part of the block. */
+		sure = in->ranged ? 0 : input_block_sure(in, size);
+		if (input_block(in, &b, &pos, size) != 1) {
+			if (sure != 0)
+				abort();
 			break;
-		if (b.len == 0 || off + b.len > n)
+		}
+		if (b.len == 0 || off + b.len > n || sure > b.len)
 			abort();
 		if (in->ranged) {
 			/* A range of the file: it must start where the last

@@ -507,6 +507,29 @@ pipe_in() { # pipe_in file|pipe FILE CMD...: run CMD with FILE as stdin
 	done
 }
 
+@test "--pipe from a pipe: a job starts on the first records of its block and gets the rest as they come" {
+	# The writer sends one line, then waits until the job has read it: a
+	# pool that waited for the whole 1M block first would never see more.
+	{ echo first; wait_for test -s got || echo "not started"; seq 3; } |
+	    pool --pipe --block 1M sh -c 'read -r l; echo "$l" >got; echo "$l"; cat' >out
+	[ "$(cat out)" = "$(printf 'first\n1\n2\n3')" ]
+}
+
+@test "--pipe from a pipe: a job that ends or fails before its block is read whole" {
+	seq 300000 >in
+	# head ends at once: the rest of its block is still its own, the next
+	# job starts at the next block, as from a file.
+	run -0 pool --pipe --block 100K -k head -n 1 <in
+	want=$output
+	run -0 pipe_in pipe in pool --pipe --block 100K -k head -n 1
+	[ "$output" = "$want" ]
+	# A first attempt that fails before reading anything: the retry gets
+	# the whole block.
+	run -0 pipe_in pipe in pool --pipe --block 4M --retries 1 sh -c \
+	    '[ -e tried ] || { : >tried; exit 1; }; wc -l'
+	[ "$output" = 300000 ]
+}
+
 # ------------------------------------------------------------ signals
 
 @test "SIGTERM is forwarded to every job's group; pool exits 143 with no orphans" {

@@ -89,6 +89,8 @@ static int js_on;
 static int devnull = -1;
 static long running;
 static struct job *stage;        /* the slot gathering the next job */
+static struct job *open_job;     /* --pipe: the job whose block is still
+                                  * being read (from a pipe) */
 static unsigned long long nextseq = 1, ndone, nfailed, nsucc;
 static int input_done, halting, halt_status = -1, stopping, tool_error;
 static int out_failed;
@@ -616,9 +618,14 @@ on_feed(struct loop *l, int fd, unsigned ev, void *arg)
 		n = write(fd, j->blk.p + j->boff, j->blk.len - j->boff);
 	if (n > 0)
 		j->boff += n;
-	if (j->boff == j->blk.len || (n < 0 && errno != EAGAIN &&
-	    errno != EINTR))
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
 		close_feed(j);
+	else if (j->boff == j->blk.len) {
+		if (j->open)
+			loop_mod_fd(L, fd, 0);  /* until more of it is read */
+		else
+			close_feed(j);
+	}
 }
 
 static void
@@ -696,7 +703,7 @@ free_slot(void)
 	long i;
 
 	for (i = 0; i < C.slots; i++)
-		if (!jobs[i].busy)
+		if (!jobs[i].busy && !jobs[i].open)
 			return &jobs[i];
 	return NULL;
 }
@@ -710,8 +717,17 @@ gather(struct job *j)
 	size_t n;
 	int r;
 
-	if (C.pipe)
-		return input_block(&in, &j->blk, &j->bpos, C.block);
+	if (C.pipe) {
+		/* From a pipe a job starts as soon as the first records of
+		 * its block are in, and is fed the rest as it comes
+		 * (open_block): the bytes pass through while still in the
+		 * CPU's caches, and the job works while pool reads. */
+		r = input_block(&in, &j->blk, &j->bpos, C.block);
+		if (r == 0 && !in.ranged && !joblog_skip(nextseq) &&
+		    input_block_sure(&in, C.block) > 0)
+			return 2;
+		return r;
+	}
 	while (j->nitems < C.maxargs) {
 		r = input_item(&in, &p, &n);
 		if (r == 0)
@@ -807,11 +823,57 @@ place_awaiting(void)
 	}
 }
 
+/* J starts on the part of its block read so far: its buffer is kept
+ * aside and it is fed from in.buf, which holds the block until it is
+ * complete (in pipe mode in.buf is never moved or grown). */
+static void
+open_block(struct job *j)
+{
+	j->own = j->blk;
+	j->blk.p = in.buf;
+	j->blk.cap = in.cap;
+	j->blk.len = input_block_sure(&in, C.block);
+	j->open = 1;
+	open_job = j;
+}
+
+/* Read more of the open job's block. Returns 1 once the block is
+ * complete (the input is free for the next one), else 0. */
+static int
+grow_open_block(void)
+{
+	struct job *j = open_job;
+	int r = input_block(&in, &j->own, &j->bpos, C.block);
+
+	if (r == 0) {
+		j->blk.len = input_block_sure(&in, C.block);
+		if (in.pollable)
+			loop_mod_fd(L, in.fd, LOOP_IN);
+	} else {
+		/* Complete: in.buf (the block) is now j->own.p, and the
+		 * slot's old buffer holds what came after the block. The
+		 * input cannot end inside an open block, whose first
+		 * records were read, so r is 1. */
+		j->blk = j->own;
+		memset(&j->own, 0, sizeof j->own);
+		j->open = 0;
+		open_job = NULL;
+	}
+	if (j->infd >= 0 && j->boff < j->blk.len)
+		loop_mod_fd(L, j->infd, LOOP_OUT);
+	else if (j->infd >= 0 && !j->open)
+		close_feed(j);
+	return r != 0;
+}
+
 static void
 start_jobs(void)
 {
 	if (hosts_on)
 		place_awaiting();
+	/* The open block's job gets its block even while we halt. */
+	if (open_job && !stopping && !tool_error && !grow_open_block())
+		return;
 	while (!input_done && !stopping && !halting && !tool_error) {
 		struct job *j = stage ? stage : free_slot();
 		int r;
@@ -846,7 +908,11 @@ start_jobs(void)
 		    host_pick(NULL) == NULL) || !take_token())
 			break;
 		stage = NULL;
+		if (r == 2)
+			open_block(j);
 		launch(j, nextseq++);
+		if (r == 2)
+			return;     /* the input is the open block's for now */
 	}
 	prefetch();
 	give_spare_tokens();

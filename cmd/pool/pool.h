@@ -75,6 +75,10 @@ struct job {
 	off_t bpos;                  /* ... or where it starts in the input
 	                              * file (in.ranged: blk.len bytes) */
 	size_t boff;                 /* bytes of it fed so far */
+	int open;                    /* blk is the part read so far of a
+	                              * block still being read (a view of
+	                              * in.buf); own keeps the slot's buffer */
+	struct buf own;
 	int reaped, wstatus, timedout, tries;
 	struct loop_timer *timer;    /* --timeout, then the kill grace */
 	int64_t start_mono;
@@ -106,6 +110,7 @@ struct input {
 	int delim;
 	char *buf;
 	size_t start, len, cap;
+	size_t scan, sure;  /* --pipe from a pipe: see input_block_sure */
 	unsigned long long nread;   /* items or blocks returned */
 };
 
@@ -117,6 +122,11 @@ int input_item(struct input *in, const char **p, size_t *n);
  * at a record boundary; when in->ranged, B->p is left alone and the block
  * is the B->len bytes of the input file at *POS. */
 int input_block(struct input *in, struct buf *b, off_t *pos, size_t size);
+/* input_block_sure: --pipe from a pipe, while the block being read is
+ * not complete (input_block returned 0): how many bytes at in->buf are
+ * sure to be in it whatever comes next, that is up to the last delimiter
+ * within SIZE bytes read so far. A job may be fed those already. */
+size_t input_block_sure(struct input *in, size_t size);
 /* input_blocks: prepare IN for --pipe blocks of SIZE bytes; a regular
  * file becomes ranged. */
 void input_blocks(struct input *in, size_t size);
