@@ -873,7 +873,7 @@ start_jobs(void)
 		place_awaiting();
 	/* The open block's job gets its block even while we halt. */
 	if (open_job && !stopping && !tool_error && !grow_open_block())
-		return;
+		goto out;
 	while (!input_done && !stopping && !halting && !tool_error) {
 		struct job *j = stage ? stage : free_slot();
 		int r;
@@ -912,9 +912,10 @@ start_jobs(void)
 			open_block(j);
 		launch(j, nextseq++);
 		if (r == 2)
-			return;     /* the input is the open block's for now */
+			goto out;   /* the input is the open block's for now */
 	}
 	prefetch();
+out:
 	give_spare_tokens();
 }
 
