@@ -33,7 +33,7 @@ if [ "$QUICK" = 1 ]; then
 	rounds=1 budget_j=12 budget_n=10 counts="30 100 1000" mib=32
 	jays="1 2 4 16"
 else
-	rounds=3 budget_j=75 budget_n=230 counts="100 300 1000 10000 100000" mib=1024
+	rounds=3 budget_j=75 budget_n=260 counts="100 1000 2000 10000 100000" mib=1024
 	jays="1 2 4 8 16"
 fi
 
@@ -52,17 +52,19 @@ n_for() {
 
 run_limit() { bench/bin/spawnloop "$n" "$j" "$true_bin"; }
 run_pool() { bin/pool -j "$j" "$true_bin" <"$work/items.$n"; }
+run_poolk() { bin/pool -k -j "$j" "$true_bin" <"$work/items.$n"; }
 run_xargs() { xargs -P "$j" -n 1 "$true_bin" <"$work/items.$n"; }
 run_moreutils() { xargs "$MU_PARALLEL" -j "$j" "$true_bin" -- <"$work/items.$n"; }
 run_gnu() { "$GNU_PARALLEL" -j "$j" "$true_bin" <"$work/items.$ngnu"; }
 
-cases=(limit pool xargs)
+cases=(limit pool poolk xargs)
 [ -n "$MU_PARALLEL" ] && cases+=(moreutils)
 [ -n "$GNU_PARALLEL" ] && cases+=(gnu)
 label() {
 	case $1 in
 	limit) echo "posix_spawn+waitpid loop (limit)" ;;
 	pool) echo "pool" ;;
+	poolk) echo "pool -k" ;;
 	xargs) echo "xargs -P" ;;
 	moreutils) echo "moreutils parallel" ;;
 	gnu) echo "GNU parallel" ;;
@@ -125,15 +127,19 @@ for n in $counts; do
 	# Each count is one alternating round of every fast contender (three
 	# for the smallest counts); GNU parallel and moreutils join in where
 	# they fit their tenth of the budget.
-	est=$(calc "$n * $c * 3 / 1e6" %.0f)
+	# pool -k runs up to 2000 jobs (the count of the pool issue's table).
+	fast=3
+	[ "$n" -le 2000 ] && fast=4
+	est=$(calc "$n * $c * $fast / 1e6" %.0f)
 	if [ $((spent + est)) -gt "$budget_n" ]; then
 		note "pool: $n jobs skipped: about $est s a round here, over the time budget"
 		continue
 	fi
-	r=$(calc "($budget_n - $spent) / 3 / ($est + 1)" %.0f)
+	r=$(calc "($budget_n - $spent) / $fast / ($est + 1)" %.0f)
 	[ "$r" -gt 3 ] && r=3
 	[ "$r" -lt 1 ] && r=1
 	these=(limit pool xargs)
+	[ "$fast" = 4 ] && these+=(poolk)
 	for x in moreutils gnu; do
 		case " ${cases[*]} " in *" $x "*) ;; *) continue ;; esac
 		f=1
@@ -170,8 +176,12 @@ run_plain() { wc -l <"$work/stream"; }
 run_pipe1m() { bin/pool --pipe -j "$CORES" wc -l <"$work/stream"; }
 run_pipe64m() { bin/pool --pipe --block 64M -j "$CORES" wc -l <"$work/stream"; }
 run_gnupipe64m() { "$GNU_PARALLEL" --pipe --block 64M -j "$CORES" wc -l <"$work/stream"; }
+# The stream through a pipe on purpose: cat is the producer.
+# shellcheck disable=SC2002
 run_catplain() { cat "$work/stream" | wc -l; }
+# shellcheck disable=SC2002
 run_catpipe16m() { cat "$work/stream" | bin/pool --pipe --block 16M -j "$CORES" wc -l; }
+# shellcheck disable=SC2002
 run_catpipe64m() { cat "$work/stream" | bin/pool --pipe --block 64M -j "$CORES" wc -l; }
 pipes=(plain pipe1m pipe64m catplain catpipe16m catpipe64m)
 [ -n "$GNU_PARALLEL" ] && pipes+=(gnupipe64m)

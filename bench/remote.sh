@@ -18,7 +18,7 @@ cd "$top" || exit 1
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	jobs=20 rounds=1
 else
-	jobs=60 rounds=2
+	jobs=40 rounds=2
 fi
 [ -x bin/pool ] || make -s bin/pool || exit 1
 tmp=$(mktemp -d) || exit 1
