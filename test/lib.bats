@@ -144,12 +144,19 @@ u() { "${UNIT:-$TOP/build/test/unit}" "$@"; }
 }
 
 @test "spawn: the child gets default signal dispositions and an empty mask" {
-	# A shell started with SIGINT ignored would pass that on; the child
-	# must see SIGINT at its default, and nothing blocked.
-	run sh -c 'trap "" INT; "${UNIT:-$0}" spawn sh -c "grep -E \"^Sig(Blk|Ign)\" /proc/self/status"' "$TOP/build/test/unit"
+	# From a runner that started with SIGINT at its default, SIGINT is at
+	# its default in the child, and nothing is blocked.
+	run env --default-signal=INT,QUIT "${UNIT:-$TOP/build/test/unit}" spawn \
+	    sh -c 'grep -E "^Sig(Blk|Ign)" /proc/self/status'
 	[[ "$output" == *"SigBlk:	0000000000000000"* ]]
 	# Signals 1..31 (the low 31 bits); glibc reserves 32 and 33 itself.
 	[[ "$output" =~ SigIgn:.[0-9a-f]{8}[08]0000000 ]] || { echo "$output"; false; }
+}
+
+@test "spawn: a stop signal ignored when the runner started stays ignored in the child (nohup)" {
+	run env --ignore-signal=HUP,INT "${UNIT:-$TOP/build/test/unit}" spawn \
+	    sh -c 'grep -E "^SigIgn" /proc/self/status'
+	[[ "$output" =~ SigIgn:.[0-9a-f]{8}[08]0000003 ]] || { echo "$output"; false; }
 }
 
 @test "spawn: a job does not outlive a runner killed while spawning it under a subreaper (was: orphan)" {
