@@ -39,12 +39,12 @@ void fuzz_write(const char *path, const void *p, size_t n);
 char *fuzz_str(const uint8_t *p, size_t n);
 
 /* ---- Object files: the robust mutexes in them ----
- * Arbitrary bytes in a robust mutex would make the tools wait for ever
- * on an owner that does not exist (the kernel marks a mutex "owner died"
- * only for a process that held it when it died); that is the mutex's
- * nature, not a parsing bug. So the targets rewrite every mutex of the
+ * Arbitrary bytes in a robust mutex name an owner that does not exist
+ * (the kernel marks a mutex "owner died" only for a process that held it
+ * when it died): obj_lock notices after about a second and repairs, which
+ * is too slow for fuzzing. So the targets rewrite every mutex of the
  * fuzzed file: unlocked if its bytes were all zero, else "owner died",
- * which drives the tools' repair code. */
+ * which drives the same repair code at once. */
 void fuzz_mutex_fix(pthread_mutex_t *m);
 
 /* fuzz_mutex_strip: the inverse of fuzz_mutex_fix, for a seed: all zero

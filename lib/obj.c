@@ -351,11 +351,46 @@ obj_mutex_init(pthread_mutex_t *m)
 	return 0;
 }
 
+/* M has been held for a while: if the thread its lock word names does
+ * not exist, no one will ever unlock it (the kernel marks a robust mutex
+ * "owner died" only for a holder that dies holding it, so a damaged file
+ * can name a thread that never was). Mark it as the kernel would, and
+ * wake its waiters: the next lock returns EOWNERDEAD and the tool
+ * repairs what it guards. */
+static void
+unstick(pthread_mutex_t *m)
+{
+#ifdef __GLIBC__
+	int *word = &m->__data.__lock;
+	int v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+	pid_t tid = v & FUTEX_TID_MASK;
+
+	if (tid == 0 || kill(tid, 0) == 0 || errno != ESRCH)
+		return;
+	if (__atomic_compare_exchange_n(word, &v, (v & FUTEX_WAITERS) |
+	    FUTEX_OWNER_DIED, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+#else
+	(void)m;
+#endif
+}
+
 int
 obj_lock(pthread_mutex_t *m)
 {
-	int e = pthread_mutex_lock(m);
+	struct timespec ts;
+	int e;
 
+	/* Look at the holder once a second (the clock that timedlock
+	 * takes, CLOCK_REALTIME, may jump: that only moves the look). */
+	for (;;) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		e = pthread_mutex_timedlock(m, &ts);
+		if (e != ETIMEDOUT)
+			break;
+		unstick(m);
+	}
 	if (e == 0)
 		return 0;
 	if (e == EOWNERDEAD) {

@@ -84,8 +84,9 @@ int obj_mutex_init(pthread_mutex_t *m);
 
 /* obj_lock: lock M. Returns 0, or 1 if the previous owner died holding
  * it: the caller then repairs the state it guards before unlocking (the
- * mutex is already marked consistent). Aborts the tool with 125 on any
- * other error. */
+ * mutex is already marked consistent). A holder that does not exist (a
+ * damaged file) is taken for a dead one after about a second. Aborts the
+ * tool with 125 on any other error. */
 int obj_lock(pthread_mutex_t *m);
 void obj_unlock(pthread_mutex_t *m);
 

@@ -85,3 +85,25 @@ load helper
 	one_line
 	[[ "$output" == *"damaged queue (bad last record)"* ]]
 }
+
+@test "a lock word naming a thread that does not exist is repaired, not waited on for ever" {
+	# The owner field of each object's robust mutex (byte 32 of a
+	# semaphore and of a barrier, byte 120 of a queue) := thread
+	# 0x3ffffff0, above any pid_max: no one will ever unlock it, and the
+	# kernel only marks holders that die. The tools take it for a dead
+	# holder after about a second and repair; timeout(1) is only a net.
+	sem create s
+	barrier wait -n 1 b
+	queue create q
+	for o in s:32 b:32 q:120; do
+		printf '\360\377\377\77' | dd of="$CONC_DIR/${o%:*}" bs=1 seek="${o#*:}" conv=notrunc 2>/dev/null
+	done
+	run -0 timeout 60 sem run s echo ran
+	[ "$output" = ran ]
+	run -0 timeout 60 sem value s
+	[ "$output" = 1 ]
+	run -0 timeout 60 barrier wait -n 1 b
+	run -0 timeout 60 queue put q hello
+	run -0 timeout 60 queue get q
+	[ "$output" = hello ]
+}
