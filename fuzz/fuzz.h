@@ -28,6 +28,11 @@ void fuzz_uncatch(void);
  * unless the status was 125, the tools' "bad input" status. */
 void fuzz_exited(void);
 
+/* fuzz_call: FN(OPS) under fuzz_catch. Returns 0 if FN returned, 1 if
+ * it called exit (with 125: any other status is a finding, fuzz_exited);
+ * the caller then lets go of what the tool held. */
+int fuzz_call(void (*fn)(unsigned), unsigned ops);
+
 /* fuzz_dir: a private namespace directory (in /dev/shm if it can),
  * made once; CONC_DIR names it. */
 const char *fuzz_dir(void);

@@ -73,7 +73,6 @@ run(unsigned ops)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	jmp_buf jb;
 	uint8_t *img;
 	size_t n;
 	unsigned ops = 1;
@@ -85,15 +84,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_obj_install(img, n);
 
 	memset(&o, 0, sizeof o);
-	fuzz_catch(&jb);
-	if (setjmp(jb) == 0) {
-		run(ops);
-		fuzz_uncatch();
-	} else {
-		fuzz_exited();
-		if (o.map != NULL)
-			each_mutex(o.map, o.size, fuzz_mutex_drop);
-	}
+	if (fuzz_call(run, ops) && o.map != NULL)
+		each_mutex(o.map, o.size, fuzz_mutex_drop);
 	if (o.map != NULL)
 		obj_close(&o);
 	return 0;

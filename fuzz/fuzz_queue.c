@@ -55,27 +55,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void
-boot_id(char *buf, size_t len)
-{
-	static char id[sizeof ((struct q_shared *)0)->boot];
-	static int have;
-	ssize_t n = -1;
-	int fd;
-
-	/* As store.c reads it. */
-	if (!have) {
-		fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY);
-		if (fd >= 0) {
-			n = read(fd, id, sizeof id - 1);
-			close(fd);
-		}
-		id[n > 0 ? n : 0] = '\0';
-		have = 1;
-	}
-	snprintf(buf, len, "%s", id);
-}
-
 static struct queue q;
 static struct q_out out;
 
@@ -159,7 +138,6 @@ run(unsigned ops)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	jmp_buf jb;
 	uint8_t *img;
 	size_t n;
 	struct q_shared *sh;
@@ -172,21 +150,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n >= sizeof *sh) {
 		each_mutex(sh, fuzz_mutex_fix);
 		if (sh->boot[0] == '\0')
-			boot_id(sh->boot, sizeof sh->boot);
+			q_boot_id(sh->boot, sizeof sh->boot);
 	}
 	fuzz_obj_install(img, n);
 
 	memset(&q, 0, sizeof q);
-	fuzz_catch(&jb);
-	if (setjmp(jb) == 0) {
-		run(ops);
-		fuzz_uncatch();
-	} else {
-		fuzz_exited();
-		/* Stopped half-way: let go of what the tool held. */
-		if (q.o.map != NULL && n >= sizeof *sh)
-			each_mutex(q.sh, fuzz_mutex_drop);
-	}
+	/* Stopped half-way: let go of what the tool held. */
+	if (fuzz_call(run, ops) && q.o.map != NULL && n >= sizeof *sh)
+		each_mutex(q.sh, fuzz_mutex_drop);
 	if (q.o.map != NULL)
 		q_close(&q);
 	free(out.buf);

@@ -69,7 +69,6 @@ run(unsigned ops)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	jmp_buf jb;
 	uint8_t *img;
 	size_t n;
 	struct sem_shm *s;
@@ -84,12 +83,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_obj_install(img, n);
 
 	memset(&m, 0, sizeof m);
-	fuzz_catch(&jb);
-	if (setjmp(jb) == 0) {
-		run(ops);
-		fuzz_uncatch();
-	} else {
-		fuzz_exited();
+	if (fuzz_call(run, ops)) {
 		free(v.holders);
 		v.holders = NULL;
 		if (m.s != NULL)

@@ -44,6 +44,21 @@ fuzz_uncatch(void)
 	catcher = NULL;
 }
 
+int
+fuzz_call(void (*fn)(unsigned), unsigned ops)
+{
+	jmp_buf jb;
+
+	fuzz_catch(&jb);
+	if (setjmp(jb) == 0) {
+		fn(ops);
+		fuzz_uncatch();
+		return 0;
+	}
+	fuzz_exited();
+	return 1;
+}
+
 void
 fuzz_exited(void)
 {

@@ -104,6 +104,20 @@ look() {
 	esac
 }
 
+# refused NAME...: queue, sem and barrier each refuse every NAME with 125
+# and one line, for a look and for a creation.
+refused() {
+	local t n
+	for t in queue sem barrier; do
+		for n in "$@"; do
+			run -125 look "$t" "$n"
+			one_line
+			run -125 make_obj "$t" "$n"
+			one_line
+		done
+	done
+}
+
 # one_line: the output (stderr merged by 'run') is exactly one line.
 one_line() {
 	[ "${#lines[@]}" -eq 1 ] || {

@@ -14,14 +14,7 @@ load helper
 
 @test "bad names are refused with 125 and one line, and nothing is created" {
 	long=$(printf '%0300d' 0)
-	for t in queue sem barrier; do
-		for n in "" . .. .hidden $'a\nb' $'tab\tx' "$long" "dir/"; do
-			run -125 look "$t" "$n"
-			one_line
-			run -125 make_obj "$t" "$n"
-			one_line
-		done
-	done
+	refused "" . .. .hidden $'a\nb' $'tab\tx' "$long" "dir/"
 	[ -z "$(ls -A "$CONC_DIR" 2>/dev/null)" ]
 }
 

@@ -562,8 +562,8 @@ fail:
 /* The kernel's boot id: a robust mutex left locked by a process of an
  * earlier boot (a queue kept on disk) would never be released, so the
  * mutexes are made again when it changes. */
-static void
-boot_id(char *buf, size_t len)
+void
+q_boot_id(char *buf, size_t len)
 {
 	static char id[sizeof ((struct q_shared *)0)->boot];
 	static int have;
@@ -635,7 +635,7 @@ q_attach(struct queue *q, const struct obj *o)
 	q->heap = (struct q_hent *)(void *)((char *)o->map + sh->heap_off);
 	q->maxmsg = R - Q_RECHDR < Q_MSG_MAX ? (uint32_t)(R - Q_RECHDR) :
 	    Q_MSG_MAX;
-	boot_id(boot, sizeof boot);
+	q_boot_id(boot, sizeof boot);
 	if (strncmp(sh->boot, boot, sizeof boot) != 0)
 		return after_reboot(q, boot);
 	return 0;
@@ -657,7 +657,7 @@ q_open(struct queue *q, const char *name, const struct q_settings *s)
 		c.arg = &a;
 		/* The boot id goes in before the object is published, or
 		 * an early opener would make the mutexes again under us. */
-		boot_id(a.boot, sizeof a.boot);
+		q_boot_id(a.boot, sizeof a.boot);
 	}
 	if (obj_open(&o, name, &q_type, s ? &c : NULL) < 0)
 		return -1;

@@ -134,6 +134,10 @@ int q_open(struct queue *q, const char *name, const struct q_settings *s);
 int q_attach(struct queue *q, const struct obj *o);
 void q_close(struct queue *q);
 
+/* q_boot_id: the kernel's boot id (as the queue keeps it, to know its
+ * mutexes are from this boot) into BUF. */
+void q_boot_id(char *buf, size_t len);
+
 /* q_settings_of: the settings Q was created with. */
 void q_settings_of(const struct queue *q, struct q_settings *s);
 

@@ -161,17 +161,28 @@ table_lock(const char *name)
 	return fd;
 }
 
+/* Lock NAME's holder table, read it into T and check the invariant;
+ * returns the locked descriptor. */
+static int
+hold_table(const char *name, int n, struct holder t[HOLD_MAX],
+    const char *when)
+{
+	int fd = table_lock(name);
+
+	memset(t, 0, HOLD_MAX * sizeof t[0]);
+	(void)!pread(fd, t, HOLD_MAX * sizeof t[0], 0);
+	check_holders(name, n, t, when);
+	return fd;
+}
+
 /* Register as a holder of NAME (N slots), checking the invariant. */
 static void
 hold_enter(const char *name, int n)
 {
 	struct holder t[HOLD_MAX];
 	pid_t self = getpid();
-	int fd = table_lock(name), i;
+	int fd = hold_table(name, n, t, "on entry"), i;
 
-	memset(t, 0, sizeof t);
-	(void)!pread(fd, t, sizeof t, 0);
-	check_holders(name, n, t, "on entry");
 	for (i = 0; i < HOLD_MAX; i++)
 		if (t[i].pid == 0 || !proc_alive((pid_t)t[i].pid, t[i].start))
 			break;
@@ -192,11 +203,8 @@ hold_leave(const char *name, int n)
 {
 	struct holder t[HOLD_MAX];
 	pid_t self = getpid();
-	int fd = table_lock(name), i;
+	int fd = hold_table(name, n, t, "on leaving"), i;
 
-	memset(t, 0, sizeof t);
-	(void)!pread(fd, t, sizeof t, 0);
-	check_holders(name, n, t, "on leaving");
 	for (i = 0; i < HOLD_MAX; i++)
 		if (t[i].pid == self) {
 			memset(&t[i], 0, sizeof t[i]);
