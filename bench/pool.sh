@@ -1,24 +1,29 @@
 #!/bin/bash
 # bench/pool.sh: pool against its peers and the physical limit.
 #
-# A job is one run of true(1) with the item as its argument. Contenders:
-#   limit     bench/spawnloop.c: a bare posix_spawn + wait loop keeping J
-#             jobs in flight (the physical limit of a process pool)
-#   pool      bin/pool -j J true
-#   xargs     xargs -P J -n 1 true
-#   moreutils moreutils' parallel -j J true -- ITEMS...
-#   gnu       GNU parallel -j J true (run on a tenth of the jobs: it costs
-#             about ten times more per job, and a per-job figure is what
-#             is compared)
+# A job is one run of bench/nop (nop.c: a static program that exits at
+# once, so that what is measured is the pool's cost per job, not the
+# dynamic loader's) with the item as its argument; true(1) where nop.c
+# does not build. Contenders:
+#   limit     bench/spawnloop.c: a bare vfork + execve + wait loop keeping
+#             J jobs in flight (the physical limit of a process pool)
+#   spawn     the same loop with posix_spawn (glibc's costs a stack mmap
+#             and munmap per call); in the -j series only
+#   pool      bin/pool -j J JOB
+#   xargs     xargs -P J -n 1 JOB
+#   moreutils moreutils' parallel -j J JOB -- ITEMS...
+#   gnu       GNU parallel -j J JOB (run on a tenth of the jobs in the -j
+#             series: it costs tens of times more per job, and a per-job
+#             figure is what is compared)
 # 1. Per-job time (wall time / jobs) against -j = 1, 2, 4, 8, 16.
-# 2. Per-job time against the number of jobs (1e3 to 1e5, at -j = cores):
+# 2. Per-job time against the number of jobs (1e2 to 1e5, at -j = cores):
 #    flat lines mean no cost grows with the job count.
 # 3. --pipe throughput: a file through wc -l, plain and in 1M and 64M
 #    blocks, against GNU parallel --pipe; and the same stream through a
 #    pipe (cat FILE |), against cat FILE | wc -l.
 # Process creation costs very different amounts on different machines, so
-# the job counts are sized from a first measurement of the spawn loop to
-# keep the run within its time budget; points that would not fit are
+# the job counts are sized from a first measurement of every contender to
+# keep each series within its time budget; points that would not fit are
 # skipped with a note. BENCH_QUICK=1 makes a short run.
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -27,42 +32,36 @@ bench_init pool
 build spawnloop
 gnu_parallel
 moreutils_parallel
-true_bin=$(type -P true)
+if ${CC:-cc} -O2 -static -nostdlib -o bench/bin/nop bench/nop.c 2>/dev/null; then
+	job=$PWD/bench/bin/nop jobname=nop
+else
+	job=$(type -P true) jobname=true
+	note "pool: bench/nop.c does not build on $(uname -m): the jobs run true(1), whose start costs several times more"
+fi
 
 if [ "$QUICK" = 1 ]; then
-	rounds=1 budget_j=12 budget_n=10 counts="30 100 1000" mib=32
+	rounds=1 budget_j=12 budget_n=15 counts="30 100 1000" mib=32
 	jays="1 2 4 16"
 else
 	rounds=3 budget_j=75 budget_n=260 counts="100 1000 2000 10000 100000" mib=1024
 	jays="1 2 4 8 16"
 fi
 
-# What one job costs at -j cores in the spawn loop, in µs (calibration).
-t=$(time_us bench/bin/spawnloop 200 "$CORES" "$true_bin")
-c=$((t / 200))
-say "pool: a job costs about $c µs in the spawn loop at -j$CORES"
+run_limit() { bench/bin/spawnloop "$n" "$j" "$job"; }
+run_spawn() { bench/bin/spawnloop -p "$n" "$j" "$job"; }
+run_pool() { bin/pool -j "$j" "$job" <"$work/items.$n"; }
+run_poolk() { bin/pool -k -j "$j" "$job" <"$work/items.$n"; }
+run_xargs() { xargs -P "$j" -n 1 "$job" <"$work/items.$n"; }
+run_moreutils() { xargs "$MU_PARALLEL" -j "$j" "$job" -- <"$work/items.$n"; }
+run_gnu() { "$GNU_PARALLEL" -j "$j" "$job" <"$work/items.$ngnu"; }
 
-# n_for BUDGET_S FACTOR: the job count whose run fits BUDGET_S seconds when
-# a job costs FACTOR spawn-loop jobs (between 50 and 2000, in 50s).
-n_for() {
-	awk -v b="$1" -v f="$2" -v c="$c" 'BEGIN {
-		n = int(b * 1e6 / (c * f) / 50) * 50
-		print (n < 50 ? 50 : n > 2000 ? 2000 : n) }'
-}
-
-run_limit() { bench/bin/spawnloop "$n" "$j" "$true_bin"; }
-run_pool() { bin/pool -j "$j" "$true_bin" <"$work/items.$n"; }
-run_poolk() { bin/pool -k -j "$j" "$true_bin" <"$work/items.$n"; }
-run_xargs() { xargs -P "$j" -n 1 "$true_bin" <"$work/items.$n"; }
-run_moreutils() { xargs "$MU_PARALLEL" -j "$j" "$true_bin" -- <"$work/items.$n"; }
-run_gnu() { "$GNU_PARALLEL" -j "$j" "$true_bin" <"$work/items.$ngnu"; }
-
-cases=(limit pool poolk xargs)
+cases=(limit spawn pool poolk xargs)
 [ -n "$MU_PARALLEL" ] && cases+=(moreutils)
 [ -n "$GNU_PARALLEL" ] && cases+=(gnu)
 label() {
 	case $1 in
-	limit) echo "posix_spawn+waitpid loop (limit)" ;;
+	limit) echo "vfork+exec+wait loop (limit)" ;;
+	spawn) echo "posix_spawn+wait loop" ;;
 	pool) echo "pool" ;;
 	poolk) echo "pool -k" ;;
 	xargs) echo "xargs -P" ;;
@@ -76,28 +75,60 @@ jobs_of() { if [ "$1" = gnu ]; then echo "$ngnu"; else echo "$n"; fi; }
 per_job() { calc "$(med "$1" "$2") / $(jobs_of "$2")" %.0f; }
 # vs_limit KEY CASE: the median same-round ratio of per-job times.
 vs_limit() { calc "$(ratio_med "$1" "$2" limit) * $n / $(jobs_of "$2")" %.3f; }
+# cells KEY CASE...: append to $row (CSV) and $cells (table) each CASE's
+# per-job time and its ratio to the limit, or a dash for a case not run.
+cells() {
+	local key=$1 x
+	shift
+	for x in "${cases[@]}"; do
+		case " $* " in
+		*" $x "*)
+			row="$row,$(per_job "$key" "$x")"
+			cells+=("$(per_job "$key" "$x") ($(fmt_x "$(vs_limit "$key" "$x")"))")
+			;;
+		*) row="$row," cells+=("-") ;;
+		esac
+	done
+}
+
+# Calibration: what one job costs each contender at -j cores, in µs (100
+# jobs; 20 for GNU parallel, whose start-up then counts for much).
+declare -A cost
+j=$CORES n=100 ngnu=20
+seq "$n" >"$work/items.$n"
+seq "$ngnu" >"$work/items.$ngnu"
+for x in "${cases[@]}"; do
+	cost[$x]=$(($(time_us "run_$x") / $(jobs_of "$x") + 1))
+done
+say "pool: µs per $jobname job at -j$j: $(for x in "${cases[@]}"; do printf '%s %s  ' "$x" "${cost[$x]}"; done)"
 
 # --- 1. per-job time against -j ---------------------------------------
-# -j 1 costs about twice as much per job as -j cores; GNU parallel about
-# ten times as much on a tenth of the jobs.
-ncases=${#cases[@]}
-n=$(n_for "$budget_j" "$(calc "$rounds * $(echo "$jays" | wc -w) * $ncases * 1.2")")
-ngnu=$(( n / 10 < 20 ? 20 : n / 10 ))
+# One round at every -j costs n µs times each contender's per-job cost
+# (a tenth of it for GNU parallel); n is sized to the budget, in 50s.
+per_n=0
+for x in "${cases[@]}"; do
+	if [ "$x" = gnu ]; then
+		per_n=$((per_n + cost[$x] / 10))
+	else
+		per_n=$((per_n + cost[$x]))
+	fi
+done
+n=$(awk -v b="$budget_j" -v r="$rounds" -v js="$(echo "$jays" | wc -w)" -v p="$per_n" 'BEGIN {
+	n = int(b * 1e6 / (r * js * p * 1.1) / 50) * 50
+	print (n < 50 ? 50 : n > 5000 ? 5000 : n) }')
+ngnu=$((n / 10 < 20 ? 20 : n / 10))
 seq "$n" >"$work/items.$n"
 seq "$ngnu" >"$work/items.$ngnu"
 say "pool: per-job time against -j: $n jobs ($ngnu for GNU parallel), $rounds round(s)"
 labels=()
 for x in "${cases[@]}"; do labels+=("$(label "$x")"); done
 csv_start pool_jobs_vs_j "jobs at once (-j)" "${labels[@]}"
-table_start "Per-job time (µs, wall time / jobs) against -j; $n jobs of \`true\` ($ngnu for GNU parallel), median of $rounds alternating round(s); in brackets: time over the spawn loop's" \
+table_start "Per-job time (µs, wall time / jobs) against -j; $n jobs of \`$jobname\` ($ngnu for GNU parallel), median of $rounds alternating round(s); in brackets: time over the vfork loop's" \
     "-j" "${labels[@]}"
 for j in $jays; do
 	alternate "$rounds" "j$j" "${cases[@]}"
 	row=$j cells=()
-	for x in "${cases[@]}"; do
-		row="$row,$(per_job "j$j" "$x")"
-		cells+=("$(per_job "j$j" "$x") ($(fmt_x "$(vs_limit "j$j" "$x")"))")
-	done
+	cells "j$j" "${cases[@]}"
 	csv_row pool_jobs_vs_j "$row"
 	table_row "$j" "${cells[@]}"
 done
@@ -114,55 +145,58 @@ for x in xargs moreutils gnu; do
 		best=$x bestr=$r
 	fi
 done
-headline pool "$n \`true\` jobs, -j$j" "$(per_job "j$j" pool) µs/job" \
-    "$(label "$best") -j$j" "$bestr" "posix_spawn+waitpid loop" "$(vs_limit "j$j" pool)"
+headline pool "$n \`$jobname\` jobs, -j$j" "$(per_job "j$j" pool) µs/job" \
+    "$(label "$best") -j$j" "$bestr" "vfork+exec+wait loop" "$(vs_limit "j$j" pool)"
 
 # --- 2. per-job time against the number of jobs ------------------------
+# The plan, from the calibration: every count gets one round of the limit
+# and pool; counts that do not fit even that are skipped, from the
+# largest. What the budget has left then buys, from the smallest count
+# up, the other contenders (GNU parallel only within a twentieth of the
+# budget), and then up to three rounds.
 j=$CORES
-csv_start pool_jobs_vs_n jobs "${labels[@]}"
-table_start "Per-job time (µs) against the number of jobs, -j$j; in brackets: time over the spawn loop's" \
-    "jobs" "${labels[@]}"
-spent=0
+budget_us=$((budget_n * 1000000))
+kept=() need=0
 for n in $counts; do
-	# Each count is one alternating round of every fast contender (three
-	# for the smallest counts); GNU parallel and moreutils join in where
-	# they fit their tenth of the budget.
-	# pool -k runs up to 2000 jobs (the count of the pool issue's table).
-	fast=3
-	[ "$n" -le 2000 ] && fast=4
-	est=$(calc "$n * $c * $fast / 1e6" %.0f)
-	if [ $((spent + est)) -gt "$budget_n" ]; then
-		note "pool: $n jobs skipped: about $est s a round here, over the time budget"
+	add=$((n * (cost[limit] + cost[pool])))
+	if [ $((need + add)) -gt "$budget_us" ]; then
+		note "pool: $n jobs skipped: about $((add / 1000000)) s for one round of the limit and pool here, over the time budget"
 		continue
 	fi
-	r=$(calc "($budget_n - $spent) / $fast / ($est + 1)" %.0f)
-	[ "$r" -gt 3 ] && r=3
-	[ "$r" -lt 1 ] && r=1
-	these=(limit pool xargs)
-	[ "$fast" = 4 ] && these+=(poolk)
-	for x in moreutils gnu; do
+	kept+=("$n")
+	need=$((need + add))
+done
+left=$((budget_us - need))
+declare -A these per_round nrounds
+for n in "${kept[@]}"; do
+	these[$n]="limit pool" per_round[$n]=$((n * (cost[limit] + cost[pool]))) nrounds[$n]=1
+	for x in poolk xargs moreutils gnu; do
 		case " ${cases[*]} " in *" $x "*) ;; *) continue ;; esac
-		f=1
-		[ $x = gnu ] && f=10
-		[ "$(calc "$n * $c * $f * $r / 1e6" %.0f)" -le $((budget_n / 10)) ] &&
-		    these+=("$x")
+		add=$((n * cost[$x]))
+		[ "$x" = gnu ] && [ "$add" -gt $((budget_us / 20)) ] && continue
+		[ "$add" -gt "$left" ] && continue
+		these[$n]="${these[$n]} $x"
+		per_round[$n]=$((per_round[$n] + add))
+		left=$((left - add))
 	done
+done
+for n in "${kept[@]}"; do
+	while [ "${nrounds[$n]}" -lt 3 ] && [ "${per_round[$n]}" -le "$left" ]; do
+		nrounds[$n]=$((nrounds[$n] + 1))
+		left=$((left - per_round[$n]))
+	done
+done
+csv_start pool_jobs_vs_n jobs "${labels[@]}"
+table_start "Per-job time (µs) against the number of jobs, -j$j; in brackets: time over the vfork loop's; a dash: not run within the time budget" \
+    "jobs" "${labels[@]}"
+for n in "${kept[@]}"; do
 	ngnu=$n
 	seq "$n" >"$work/items.$n"
-	say "pool: $n jobs: ${these[*]}, $r round(s)"
-	t0=$(now_us)
-	alternate "$r" "n$n" "${these[@]}"
-	spent=$((spent + ($(now_us) - t0) / 1000000))
+	read -ra run <<<"${these[$n]}"
+	say "pool: $n jobs: ${run[*]}, ${nrounds[$n]} round(s)"
+	alternate "${nrounds[$n]}" "n$n" "${run[@]}"
 	row=$n cells=()
-	for x in "${cases[@]}"; do
-		case " ${these[*]} " in
-		*" $x "*)
-			row="$row,$(per_job "n$n" "$x")"
-			cells+=("$(per_job "n$n" "$x") ($(fmt_x "$(vs_limit "n$n" "$x")"))")
-			;;
-		*) row="$row," cells+=("-") ;;
-		esac
-	done
+	cells "n$n" "${run[@]}"
 	csv_row pool_jobs_vs_n "$row"
 	table_row "$n" "${cells[@]}"
 done
