@@ -38,13 +38,19 @@ if need curl curl; then
 	# A serial fetch costs the latency plus curl's start-up, which takes
 	# tens of milliseconds of CPU on a small, busy machine. If all the
 	# files would not fit the time budget (the serial run once; pool,
-	# xargs and GNU parallel together up to 2.8 times the serial run's
-	# time a round on 2 busy cores), fetch fewer and say so.
+	# xargs and GNU parallel together up to 2.5 times the serial run's
+	# time a round on 2 busy cores), run one round of the runners; if
+	# even that would not fit, fetch fewer files and say so.
 	t=$(time_us "${fetch[@]}" "http://127.0.0.1:$port/f1")
 	t=$(time_us "${fetch[@]}" "http://127.0.0.1:$port/f2")
-	fit=$(calc "$budget * 1e6 / ($t * (1 + $rounds * 2.8))" %.0f)
+	est() { calc "$files * $t * (1 + $1 * 2.5) / 1e6" %.0f; }
+	if [ "$rounds" -gt 1 ] && [ "$(est "$rounds")" -gt "$budget" ]; then
+		note "io: one round instead of $rounds: a serial fetch costs $(fmt_us "$t") here, so $rounds rounds would take about $(est "$rounds") s"
+		rounds=1
+	fi
+	fit=$(calc "$budget * 1e6 / ($t * (1 + $rounds * 2.5))" %.0f)
 	if [ "$fit" -lt "$files" ]; then
-		note "io: $fit downloads instead of $files: a serial fetch costs $(fmt_us "$t") here, so $files would take about $(calc "$files * $t * (1 + $rounds * 2.8) / 1e6" %.0f) s"
+		note "io: $fit downloads instead of $files: a serial fetch costs $(fmt_us "$t") here, so $files would take about $(est "$rounds") s"
 		files=$fit
 	fi
 	for ((i = 1; i <= files; i++)); do echo "http://127.0.0.1:$port/f$i"; done >"$work/urls"
