@@ -43,7 +43,7 @@ if [ "$QUICK" = 1 ]; then
 	rounds=1 budget_j=12 budget_n=15 counts="30 100 1000" mib=32
 	jays="1 2 4 16"
 else
-	rounds=3 budget_j=60 budget_n=220 counts="100 1000 2000 10000 100000" mib=1024
+	rounds=3 budget_j=60 budget_n=250 counts="100 1000 2000 10000 100000" mib=1024
 	jays="1 2 4 8 16"
 fi
 
