@@ -3,9 +3,9 @@
 # physical limit, and what one `barrier wait -n 1` costs.
 #
 # Release spread (bench/barrier_lat.c): N parties each write a line to one
-# pipe as soon as they are released; the spread is the time from the first
-# line to the last, i.e. how long one release takes to make every party
-# run. For `barrier` the parties are `barrier wait -i` processes; for the
+# datagram socket as soon as they are released, and the kernel timestamps
+# each line when it is sent; the spread is the time from the first line to
+# the last, i.e. how long one release takes to make every party run. For `barrier` the parties are `barrier wait -i` processes; for the
 # limit they are forked children sleeping in FUTEX_WAIT on one word, woken
 # by one FUTEX_WAKE. Measured against N = 2 .. 1000 parties; the runs
 # alternate, and each figure is the median of the rounds' medians. The

@@ -6,9 +6,14 @@
  *
  * Each prints one number, the median over REPS in microseconds. The
  * release spread is the time from the first released party writing a
- * line to a shared pipe to the last one doing so: how long it takes a
- * release to make every party run. `tool` also prints, second, the
- * median time from starting the last arrival to the last line. */
+ * line to the last one doing so: how long it takes a release to make
+ * every party run. The parties write to one end of a datagram socket
+ * pair whose other end asks for kernel timestamps (SO_TIMESTAMPNS), so
+ * each line is timed when it is sent, not when this process gets round
+ * to reading it: a reader that is woken late (it competes for the CPUs
+ * with the parties it measures) would see many lines at once. `tool`
+ * also prints, second, the median time from starting the last arrival
+ * to the last line. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -20,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,7 +38,7 @@ now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
@@ -73,25 +79,66 @@ spawn_out(char **argv, int out)
 	return pid;
 }
 
-/* Read N lines from FD; *FIRST and *LAST get the times of the reads
- * that brought the first and the last line. */
+/* The channel the parties write to: fd[1] for them, fd[0] for us. */
+static void
+sink(int fd[2])
+{
+	int one = 1, big = 16 << 20;
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, fd) < 0)
+		die("socketpair");
+	if (setsockopt(fd[0], SOL_SOCKET, SO_TIMESTAMPNS, &one,
+	    sizeof one) < 0)
+		die("SO_TIMESTAMPNS");
+	/* Room for every party's line at once: a sender that had to wait
+	 * for room would be timed when it got it. */
+	if (setsockopt(fd[1], SOL_SOCKET, SO_SNDBUFFORCE, &big,
+	    sizeof big) < 0)
+		(void)setsockopt(fd[1], SOL_SOCKET, SO_SNDBUF, &big,
+		    sizeof big);
+	/* The parties' stdout must survive their exec. */
+	if (fcntl(fd[1], F_SETFD, 0) < 0)
+		die("fcntl");
+}
+
+/* Receive N lines from FD; *FIRST and *LAST get the earliest and the
+ * latest send time (CLOCK_REALTIME, in ns). */
 static void
 read_lines(int fd, int n, int64_t *first, int64_t *last)
 {
-	char buf[4096];
-	ssize_t r, i;
-	int got = 0;
+	char buf[256], ctl[CMSG_SPACE(sizeof(struct timespec))];
+	struct iovec iov = { buf, sizeof buf };
+	struct msghdr mh;
+	struct cmsghdr *c;
+	int got;
 
-	*first = 0;
-	while (got < n) {
-		r = read(fd, buf, sizeof buf);
-		if (r <= 0)
-			die("read");
-		*last = now_ns();
-		if (*first == 0)
-			*first = *last;
-		for (i = 0; i < r; i++)
-			got += buf[i] == '\n';
+	*first = INT64_MAX;
+	*last = 0;
+	for (got = 0; got < n; got++) {
+		int64_t t = 0;
+		memset(&mh, 0, sizeof mh);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = ctl;
+		mh.msg_controllen = sizeof ctl;
+		if (recvmsg(fd, &mh, 0) <= 0)
+			die("recvmsg");
+		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+			if (c->cmsg_level == SOL_SOCKET &&
+			    c->cmsg_type == SCM_TIMESTAMPNS) {
+				struct timespec ts;
+				memcpy(&ts, CMSG_DATA(c), sizeof ts);
+				t = ts.tv_sec * 1000000000LL + ts.tv_nsec;
+			}
+		if (t == 0) {
+			fputs("barrier_lat: a line without a timestamp\n",
+			    stderr);
+			exit(1);
+		}
+		if (t < *first)
+			*first = t;
+		if (t > *last)
+			*last = t;
 	}
 }
 
@@ -134,8 +181,7 @@ tool(const char *bin, int n, int reps)
 		char *argv[] = { (char *)bin, "wait", "-i", "-n", nbuf, name,
 			NULL };
 		snprintf(name, sizeof name, "lat-%ld-%d", (long)getpid(), r);
-		if (pipe(fd) < 0)
-			die("pipe");
+		sink(fd);
 		for (i = 0; i < n - 1; i++)
 			pids[i] = spawn_out(argv, fd[1]);
 		wait_waiting(bin, name, n - 1);
@@ -171,8 +217,7 @@ futex_run(int n, int reps)
 	for (r = 0; r < reps; r++) {
 		shm[0] = 0; /* the word the children sleep on */
 		shm[1] = 0; /* how many are about to sleep */
-		if (pipe(fd) < 0)
-			die("pipe");
+		sink(fd);
 		for (i = 0; i < n - 1; i++) {
 			pid_t p = fork();
 			if (p < 0)
