@@ -10,81 +10,74 @@
 # and the same with 2 slots on each of 2 hosts (pool and GNU parallel).
 # Contenders alternate round by round (A B C A B C ...); the table shows
 # the median per-job cost and the ratio to the ssh -S loop.
-#
-# BENCH_QUICK=1 makes a short run. A benchmark, not a test.
-set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top" || exit 1
-if [ "${BENCH_QUICK:-0}" = 1 ]; then
+# BENCH_QUICK=1 makes a short run.
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_init remote
+
+if [ "$QUICK" = 1 ]; then
 	jobs=20 rounds=1
 else
 	jobs=40 rounds=2
 fi
-[ -x bin/pool ] || make -s bin/pool || exit 1
-tmp=$(mktemp -d) || exit 1
+gnu_parallel
 # shellcheck source=test/sshd.sh
 . test/sshd.sh
-cleanup() {
-	[ -S "$tmp/ctl" ] && ssh -F "$tmp/s/ssh_config" -S "$tmp/ctl" -O exit h1 2>/dev/null
-	sshd_stop "$tmp/s"
-	rm -rf "$tmp"
+if ! sshd_bin >/dev/null 2>&1 || ! command -v ssh >/dev/null 2>&1; then
+	apt_install openssh-server openssh-client
+fi
+stop_sshd() {
+	[ -S "$work/ctl" ] &&
+	    ssh -F "$work/s/ssh_config" -S "$work/ctl" -O exit h1 2>/dev/null
+	sshd_stop "$work/s"
+	bench_cleanup
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-if ! sshd_start "$tmp/s" 2; then
-	echo "remote: skipped: cannot start sshd: $(cat "$tmp/s/why" 2>/dev/null)"
+trap stop_sshd EXIT
+if ! sshd_start "$work/s" 2; then
+	note "remote: skipped: cannot start sshd: $(cat "$work/s/why" 2>/dev/null)"
+	table_end
 	exit 0
 fi
-cfg=$tmp/s/ssh_config
+cfg=$work/s/ssh_config
 export CONC_SSH="ssh -F $cfg"
-have_parallel=0
-if parallel --version 2>/dev/null | grep -q GNU; then
-	have_parallel=1
-fi
-
-ssh -F "$cfg" -o ControlMaster=yes -o ControlPersist=600 -S "$tmp/ctl" h1 true ||
+ssh -F "$cfg" -o ControlMaster=yes -o ControlPersist=600 -S "$work/ctl" h1 true ||
     exit 1
 
-ms() { date +%s%N; }
 run_loop() {
 	local i
 	for ((i = 0; i < jobs; i++)); do
-		ssh -F "$cfg" -S "$tmp/ctl" -o ControlMaster=no h1 true </dev/null
+		ssh -F "$cfg" -S "$work/ctl" -o ControlMaster=no h1 true </dev/null || return 1
 	done
 }
 run_pool1() { seq "$jobs" | bin/pool -S 1/h1 true; }
-run_par1() { seq "$jobs" | PARALLEL_SSH="ssh -F $cfg" parallel -S 1/h1 --controlmaster true; }
 run_pool4() { seq "$jobs" | bin/pool -S 2/h1,2/h2 true; }
-run_par4() { seq "$jobs" | PARALLEL_SSH="ssh -F $cfg" parallel -S 2/h1,2/h2 --controlmaster true; }
+run_par1() { seq "$jobs" | PARALLEL_SSH="ssh -F $cfg" "$GNU_PARALLEL" -S 1/h1 --controlmaster true; }
+run_par4() { seq "$jobs" | PARALLEL_SSH="ssh -F $cfg" "$GNU_PARALLEL" -S 2/h1,2/h2 --controlmaster true; }
 
 names=(loop pool1 pool4)
-[ "$have_parallel" = 1 ] && names+=(par1 par4)
-declare -A t
-for ((r = 0; r < rounds; r++)); do
-	for n in "${names[@]}"; do
-		s=$(ms)
-		"run_$n" >/dev/null 2>&1
-		e=$(ms)
-		t[$n]="${t[$n]:-} $(((e - s) / 1000))"
-	done
-done
-
-median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+[ -n "$GNU_PARALLEL" ] && names+=(par1 par4)
 label() {
 	case $1 in
-	loop) echo "ssh -S loop, 1 slot" ;;
+	loop) echo "ssh -S loop, 1 slot (limit)" ;;
 	pool1) echo "pool -S 1/h1" ;;
-	par1) echo "parallel -S 1/h1 -M" ;;
 	pool4) echo "pool -S 2/h1,2/h2" ;;
-	par4) echo "parallel -S 2/h1,2/h2 -M" ;;
+	par1) echo "GNU parallel -S 1/h1 --controlmaster" ;;
+	par4) echo "GNU parallel -S 2/h1,2/h2 --controlmaster" ;;
 	esac
 }
-base=$(echo "${t[loop]}" | median)
-echo "remote: $jobs jobs of true, median of $rounds round(s), $(nproc) cores"
-printf '%-28s %12s %8s\n' contender "ms/job" ratio
+say "remote: $jobs jobs of true, $rounds round(s)"
+alternate "$rounds" remote "${names[@]}"
+table_start "Remote jobs: $jobs jobs of \`true\` on sshd hosts on 127.0.0.1, $CORES cores; median of $rounds alternating round(s)" \
+    "contender" "per job" "time over the ssh -S loop's"
 for n in "${names[@]}"; do
-	m=$(echo "${t[$n]}" | median)
-	awk -v n="$(label "$n")" -v m="$m" -v b="$base" -v j="$jobs" \
-	    'BEGIN { printf "%-28s %12.2f %8.2f\n", n, m / j / 1000, m / b }'
+	table_row "$(label "$n")" "$(fmt_us "$(calc "$(med remote "$n") / $jobs")")" \
+	    "$(fmt_x "$(ratio_med remote "$n" loop)")"
 done
-[ "$have_parallel" = 1 ] || echo "(GNU parallel is not installed: its rows are missing)"
+table_end
+if [ -n "$GNU_PARALLEL" ]; then
+	headline pool "$jobs remote \`true\` jobs, 1 slot on 1 host" \
+	    "$(fmt_us "$(calc "$(med remote pool1) / $jobs")")/job" \
+	    "GNU parallel -S --controlmaster" \
+	    "$(calc "$(med remote pool1) / $(med remote par1)" %.3f)" \
+	    "an ssh -S channel per job" "$(ratio_med remote pool1 loop)"
+fi
