@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,6 +40,34 @@ int
 proc_sig_kept(int signo)
 {
 	return sigismember(&entry_ignored, signo) == 1;
+}
+
+/* The descriptor limit before proc_want_fds raised it, which the jobs
+ * get back. */
+static struct rlimit nofile_orig;
+static int nofile_raised;
+
+long
+proc_want_fds(long need)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return need;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)need &&
+	    rl.rlim_cur < rl.rlim_max) {
+		if (!nofile_raised)
+			nofile_orig = rl;
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ||
+		    rl.rlim_max > (rlim_t)need ? (rlim_t)need : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			nofile_raised = 1;
+		else
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)LONG_MAX)
+		return LONG_MAX;
+	return (long)rl.rlim_cur;
 }
 
 void
@@ -77,6 +106,8 @@ child(const struct proc_spec *sp, const sigset_t *mask, volatile int *errslot,
 	for (i = 0; i < (int)(sizeof reset / sizeof reset[0]); i++)
 		if (!proc_sig_kept(reset[i]))
 			sigaction(reset[i], &sa, NULL);
+	if (nofile_raised)
+		setrlimit(RLIMIT_NOFILE, &nofile_orig);
 	if (sp->pgroup)
 		setpgid(0, 0);
 #ifdef __linux__

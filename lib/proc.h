@@ -30,6 +30,13 @@ struct proc_spec {
  * start inherits the ignoring. */
 int proc_sig_kept(int signo);
 
+/* proc_want_fds: make room for NEED open descriptors, raising the soft
+ * RLIMIT_NOFILE (up to the hard limit) if it is lower; returns the limit
+ * now in force. What proc_spawn starts gets the soft limit we started
+ * with, as it would have without us: programs that use select(2) cannot
+ * handle descriptors above 1023. */
+long proc_want_fds(long need);
+
 /* proc_spec_init: a spec that inherits everything and runs argv. */
 void proc_spec_init(struct proc_spec *sp, char *const *argv);
 

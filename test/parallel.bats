@@ -373,7 +373,7 @@ blocked_in_write() {
 	for i in $(seq 1 500); do
 		set -- "$@" ": >s.$i; read x <go; echo done $i"
 	done
-	ulimit -Sn 256 # parallel raises it to the hard limit
+	ulimit -Sn 256 # parallel raises it as far as it needs
 	bg parallel --no-prefix "$@" >out
 	pid=$!
 	wait_for count_files 500 s.
@@ -382,4 +382,20 @@ blocked_in_write() {
 	wait_status "$pid" 0
 	[ "$(sort -n -k2 out | uniq | wc -l)" -eq 500 ]
 	[ "$(sort -n -k2 out | tail -n 1)" = "done 500" ]
+}
+
+@test "the commands get the descriptor limit parallel started with" {
+	run -0 bash -c 'ulimit -Sn 200 && parallel --no-prefix "ulimit -Sn" "ulimit -Sn"'
+	[ "$output" = "$(printf '200\n200')" ]
+}
+
+@test "more commands than the hard descriptor limit allows: 125 and one line, nothing started" {
+	set --
+	for i in $(seq 1 100); do
+		set -- "$@" ": >s.$i"
+	done
+	run -125 bash -c 'ulimit -n 150 && exec parallel "$@"' _ "$@"
+	one_line
+	[ "$output" = "parallel: 100 commands need about 232 open files, but the limit is 150 (ulimit -n)" ]
+	count_files 0 s.
 }

@@ -135,6 +135,28 @@ make_counter() {
 	one_line
 }
 
+@test "-j beyond the soft descriptor limit: pool raises it, and the jobs get the old one" {
+	# 150 jobs at once hold 300 pipes, past a soft limit of 128. Each
+	# job says it started and waits for a lock we hold until all 150
+	# have said so; without room for all of them they never would.
+	exec 8>gate
+	flock -x 8
+	bg bash -c 'ulimit -Sn 128 && seq 150 | exec pool -j 150 sh -c "echo \$1 >>started; flock -s gate true; ulimit -Sn" _ >out 2>err' 8>&-
+	started() { [ "$(wc -l <started)" = 150 ]; }
+	wait_for started || { exec 8>&-; false; }
+	exec 8>&-
+	wait_status "$(tail -n 1 "$BATS_TEST_TMPDIR/pids")" 0
+	[ ! -s err ]
+	[ "$(grep -cx 128 out)" = 150 ]
+}
+
+@test "-j beyond the hard descriptor limit: fewer jobs at once, with one warning" {
+	run -0 bash -c 'ulimit -n 100 && seq 300 | pool -j 300 sh -c "echo \$1" _ 2>err | wc -l'
+	[ "$output" = 300 ]
+	[ "$(wc -l <err)" = 1 ]
+	grep -q '^pool: -j 300: only enough open files for [0-9]* jobs at once (ulimit -n is 100)$' err
+}
+
 @test "jobs see POOL_SEQ and POOL_SLOT, and /dev/null as stdin" {
 	run -0 pool -k -j2 sh -c 'echo "$POOL_SEQ $POOL_SLOT $(wc -c)"' _ < <(seq 3)
 	[ "${lines[0]}" = "1 1 0" ]

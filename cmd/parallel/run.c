@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -489,17 +488,19 @@ finished(void)
 	return 1;
 }
 
+/* Every command holds two pipes (or --group files) and with --tee a
+ * third, all at once: 500 commands need more than the usual soft limit of
+ * 1024 descriptors. Refuse before starting any if even the hard limit is
+ * too low, rather than start some and fail the rest. */
 static void
-raise_nofile(void)
+want_fds(void)
 {
-	struct rlimit rl;
+	long need = 32 + (long)njobs * (opt.tee ? 3 : 2) + (input_tee ? 1 : 0);
+	long have = proc_want_fds(need);
 
-	/* Every job holds two or three pipes: 500 jobs need more than the
-	 * usual soft limit of 1024 descriptors. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	if (have < need)
+		err_diex(EXIT_TOOL, "%d commands need about %ld open files, but "
+		    "the limit is %ld (ulimit -n)", njobs, need, have);
 }
 
 /* A closed 0, 1 or 2 would be taken by the first pipe we create, and our
@@ -566,7 +567,7 @@ run_loop(void)
 	else
 		success = spec_target("--success", opt.success);
 	std_fds(closed);
-	raise_nofile();
+	want_fds();
 #ifdef __linux__
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 #endif

@@ -339,6 +339,30 @@ static void on_chld(struct loop *l, int signo, void *arg);
 static void on_stop(struct loop *l, int signo, void *arg);
 static void on_usr1(struct loop *l, int signo, void *arg);
 
+/* Each running job holds the read ends of its stdout and stderr pipes
+ * (none with -u) and with --pipe the write end of its stdin: -j 1000
+ * needs more than the usual soft limit of 1024 descriptors. When even the
+ * hard limit is too low, run fewer jobs at once (as GNU parallel does)
+ * rather than fail the jobs that find no descriptor. */
+static void
+want_fds(void)
+{
+	long per = (C.ungroup ? 0 : 2) + (C.pipe ? 1 : 0), need, have, fit;
+
+	if (per == 0)
+		return;
+	need = 64 + C.slots * per;
+	have = proc_want_fds(need);
+	if (have >= need || hosts_on)
+		return;
+	fit = (have - 64) / per;
+	if (fit < 1)
+		fit = 1;
+	err_warnx("-j %ld: only enough open files for %ld jobs at once "
+	    "(ulimit -n is %ld)", C.slots, fit, have);
+	C.slots = fit;
+}
+
 static void
 setup(void)
 {
@@ -362,6 +386,7 @@ setup(void)
 	tmpl_init(&C);
 	if (hosts_on)
 		C.slots = hosts_setup(&C, L);
+	want_fds();
 	jobs = calloc(C.slots, sizeof *jobs);
 	if (jobs == NULL)
 		err_diex(EXIT_TOOL, "out of memory");
