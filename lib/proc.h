@@ -1,7 +1,8 @@
 /* proc: starting and reaping child processes.
  *
- * proc_spawn uses vfork+execve rather than posix_spawn: it costs the same
- * (glibc's posix_spawn is itself a CLONE_VFORK), and only a child we control
+ * proc_spawn uses vfork+execve rather than posix_spawn: it costs less
+ * (glibc's posix_spawn is a CLONE_VFORK too, but maps and unmaps a stack
+ * for the child on every call), and only a child we control
  * between fork and exec can ask for a parent-death signal
  * (PR_SET_PDEATHSIG), which keeps jobs from running on after their runner
  * is SIGKILLed. The child resets the signal mask and every handled signal's
