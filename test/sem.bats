@@ -59,6 +59,11 @@ EOF
 	chmod +x crit.sh
 }
 
+# log_past N: crit.sh has logged more than N sections.
+log_past() {
+	[ "$(wc -l <log)" -gt "$1" ]
+}
+
 # max_inside: the largest count crit.sh saw.
 max_inside() {
 	sort -n log | tail -n 1
@@ -507,8 +512,13 @@ unchanged() {
 		bg sh -c 'while [ ! -e stop ]; do sem run t ./crit.sh; done'
 		echo $! >>workers
 	done
-	for round in $(seq 30); do
-		: "$round"
+	# Kill until 12 kills have landed (at most 300 tries). After each try
+	# the test waits for the workers to finish one more critical section,
+	# so every try finds the semaphore moving again; no delay is guessed.
+	tries=0
+	while [ "$kills" -lt 12 ] && [ "$tries" -lt 300 ]; do
+		tries=$((tries + 1))
+		seen=$(wc -l <log)
 		# Victims: the command of a holder, a holder's sem (both from
 		# sem stat), or a worker's sem (mostly waiters). pgrep -x keeps
 		# the killer off anything else, such as the helper that
@@ -521,13 +531,13 @@ unchanged() {
 		if [ -n "$v" ] && kill -9 "$v" 2>/dev/null; then
 			kills=$((kills + 1))
 		fi
-		sleep 0.05
+		wait_for log_past "$seen"
 	done
 	touch stop
 	while read -r w; do
 		wait "$w" || true
 	done <workers
-	[ "$kills" -gt 8 ]
+	[ "$kills" -ge 12 ]
 	[ "$(wc -l <log)" -gt 20 ]
 	[ "$(max_inside)" -le 2 ]
 	wait_for free_is t 2
