@@ -263,6 +263,9 @@ wait_all() {
 	# the action or gone. The others must end with 0 or 1, never hang,
 	# and after a reset the barrier must work.
 	local round p pids last
+	# k exists before the first round, so that its abort always finds it.
+	barrier wait -n 2 -t 0 k 2>/dev/null || true
+	barrier reset k
 	for round in 1 2 3 4 5 6 7 8 9 10 11 12; do
 		pids=()
 		for p in 1 2 3 4; do

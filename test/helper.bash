@@ -47,18 +47,19 @@ bg() {
 	echo $! >>"$BATS_TEST_TMPDIR/pids"
 }
 
-# wait_for CMD...: retry CMD until it succeeds (at most about 10 s). Used
-# only to wait for a state the tools themselves report, never to order
-# events by guessing a delay.
+# wait_for CMD...: retry CMD until it succeeds, for at most 60 s of wall
+# time (sanitized builds on a busy machine are slow; a state that is
+# reached costs nothing extra). Used only to wait for a state the tools
+# themselves report, never to order events by guessing a delay.
 wait_for() {
-	local i tick=0.01
-	for i in $(seq 1 1000); do
-		: "$i"
-		"$@" >/dev/null 2>&1 && return 0
-		sleep "$tick"
+	local end=$((SECONDS + 60))
+	until "$@" >/dev/null 2>&1; do
+		if [ "$SECONDS" -ge "$end" ]; then
+			echo "wait_for timed out: $*" >&2
+			return 1
+		fi
+		sleep 0.01
 	done
-	echo "wait_for timed out: $*" >&2
-	return 1
 }
 
 # gone PID...: none of the processes exists any more (a zombie nobody has

@@ -247,7 +247,7 @@ blocked_in_write() {
 	# the shell then dies having started nothing.
 	[ -e p ] || return 0
 	mapfile -t pids <p
-	gone "${pids[@]}"
+	wait_for gone "${pids[@]}"
 }
 
 @test "SIGINT: forwarded to every group, exit 130, no survivors" {
@@ -256,7 +256,7 @@ blocked_in_write() {
 	wait_for test -s p1 -a -s p2
 	kill -INT "$pid"
 	wait_status "$pid" 130
-	gone "$(cat p1)" "$(cat p2)"
+	wait_for gone "$(cat p1)" "$(cat p2)"
 }
 
 @test "SIGINT ignored at the start (an asynchronous command of a script) stays ignored, in parallel and its commands" {
@@ -279,7 +279,7 @@ blocked_in_write() {
 	wait_for test -s p1 -a -s p2
 	kill -INT "$pid"
 	wait_status "$pid" 130
-	gone "$(cat p1)" "$(cat p2)" || { kill "$(cat p1)"; return 1; }
+	wait_for gone "$(cat p1)" "$(cat p2)" || { kill "$(cat p1)"; return 1; }
 }
 
 @test "SIGTERM exits 143, SIGHUP 129; SIGINT exits 130 even when stdout is blocked" {

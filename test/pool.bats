@@ -85,7 +85,7 @@ make_counter() {
 	# The second item is only written after the first job has run:
 	# pool must not wait for the whole input.
 	bg sh -c 'exec >f; echo first; while [ ! -e first.done ]; do sleep 0.01; done; echo second'
-	run -0 pool -j2 sh -c 'touch "$1.done"; echo "$1"' _ <f
+	run -0 pool -k -j2 sh -c 'touch "$1.done"; echo "$1"' _ <f
 	[ "$output" = "$(printf 'first\nsecond')" ]
 	wait "$(tail -n 1 "$BATS_TEST_TMPDIR/pids")"
 }
@@ -339,7 +339,7 @@ make_counter() {
 
 @test "--timeout kills the job's whole process group; the job counts as failed" {
 	# The job forks a sleeper that records its pid, then sleeps itself.
-	run -1 pool --timeout 300ms --joblog log sh -c 'sleep 60 & echo $! >pid; sleep 60' _ < <(echo x)
+	run -1 pool --timeout 2 --joblog log sh -c 'sleep 60 & echo $! >pid; sleep 60' _ < <(echo x)
 	pid=$(cat pid)
 	gone "$pid"
 	# The joblog records the killing signal (TERM).

@@ -141,11 +141,19 @@ all_gone() { # FILE: every pid listed in FILE has exited
 
 @test "a host that dies mid-run: its jobs run again elsewhere, none fails" {
 	mkfifo started
-	# Job 3 says when it first runs; every job takes a moment, so that
-	# h3 dies under running jobs.
+	# Job 3 says when it first runs. Every job then waits until h3 is
+	# dead (the test says so with a file) and until pool has given h3
+	# up, so that h3 dies under running jobs and pool still has jobs
+	# left when its third reconnection fails. Each wait gives up after
+	# about a minute.
 	cat >job <<-'EOF'
 	if [ "$1" = 3 ] && mkdir "$2/said" 2>/dev/null; then echo go >"$2/started"; fi
-	sleep 0.3
+	n=0
+	until [ -e "$2/killed" ] && grep -q 'h3: the connection failed 3' "$2/err"; do
+		n=$((n + 1))
+		[ "$n" -lt 6000 ] || break
+		sleep 0.01
+	done
 	echo "$1"
 	EOF
 	cat >run <<-'EOF'
@@ -153,9 +161,11 @@ all_gone() { # FILE: every pid listed in FILE has exited
 	echo $? >status
 	EOF
 	bg sh run
+	runner=$!
 	read -r _ <started
 	sshd_kill "$SSHD_DIR" 3
-	wait_for test -s status
+	touch killed
+	wait "$runner"
 	[ "$(cat status)" = 0 ]
 	[ "$(sort -n out | tr '\n' ' ')" = "1 2 3 4 5 6 7 8 9 10 11 12 " ]
 	[ "$(tail -n +2 log | cut -f7 | sort -u)" = 0 ]
@@ -176,8 +186,9 @@ all_gone() { # FILE: every pid listed in FILE has exited
 }
 
 @test "--timeout kills the remote job (status 124 counted as a failure)" {
-	run -1 pool -S h1 --timeout 0.5 --joblog log sh -c 'echo $$ >>"$1"; exec sleep 100' \
+	run -1 pool -S h1 --timeout 5 --joblog log sh -c 'echo $$ >>"$1"; exec sleep 100' \
 	    sh "$PWD/jpids" < <(echo x)
+	[ "$(wc -l <jpids)" -eq 1 ]
 	wait_for all_gone jpids
 	[ "$(tail -n +2 log | wc -l)" -eq 1 ]
 }
