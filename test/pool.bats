@@ -504,6 +504,13 @@ pipe_in() { # pipe_in file|pipe FILE CMD...: run CMD with FILE as stdin
 		run -0 pipe_in $how in pool --pipe --block 1K -k sh -c 'wc -c'
 		[ "$output" = "$(printf '30001\n4')" ]
 	done
+	# Longer than the block and a read's worth more: nothing after it
+	# is lost.
+	{ head -c 200000 /dev/zero | tr '\0' a; echo; seq 3000; } >in
+	for how in file pipe; do
+		run -0 pipe_in $how in pool --pipe --block 1K -k cat
+		[ "$output" = "$(cat in)" ]
+	done
 	printf 'a\0b\0' >nul
 	for how in file pipe; do
 		run -0 pipe_in $how nul pool --pipe -0 --block 1K -k od -An -c

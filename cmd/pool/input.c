@@ -288,7 +288,9 @@ input_block(struct input *in, struct buf *b, off_t *pos, size_t size)
 		}
 		if (in->pollable && !in->ready)
 			return 0;
-		if (!fill(in, size + INPUT_CHUNK - avail))
+		/* A record longer than the block makes the block grow. */
+		if (!fill(in, avail < size ? size + INPUT_CHUNK - avail :
+		    INPUT_CHUNK))
 			return 0;
 	}
 	if (end == 0)
