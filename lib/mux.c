@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -45,7 +46,20 @@ static void
 write_all(struct mux_out *o, const char *p, size_t n)
 {
 	while (n > 0 && !o->err) {
-		ssize_t w = write(o->fd, p, n);
+		size_t k = n;
+		ssize_t w;
+		if (o->cancel && o->cancel()) {
+			/* Given up: write only what goes without waiting.
+			 * After POLLOUT, PIPE_BUF bytes fit in a pipe. */
+			struct pollfd pfd = { o->fd, POLLOUT, 0 };
+			if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLOUT)) {
+				o->err = ECANCELED;
+				break;
+			}
+			if (k > PIPE_BUF)
+				k = PIPE_BUF;
+		}
+		w = write(o->fd, p, k);
 		if (w >= 0) {
 			p += w;
 			n -= w;
@@ -61,10 +75,6 @@ write_all(struct mux_out *o, const char *p, size_t n)
 			o->err = errno;
 			break;
 		}
-		/* The write was cut short: by a signal, or because the
-		 * reader is slow. The owner may want to give up now. */
-		if (o->cancel && o->cancel())
-			o->err = ECANCELED;
 	}
 }
 

@@ -20,10 +20,12 @@ struct mux_out {
 	size_t len, cap;
 	int err;            /* errno of the first failed write, else 0 */
 	const char *cont;   /* ends a piece of an over-long line; default "\n" */
-	/* cancel: if set, called whenever a write is cut short (a signal
-	 * interrupted it, or the descriptor would block); a nonzero return
-	 * abandons the flush with err = ECANCELED. Lets a program that must
-	 * stop (SIGINT, a deadline) get out of a write to a stalled reader. */
+	/* cancel: if set, asked before every write; once it returns
+	 * nonzero, only what can be written without waiting is written and
+	 * the rest of the flush is abandoned with err = ECANCELED. Lets a
+	 * program that must stop (SIGINT, a deadline) get out of a write to
+	 * a stalled reader; the signal must interrupt the write (no
+	 * SA_RESTART: see loop_add_signal_intr). */
 	int (*cancel)(void);
 };
 

@@ -79,6 +79,14 @@ wait_status() {
 	[ "$st" -eq "$2" ] || { echo "status $st, expected $2" >&2; return 1; }
 }
 
+# blocked_in_write PID: the process sleeps in a write to a full pipe.
+blocked_in_write() {
+	case $(cat "/proc/$1/wchan" 2>/dev/null) in
+	*pipe_write*) return 0 ;;
+	esac
+	return 1
+}
+
 # ignores N [FILE]: FILE (default ign), a copy of a process's SigIgn line
 # from /proc/PID/status, shows signal N ignored.
 ignores() {

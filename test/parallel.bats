@@ -23,13 +23,6 @@ count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 	[ "$(find . -maxdepth 1 -name "$2*" | wc -l)" -eq "$1" ]
 }
 
-blocked_in_write() {
-	case $(cat "/proc/$1/wchan" 2>/dev/null) in
-	*pipe_write*) return 0 ;;
-	esac
-	return 1
-}
-
 @test "no command, an empty command, bad option values: 125 and one line" {
 	run -125 parallel
 	one_line
@@ -302,6 +295,14 @@ blocked_in_write() {
 	pid=$!
 	wait_for blocked_in_write "$pid"
 	kill -INT "$pid"
+	wait_status "$pid" 130
+	# Output left over after the signal is not waited for either: the
+	# command dies at once, and parallel does not sit out its grace.
+	bg parallel --grace 1000 'yes | head -c 300K; echo $$ >p; exec sleep 1000' >out
+	pid=$!
+	wait_for blocked_in_write "$pid"
+	kill -INT "$pid"
+	wait_for gone "$pid"
 	wait_status "$pid" 130
 	exec 4<&-
 }

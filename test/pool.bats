@@ -590,6 +590,24 @@ pipe_in() { # pipe_in file|pipe FILE CMD...: run CMD with FILE as stdin
 	for q in $(cat pids); do gone "$q"; done
 }
 
+@test "SIGTERM, SIGINT while stdout is stalled: pool drops the output and exits" {
+	mkfifo out
+	exec 4<>out # a reader that never reads
+	echo x >in
+	for sig in TERM INT; do
+		for k in "" -k; do
+			bg pool $k -a in sh -c 'echo $$ >"$1"; yes | head -c 1M; exec sleep 1000' _ "$sig$k" >out
+			pid=$!
+			wait_for blocked_in_write "$pid"
+			kill -"$sig" "$pid"
+			wait_for gone "$pid"
+			wait_status "$pid" $((128 + $(kill -l "$sig")))
+			gone "$(cat "$sig$k")"
+		done
+	done
+	exec 4<&-
+}
+
 @test "SIGINT: a job that ignores it is killed after the grace period; status 130" {
 	echo x >in
 	bg pool -a in --grace 200ms sh -c 'trap "" INT TERM; echo $$ >pid; sleep 60 & wait' _

@@ -63,6 +63,10 @@ out_init(const struct conf *c, struct loop *l, struct job *j, long n)
 		return;
 	nomem(mux_out_init(&out_std[0], 1, OUT_CAP));
 	nomem(mux_out_init(&out_std[1], 2, OUT_CAP));
+	/* After SIGINT, SIGTERM or SIGHUP, output that cannot be written
+	 * at once is dropped: a stalled reader must not keep pool (and the
+	 * jobs it has to clean up after) waiting. */
+	out_std[0].cancel = out_std[1].cancel = loop_interrupted;
 	if (!ordered)
 		return;     /* the slots' sources are set up on first use */
 	W = n * 4 > 1024 ? (unsigned long long)n * 4 : 1024;

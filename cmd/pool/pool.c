@@ -399,8 +399,10 @@ setup(void)
 	if (loop_add_signal(L, SIGCHLD, on_chld, NULL) < 0 ||
 	    loop_add_signal(L, SIGUSR1, on_usr1, NULL) < 0)
 		err_die(EXIT_TOOL, "signals");
+	/* Interrupting: a write to a reader that has stalled must not keep
+	 * these signals from being handled (see out_init). */
 	for (i = 0; i < 3; i++)
-		if (loop_add_signal(L, stops[i], on_stop, NULL) < 0)
+		if (loop_add_signal_intr(L, stops[i], on_stop, NULL) < 0)
 			err_die(EXIT_TOOL, "signals");
 	if (C.bar && !C.pipe && (total = input_count(&in)) >= 0)
 		total = (total + C.maxargs - 1) / C.maxargs;
@@ -1038,6 +1040,8 @@ flush_output(void)
 	if (e == 0 || out_failed)
 		return;
 	out_failed = 1;
+	if (e == ECANCELED)
+		return;     /* stopping on a signal: the rest is dropped */
 	if (e == EPIPE) {
 		/* Like a program killed by SIGPIPE (status 141), but
 		 * cleaning up after our jobs first. */
