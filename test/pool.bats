@@ -271,6 +271,30 @@ make_counter() {
 	[ "$output" = "$(printf 'a1\na2\nb1\nb2')" ]
 }
 
+@test "-k and --group with stdout and stderr in one place: each job's stdout, then its stderr" {
+	# The jobs end in the order 2, 3, 1: with -k, 2 and 3 go out
+	# together after 1.
+	cat >j <<-'EOF'
+	#!/bin/sh
+	case $1 in
+	1) until [ -e done.3 ]; do sleep 0.01; done ;;
+	3) until [ -e done.2 ]; do sleep 0.01; done ;;
+	esac
+	echo "err$1" >&2; echo "out$1"
+	touch "done.$1"
+	EOF
+	chmod +x j
+	for how in -k --group "-k --group"; do
+		rm -f done.*
+		# shellcheck disable=SC2086
+		run -0 sh -c 'seq 3 | pool "$@" -j3 ./j 2>&1' _ $how
+		case $how in
+		--group) [ "$output" = "$(printf 'out2\nerr2\nout3\nerr3\nout1\nerr1')" ] ;;
+		*) [ "$output" = "$(printf 'out1\nerr1\nout2\nerr2\nout3\nerr3')" ] ;;
+		esac
+	done
+}
+
 @test "-u lets jobs write straight to pool's stdout" {
 	run -125 pool -u -k echo
 	one_line

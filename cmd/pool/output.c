@@ -167,9 +167,20 @@ release(struct orec *r)
 	r->state = REC_FREE;
 }
 
+/* A job's output goes out before the next job's starts to: with stdout
+ * and stderr on one terminal or file, the stderr still held for one job
+ * must not come after the next job's stdout. */
+static void
+flush_between(void)
+{
+	if (out_std[1].len > 0)
+		(void)out_flush();
+}
+
 static void
 emit_whole(struct orec *r)
 {
+	flush_between();
 	emit_spool(r);
 	mux_src_finish(&emit[0]);
 	mux_src_finish(&emit[1]);
@@ -182,6 +193,7 @@ static void
 stream(struct orec *r)
 {
 	streamer = r;
+	flush_between();
 	emit_spool(r);
 	if (r->job)
 		resume_job(r->job);
