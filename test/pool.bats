@@ -371,6 +371,17 @@ make_counter() {
 	run -124 pool --halt now,fail=1 --timeout 100ms sleep < <(echo 60)
 }
 
+@test "--timeout: a job that catches SIGTERM and exits 0 is logged with Exitval 124 and rerun by --resume-failed" {
+	echo a >in
+	run -1 pool --joblog log --timeout 2 -a in sh -c '
+		[ -e again ] && { echo rerun; exit 0; }
+		trap "exit 0" TERM; touch again; sleep 60 & wait' _
+	[ "$(sed -n 2p log | cut -f 7,8)" = "$(printf '124\t0')" ]
+	run -0 pool --joblog log --resume-failed -a in sh -c '
+		[ -e again ] && { echo rerun; exit 0; }; exit 9' _
+	[ "$output" = rerun ]
+}
+
 @test "--timeout escalates to SIGKILL after the grace period" {
 	run -1 pool --timeout 100ms --grace 100ms sh -c 'trap "" TERM; sleep 60 & echo $! >pid; wait' _ < <(echo x)
 	# On a loaded machine the SIGTERM may come before the trap is set:

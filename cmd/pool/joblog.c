@@ -162,10 +162,14 @@ joblog_write(const struct job *j, int64_t now)
 
 	if (logfd < 0)
 		return;
-	if (WIFEXITED(j->wstatus))
-		exitval = WEXITSTATUS(j->wstatus);
-	else if (WIFSIGNALED(j->wstatus))
+	if (WIFSIGNALED(j->wstatus))
 		sig = WTERMSIG(j->wstatus);
+	else if (j->timedout)
+		/* It caught SIGTERM and exited: still a failure, as pool
+		 * counted it, so that --resume-failed runs it again. */
+		exitval = EXIT_TIMEOUT;
+	else if (WIFEXITED(j->wstatus))
+		exitval = WEXITSTATUS(j->wstatus);
 	n = snprintf(head, sizeof head, "%llu\t%.100s\t%.3f\t%.3f\t0\t0\t%d\t%d\t",
 	    j->seq, host_name(j), j->start_wall, (double)(now - j->start_mono) / 1e9,
 	    exitval, sig);
