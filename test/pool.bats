@@ -313,6 +313,14 @@ make_counter() {
 	run -0 bash -c 'seq 100000 | pool -j2 echo | head -n 1; echo "${PIPESTATUS[1]}"'
 	[[ "${lines[0]}" =~ ^[0-9]+$ ]]
 	[ "${lines[1]}" = 141 ]
+	# Also when pool itself writes nothing: with -u, or with jobs that
+	# print nothing. The input never ends, so only the reader's going
+	# stops pool (timeout is a guard against a hang, not a measure).
+	run -0 bash -c 'yes | timeout 60 pool -u echo | head -n 1; echo "${PIPESTATUS[1]}"'
+	[ "$output" = "$(printf 'y\n141')" ]
+	run -0 bash -c '{ echo first; yes; } | timeout 60 pool -k sh -c "[ \$1 = y ] || echo \$1" _ |
+		head -n 1; echo "${PIPESTATUS[1]}"'
+	[ "$output" = "$(printf 'first\n141')" ]
 }
 
 # ------------------------------------------------------------ exit status

@@ -1032,6 +1032,16 @@ on_usr1(struct loop *l, int signo, void *arg)
 	buf_free(&cmd);
 }
 
+/* The reader of our standard output has gone: like a program killed by
+ * SIGPIPE (status 141), but cleaning up after our jobs first. */
+static void
+reader_gone(void)
+{
+	if (!stopping)
+		stopping = SIGPIPE;
+	terminate(SIGTERM);
+}
+
 static void
 flush_output(void)
 {
@@ -1043,21 +1053,42 @@ flush_output(void)
 	if (e == ECANCELED)
 		return;     /* stopping on a signal: the rest is dropped */
 	if (e == EPIPE) {
-		/* Like a program killed by SIGPIPE (status 141), but
-		 * cleaning up after our jobs first. */
-		if (!stopping)
-			stopping = SIGPIPE;
-	} else {
-		errno = e;
-		err_warn("write output");
-		tool_error = 1;
+		reader_gone();
+		return;
 	}
+	errno = e;
+	err_warn("write output");
+	tool_error = 1;
 	terminate(SIGTERM);
+}
+
+/* A pipe's writing end reports an error once its last reader has gone.
+ * Watching it notices that even when nothing is written (with -u the
+ * jobs write there themselves, or the jobs may print nothing at all). */
+static void
+on_stdout_error(struct loop *l, int fd, unsigned events, void *arg)
+{
+	(void)events;
+	(void)arg;
+	loop_del_fd(l, fd);
+	out_failed = 1;
+	reader_gone();
+}
+
+static void
+watch_stdout(void)
+{
+	struct stat st;
+
+	if (fstat(1, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	    loop_add_fd(L, 1, LOOP_HUP, on_stdout_error, NULL) < 0)
+		err_die(EXIT_TOOL, "event loop");
 }
 
 static void
 run(void)
 {
+	watch_stdout();
 	for (;;) {
 		start_jobs();
 		if (running == 0 && strays == NULL && (input_done ||
