@@ -272,24 +272,29 @@ make_counter() {
 }
 
 @test "-k and --group with stdout and stderr in one place: each job's stdout, then its stderr" {
-	# The jobs end in the order 2, 3, 1: with -k, 2 and 3 go out
+	# Job 1 ends once pool has reaped 2 and 3: with -k, 2 and 3 go out
 	# together after 1.
 	cat >j <<-'EOF'
 	#!/bin/sh
-	case $1 in
-	1) until [ -e done.3 ]; do sleep 0.01; done ;;
-	3) until [ -e done.2 ]; do sleep 0.01; done ;;
-	esac
-	echo "err$1" >&2; echo "out$1"
-	touch "done.$1"
+	echo $$ >"pid.$1"
+	if [ "$1" = 1 ]; then
+		until [ -s pid.2 ] && [ -s pid.3 ] &&
+		    ! kill -0 "$(cat pid.2)" 2>/dev/null &&
+		    ! kill -0 "$(cat pid.3)" 2>/dev/null; do
+			sleep 0.01
+		done
+	fi
+	echo "out$1"; echo "err$1" >&2
 	EOF
 	chmod +x j
 	for how in -k --group "-k --group"; do
-		rm -f done.*
+		rm -f pid.*
 		# shellcheck disable=SC2086
 		run -0 sh -c 'seq 3 | pool "$@" -j3 ./j 2>&1' _ $how
 		case $how in
-		--group) [ "$output" = "$(printf 'out2\nerr2\nout3\nerr3\nout1\nerr1')" ] ;;
+		# (Jobs 2 and 3 may be reaped in either order.)
+		--group) [ "$(paste -d ' ' - - <<<"$output")" = "$(printf 'out2 err2\nout3 err3\nout1 err1')" ] ||
+			[ "$(paste -d ' ' - - <<<"$output")" = "$(printf 'out3 err3\nout2 err2\nout1 err1')" ] ;;
 		*) [ "$output" = "$(printf 'out1\nerr1\nout2\nerr2\nout3\nerr3')" ] ;;
 		esac
 	done
@@ -421,6 +426,28 @@ make_counter() {
 	rm tries
 	run -1 pool --retries 1 ./flaky < <(echo a)
 	[ "$(wc -l <tries)" -eq 2 ]
+}
+
+@test "--retries with -k or --group writes only the last attempt's output" {
+	cat >flaky <<-'EOF'
+	#!/bin/sh
+	echo x >>"tries.$1"
+	n=$(wc -l <"tries.$1")
+	echo "$1 out $n"; echo "$1 err $n" >&2
+	[ "$n" -ge 3 ]
+	EOF
+	chmod +x flaky
+	for how in -k --group "-k --group"; do
+		rm -f tries.*
+		# shellcheck disable=SC2086
+		run -0 sh -c 'seq 2 | pool "$@" -j2 --retries 2 ./flaky 2>err' _ $how
+		[ "$(sort <<<"$output")" = "$(printf '1 out 3\n2 out 3')" ]
+		[ "$(sort err)" = "$(printf '1 err 3\n2 err 3')" ]
+	done
+	# Line by line without them: every attempt's lines go out.
+	rm -f tries.*
+	run -0 sh -c 'echo 1 | pool --retries 2 ./flaky 2>/dev/null'
+	[ "$output" = "$(printf '1 out 1\n1 out 2\n1 out 3')" ]
 }
 
 # ------------------------------------------------------------ halt

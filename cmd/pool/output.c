@@ -37,7 +37,7 @@ static const struct conf *C;
 static struct loop *L;
 static struct job *jobs;
 static long njobs;
-static int ordered;
+static int ordered, hold;
 static struct orec *ring;
 static unsigned long long W, low = 1, hiseq = 1;
 static struct mux_src emit[2];
@@ -59,6 +59,9 @@ out_init(const struct conf *c, struct loop *l, struct job *j, long n)
 	jobs = j;
 	njobs = n;
 	ordered = c->keep || c->group;
+	/* With --retries the jobs' output is held until they end, so that
+	 * a failed attempt's can be dropped (see out_job_retry). */
+	hold = c->group || c->retries > 0;
 	if (c->ungroup)
 		return;
 	nomem(mux_out_init(&out_std[0], 1, OUT_CAP));
@@ -217,9 +220,10 @@ advance(void)
 				low++;
 				continue;
 			}
-			/* The head streams, except with --group, where
-			 * it does so only once it has hit the budget. */
-			if (streamer != r && (!C->group || is_paused(r->job)))
+			/* The head streams, except with --group or
+			 * --retries, where it does so only once it has
+			 * hit the budget. */
+			if (streamer != r && (!hold || is_paused(r->job)))
 				stream(r);
 			break;
 		}
@@ -343,6 +347,20 @@ out_readable(struct job *j, int which)
 		close(fd);
 		j->fd[which] = -1;
 		j->paused[which] = 0;
+	}
+}
+
+void
+out_job_retry(struct job *j)
+{
+	struct orec *r = j->rec;
+	int i;
+
+	if (!ordered || r == NULL || r == streamer)
+		return;
+	for (i = 0; i < 2; i++) {
+		spooled -= r->spool[i].len;
+		r->spool[i].len = 0;
 	}
 }
 

@@ -553,11 +553,13 @@ complete(struct job *j)
 	/* A job whose host's connection failed runs again elsewhere. */
 	if (j->host && hosts_job_ended(j, status, !j->timedout &&
 	    !terminated)) {
+		out_job_retry(j);
 		j->await = 1;
 		return;
 	}
 	if (status != 0 && j->tries < C.retries && !stopping && !halting) {
 		j->tries++;
+		out_job_retry(j);
 		if (j->host)
 			j->await = 1;   /* preferably on another host */
 		else

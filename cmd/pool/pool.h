@@ -176,6 +176,9 @@ void out_init(const struct conf *c, struct loop *l, struct job *jobs,
 void out_job_start(struct job *j);
 void out_readable(struct job *j, int which);
 void out_job_done(struct job *j);
+/* out_job_retry: J failed and runs again; with -k or --group the output
+ * it held back is dropped, so only the last attempt's goes out. */
+void out_job_retry(struct job *j);
 void out_job_retag(struct job *j);   /* --tag: J moved to another host */
 int out_flush(void);        /* 0, or the errno of a failed write */
 int out_window_full(unsigned long long seq);
