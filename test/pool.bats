@@ -32,6 +32,15 @@ make_counter() {
 	[ "$output" = "$(printf '[%s]\n' 'a b' "it's" '"q"' '-x' '--help' '*')" ]
 }
 
+@test "a NUL byte in an item cuts it short, with one warning" {
+	printf 'a\0b\nc\0d\ne' >in
+	run -0 --separate-stderr pool -k echo <in
+	[ "$output" = "$(printf 'a\nc\ne')" ]
+	[ "$stderr" = "pool: warning: a NUL byte in item 1 cuts it short (-0 takes NUL-separated items)" ]
+	run -0 --separate-stderr pool -k -0 echo <in
+	[ -z "$stderr" ]
+}
+
 @test "empty input runs nothing and exits 0" {
 	run -0 pool touch ran </dev/null
 	[ -z "$output" ]

@@ -147,6 +147,17 @@ fill(struct input *in, size_t want)
 	return 1;
 }
 
+/* An argument ends at its first NUL byte: say so once, as xargs does. */
+static void
+check_nul(struct input *in, const char *s, size_t n)
+{
+	if (in->delim != '\0' && !in->nul_seen && memchr(s, '\0', n)) {
+		in->nul_seen = 1;
+		err_warnx("warning: a NUL byte in item %llu cuts it short "
+		    "(-0 takes NUL-separated items)", in->nread + 1);
+	}
+}
+
 int
 input_item(struct input *in, const char **p, size_t *n)
 {
@@ -156,6 +167,7 @@ input_item(struct input *in, const char **p, size_t *n)
 
 		d = avail ? memchr(s, in->delim, avail) : NULL;
 		if (d) {
+			check_nul(in, s, d - s);
 			*d = '\0';
 			*p = s;
 			*n = d - s;
@@ -168,6 +180,7 @@ input_item(struct input *in, const char **p, size_t *n)
 				return -1;
 			/* The last item may lack its delimiter; the
 			 * buffer always keeps one byte spare for the NUL. */
+			check_nul(in, s, avail);
 			s[avail] = '\0';
 			*p = s;
 			*n = avail;

@@ -108,6 +108,7 @@ struct input {
 	int ranged;     /* --pipe from a regular file: blocks are ranges */
 	off_t pos;      /* ranged: where the next block starts */
 	int delim;
+	int nul_seen;   /* warned of a NUL byte in an item */
 	char *buf;
 	size_t start, len, cap;
 	size_t scan, sure;  /* --pipe from a pipe: see input_block_sure */
