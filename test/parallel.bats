@@ -182,6 +182,13 @@ count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 	[ "$output" = "" ]
 }
 
+@test "--tee: stdin that cannot be read is status 125, the commands see its end" {
+	mkdir d
+	run -125 --separate-stderr parallel --tee --no-prefix 'wc -c' 'wc -c' <d
+	[ "$output" = "$(printf '0\n0')" ]
+	[ "$stderr" = "parallel: read stdin: Is a directory" ]
+}
+
 @test "--kill-others stops the rest when one ends" {
 	run -143 parallel -k 'until [ -s p2 ]; do sleep 0.01; done' 'echo $$ >p2; sleep 1000'
 	gone "$(cat p2)"

@@ -75,6 +75,7 @@ int run_wait(void);
 void run_summary(void);
 
 /* tee.c: parallel's stdin copied to every job. */
+extern int tee_error;     /* reading stdin failed: status 125 */
 void tee_init(struct loop *l);
 void tee_start(void);
 /* tee_attach: a pipe for J's stdin; returns the child's end, -1 when the

@@ -623,7 +623,7 @@ exit_status(void)
 
 	if (hard)
 		return hard;
-	if (out_error)
+	if (out_error || tee_error)
 		return EXIT_TOOL;
 	switch (success) {
 	case SUCCESS_ALL:

@@ -20,6 +20,7 @@ static int pending;     /* jobs that have not taken the whole chunk yet */
 static int targets;     /* jobs with a pipe from us */
 static int watched;     /* stdin is in the loop (else: always readable) */
 static int started, eof;
+int tee_error;
 
 static void fill(void);
 
@@ -86,8 +87,10 @@ fill(void)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		if (n < 0)
+		if (n < 0) {
 			err_warn("read stdin");
+			tee_error = 1;
+		}
 		end_of_input();
 		return;
 	}
