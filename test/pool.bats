@@ -76,6 +76,8 @@ make_counter() {
 	run -125 pool -a missing echo
 	one_line
 	[[ "$output" == "pool: open missing: No such file or directory" ]]
+	run -0 pool -k -a - echo <items
+	[ "$output" = "$(printf '1\n2')" ]
 }
 
 @test "input is read lazily: an endless input runs in constant memory" {

@@ -87,7 +87,7 @@ input_open(struct input *in, const char *file, int delim)
 	memset(in, 0, sizeof *in);
 	in->delim = delim;
 	in->fd = 0;
-	if (file) {
+	if (file && strcmp(file, "-") != 0) {
 		in->fd = open(file, O_RDONLY | O_CLOEXEC);
 		if (in->fd < 0)
 			return -1;
