@@ -126,6 +126,21 @@ make_counter() {
 	[ "$output" = "$(printf '2-1 [1 2]\n4-3 [3 4]')" ]
 }
 
+@test "-n: a job takes fewer items when more would make its command line too long" {
+	# 30000 items of 106 bytes: 3 MB, more than one command line holds.
+	seq 30000 | awk '{ printf "%s-%0100d\n", $1, 0 }' >in
+	run -0 pool -k -n 30000 sh -c 'printf "%s\n" "$@" >>all; echo $#' _ <in
+	[ "${#lines[@]}" -gt 20 ]
+	cmp all in
+	# The last item, without its newline, is given back whole too.
+	{ for c in a b c; do head -c 70000 /dev/zero | tr '\0' $c; echo; done
+	  head -c 70000 /dev/zero | tr '\0' d; } >big
+	run -0 pool -k -n 5 sh -c 'echo "$# ${#1} $(printf %.1s "$1")"' _ <big
+	[ "$output" = "$(printf '1 70000 a\n1 70000 b\n1 70000 c\n1 70000 d')" ]
+	run -0 pool -k -n 5 echo '{}' <big
+	[ "${#lines[@]}" -eq 4 ]
+}
+
 # ------------------------------------------------------------ slots and env
 
 @test "-j N runs at most N jobs at once, and really runs N" {

@@ -158,6 +158,16 @@ check_nul(struct input *in, const char *s, size_t n)
 	}
 }
 
+void
+input_unget(struct input *in)
+{
+	in->start -= in->last;
+	if (in->last_delim)     /* put back what the NUL replaced */
+		in->buf[in->start + in->last - 1] = (char)in->delim;
+	in->nread--;
+	in->last = 0;
+}
+
 int
 input_item(struct input *in, const char **p, size_t *n)
 {
@@ -171,6 +181,8 @@ input_item(struct input *in, const char **p, size_t *n)
 			*d = '\0';
 			*p = s;
 			*n = d - s;
+			in->last = *n + 1;
+			in->last_delim = 1;
 			in->start += *n + 1;
 			in->nread++;
 			return 1;
@@ -184,6 +196,8 @@ input_item(struct input *in, const char **p, size_t *n)
 			s[avail] = '\0';
 			*p = s;
 			*n = avail;
+			in->last = avail;
+			in->last_delim = 0;
 			in->start = in->len;
 			in->nread++;
 			return 1;

@@ -37,6 +37,10 @@
 
 #define JOBS_MAX 32768
 #define GRACE_DEFAULT (2 * OPT_NS_PER_SEC)
+/* The most bytes of items (strings and pointers) one job takes with -n:
+ * the size of the command line xargs uses by default. It also keeps {}
+ * (the items joined by spaces) within the kernel's limit on one argument. */
+#define ITEMS_MAX (128 * 1024 - 2048)
 
 static const struct cli cli = {
 	"pool [OPTIONS] [--] CMD [ARG...]",
@@ -763,6 +767,13 @@ gather(struct job *j)
 			return 0;
 		if (r < 0)
 			return j->nitems ? 1 : -1;
+		/* -n N: a job takes fewer items when more would make its
+		 * command line too long, as xargs does. */
+		if (j->nitems > 0 && (j->nitems + 1) * sizeof(char *) +
+		    j->items.len + n + 1 > ITEMS_MAX) {
+			input_unget(&in);
+			return 1;
+		}
 		if (j->nitems == j->icap) {
 			int cap = j->icap ? 2 * j->icap : 4;
 			size_t *o = realloc(j->ioff, cap * sizeof *o);

@@ -109,6 +109,8 @@ struct input {
 	off_t pos;      /* ranged: where the next block starts */
 	int delim;
 	int nul_seen;   /* warned of a NUL byte in an item */
+	size_t last;    /* the last item's bytes, delimiter included */
+	int last_delim; /* ... which did end with a delimiter */
 	char *buf;
 	size_t start, len, cap;
 	size_t scan, sure;  /* --pipe from a pipe: see input_block_sure */
@@ -119,6 +121,8 @@ int input_open(struct input *in, const char *file, int delim);
 /* input_item: 1 and the next item in *p, *n (valid until the next call),
  * 0 when reading would block (wait for readiness), -1 at the end. */
 int input_item(struct input *in, const char **p, size_t *n);
+/* input_unget: give back the item input_item last returned (once). */
+void input_unget(struct input *in);
 /* input_block: the same for --pipe: fills B with about SIZE bytes ending
  * at a record boundary; when in->ranged, B->p is left alone and the block
  * is the B->len bytes of the input file at *POS. */
