@@ -129,7 +129,7 @@ make_counter() {
 @test "-n: a job takes fewer items when more would make its command line too long" {
 	# 30000 items of 106 bytes: 3 MB, more than one command line holds.
 	seq 30000 | awk '{ printf "%s-%0100d\n", $1, 0 }' >in
-	run -0 pool -k -n 30000 sh -c 'printf "%s\n" "$@" >>all; echo $#' _ <in
+	run -0 pool -j1 -n 30000 sh -c 'printf "%s\n" "$@" >>all; echo $#' _ <in
 	[ "${#lines[@]}" -gt 20 ]
 	cmp all in
 	# The last item, without its newline, is given back whole too.
