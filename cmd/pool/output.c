@@ -408,16 +408,17 @@ out_skip(unsigned long long seq)
 int
 out_flush(void)
 {
-	int e;
-
-	if (C->ungroup || (out_std[0].len == 0 && out_std[1].len == 0))
+	if (C->ungroup)
 		return 0;
-	if (bar_active())
-		bar_clear();
-	mux_out_flush(&out_std[0]);
-	mux_out_flush(&out_std[1]);
-	if (bar_active())
-		bar_redraw();
-	e = out_std[0].err ? out_std[0].err : out_std[1].err;
-	return e;
+	/* A failure is reported again with empty buffers: flush_between
+	 * may have met it. */
+	if (out_std[0].len > 0 || out_std[1].len > 0) {
+		if (bar_active())
+			bar_clear();
+		mux_out_flush(&out_std[0]);
+		mux_out_flush(&out_std[1]);
+		if (bar_active())
+			bar_redraw();
+	}
+	return out_std[0].err ? out_std[0].err : out_std[1].err;
 }
