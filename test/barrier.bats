@@ -413,3 +413,27 @@ wait_all() {
 	one_line
 	[ "$output" = "barrier: a\\x0ab: bad name: control character in name" ]
 }
+
+@test "^C on a terminal reaches a running action, which may trap it; barrier then exits 130" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	cat >act.sh <<-'EOF'
+	trap 'echo int >>got' INT
+	echo $$ >apid
+	until [ -e ./done ]; do sleep 0.01; done
+	EOF
+	# script(1) runs the shell on a new terminal whose ^C (the \003 we
+	# type) signals the foreground group: sh (which only notes it),
+	# barrier and the action. barrier does not pass that one on (the
+	# action has it already); a second copy would mostly merge with the
+	# first, so the test cannot tell, but the action must get it.
+	{
+		wait_for test -s apid
+		printf '\003'
+		wait_for test -s got
+		touch ./done
+		wait_for test -s st
+	} | SHELL=/bin/sh script -qfec 'trap : INT; barrier wait -n 1 -a "sh act.sh" b; echo $? >st' \
+	    /dev/null >/dev/null 2>&1
+	[ "$(cat got)" = int ]
+	[ "$(cat st)" = 130 ]
+}

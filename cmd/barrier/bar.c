@@ -380,15 +380,36 @@ on_signal(int sig)
 	}
 }
 
+/* A signal from the terminal (^C) reached the running action too, since
+ * it is in our process group: passing it on would deliver it twice. It
+ * still starts the grace period. */
 static void
-catch_signals(void (*fn)(int))
+on_siginfo(int sig, siginfo_t *si, void *ctx)
+{
+	(void)ctx;
+	if (sig != SIGALRM && action_pid > 0 && si->si_code == SI_KERNEL) {
+		if (action_sig == 0)
+			action_sig = sig;
+		alarm(GRACE);
+		return;
+	}
+	on_signal(sig);
+}
+
+/* ON: catch the signals (on_siginfo); else back to their defaults. */
+static void
+catch_signals(int on)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGALRM };
 	struct sigaction sa;
 	size_t i;
 
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = fn;
+	if (on) {
+		sa.sa_sigaction = on_siginfo;
+		sa.sa_flags = SA_SIGINFO;
+	} else
+		sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
 	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
 		if (!proc_sig_kept(sigs[i]))
@@ -415,7 +436,7 @@ run_action(const char *action, int *sig)
 	 * remembered and passed on right after. */
 	action_sig = 0;
 	action_pid = 0;
-	catch_signals(on_signal);
+	catch_signals(1);
 	if ((pid = proc_spawn(&sp, NULL)) < 0) {
 		err_warn("start the action");
 		goto out;
@@ -436,7 +457,7 @@ run_action(const char *action, int *sig)
 	st = proc_status(ws);
 out:
 	alarm(0);
-	catch_signals(SIG_DFL);
+	catch_signals(0);
 	*sig = action_sig;
 	return st;
 }
