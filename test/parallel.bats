@@ -339,6 +339,10 @@ count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 	[[ "${stderr_lines[0]}" =~ ^parallel:\ ok:\ exit\ 0,\ [0-9]+\.[0-9]{3}\ s$ ]]
 	[[ "${stderr_lines[1]}" =~ ^parallel:\ bad:\ exit\ 2,\ [0-9.]+\ s$ ]]
 	[[ "${stderr_lines[2]}" =~ ^parallel:\ sig:\ signal\ 15\ \(.*\),\ [0-9.]+\ s$ ]]
+	# A summary that cannot be written is parallel's failure.
+	run -125 sh -c 'parallel --summary true 2>/dev/full'
+	run -125 sh -c 'parallel --summary true 2>&-'
+	run -0 sh -c 'parallel true 2>&-'
 }
 
 @test "Procfile: names, comments, blank lines" {

@@ -654,8 +654,8 @@ run_wait(void)
 	return exit_status();
 }
 
-/* --summary: one line per job on stderr. */
-void
+/* --summary: one line per job on stderr; -1 if it could not be written. */
+int
 run_summary(void)
 {
 	char line[1024], how[128];
@@ -684,4 +684,5 @@ run_summary(void)
 		mux_out_write(&sink[1], line, n);
 	}
 	mux_out_flush(&sink[1]);
+	return sink[1].err && sink[1].err != EPIPE ? -1 : 0;
 }
