@@ -24,6 +24,22 @@ cli_reset(void)
 	optind = 0; /* glibc: 0 also resets getopt's internal state */
 }
 
+/* getopt_long refused ARG, a long option: unknown, or given a value it
+ * does not take (--nowait=1). For the latter glibc leaves the option's
+ * internal code in optopt, which is no character to print. */
+static void __attribute__((noreturn))
+bad_long(const struct cli *cli, const char *arg, const struct option *lo)
+{
+	const char *eq = strchr(arg, '=');
+	size_t n = eq ? (size_t)(eq - arg - 2) : 0;
+
+	for (; eq && lo && lo->name; lo++)
+		if (lo->has_arg == no_argument && strncmp(lo->name, arg + 2, n) == 0)
+			cli_usage_error(cli, "option '--%s' takes no value",
+			    lo->name);
+	cli_usage_error(cli, "unknown option '%s'", arg);
+}
+
 int
 cli_next(int argc, char **argv, const char *shortopts,
     const struct option *longopts, const struct cli *cli)
@@ -42,7 +58,9 @@ cli_next(int argc, char **argv, const char *shortopts,
 		printf("%s (concutils) %s\n", err_prog, CONC_VERSION);
 		exit(fflush(stdout) == 0 ? 0 : EXIT_TOOL);
 	case '?':
-		if (optopt && optopt != CLI_VERSION)
+		if (strncmp(argv[prev], "--", 2) == 0)
+			bad_long(cli, argv[prev], longopts);
+		if (optopt > ' ' && optopt < 127)
 			cli_usage_error(cli, "unknown option '-%c'", optopt);
 		cli_usage_error(cli, "unknown option '%s'", argv[prev]);
 	case ':':

@@ -33,7 +33,18 @@ TOOLS="pool parallel queue sem barrier"
 		run -125 "$t" -Z
 		one_line
 		[[ "$output" == *"unknown option '-Z'"* ]]
+		# A value given to an option that takes none is named so,
+		# as printable text.
+		run -125 "$t" --help=1
+		one_line
+		[[ "$output" == "$t: option '--help' takes no value; usage: $t "* ]]
 	done
+	run -125 queue get --nowait=1 x
+	[[ "$output" == "queue: option '--nowait' takes no value; usage: "* ]]
+	run -125 pool --ke=1 true
+	[[ "$output" == "pool: option '--keep-order' takes no value; usage: "* ]]
+	run -125 sem acquire --no-such=1 x
+	[[ "$output" == "sem: unknown option '--no-such=1'; usage: "* ]]
 }
 
 @test "--help output goes nowhere else and fails with 125 when stdout is closed" {
