@@ -231,8 +231,15 @@ proc_resolve(const char *cmd, char *out, size_t outlen)
 	if (*cmd == '\0')
 		return ENOENT;
 	if (strchr(cmd, '/')) {
+		/* Checked as the PATH entries are, so that a caller that
+		 * looks first (sem run) can fail before it waits. */
 		if (strlen(cmd) >= outlen)
 			return ENAMETOOLONG;
+		if (stat(cmd, &st) < 0)
+			return errno == ENOTDIR ? ENOTDIR : errno == EACCES ?
+			    EACCES : ENOENT;
+		if (!S_ISREG(st.st_mode) || access(cmd, X_OK) < 0)
+			return EACCES;
 		strcpy(out, cmd);
 		return 0;
 	}

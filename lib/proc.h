@@ -49,8 +49,9 @@ void proc_spec_init(struct proc_spec *sp, char *const *argv);
 pid_t proc_spawn(const struct proc_spec *sp, int *exec_errno);
 
 /* proc_resolve: find CMD in PATH once (as execvp would), writing the full
- * path to OUT. A CMD with a '/' is copied as is. Returns 0, or an errno
- * (ENOENT, EACCES, ENAMETOOLONG). */
+ * path to OUT. A CMD with a '/' is only checked (an executable regular
+ * file) and copied. Returns 0, or an errno (ENOENT, ENOTDIR, EACCES,
+ * ENAMETOOLONG). */
 int proc_resolve(const char *cmd, char *out, size_t outlen);
 
 /* proc_status: a wait status as an exit status: the exit code, or 128+N

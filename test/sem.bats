@@ -100,10 +100,19 @@ unchanged() {
 	printf 'not a program\n' >notexec
 	chmod -x notexec
 	run -126 sem run lock ./notexec
+	# Paths are checked before the semaphore is made or waited for.
+	run -127 sem run lock ./no-such-file
+	run -127 sem run lock /no/such/dir/cmd
+	run -126 sem run lock /etc
+	run -0 sem ls
+	[ -z "$output" ]
 	sem create lock
 	holder
 	sem acquire --owner "$HOLDER" lock
 	run -127 sem run --nowait lock no-such-command-xyz
+	# Not --nowait: a missing path must not wait for the held slot.
+	run -127 sem run lock ./no-such-file
+	run -126 sem run lock ./notexec
 }
 
 @test "run: 50 concurrent calls on a missing mutex never overlap (file counter)" {
