@@ -306,6 +306,14 @@ big() {
 	[ "$output" = 0 ]
 	run -125 sh -c "head -c 3000 /dev/zero | queue put q"
 	one_line
+	# From stdin the messages before the long one are added, also when
+	# they come in the same read as it.
+	{ echo a; echo b; big 2000; echo; echo c; } >in
+	run -125 queue put q <in
+	one_line
+	[[ "$output" == *"longer than the maximum of 1008"* ]]
+	run -0 queue get -n 2 --nowait q
+	[ "$output" = "$(printf 'a\nb')" ]
 }
 
 @test "a put refused before its first message creates no queue" {

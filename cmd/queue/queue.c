@@ -343,7 +343,7 @@ put_stream(struct queue *q, const struct opts *o, const char *name,
 	if (buf == NULL)
 		err_die(EXIT_TOOL, "%s: out of memory", q->o.name);
 	while (!eof && st == 0) {
-		size_t start = 0, i;
+		size_t start = 0, i, bad = 0;
 		ssize_t r;
 
 		if (cap - len < READ_CHUNK) {
@@ -368,8 +368,10 @@ put_stream(struct queue *q, const struct opts *o, const char *name,
 			size_t end = e ? (size_t)(e - buf) : len;
 			if (e == NULL && !(eof && start < len))
 				break;
-			if (end - start > q->maxmsg)
-				too_long(q, end - start);
+			if (end - start > q->maxmsg) {
+				bad = end - start;
+				break;
+			}
 			if (nm == mcap) {
 				mcap = mcap ? 2 * mcap : 4096;
 				m = xrealloc(q, m, mcap * sizeof *m);
@@ -380,14 +382,18 @@ put_stream(struct queue *q, const struct opts *o, const char *name,
 			if (e == NULL)
 				break;
 		}
-		if (len - (start < len ? start : len) > q->maxmsg)
-			too_long(q, len - start);
+		if (!bad && len - (start < len ? start : len) > q->maxmsg)
+			bad = len - start;
+		/* The messages before a record that is too long go in
+		 * first, as they would have in separate reads. */
 		if (nm > 0 && !opened) {
 			open_for_put(q, name, m, nm);
 			opened = 1;
 		}
 		if (nm > 0)
 			st = put_msgs(q, m, nm, o);
+		if (bad && st == 0)
+			too_long(q, bad);
 		if (start >= len)
 			len = 0;
 		else if (start > 0) {
