@@ -238,22 +238,6 @@ obj_close(struct obj *o)
 	o->fd = -1;
 }
 
-int
-obj_remove(const char *name, const struct obj_type *t)
-{
-	struct obj o;
-
-	if (obj_open(&o, name, t, NULL) < 0)
-		return -1;
-	if (unlink(o.path) < 0) {
-		err_warn("%s: remove", name);
-		obj_close(&o);
-		return -1;
-	}
-	obj_close(&o);
-	return 0;
-}
-
 static int
 cmp_names(const void *a, const void *b)
 {

@@ -69,10 +69,6 @@ int obj_open(struct obj *o, const char *name, const struct obj_type *t,
 /* obj_close: unmap and close (the object itself stays). */
 void obj_close(struct obj *o);
 
-/* obj_remove: unlink NAME after checking that it is an object of type T.
- * Prints the reason and returns -1 on failure. */
-int obj_remove(const char *name, const struct obj_type *t);
-
 /* obj_list: call FN for every object of type T in the namespace
  * directory, in name order, with the object open. Returns 0, or -1 if
  * the directory cannot be read (after printing why). */

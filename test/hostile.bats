@@ -224,3 +224,32 @@ need_nobody() {
 		[ ! -s err ]
 	done
 }
+
+@test "an rm the file system refuses (a sticky directory) leaves the object as it was" {
+	need_nobody
+	NOBODY_DIR=$(mktemp -d)
+	chmod 755 "$NOBODY_DIR"
+	mkdir -m 1777 "$NOBODY_DIR/sticky"
+	s=$NOBODY_DIR/sticky
+	queue create --mode 666 "$s/q"
+	queue put "$s/q" kept
+	barrier wait -n 2 -t 0 "$s/b" 2>/dev/null || true
+	barrier reset "$s/b"
+	chmod 666 "$s/b"
+	sem create --mode 666 "$s/m"
+	for t in queue barrier sem; do
+		n=$s/$(case $t in queue) echo q ;; barrier) echo b ;; sem) echo m ;; esac)
+		run -125 as_nobody "$t rm $n"
+		one_line
+		[ "$output" = "$t: $n: remove: Operation not permitted" ]
+	done
+	# Nothing changed: the queue takes and gives messages, the barrier
+	# is not broken, the semaphore works.
+	run -0 queue put "$s/q" more
+	run -0 queue get -n 2 "$s/q"
+	[ "$output" = "$(printf 'kept\nmore')" ]
+	run -0 barrier stat "$s/b"
+	[ "${lines[3]}" = "broken no" ]
+	run -0 sem run "$s/m" true
+	rm -rf "$NOBODY_DIR"
+}

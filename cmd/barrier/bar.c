@@ -181,6 +181,21 @@ bar_break(struct bar *b, uint32_t why)
 	obj_unlock(&b->lock);
 }
 
+int
+bar_remove(struct bar *b, const char *path)
+{
+	int e = 0;
+
+	bar_lock(b);
+	if (unlink(path) < 0)
+		e = errno;
+	else
+		break_locked(b, BAR_WHY_REMOVED);
+	obj_unlock(&b->lock);
+	errno = e;
+	return e ? -1 : 0;
+}
+
 void
 bar_reset(struct bar *b)
 {

@@ -84,6 +84,11 @@ int bar_wait(struct bar *b, const struct bar_req *req, struct bar_res *res);
  * reason); every party waiting now ends with BAR_BROKEN. */
 void bar_break(struct bar *b, uint32_t why);
 
+/* bar_remove: unlink PATH, B's file, and break B (BAR_WHY_REMOVED), so
+ * that parties waiting on it are told. Under the lock, and only once the
+ * unlink has worked: a refused rm leaves B as it was. -1 with errno. */
+int bar_remove(struct bar *b, const char *path);
+
 /* bar_reset: return B to a fresh, unbroken generation; every party
  * waiting now ends with BAR_RESET. */
 void bar_reset(struct bar *b);

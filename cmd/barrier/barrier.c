@@ -278,12 +278,11 @@ cmd_ls(int argc, char **argv)
 	return fflush(stdout) == 0 ? 0 : EXIT_TOOL;
 }
 
-/* rm breaks the barrier before unlinking it, so that parties waiting on
+/* rm breaks the barrier as it unlinks it, so that parties waiting on
  * the removed file are told instead of waiting forever. */
 static int
 cmd_rm(int argc, char **argv)
 {
-	static const struct obj_type t = { OBJ_BARRIER, 1, "barrier" };
 	int i = operands(argc, argv, &cli_rm, -1), status = 0;
 	struct obj o;
 	struct bar *b;
@@ -293,10 +292,11 @@ cmd_rm(int argc, char **argv)
 			status = EXIT_TOOL;
 			continue;
 		}
-		bar_break(b, BAR_WHY_REMOVED);
-		obj_close(&o);
-		if (obj_remove(argv[i], &t) < 0)
+		if (bar_remove(b, o.path) < 0) {
+			err_warn("%s: remove", argv[i]);
 			status = EXIT_TOOL;
+		}
+		obj_close(&o);
 	}
 	return status;
 }

@@ -865,7 +865,6 @@ static int
 cmd_rm(int argc, char **argv)
 {
 	static const char usage[] = "queue rm NAME...";
-	static const struct obj_type t = { OBJ_QUEUE, Q_VERSION, "queue" };
 	struct opts o;
 	int i = parse(argc, argv, usage, 0, &o), st = 0;
 
@@ -877,15 +876,19 @@ cmd_rm(int argc, char **argv)
 			st = EXIT_TOOL;
 			continue;
 		}
-		/* Whoever still waits on the removed file is told so. */
+		/* Whoever still waits on the removed file is told so; a
+		 * refused unlink changes nothing. */
 		q_lock(&q);
-		q.sh->closed = q.sh->removed = 1;
-		q_bump_put(&q);
-		q_bump_get(&q);
+		if (unlink(q.o.path) < 0) {
+			err_warn("%s: remove", argv[i]);
+			st = EXIT_TOOL;
+		} else {
+			q.sh->closed = q.sh->removed = 1;
+			q_bump_put(&q);
+			q_bump_get(&q);
+		}
 		q_unlock(&q);
 		q_close(&q);
-		if (obj_remove(argv[i], &t) < 0)
-			st = EXIT_TOOL;
 	}
 	return st;
 }
