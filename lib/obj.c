@@ -142,15 +142,27 @@ create_new(struct obj *o, const struct obj_type *t, const struct obj_create *c)
 	char tmp[PATH_MAX + 64], *slash;
 	struct obj_hdr *h;
 	void *map;
-	int fd, r = -1;
+	int fd = -1, r = -1, unnamed = 0;
 	size_t dlen;
 
 	slash = strrchr(o->path, '/');
 	dlen = slash ? (size_t)(slash - o->path) + 1 : 0;
+#ifdef O_TMPFILE
+	/* A file without a name until it is complete: a creator killed
+	 * half-way leaves nothing behind. It gets its name through
+	 * /proc/self/fd (linkat with AT_EMPTY_PATH needs privilege). */
+	if (access("/proc/self/fd", X_OK) == 0) {
+		snprintf(tmp, sizeof tmp, "%.*s", (int)(dlen ? dlen : 1),
+		    dlen ? o->path : ".");
+		fd = open(tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		unnamed = fd >= 0;
+	}
+#endif
 	snprintf(tmp, sizeof tmp, "%.*s.%s.new.%ld", (int)dlen, o->path,
 	    slash ? slash + 1 : o->path, (long)getpid());
-	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
+	if (!unnamed)   /* a file system without O_TMPFILE */
+		fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOFOLLOW, 0600);
 	if (fd < 0 && errno == EEXIST) {
 		/* Left by a process of our pid that died mid-creation. */
 		unlink(tmp);
@@ -185,7 +197,10 @@ create_new(struct obj *o, const struct obj_type *t, const struct obj_create *c)
 		goto out;
 	}
 	munmap(map, c->size);
-	if (link(tmp, o->path) == 0)
+	if (unnamed)
+		snprintf(tmp, sizeof tmp, "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, tmp, AT_FDCWD, o->path,
+	    unnamed ? AT_SYMLINK_FOLLOW : 0) == 0)
 		r = 0;
 	else if (errno == EEXIST)
 		r = EEXIST;
@@ -193,7 +208,8 @@ create_new(struct obj *o, const struct obj_type *t, const struct obj_create *c)
 		err_warn("%s: create %s", o->name, o->path);
 out:
 	close(fd);
-	unlink(tmp);
+	if (!unnamed)
+		unlink(tmp);
 	return r;
 }
 

@@ -111,3 +111,25 @@ load helper
 	run -0 barrier stat race-barrier
 	[ -z "$(find "$CONC_DIR" -name '.*')" ]
 }
+
+@test "a creator killed with SIGKILL at any point leaves a whole object or nothing, no hidden file" {
+	# Kills land before, during and after creation (64 MiB to write):
+	# whatever they hit, the directory holds only whole objects.
+	for i in $(seq 1 30); do
+		queue create --size 64M "k$i" 2>/dev/null &
+		p=$!
+		case $((i % 3)) in
+		0) ;;
+		1) wait_for test -e "$CONC_DIR" ;;
+		2) sleep 0.00$((i % 7)) ;; # spreads the kills; not a synchronisation
+		esac
+		kill -9 "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	[ -z "$(find "$CONC_DIR" -name '.*' ! -path "$CONC_DIR")" ]
+	for f in "$CONC_DIR"/*; do
+		[ -e "$f" ] || continue
+		run -0 queue size "${f##*/}"
+		[ "$output" = 0 ]
+	done
+}
