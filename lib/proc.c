@@ -42,6 +42,12 @@ proc_sig_kept(int signo)
 	return sigismember(&entry_ignored, signo) == 1;
 }
 
+int
+proc_sig_from_tty(const siginfo_t *si)
+{
+	return si->si_code == SI_KERNEL;
+}
+
 /* The descriptor limit before proc_want_fds raised it, which the jobs
  * get back. */
 static struct rlimit nofile_orig;
@@ -236,8 +242,7 @@ proc_resolve(const char *cmd, char *out, size_t outlen)
 		if (strlen(cmd) >= outlen)
 			return ENAMETOOLONG;
 		if (stat(cmd, &st) < 0)
-			return errno == ENOTDIR ? ENOTDIR : errno == EACCES ?
-			    EACCES : ENOENT;
+			return errno;
 		if (!S_ISREG(st.st_mode) || access(cmd, X_OK) < 0)
 			return EACCES;
 		strcpy(out, cmd);

@@ -11,6 +11,7 @@
 #ifndef CONC_PROC_H
 #define CONC_PROC_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -31,6 +32,12 @@ struct proc_spec {
  * start inherits the ignoring. */
 int proc_sig_kept(int signo);
 
+/* proc_sig_from_tty: SI (from an SA_SIGINFO handler) is a signal the
+ * terminal sent to its whole foreground process group (^C, ^\\, hang-up),
+ * so a child in our process group has it already: passing it on would
+ * deliver it twice. */
+int proc_sig_from_tty(const siginfo_t *si);
+
 /* proc_want_fds: make room for NEED open descriptors, raising the soft
  * RLIMIT_NOFILE (up to the hard limit) if it is lower; returns the limit
  * now in force. What proc_spawn starts gets the soft limit we started
@@ -50,8 +57,8 @@ pid_t proc_spawn(const struct proc_spec *sp, int *exec_errno);
 
 /* proc_resolve: find CMD in PATH once (as execvp would), writing the full
  * path to OUT. A CMD with a '/' is only checked (an executable regular
- * file) and copied. Returns 0, or an errno (ENOENT, ENOTDIR, EACCES,
- * ENAMETOOLONG). */
+ * file) and copied. Returns 0, or an errno (ENOENT, EACCES,
+ * ENAMETOOLONG, or what stat(2) said of a path). */
 int proc_resolve(const char *cmd, char *out, size_t outlen);
 
 /* proc_status: a wait status as an exit status: the exit code, or 128+N

@@ -395,14 +395,14 @@ on_signal(int sig)
 	}
 }
 
-/* A signal from the terminal (^C) reached the running action too, since
- * it is in our process group: passing it on would deliver it twice. It
- * still starts the grace period. */
+/* A signal from the terminal reached the running action already (see
+ * proc_sig_from_tty); it still starts the grace period. SIGALRM, the
+ * kernel's too, is ours. */
 static void
 on_siginfo(int sig, siginfo_t *si, void *ctx)
 {
 	(void)ctx;
-	if (sig != SIGALRM && action_pid > 0 && si->si_code == SI_KERNEL) {
+	if (sig != SIGALRM && action_pid > 0 && proc_sig_from_tty(si)) {
 		if (action_sig == 0)
 			action_sig = sig;
 		alarm(GRACE);

@@ -72,7 +72,7 @@ char *spec_prefix(const struct job *j, int colour);
 struct loop *run_loop(void);
 void run_start(void);
 int run_wait(void);
-int run_summary(void);
+int run_summary(int status);
 
 /* tee.c: parallel's stdin copied to every job. */
 extern int tee_error;     /* reading stdin failed: status 125 */

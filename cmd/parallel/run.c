@@ -654,9 +654,10 @@ run_wait(void)
 	return exit_status();
 }
 
-/* --summary: one line per job on stderr; -1 if it could not be written. */
+/* --summary: one line per job on stderr. Returns STATUS, or 125 when
+ * the summary could not be written, as for output (exit_status). */
 int
-run_summary(void)
+run_summary(int status)
 {
 	char line[1024], how[128];
 	int i, n;
@@ -684,5 +685,6 @@ run_summary(void)
 		mux_out_write(&sink[1], line, n);
 	}
 	mux_out_flush(&sink[1]);
-	return sink[1].err && sink[1].err != EPIPE ? -1 : 0;
+	return sink[1].err && sink[1].err != EPIPE && !hard ? EXIT_TOOL :
+	    status;
 }

@@ -223,10 +223,8 @@ on_signal(int sig, siginfo_t *si, void *ctx)
 {
 	pid_t c = child_pid;
 
-	/* A signal from the terminal already reached the command, which is
-	 * in our process group: forwarding it would deliver it twice. */
 	if (c > 0) {
-		if (si->si_code != SI_KERNEL)
+		if (!proc_sig_from_tty(si))
 			kill(c, sig);
 	} else
 		stop_sig = sig;
