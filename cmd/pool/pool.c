@@ -76,13 +76,19 @@ static const struct cli cli = {
 	"      --return PATTERN  copy the file PATTERN names back afterwards\n"
 	"      --cleanup         remove the transferred and returned files there\n"
 	"      --workdir DIR     run remote jobs in DIR (default: the login dir)\n"
+	"      --slurm           run every job as a step of the Slurm allocation\n"
+	"                        pool runs in (salloc, sbatch)\n"
+	"      --slurm-cpus C    CPUs per job step (default: SLURM_CPUS_PER_TASK\n"
+	"                        or 1)\n"
+	"      --slurm-args ARGS more srun options for every step\n"
 	"  -h, --help            show this help\n"
 	"      --version         show the version\n",
 };
 
 enum { O_GROUP = 0x100, O_TAG, O_TIMEOUT, O_GRACE, O_RETRIES, O_HALT,
 	O_JOBLOG, O_RESUME, O_RESUME_FAILED, O_BAR, O_PIPE, O_BLOCK,
-	O_SSHLOGINFILE, O_TRANSFER, O_RETURN, O_CLEANUP, O_WORKDIR };
+	O_SSHLOGINFILE, O_TRANSFER, O_RETURN, O_CLEANUP, O_WORKDIR, O_SLURM,
+	O_SLURM_CPUS, O_SLURM_ARGS };
 
 static struct conf C;
 static struct loop *L;
@@ -174,10 +180,13 @@ parse_options(int argc, char **argv)
 		{ "return", required_argument, 0, O_RETURN },
 		{ "cleanup", no_argument, 0, O_CLEANUP },
 		{ "workdir", required_argument, 0, O_WORKDIR },
+		{ "slurm", no_argument, 0, O_SLURM },
+		{ "slurm-cpus", required_argument, 0, O_SLURM_CPUS },
+		{ "slurm-args", required_argument, 0, O_SLURM_ARGS },
 		CLI_STD_OPTIONS,
 		{ 0, 0, 0, 0 }
 	};
-	int c, block_set = 0;
+	int c, block_set = 0, slurm_set = 0;
 
 	C.slots = 0;
 	C.maxargs = 1;
@@ -230,6 +239,13 @@ parse_options(int argc, char **argv)
 				cli_usage_error(&cli, "--workdir: empty");
 			C.workdir = optarg;
 			break;
+		case O_SLURM: slurm_on = 1; break;
+		case O_SLURM_CPUS:
+			C.slurm_cpus = (long)opt_count("--slurm-cpus", optarg, 1,
+			    65536);
+			slurm_set = 1;
+			break;
+		case O_SLURM_ARGS: slurm_args(optarg); slurm_set = 1; break;
 		case O_RETURN:
 			C.returns = realloc(C.returns, (C.nreturns + 1) *
 			    sizeof *C.returns);
@@ -255,6 +271,17 @@ parse_options(int argc, char **argv)
 		    "--tag");
 	if (block_set && !C.pipe)
 		cli_usage_error(&cli, "--block needs --pipe");
+	if (slurm_set && !slurm_on)
+		cli_usage_error(&cli, "--slurm-cpus and --slurm-args need "
+		    "--slurm");
+	if (slurm_on && (hosts_on || C.transfer || C.cleanup ||
+	    C.nreturns || C.workdir))
+		cli_usage_error(&cli, "--slurm cannot be combined with -S, "
+		    "--transfer, --return, --cleanup or --workdir (the nodes "
+		    "share the file system)");
+	if (slurm_on && (C.pipe || C.ungroup))
+		cli_usage_error(&cli, "--slurm cannot be combined with --pipe "
+		    "or -u");
 	if ((C.transfer || C.cleanup || C.nreturns || C.workdir) && !hosts_on)
 		cli_usage_error(&cli, "--transfer, --return, --cleanup and "
 		    "--workdir need -S or --sshloginfile");
@@ -388,9 +415,16 @@ setup(void)
 	setup_input();
 	joblog_open(&C);
 	tmpl_init(&C);
-	if (hosts_on)
+	if (slurm_on) {
+		long n = slurm_setup(&C);
+		hosts_setup(&C, L);
+		if (!C.slots_given || C.slots > n)
+			C.slots = n;
+	} else if (hosts_on)
 		C.slots = hosts_setup(&C, L);
 	want_fds();
+	if (slurm_on)
+		slurm_slots(C.slots);
 	jobs = calloc(C.slots, sizeof *jobs);
 	if (jobs == NULL)
 		err_diex(EXIT_TOOL, "out of memory");
@@ -413,6 +447,17 @@ setup(void)
 	bar_init(C.bar, total);
 }
 
+/* Signal a job's process group. With --slurm that is srun's, which
+ * takes a single SIGINT as a request to report the step's state: any
+ * request to stop is SIGTERM, on which srun cancels the step. */
+static void
+signal_job(const struct job *j, int sig)
+{
+	if (slurm_on && sig != SIGKILL)
+		sig = SIGTERM;
+	proc_kill_group(j->pid, sig);
+}
+
 /* Signal every running job's process group. */
 static void
 signal_all(int sig)
@@ -421,7 +466,7 @@ signal_all(int sig)
 
 	for (i = 0; i < C.slots; i++)
 		if (jobs[i].busy && jobs[i].pid > 0)
-			proc_kill_group(jobs[i].pid, sig);
+			signal_job(&jobs[i], sig);
 }
 
 static void
@@ -679,7 +724,7 @@ on_timeout(struct loop *l, void *arg)
 	struct job *j = arg;
 
 	j->timedout = 1;
-	proc_kill_group(j->pid, SIGTERM);
+	signal_job(j, SIGTERM);
 	j->timer = loop_add_timer(L, loop_now() + C.grace, on_kill, j);
 }
 

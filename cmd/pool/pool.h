@@ -35,6 +35,7 @@ struct conf {
 	char **returns;          /* --return PATTERNs */
 	int nreturns;
 	const char *workdir;     /* --workdir on remote hosts */
+	long slurm_cpus;         /* --slurm-cpus, or 0 */
 	char **cmd;              /* CMD ARG..., NULL-terminated */
 	int ncmd;
 };
@@ -174,6 +175,22 @@ int hosts_reaped(pid_t pid, int ws);   /* 1: PID was a master */
 int hosts_alive(void);                  /* 0 once every host has failed */
 int hosts_spec(struct job *j, struct proc_spec *sp);
 void hosts_close(void);
+/* hosts_add_node: a node of the Slurm allocation, with SLOTS slots. */
+void hosts_add_node(const char *name, long slots);
+
+/* slurm.c: --slurm, jobs as steps of the Slurm allocation. */
+extern int slurm_on;
+void slurm_args(const char *s);          /* --slurm-args */
+/* slurm_setup: the allocation's nodes become hosts; returns their slots
+ * (exit 125 outside an allocation). */
+long slurm_setup(const struct conf *c);
+void slurm_slots(long slots);            /* the number of slots, once */
+/* slurm_spec: SP runs J's argv as a step on NODE (srun). */
+void slurm_spec(struct job *j, struct proc_spec *sp, const char *node);
+/* slurm_scan: bytes of J's stderr, where srun reports failed nodes. */
+void slurm_scan(struct job *j, const char *p, size_t n);
+/* slurm_failed: srun said J's node or step failed (not the task). */
+int slurm_failed(const struct job *j);
 
 /* output.c: the output modes. */
 void out_init(const struct conf *c, struct loop *l, struct job *jobs,
