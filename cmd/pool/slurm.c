@@ -26,7 +26,14 @@
  * says can: it reports a node failure, a task that could not be launched
  * or a step that could not be created on its stderr, which is the job's
  * stderr pipe; slurm_scan reads those lines as they pass (output.c) and
- * such a job is not counted: it runs again on another node. */
+ * such a job is not counted: it runs again on another node.
+ *
+ * After a node failure Slurm (22.05) shrinks the allocation and can no
+ * longer account the CPUs its steps use ("unable to update job's core use
+ * information due to job resizing"): a step asking for CPUs of its own
+ * (--exact) then waits for ever. From the first node failure on, steps
+ * are started with --overlap instead, and pool's own slot counts keep the
+ * nodes from being overloaded. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -59,6 +66,7 @@ struct sjob {
 
 static struct sjob *sj;
 static char srun_path[PATH_MAX];
+static int overlap;             /* a node failed: steps use --overlap */
 static char cpus_arg[24];
 static char **extra;            /* --slurm-args, split at blanks */
 static int nextra;
@@ -248,6 +256,8 @@ slurm_spec(struct job *j, struct proc_spec *sp, const char *node)
 		s->cap = need;
 	}
 	memcpy(s->argv, head, sizeof head);
+	if (overlap)
+		s->argv[2] = (char *)"--overlap";
 	s->argv[8] = cpus_arg;
 	s->argv[10] = (char *)node;
 	k = nhead;
@@ -300,6 +310,9 @@ slurm_scan(struct job *j, const char *p, size_t n)
 		s->at_start = nl != NULL;
 		if (failure_line(s->line, s->len))
 			s->failed = 1;
+		if (s->failed == 1 && s->len >= 28 &&
+		    memcmp(s->line, "srun: error: Node failure on ", 28) == 0)
+			overlap = 1;
 		if (nl == NULL)
 			break;
 		p = nl + 1;
