@@ -658,7 +658,7 @@ file_script(struct job *j, char **s, size_t *len)
 	return e || add(s, len, "exit \"$s\"\n") ? -1 : 0;
 }
 
-int
+void
 hosts_spec(struct job *j, struct proc_spec *sp)
 {
 	struct host *h = j->host;
@@ -666,7 +666,7 @@ hosts_spec(struct job *j, struct proc_spec *sp)
 	int n = 0;
 
 	if (h == NULL || h->local)
-		return 0;
+		return;
 	free(j->rcmd);
 	j->rcmd = NULL;
 	if (C->transfer || C->nreturns || C->cleanup) {
@@ -708,7 +708,6 @@ hosts_spec(struct job *j, struct proc_spec *sp)
 		}
 	}
 	sp->fd[0] = lifeline[0];
-	return 0;
 }
 
 void

@@ -24,14 +24,14 @@
 
 #define INPUT_CHUNK 65536
 
-int
+void
 buf_reserve(struct buf *b, size_t more)
 {
 	size_t cap;
 	char *p;
 
 	if (b->len + more <= b->cap)
-		return 0;
+		return;
 	cap = b->cap ? b->cap : 256;
 	while (cap < b->len + more)
 		cap *= 2;
@@ -40,7 +40,6 @@ buf_reserve(struct buf *b, size_t more)
 		err_diex(EXIT_TOOL, "out of memory");
 	b->p = p;
 	b->cap = cap;
-	return 0;
 }
 
 void

@@ -114,7 +114,7 @@ parse_arg(struct targ *t, const char *a)
 		add_seg(t, SEG_LIT, lit, strlen(lit), 0);
 }
 
-int
+void
 tmpl_init(const struct conf *c)
 {
 	int i;
@@ -130,19 +130,6 @@ tmpl_init(const struct conf *c)
 	/* A command that cannot be found is not pool's error: each job
 	 * then fails with 127 (or 126), and --halt decides what follows. */
 	have_path = proc_resolve(c->cmd[0], path, sizeof path) == 0;
-	return 0;
-}
-
-int
-tmpl_uses_items(void)
-{
-	return any_repl;
-}
-
-const char *
-job_resolved_path(void)
-{
-	return have_path ? path : NULL;
 }
 
 void

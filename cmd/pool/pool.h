@@ -45,7 +45,7 @@ struct buf {
 	size_t len, cap;
 };
 
-int buf_reserve(struct buf *b, size_t more);
+void buf_reserve(struct buf *b, size_t more);
 void buf_add(struct buf *b, const void *p, size_t n);
 void buf_free(struct buf *b);
 
@@ -146,12 +146,10 @@ int parse_delim(const char *s);
 void parse_halt(const char *s, struct conf *c);
 
 /* job.c: command templates, argv and environment, spawning. */
-int tmpl_init(const struct conf *c);
-int tmpl_uses_items(void);
+void tmpl_init(const struct conf *c);
 void env_init(const char *makeflags);
 int job_spawn(struct job *j, const struct conf *c, int devnull);
 void job_command_line(const struct job *j, struct buf *out);
-const char *job_resolved_path(void);
 /* job_expand: append TMPL with J's replacement strings expanded to B. */
 void job_expand(const struct job *j, const char *tmpl, struct buf *b);
 
@@ -172,7 +170,7 @@ const char *host_name(const struct job *j);
 int hosts_job_ended(struct job *j, int status, int may_rerun);
 int hosts_reaped(pid_t pid, int ws);   /* 1: PID was a master */
 int hosts_alive(void);                  /* 0 once every host has failed */
-int hosts_spec(struct job *j, struct proc_spec *sp);
+void hosts_spec(struct job *j, struct proc_spec *sp);
 void hosts_close(void);
 
 /* output.c: the output modes. */
@@ -191,7 +189,7 @@ void out_skip(unsigned long long seq);
 extern struct mux_out out_std[2];
 
 /* joblog.c: --joblog, --resume, --resume-failed. */
-int joblog_open(const struct conf *c);
+void joblog_open(const struct conf *c);
 int joblog_skip(unsigned long long seq);
 void joblog_write(const struct job *j, int64_t now_mono);
 void joblog_close(void);
