@@ -38,17 +38,6 @@ struct remote_conn {
 	size_t rlen;
 };
 
-/* remote_quote: append WORD to *S (malloc'ed, *LEN bytes so far, kept
- * NUL-terminated) quoted for a POSIX shell, so that the shell reads back
- * exactly WORD whatever it holds (blanks, quotes, $, `, \, newlines):
- * bare when made of safe characters, else in single quotes with each '
- * written as '\''. Returns 0, or -1 on ENOMEM. */
-int remote_quote(char **s, size_t *len, const char *word);
-
-/* remote_quote_argv: the words of ARGV quoted and separated by blanks,
- * appended to *S as remote_quote does. */
-int remote_quote_argv(char **s, size_t *len, char *const *argv);
-
 /* remote_ssh: the ssh command words ($CONC_SSH or "ssh"), NULL-terminated,
  * and their count in *N. Exits 125 with a message if $CONC_SSH is blank. */
 char **remote_ssh(int *n);

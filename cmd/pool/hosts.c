@@ -442,11 +442,9 @@ hosts_job_ended(struct job *j, int status, int may_rerun)
 	return lost;
 }
 
-static int add(char **s, size_t *len, const char *str);
-
 /* The words of the remote command for J: the wrapper and the job's argv. */
-static int
-remote_command(struct job *j, char **s, size_t *len)
+static void
+remote_command(struct job *j, struct buf *s)
 {
 	char grace[32], seq[24], slot[24];
 	char *pre[] = { (char *)"exec", (char *)"sh", (char *)"-c",
@@ -456,94 +454,83 @@ remote_command(struct job *j, char **s, size_t *len)
 	snprintf(grace, sizeof grace, "%.3f", (double)C->grace / 1e9);
 	snprintf(seq, sizeof seq, "%llu", j->seq);
 	snprintf(slot, sizeof slot, "%d", j->slot);
-	if (remote_quote_argv(s, len, pre) < 0 || add(s, len, " "))
-		return -1;
-	return remote_quote_argv(s, len, j->argv);
-}
-
-static int
-add(char **s, size_t *len, const char *str)
-{
-	size_t n = strlen(str);
-	char *p = realloc(*s, *len + n + 1);
-
-	if (p == NULL)
-		return -1;
-	memcpy(p + *len, str, n + 1);
-	*s = p;
-	*len += n;
-	return 0;
+	buf_quote_argv(s, pre, 0);
+	buf_adds(s, " ");
+	buf_quote_argv(s, j->argv, 0);
 }
 
 /* Append "ssh ... -S SOCKET -o ControlMaster=no -- HOST " to the script. */
-static int
-add_ssh(char **s, size_t *len, const struct host *h)
+static void
+add_ssh(struct buf *s, const struct host *h)
 {
 	int i;
 
 	ssh_words[nssh - 3] = h->conn.ctl;
-	for (i = 0; i < nssh; i++)
-		if (remote_quote(s, len, ssh_words[i]) < 0 || add(s, len, " "))
-			return -1;
-	if (add(s, len, "-- ") || remote_quote(s, len, h->login) ||
-	    add(s, len, " "))
-		return -1;
-	return 0;
+	for (i = 0; i < nssh; i++) {
+		buf_quote(s, ssh_words[i], 0);
+		buf_adds(s, " ");
+	}
+	buf_adds(s, "-- ");
+	buf_quote(s, h->login, 0);
+	buf_adds(s, " ");
 }
 
 /* The -e value for rsync: the ssh words, bare or in single quotes. */
-static int
-add_rsync(char **s, size_t *len, const struct host *h)
+static void
+add_rsync(struct buf *s, const struct host *h)
 {
-	char *e = NULL;
-	size_t el = 0;
-	int i, r;
+	struct buf e = { 0 };
+	int i;
 
 	ssh_words[nssh - 3] = h->conn.ctl;
-	for (i = 0; i < nssh; i++)
-		if ((i && add(&e, &el, " ")) ||
-		    remote_quote(&e, &el, ssh_words[i]) < 0) {
-			free(e);
-			return -1;
-		}
-	r = add(s, len, "rsync -Rq -e ") || remote_quote(s, len, e) ||
-	    add(s, len, " ");
-	free(e);
-	return r;
+	for (i = 0; i < nssh; i++) {
+		if (i)
+			buf_adds(&e, " ");
+		buf_quote(&e, ssh_words[i], 0);
+	}
+	buf_adds(s, "rsync -Rq -e ");
+	buf_quote(s, buf_str(&e), 0);
+	buf_adds(s, " ");
+	buf_free(&e);
 }
 
 /* Append the remote path of local file F: relative files go under the
  * working directory (or the login directory), absolute ones stay. With
  * rsync, "/./" marks where the relative part starts. */
-static int
-add_rpath(char **q, size_t *ql, const char *f, int marker)
+static void
+add_rpath(struct buf *q, const char *f, int marker)
 {
-	if (f[0] != '/' && C->workdir && (add(q, ql, C->workdir) ||
-	    add(q, ql, "/")))
-		return -1;
-	if (f[0] != '/' && marker && add(q, ql, "./"))
-		return -1;
-	return add(q, ql, f);
+	if (f[0] != '/' && C->workdir) {
+		buf_adds(q, C->workdir);
+		buf_adds(q, "/");
+	}
+	if (f[0] != '/' && marker)
+		buf_adds(q, "./");
+	buf_adds(q, f);
 }
 
 /* A remote shell command, quoted into the script; CD: in the working
  * directory. A word starting with \001 is shell text, not quoted. */
-static int
-add_rcmd(char **s, size_t *len, const char *const *words, int n, int cd)
+static void
+add_rcmd(struct buf *s, const char *const *words, int n, int cd)
 {
-	char *r = NULL;
-	size_t rl = 0;
-	int i, e = 0;
+	struct buf r = { 0 };
+	int i;
 
-	if (cd && C->workdir)
-		e = add(&r, &rl, "cd -- ") || remote_quote(&r, &rl,
-		    C->workdir) < 0 || add(&r, &rl, " && ");
-	for (i = 0; !e && i < n; i++)
-		e = (words[i][0] == '\001' ? add(&r, &rl, words[i] + 1) :
-		    remote_quote(&r, &rl, words[i]) < 0) || add(&r, &rl, " ");
-	e = e || remote_quote(s, len, r) < 0;
-	free(r);
-	return e ? -1 : 0;
+	if (cd && C->workdir) {
+		buf_adds(&r, "cd -- ");
+		buf_quote(&r, C->workdir, 0);
+		buf_adds(&r, " && ");
+	}
+	for (i = 0; i < n; i++) {
+		if (words[i][0] == '\001')
+			buf_adds(&r, words[i] + 1);
+		else
+			buf_quote(&r, words[i], 0);
+		buf_adds(&r, " ");
+	}
+	buf_quote(s, buf_str(&r), 0);
+	buf_free(&r);
 }
 
 /* Append the expansion of every --return pattern for J to B, each
@@ -561,130 +548,136 @@ expand_returns(struct job *j, struct buf *b, size_t *off)
 	}
 }
 
-static int
-transfer_one(char **s, size_t *len, const struct host *h, const char *f)
+static void
+transfer_one(struct buf *s, const struct host *h, const char *f)
 {
-	char *d = NULL, *rp = NULL;
-	size_t dl = 0, rl = 0;
-	int e;
+	struct buf d = { 0 }, rp = { 0 };
 
 	if (h->rsync) {
-		e = add_rsync(s, len, h);
-		if (!e && C->workdir)
-			e = add(&rp, &rl, "mkdir -p -- ") ||
-			    remote_quote(&rp, &rl, C->workdir) < 0 ||
-			    add(&rp, &rl, " && rsync") ||
-			    add(s, len, "--rsync-path=") ||
-			    remote_quote(s, len, rp) < 0 || add(s, len, " ");
-		e = e || add(s, len, "-- ") || remote_quote(s, len, f) < 0 ||
-		    add(s, len, " ") || add(&d, &dl, h->login) ||
-		    add(&d, &dl, f[0] == '/' ? ":/" : ":");
-		if (!e && f[0] != '/' && C->workdir)
-			e = add(&d, &dl, C->workdir) || add(&d, &dl, "/");
-		e = e || remote_quote(s, len, d) < 0;
+		add_rsync(s, h);
+		if (C->workdir) {
+			buf_adds(&rp, "mkdir -p -- ");
+			buf_quote(&rp, C->workdir, 0);
+			buf_adds(&rp, " && rsync");
+			buf_adds(s, "--rsync-path=");
+			buf_quote(s, buf_str(&rp), 0);
+			buf_adds(s, " ");
+		}
+		buf_adds(s, "-- ");
+		buf_quote(s, f, 0);
+		buf_adds(s, " ");
+		buf_adds(&d, h->login);
+		buf_adds(&d, f[0] == '/' ? ":/" : ":");
+		if (f[0] != '/' && C->workdir) {
+			buf_adds(&d, C->workdir);
+			buf_adds(&d, "/");
+		}
+		buf_quote(s, buf_str(&d), 0);
 	} else {
 		const char *w[] = { "\001mkdir -p -- \"$(dirname --", NULL,
 			"\001)\" && cat >", NULL };
-		e = add_rpath(&d, &dl, f, 0);
-		w[1] = w[3] = d;
-		e = e || add_ssh(s, len, h) || add_rcmd(s, len, w, 4, 0) ||
-		    add(s, len, " <") || remote_quote(s, len, f) < 0;
+		add_rpath(&d, f, 0);
+		w[1] = w[3] = buf_str(&d);
+		add_ssh(s, h);
+		add_rcmd(s, w, 4, 0);
+		buf_adds(s, " <");
+		buf_quote(s, f, 0);
 	}
-	free(d);
-	free(rp);
-	return e || add(s, len, " || exit 255\n") ? -1 : 0;
+	buf_free(&d);
+	buf_free(&rp);
+	buf_adds(s, " || exit 255\n");
 }
 
-static int
-return_one(char **s, size_t *len, const struct host *h, const char *f)
+static void
+return_one(struct buf *s, const struct host *h, const char *f)
 {
-	char *d = NULL;
-	size_t dl = 0;
-	int e;
+	struct buf d = { 0 };
 
 	if (h->rsync) {
-		e = add_rsync(s, len, h) || add(s, len, "-- ") ||
-		    add(&d, &dl, h->login) || add(&d, &dl, ":") ||
-		    add_rpath(&d, &dl, f, 1) || remote_quote(s, len, d) < 0 ||
-		    add(s, len, f[0] == '/' ? " /" : " .");
+		add_rsync(s, h);
+		buf_adds(s, "-- ");
+		buf_adds(&d, h->login);
+		buf_adds(&d, ":");
+		add_rpath(&d, f, 1);
+		buf_quote(s, buf_str(&d), 0);
+		buf_adds(s, f[0] == '/' ? " /" : " .");
 	} else {
 		const char *w[] = { "cat", "--", f };
-		e = add(s, len, "mkdir -p -- \"$(dirname -- ") ||
-		    remote_quote(s, len, f) < 0 || add(s, len, ")\" && ") ||
-		    add_ssh(s, len, h) || add_rcmd(s, len, w, 3, 1) ||
-		    add(s, len, " >") || remote_quote(s, len, f) < 0;
+		buf_adds(s, "mkdir -p -- \"$(dirname -- ");
+		buf_quote(s, f, 0);
+		buf_adds(s, ")\" && ");
+		add_ssh(s, h);
+		add_rcmd(s, w, 3, 1);
+		buf_adds(s, " >");
+		buf_quote(s, f, 0);
 	}
-	free(d);
-	return e || add(s, len, " || s=255\n") ? -1 : 0;
+	buf_free(&d);
+	buf_adds(s, " || s=255\n");
 }
 
 /* The local script of a job with --transfer, --return or --cleanup:
  * transfer, run, return, clean up. Its status is the job's, or 255 when
  * a transfer or a return failed (see the man page). */
-static int
-file_script(struct job *j, char **s, size_t *len)
+static void
+file_script(struct job *j, struct buf *s)
 {
 	struct host *h = j->host;
-	struct buf rets = { 0 };
+	struct buf rets = { 0 }, r = { 0 };
 	size_t *off = calloc(C->nreturns + 1, sizeof *off);
 	const char **w = calloc(j->nitems + C->nreturns + 2, sizeof *w);
-	char *r = NULL;
-	size_t rl = 0;
-	int i, n = 0, e = 0;
+	int i, n = 0;
 
 	if (off == NULL || w == NULL)
 		nomem();
 	expand_returns(j, &rets, off);
-	for (i = 0; !e && C->transfer && i < j->nitems; i++)
-		e = transfer_one(s, len, h, j->items.p + j->ioff[i]);
-	e = e || add_ssh(s, len, h) || remote_command(j, &r, &rl) < 0 ||
-	    remote_quote(s, len, r) < 0 ||
-	    add(s, len, "\ns=$?\n[ \"$s\" = 255 ] && exit 255\n");
-	for (i = 0; !e && i < C->nreturns; i++)
-		e = return_one(s, len, h, rets.p + off[i]);
-	if (!e && C->cleanup && (C->transfer || C->nreturns)) {
+	for (i = 0; C->transfer && i < j->nitems; i++)
+		transfer_one(s, h, j->items.p + j->ioff[i]);
+	add_ssh(s, h);
+	remote_command(j, &r);
+	buf_quote(s, buf_str(&r), 0);
+	buf_adds(s, "\ns=$?\n[ \"$s\" = 255 ] && exit 255\n");
+	for (i = 0; i < C->nreturns; i++)
+		return_one(s, h, rets.p + off[i]);
+	if (C->cleanup && (C->transfer || C->nreturns)) {
 		w[n++] = "\001rm -f --";
 		for (i = 0; C->transfer && i < j->nitems; i++)
 			w[n++] = j->items.p + j->ioff[i];
 		for (i = 0; i < C->nreturns; i++)
 			w[n++] = rets.p + off[i];
-		e = add_ssh(s, len, h) || add_rcmd(s, len, w, n, 1) ||
-		    add(s, len, "\n");
+		add_ssh(s, h);
+		add_rcmd(s, w, n, 1);
+		buf_adds(s, "\n");
 	}
-	free(r);
+	buf_free(&r);
 	free(off);
 	free(w);
 	buf_free(&rets);
-	return e || add(s, len, "exit \"$s\"\n") ? -1 : 0;
+	buf_adds(s, "exit \"$s\"\n");
 }
 
 void
 hosts_spec(struct job *j, struct proc_spec *sp)
 {
 	struct host *h = j->host;
-	size_t len = 0;
 	int n = 0;
 
 	if (h == NULL || h->local)
 		return;
-	free(j->rcmd);
-	j->rcmd = NULL;
+	j->rcmd.len = 0;
 	if (C->transfer || C->nreturns || C->cleanup) {
 		static char sh[] = "sh", dash_c[] = "-c";
-		if (file_script(j, &j->rcmd, &len) < 0)
-			nomem();
+		file_script(j, &j->rcmd);
 		j->rargv = realloc(j->rargv, 4 * sizeof *j->rargv);
 		if (j->rargv == NULL)
 			nomem();
 		j->rargv[0] = sh;
 		j->rargv[1] = dash_c;
-		j->rargv[2] = j->rcmd;
+		j->rargv[2] = buf_str(&j->rcmd);
 		j->rargv[3] = NULL;
 		sp->argv = j->rargv;
 		sp->path = "/bin/sh";
 	} else {
-		if (remote_command(j, &j->rcmd, &len) < 0)
-			nomem();
+		remote_command(j, &j->rcmd);
 		j->rargv = realloc(j->rargv, (nssh + 4) * sizeof *j->rargv);
 		if (j->rargv == NULL)
 			nomem();
@@ -693,7 +686,7 @@ hosts_spec(struct job *j, struct proc_spec *sp)
 		n = nssh;
 		j->rargv[n++] = (char *)"--";
 		j->rargv[n++] = h->login;
-		j->rargv[n++] = j->rcmd;
+		j->rargv[n++] = buf_str(&j->rcmd);
 		j->rargv[n] = NULL;
 		sp->argv = j->rargv;
 		sp->path = NULL;

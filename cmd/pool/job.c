@@ -378,53 +378,13 @@ fail:
 	return -1;
 }
 
-/* Append WORD to B quoted so that a shell reads it back as is: bare when
- * it is made of safe characters, in single quotes otherwise, and in $'...'
- * (POSIX.1-2024, bash, ksh, zsh) when it holds control characters, so that
- * a joblog line never contains a raw newline or TAB. */
-static void
-shell_quote(struct buf *b, const char *w)
-{
-	static const char safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-";
-	const unsigned char *p;
-	int ctl = 0;
-	char esc[8];
-
-	if (*w && strspn(w, safe) == strlen(w)) {
-		buf_add(b, w, strlen(w));
-		return;
-	}
-	for (p = (const unsigned char *)w; *p; p++)
-		ctl |= *p < 0x20 || *p == 0x7f;
-	buf_add(b, ctl ? "$'" : "'", ctl ? 2 : 1);
-	for (p = (const unsigned char *)w; *p; p++) {
-		if (*p == '\'' && !ctl)
-			buf_add(b, "'\\''", 4);
-		else if (ctl && (*p == '\'' || *p == '\\')) {
-			esc[0] = '\\';
-			esc[1] = (char)*p;
-			buf_add(b, esc, 2);
-		} else if (ctl && (*p < 0x20 || *p == 0x7f)) {
-			snprintf(esc, sizeof esc, "\\x%02x", *p);
-			buf_add(b, esc, 4);
-		} else
-			buf_add(b, p, 1);
-	}
-	buf_add(b, "'", 1);
-}
-
 void
 job_command_line(const struct job *j, struct buf *out)
 {
-	int i;
-
+	/* $'...' for control characters: a joblog line never holds a raw
+	 * newline or TAB. */
 	out->len = 0;
-	for (i = 0; j->argv && j->argv[i]; i++) {
-		if (i > 0)
-			buf_add(out, " ", 1);
-		shell_quote(out, j->argv[i]);
-	}
-	buf_add(out, "", 1);
-	out->len--;
+	if (j->argv)
+		buf_quote_argv(out, j->argv, BUF_QUOTE_CTL);
+	buf_str(out);
 }

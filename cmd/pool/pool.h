@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "buf.h"
 #include "jobserver.h"
 #include "loop.h"
 #include "mux.h"
@@ -38,16 +39,6 @@ struct conf {
 	char **cmd;              /* CMD ARG..., NULL-terminated */
 	int ncmd;
 };
-
-/* A growable byte buffer. */
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-void buf_reserve(struct buf *b, size_t more);
-void buf_add(struct buf *b, const void *p, size_t n);
-void buf_free(struct buf *b);
 
 /* The output record of a job in the ordered (-k) and grouped modes: what
  * it printed while it could not write through, kept until its turn. */
@@ -94,7 +85,7 @@ struct job {
 	struct orec *rec;
 	struct host *host;           /* -S: where it runs, or NULL */
 	int await;                   /* waiting for a host to run on */
-	char *rcmd;                  /* -S: the remote command or script */
+	struct buf rcmd;             /* -S: the remote command or script */
 	char **rargv;                /* -S: the local ssh or sh argv */
 };
 
