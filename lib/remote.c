@@ -27,7 +27,9 @@ static unsigned ctl_seq;
 static struct remote_conn **open_conns;
 static size_t nopen, capopen;
 
-char **
+/* The ssh command words ($CONC_SSH or "ssh"), NULL-terminated, and their
+ * count in *N; ssh's path is looked up the first time. */
+static char **
 remote_ssh(int *n)
 {
 	const char *env;
@@ -85,12 +87,38 @@ build(const char *const *mid, char *const *extra, const char *host,
 	return v;
 }
 
+/* The options of a session that goes through C's master. */
+#define CHANNEL_OPTS(c) { "-S", (c)->ctl, "-o", "ControlMaster=no", NULL }
+
 char **
 remote_argv(const struct remote_conn *c, char *const *extra, const char *cmd)
 {
-	const char *mid[] = { "-S", c->ctl, "-o", "ControlMaster=no", NULL };
+	const char *mid[] = CHANNEL_OPTS(c);
 
 	return build(mid, extra, c->host, cmd);
+}
+
+void
+remote_ssh_line(const struct remote_conn *c, struct buf *b)
+{
+	const char *mid[] = CHANNEL_OPTS(c);
+	int n, i;
+	char **w = remote_ssh(&n);
+
+	buf_quote_argv(b, w, 0);
+	for (i = 0; mid[i]; i++) {
+		buf_adds(b, " ");
+		buf_quote(b, mid[i], 0);
+	}
+}
+
+const char *
+remote_ssh_path(void)
+{
+	int n;
+
+	remote_ssh(&n);
+	return ssh_path[0] ? ssh_path : NULL;
 }
 
 static void
@@ -158,11 +186,9 @@ static pid_t
 spawn(char **argv, int in, int out, int err, int pgroup, int *eerr)
 {
 	struct proc_spec sp;
-	int n;
 
-	remote_ssh(&n);
 	proc_spec_init(&sp, argv);
-	sp.path = ssh_path[0] ? ssh_path : NULL;
+	sp.path = remote_ssh_path();
 	sp.fd[0] = in;
 	sp.fd[1] = out;
 	sp.fd[2] = err;

@@ -70,8 +70,6 @@ static struct loop *L;
 static const struct conf *C;
 static int lifeline[2] = { -1, -1 };
 static int local_rsync;
-static char **ssh_words;         /* ssh ... -S SOCKET -o ControlMaster=no */
-static int nssh;
 static int gone_warned;
 
 static const char probe[] =
@@ -263,7 +261,7 @@ hosts_setup(const struct conf *c, struct loop *l)
 {
 	char path[PATH_MAX];
 	long total = 0;
-	int i, n;
+	int i;
 
 	C = c;
 	L = l;
@@ -284,19 +282,6 @@ hosts_setup(const struct conf *c, struct loop *l)
 			total += hosts[i].slots;
 	if (total == 0)
 		err_diex(EXIT_TOOL, "no host can be reached");
-	/* The words every job's ssh starts with, but for the socket. */
-	{
-		char **w = remote_ssh(&n);
-		ssh_words = malloc((n + 5) * sizeof *ssh_words);
-		if (ssh_words == NULL)
-			nomem();
-		memcpy(ssh_words, w, n * sizeof *w);
-		ssh_words[n] = (char *)"-S";
-		ssh_words[n + 2] = (char *)"-o";
-		ssh_words[n + 3] = (char *)"ControlMaster=no";
-		ssh_words[n + 4] = NULL;
-		nssh = n + 4;
-	}
 	return total > 32768 ? 32768 : total;
 }
 
@@ -463,14 +448,8 @@ remote_command(struct job *j, struct buf *s)
 static void
 add_ssh(struct buf *s, const struct host *h)
 {
-	int i;
-
-	ssh_words[nssh - 3] = h->conn.ctl;
-	for (i = 0; i < nssh; i++) {
-		buf_quote(s, ssh_words[i], 0);
-		buf_adds(s, " ");
-	}
-	buf_adds(s, "-- ");
+	remote_ssh_line(&h->conn, s);
+	buf_adds(s, " -- ");
 	buf_quote(s, h->login, 0);
 	buf_adds(s, " ");
 }
@@ -480,14 +459,8 @@ static void
 add_rsync(struct buf *s, const struct host *h)
 {
 	struct buf e = { 0 };
-	int i;
 
-	ssh_words[nssh - 3] = h->conn.ctl;
-	for (i = 0; i < nssh; i++) {
-		if (i)
-			buf_adds(&e, " ");
-		buf_quote(&e, ssh_words[i], 0);
-	}
+	remote_ssh_line(&h->conn, &e);
 	buf_adds(s, "rsync -Rq -e ");
 	buf_quote(s, buf_str(&e), 0);
 	buf_adds(s, " ");
@@ -659,7 +632,6 @@ void
 hosts_spec(struct job *j, struct proc_spec *sp)
 {
 	struct host *h = j->host;
-	int n = 0;
 
 	if (h == NULL || h->local)
 		return;
@@ -678,27 +650,12 @@ hosts_spec(struct job *j, struct proc_spec *sp)
 		sp->path = "/bin/sh";
 	} else {
 		remote_command(j, &j->rcmd);
-		j->rargv = realloc(j->rargv, (nssh + 4) * sizeof *j->rargv);
+		free(j->rargv);
+		j->rargv = remote_argv(&h->conn, NULL, buf_str(&j->rcmd));
 		if (j->rargv == NULL)
 			nomem();
-		ssh_words[nssh - 3] = h->conn.ctl;
-		memcpy(j->rargv, ssh_words, nssh * sizeof *ssh_words);
-		n = nssh;
-		j->rargv[n++] = (char *)"--";
-		j->rargv[n++] = h->login;
-		j->rargv[n++] = buf_str(&j->rcmd);
-		j->rargv[n] = NULL;
 		sp->argv = j->rargv;
-		sp->path = NULL;
-		{
-			static char ssh_path[PATH_MAX];
-			static int resolved;
-			if (!resolved)
-				resolved = proc_resolve(ssh_words[0], ssh_path,
-				    sizeof ssh_path) == 0 ? 1 : -1;
-			if (resolved > 0)
-				sp->path = ssh_path;
-		}
+		sp->path = remote_ssh_path();
 	}
 	sp->fd[0] = lifeline[0];
 }
