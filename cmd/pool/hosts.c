@@ -427,9 +427,9 @@ hosts_job_ended(struct job *j, int status, int may_rerun)
 	return lost;
 }
 
-/* The words of the remote command for J: the wrapper and the job's argv. */
+/* The words of the remote command for X: the wrapper and the job's argv. */
 static void
-remote_command(struct job *j, struct buf *s)
+remote_command(const struct launch *x, struct buf *s)
 {
 	char grace[32], seq[24], slot[24];
 	char *pre[] = { (char *)"exec", (char *)"sh", (char *)"-c",
@@ -437,11 +437,11 @@ remote_command(struct job *j, struct buf *s)
 		(char *)(C->workdir ? C->workdir : ""), seq, slot, NULL };
 
 	snprintf(grace, sizeof grace, "%.3f", (double)C->grace / 1e9);
-	snprintf(seq, sizeof seq, "%llu", j->seq);
-	snprintf(slot, sizeof slot, "%d", j->slot);
+	snprintf(seq, sizeof seq, "%llu", x->seq);
+	snprintf(slot, sizeof slot, "%d", x->slot);
 	buf_quote_argv(s, pre, 0);
 	buf_adds(s, " ");
-	buf_quote_argv(s, j->argv, 0);
+	buf_quote_argv(s, x->argv, 0);
 }
 
 /* Append "ssh ... -S SOCKET -o ControlMaster=no -- HOST " to the script. */
@@ -504,21 +504,6 @@ add_rcmd(struct buf *s, const char *const *words, int n, int cd)
 	}
 	buf_quote(s, buf_str(&r), 0);
 	buf_free(&r);
-}
-
-/* Append the expansion of every --return pattern for J to B, each
- * NUL-terminated; returns their offsets in B through OFF. */
-static void
-expand_returns(struct job *j, struct buf *b, size_t *off)
-{
-	int k;
-
-	b->len = 0;
-	for (k = 0; k < C->nreturns; k++) {
-		off[k] = b->len;
-		job_expand(j, C->returns[k], b);
-		buf_add(b, "", 1);
-	}
 }
 
 static void
@@ -588,48 +573,47 @@ return_one(struct buf *s, const struct host *h, const char *f)
 	buf_adds(s, " || s=255\n");
 }
 
-/* The local script of a job with --transfer, --return or --cleanup:
- * transfer, run, return, clean up. Its status is the job's, or 255 when
- * a transfer or a return failed (see the man page). */
+/* The local script of a job X on host H with --transfer, --return or
+ * --cleanup: transfer, run, return, clean up. Its status is the job's, or
+ * 255 when a transfer or a return failed (see the man page). */
 static void
-file_script(struct job *j, struct buf *s)
+file_script(const struct host *h, const struct launch *x, struct buf *s)
 {
-	struct host *h = j->host;
-	struct buf rets = { 0 }, r = { 0 };
-	size_t *off = calloc(C->nreturns + 1, sizeof *off);
-	const char **w = calloc(j->nitems + C->nreturns + 2, sizeof *w);
-	int i, n = 0;
+	struct buf r = { 0 };
+	const char **w;
+	int i, n = 0, nfiles = 0, nrets = 0;
 
-	if (off == NULL || w == NULL)
-		nomem();
-	expand_returns(j, &rets, off);
-	for (i = 0; C->transfer && i < j->nitems; i++)
-		transfer_one(s, h, j->items.p + j->ioff[i]);
+	while (x->files && x->files[nfiles])
+		nfiles++;
+	while (x->rets && x->rets[nrets])
+		nrets++;
+	for (i = 0; C->transfer && i < nfiles; i++)
+		transfer_one(s, h, x->files[i]);
 	add_ssh(s, h);
-	remote_command(j, &r);
+	remote_command(x, &r);
 	buf_quote(s, buf_str(&r), 0);
 	buf_adds(s, "\ns=$?\n[ \"$s\" = 255 ] && exit 255\n");
-	for (i = 0; i < C->nreturns; i++)
-		return_one(s, h, rets.p + off[i]);
-	if (C->cleanup && (C->transfer || C->nreturns)) {
+	for (i = 0; i < nrets; i++)
+		return_one(s, h, x->rets[i]);
+	if (C->cleanup && (C->transfer || nrets)) {
+		if ((w = calloc(nfiles + nrets + 1, sizeof *w)) == NULL)
+			nomem();
 		w[n++] = "\001rm -f --";
-		for (i = 0; C->transfer && i < j->nitems; i++)
-			w[n++] = j->items.p + j->ioff[i];
-		for (i = 0; i < C->nreturns; i++)
-			w[n++] = rets.p + off[i];
+		for (i = 0; C->transfer && i < nfiles; i++)
+			w[n++] = x->files[i];
+		for (i = 0; i < nrets; i++)
+			w[n++] = x->rets[i];
 		add_ssh(s, h);
 		add_rcmd(s, w, n, 1);
 		buf_adds(s, "\n");
+		free(w);
 	}
 	buf_free(&r);
-	free(off);
-	free(w);
-	buf_free(&rets);
 	buf_adds(s, "exit \"$s\"\n");
 }
 
 void
-hosts_spec(struct job *j, struct proc_spec *sp)
+hosts_wrap(struct job *j, struct launch *x)
 {
 	struct host *h = j->host;
 
@@ -638,7 +622,7 @@ hosts_spec(struct job *j, struct proc_spec *sp)
 	j->rcmd.len = 0;
 	if (C->transfer || C->nreturns || C->cleanup) {
 		static char sh[] = "sh", dash_c[] = "-c";
-		file_script(j, &j->rcmd);
+		file_script(h, x, &j->rcmd);
 		j->rargv = realloc(j->rargv, 4 * sizeof *j->rargv);
 		if (j->rargv == NULL)
 			nomem();
@@ -646,18 +630,17 @@ hosts_spec(struct job *j, struct proc_spec *sp)
 		j->rargv[1] = dash_c;
 		j->rargv[2] = buf_str(&j->rcmd);
 		j->rargv[3] = NULL;
-		sp->argv = j->rargv;
-		sp->path = "/bin/sh";
+		x->path = "/bin/sh";
 	} else {
-		remote_command(j, &j->rcmd);
+		remote_command(x, &j->rcmd);
 		free(j->rargv);
 		j->rargv = remote_argv(&h->conn, NULL, buf_str(&j->rcmd));
 		if (j->rargv == NULL)
 			nomem();
-		sp->argv = j->rargv;
-		sp->path = remote_ssh_path();
+		x->path = remote_ssh_path();
 	}
-	sp->fd[0] = lifeline[0];
+	x->argv = j->rargv;
+	x->in = lifeline[0];
 }
 
 void

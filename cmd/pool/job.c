@@ -1,4 +1,9 @@
-/* pool: building a job's argument vector and environment, and spawning it.
+/* pool: building a job's argument vector and environment, and starting it.
+ *
+ * A job is started in three steps, each in one file: job_build (here)
+ * makes its argv from the template and its items; hosts_wrap (hosts.c)
+ * turns that into the ssh command that runs it on its host, with -S;
+ * job_start (here) starts it with its pipes.
  *
  * Everything that does not change between jobs is prepared once: the
  * command's path is resolved once (execvp would try every PATH entry for
@@ -253,7 +258,8 @@ expand_seg(const struct seg *g, const struct job *j, struct buf *b)
 	}
 }
 
-void
+/* Append TMPL with J's replacement strings expanded to B. */
+static void
 job_expand(const struct job *j, const char *tmpl, struct buf *b)
 {
 	struct targ t = { 0 };
@@ -304,13 +310,29 @@ close_pair(int p[2])
 	p[0] = p[1] = -1;
 }
 
-int
-job_spawn(struct job *j, const struct conf *c, int devnull)
+/* A NULL-terminated vector of the N NUL-terminated strings in B at OFF
+ * (or one after the other when OFF is NULL), in *V (grown as needed). */
+static char **
+str_vector(char ***v, const struct buf *b, const size_t *off, int n)
 {
-	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 };
-	struct proc_spec sp;
-	int eerr, i;
-	pid_t pid;
+	char **p = realloc(*v, (n + 1) * sizeof *p);
+	size_t at = 0;
+	int i;
+
+	if (p == NULL)
+		err_diex(EXIT_TOOL, "out of memory");
+	for (i = 0; i < n; i++) {
+		p[i] = b->p + (off ? off[i] : at);
+		at += strlen(p[i]) + 1;
+	}
+	p[n] = NULL;
+	return *v = p;
+}
+
+void
+job_build(struct job *j, const struct conf *c, struct launch *x)
+{
+	int k;
 
 	if (j->argc_cap < c->ncmd + j->nitems + 1) {
 		int cap = c->ncmd + j->nitems + 1;
@@ -323,14 +345,40 @@ job_spawn(struct job *j, const struct conf *c, int devnull)
 	build_argv(j, c);
 	put_ull(seqvar + 9, j->seq);
 	put_ull(slotvar + 10, (unsigned long long)j->slot);
+	memset(x, 0, sizeof *x);
+	x->argv = j->argv;
+	x->path = have_path ? path : NULL;
+	x->in = -1;
+	x->seq = j->seq;
+	x->slot = j->slot;
+	if (c->transfer || c->cleanup)
+		x->files = str_vector(&j->filev, &j->items, j->ioff,
+		    j->nitems);
+	if (c->nreturns) {
+		j->rets.len = 0;
+		for (k = 0; k < c->nreturns; k++) {
+			job_expand(j, c->returns[k], &j->rets);
+			buf_add(&j->rets, "", 1);
+		}
+		x->rets = str_vector(&j->retv, &j->rets, NULL, c->nreturns);
+	}
+}
 
-	proc_spec_init(&sp, j->argv);
-	sp.path = have_path ? path : NULL;
+int
+job_start(struct job *j, const struct conf *c, const struct launch *x,
+    int devnull)
+{
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 };
+	struct proc_spec sp;
+	int eerr, i;
+	pid_t pid;
+
+	proc_spec_init(&sp, x->argv);
+	sp.path = x->path;
 	sp.envp = envp;
 	sp.pgroup = 1;
 	sp.pdeathsig = SIGKILL;
-	sp.fd[0] = devnull;
-	hosts_spec(j, &sp);
+	sp.fd[0] = x->in >= 0 ? x->in : devnull;
 	if (!c->ungroup) {
 		if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
 			goto fail;

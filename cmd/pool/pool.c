@@ -686,6 +686,7 @@ on_timeout(struct loop *l, void *arg)
 static void
 attempt(struct job *j)
 {
+	struct launch x;
 	int i;
 
 	j->start_mono = loop_now();
@@ -694,7 +695,10 @@ attempt(struct job *j)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		j->start_wall = ts.tv_sec + ts.tv_nsec / 1e9;
 	}
-	if (job_spawn(j, &C, devnull) < 0) {
+	job_build(j, &C, &x);
+	if (j->host)
+		hosts_wrap(j, &x);
+	if (job_start(j, &C, &x, devnull) < 0) {
 		err_warn("cannot start job %llu", j->seq);
 		j->pid = 0;
 		j->reaped = 1;

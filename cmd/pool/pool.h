@@ -85,8 +85,26 @@ struct job {
 	struct orec *rec;
 	struct host *host;           /* -S: where it runs, or NULL */
 	int await;                   /* waiting for a host to run on */
+	char **filev;                /* --transfer, --cleanup: the items */
+	struct buf rets;             /* --return: the patterns expanded */
+	char **retv;                 /* ... one string each */
 	struct buf rcmd;             /* -S: the remote command or script */
 	char **rargv;                /* -S: the local ssh or sh argv */
+};
+
+/* What a job runs. job_build makes it from the job (its command and
+ * arguments, run here); hosts_wrap turns it into the ssh (or sh) command
+ * that runs it on the job's host; job_start starts it. The strings belong
+ * to the job and stay valid until the job is built again. */
+struct launch {
+	char *const *argv;
+	const char *path;         /* argv[0]'s file, or NULL: search PATH */
+	int in;                   /* its stdin, or -1: /dev/null */
+	unsigned long long seq;   /* {#}, POOL_SEQ */
+	int slot;                 /* {%}, POOL_SLOT */
+	char *const *files;       /* --transfer, --cleanup: the job's items;
+	                           * else NULL (NULL-terminated vectors) */
+	char *const *rets;        /* --return: the patterns expanded, or NULL */
 };
 
 /* input.c: items and blocks read lazily from stdin or --arg-file. */
@@ -139,13 +157,17 @@ void parse_halt(const char *s, struct conf *c);
 /* job.c: command templates, argv and environment, spawning. */
 void tmpl_init(const struct conf *c);
 void env_init(const char *makeflags);
-int job_spawn(struct job *j, const struct conf *c, int devnull);
+/* job_build: J's argv with its items, environment and --return files
+ * into X. */
+void job_build(struct job *j, const struct conf *c, struct launch *x);
+/* job_start: start X for J in its own process group with its output
+ * pipes (none with -u) and --pipe's input pipe; 0, or -1 with errno set
+ * when it could not be started. */
+int job_start(struct job *j, const struct conf *c, const struct launch *x,
+    int devnull);
 void job_command_line(const struct job *j, struct buf *out);
-/* job_expand: append TMPL with J's replacement strings expanded to B. */
-void job_expand(const struct job *j, const char *tmpl, struct buf *b);
 
 /* hosts.c: -S/--sshlogin, jobs on other hosts over ssh. */
-struct proc_spec;
 extern int hosts_on;
 void hosts_add(const char *list, const char *from);
 void hosts_add_file(const char *file);
@@ -161,7 +183,9 @@ const char *host_name(const struct job *j);
 int hosts_job_ended(struct job *j, int status, int may_rerun);
 int hosts_reaped(pid_t pid, int ws);   /* 1: PID was a master */
 int hosts_alive(void);                  /* 0 once every host has failed */
-void hosts_spec(struct job *j, struct proc_spec *sp);
+/* hosts_wrap: X (built for J) becomes the command that runs it on J's
+ * host, when that is another host. */
+void hosts_wrap(struct job *j, struct launch *x);
 void hosts_close(void);
 
 /* output.c: the output modes. */
