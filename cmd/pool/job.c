@@ -414,8 +414,6 @@ job_start(struct job *j, const struct conf *c, const struct launch *x,
 		close(in[0]);
 	j->infd = in[1];
 	j->pid = pid;
-	j->reaped = 0;
-	j->timedout = 0;
 	return 0;
 fail:
 	i = errno;

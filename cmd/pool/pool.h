@@ -52,11 +52,29 @@ struct orec {
 	struct orec *next;      /* the queue of finished records (--group) */
 };
 
-/* A job slot. A slot is busy from the spawn until the job has exited and
- * both of its output pipes have reached end of file. */
+/* The life of a job in its slot. The transitions are made by set_state
+ * in pool.c, and only those its table allows:
+ *
+ *   FREE -> RUNNING            started (launch)
+ *   RUNNING -> REAPED          its process exited, or it could not start
+ *   REAPED -> FREE             done: both its pipes at end of file too
+ *   REAPED -> RUNNING          failed, and runs again here (--retries)
+ *   REAPED -> AWAIT            runs again on another host (-S)
+ *   AWAIT -> RUNNING           a host has room for it
+ *   AWAIT -> REAPED            no host is left for it (status 255)
+ *
+ * A REAPED job whose pipes are both at end of file is complete. */
+enum job_state {
+	JOB_FREE,        /* the slot holds no job */
+	JOB_AWAIT,       /* -S: waiting for a host with a free slot */
+	JOB_RUNNING,     /* started, its process not reaped yet */
+	JOB_REAPED,      /* reaped; its output may still be in its pipes */
+};
+
+/* A job slot. */
 struct job {
 	int slot;                    /* 1..N */
-	int busy;                    /* from launch to completion */
+	enum job_state state;
 	pid_t pid;
 	unsigned long long seq;
 	int fd[2];                   /* read ends of stdout/stderr, or -1 */
@@ -68,9 +86,13 @@ struct job {
 	size_t boff;                 /* bytes of it fed so far */
 	int open;                    /* blk is the part read so far of a
 	                              * block still being read (a view of
-	                              * in.buf); own keeps the slot's buffer */
+	                              * in.buf); own keeps the slot's buffer.
+	                              * The slot is not free until the block
+	                              * is complete, even if the job is done */
 	struct buf own;
-	int reaped, wstatus, timedout, tries;
+	int wstatus;                 /* as waitpid gave it */
+	int timedout;                /* this attempt hit --timeout */
+	int tries;                   /* attempts so far, less one */
 	struct loop_timer *timer;    /* --timeout, then the kill grace */
 	int64_t start_mono;
 	double start_wall;
@@ -84,7 +106,6 @@ struct job {
 	struct mux_src src[2];       /* line mode: stdout, stderr */
 	struct orec *rec;
 	struct host *host;           /* -S: where it runs, or NULL */
-	int await;                   /* waiting for a host to run on */
 	char **filev;                /* --transfer, --cleanup: the items */
 	struct buf rets;             /* --return: the patterns expanded */
 	char **retv;                 /* ... one string each */
