@@ -147,6 +147,8 @@ struct input {
 	unsigned long long nread;   /* items or blocks returned */
 };
 
+/* input_open: read items separated by DELIM from FILE (NULL or "-":
+ * stdin); -1 with errno set when FILE cannot be opened. */
 int input_open(struct input *in, const char *file, int delim);
 /* input_item: 1 and the next item in *p, *n (valid until the next call),
  * 0 when reading would block (wait for readiness), -1 at the end. */
@@ -171,12 +173,21 @@ int input_ahead(struct input *in, size_t size);
 /* input_count: the number of items left in a regular file, or -1. */
 long long input_count(const struct input *in);
 
-/* parse.c: -d C (the byte) and --halt RULE (into C); exit 125 if bad. */
+/* parse.c: option values that need more than lib/opt; each exits 125
+ * with a message when the value is bad. */
+/* parse_delim: -d C: the delimiter byte ('\t', '\0', '\x1e' or one
+ * character). */
 int parse_delim(const char *s);
+/* parse_halt: --halt RULE into C's halt_when, halt_on, halt_n and
+ * halt_pct. */
 void parse_halt(const char *s, struct conf *c);
 
 /* job.c: command templates, argv and environment, spawning. */
+/* tmpl_init: parse C's ARGs into literal and replacement pieces, and
+ * resolve CMD's path, once for all jobs. */
 void tmpl_init(const struct conf *c);
+/* env_init: the environment of every job: ours, with POOL_SEQ and
+ * POOL_SLOT (filled in per job) and, unless NULL, MAKEFLAGS replaced. */
 void env_init(const char *makeflags);
 /* job_build: J's argv with its items, environment and --return files
  * into X. */
@@ -186,18 +197,26 @@ void job_build(struct job *j, const struct conf *c, struct launch *x);
  * when it could not be started. */
 int job_start(struct job *j, const struct conf *c, const struct launch *x,
     int devnull);
+/* job_command_line: J's argv as a shell would read it, in OUT (replaced,
+ * NUL-terminated), for --joblog and SIGUSR1; never a raw newline or TAB. */
 void job_command_line(const struct job *j, struct buf *out);
 
 /* hosts.c: -S/--sshlogin, jobs on other hosts over ssh. */
-extern int hosts_on;
+extern int hosts_on;          /* -S or --sshloginfile was given */
+/* hosts_add: add the hosts of the comma-separated [N/]HOST LIST; FROM
+ * names the option in messages. Exits 125 on a bad entry. */
 void hosts_add(const char *list, const char *from);
+/* hosts_add_file: hosts_add for each line of FILE but blank ones and
+ * #-comments. */
 void hosts_add_file(const char *file);
 /* hosts_setup: connect to every host; returns the slots of all hosts. */
 long hosts_setup(const struct conf *c, struct loop *l);
 /* host_pick: the host with the most room, avoiding AVOID while another
  * has room; NULL when no host has a free slot. */
 struct host *host_pick(const struct host *avoid);
+/* host_take: J runs on H (takes one of its slots). */
 void host_take(struct job *j, struct host *h);
+/* host_name: the login J runs on, ":" for this host (joblog, --tag). */
 const char *host_name(const struct job *j);
 /* hosts_job_ended: J's attempt ended with STATUS; frees its host slot.
  * 1 when the host's connection failed (run J again elsewhere). */
@@ -207,36 +226,64 @@ int hosts_alive(void);                  /* 0 once every host has failed */
 /* hosts_wrap: X (built for J) becomes the command that runs it on J's
  * host, when that is another host. */
 void hosts_wrap(struct job *j, struct launch *x);
+/* hosts_close: end every master connection (at exit). */
 void hosts_close(void);
 
 /* output.c: the output modes. */
+/* out_init: set up the output mode C asks for, for the NJOBS slots at
+ * JOBS. */
 void out_init(const struct conf *c, struct loop *l, struct job *jobs,
     long njobs);
+/* out_job_start: J (its seq set) is about to start: its record, tag and
+ * line sources. */
 void out_job_start(struct job *j);
+/* out_readable: J's stdout (WHICH 0) or stderr (1) is readable: read it;
+ * at end of file the descriptor is closed and j->fd[WHICH] set to -1. */
 void out_readable(struct job *j, int which);
+/* out_job_done: J is complete: its output goes out when its turn comes
+ * (-k, --group). */
 void out_job_done(struct job *j);
 /* out_job_retry: J failed and runs again; with -k or --group the output
  * it held back is dropped, so only the last attempt's goes out. */
 void out_job_retry(struct job *j);
 void out_job_retag(struct job *j);   /* --tag: J moved to another host */
 int out_flush(void);        /* 0, or the errno of a failed write */
+/* out_window_full: 1 when job SEQ may not start yet: -k or --group would
+ * hold more records than the ring has (the oldest is still pending). */
 int out_window_full(unsigned long long seq);
+/* out_skip: job SEQ will not run (--resume): the order moves past it. */
 void out_skip(unsigned long long seq);
 extern struct mux_out out_std[2];
 
 /* joblog.c: --joblog, --resume, --resume-failed. */
+/* joblog_open: with --resume, read which jobs the log has; open it for
+ * appending (truncated without --resume) and write its header. Exits 125
+ * when it cannot. */
 void joblog_open(const struct conf *c);
+/* joblog_skip: 1 when job SEQ is logged as done (--resume) or done well
+ * (--resume-failed), so it is not run again. */
 int joblog_skip(unsigned long long seq);
+/* joblog_write: the log line of J, which ended at NOW_MONO. */
 void joblog_write(const struct job *j, int64_t now_mono);
+/* joblog_close: close the log (at exit). */
 void joblog_close(void);
 
 /* bar.c: --bar. */
+/* bar_init: show a progress line if ENABLED and stderr is a terminal;
+ * TOTAL jobs, or -1 while unknown. */
 void bar_init(int enabled, long long total);
+/* bar_total: the number of jobs is now known to be TOTAL. */
 void bar_total(long long total);
+/* bar_update: DONE jobs have ended, FAILED of them failed; redrawn at most
+ * ten times a second unless FORCE. */
 void bar_update(unsigned long long done, unsigned long long failed, int force);
+/* bar_clear, bar_redraw: erase the line before output is written to the
+ * terminal, draw it again afterwards. */
 void bar_clear(void);
 void bar_redraw(void);
+/* bar_active: 1 when the line is on (--bar, and stderr is a terminal). */
 int bar_active(void);
+/* bar_end: draw the line a last time and end it with a newline. */
 void bar_end(void);
 
 #endif
