@@ -253,9 +253,12 @@ owner_of(const struct args *a, struct obj_owner *ow)
 {
 	pid_t pid = a->owner ? a->owner : getppid();
 
-	obj_owner_of(ow, pid);
-	if (ow->start == 0)
-		err_diex(EXIT_TOOL, "owner %ld: no such process", (long)pid);
+	/* An owner that has exited (a zombie) would be reclaimed at once:
+	 * refuse it as one that does not exist. */
+	if (obj_owner_of(ow, pid) < 0)
+		err_diex(EXIT_TOOL, "owner %ld: %s", (long)pid,
+		    kill(pid, 0) == 0 ? "has exited (a zombie)" :
+		    "no such process");
 }
 
 /* The command name of PID, as /proc/PID/comm has it. */
@@ -347,7 +350,7 @@ do_run(int argc, char **argv)
 	}
 	catch_signals();
 	init_req(&r, &a);
-	obj_owner_of(&r.owner, getpid());
+	(void)obj_owner_of(&r.owner, getpid()); /* we run */
 	r.self = r.owner;
 	base = strrchr(cmd[0], '/');
 	r.comm = base ? base + 1 : cmd[0];
@@ -392,7 +395,7 @@ do_acquire(int argc, char **argv)
 	name = one_name(&a, &cli_acquire);
 	init_req(&r, &a);
 	owner_of(&a, &r.owner);
-	obj_owner_of(&r.self, getpid());
+	(void)obj_owner_of(&r.self, getpid());
 	read_comm(r.owner.pid, comm, sizeof comm);
 	r.comm = comm;
 	catch_signals();

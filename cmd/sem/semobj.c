@@ -256,8 +256,9 @@ holder_alive(const struct sem_holder *h)
 }
 
 /* Reclaim the records of dead holders and (if WAITERS) dead waiters other
- * than SELF. Each check reads /proc/PID/stat, so this is done only when
- * it can matter: no slot free, a timed wake-up, or a report. */
+ * than SELF. Each check opens a pidfd (or reads /proc/PID/stat), so this
+ * is done only when it can matter: no slot free, a timed wake-up, or a
+ * report. */
 static void
 reap(struct sem *m, int waiters, int self, struct wakes *wk)
 {
@@ -281,7 +282,7 @@ find_holder(const struct sem *m, const struct obj_owner *ow)
 
 	for (i = 0; i < (int)m->s->hhigh; i++) {
 		const struct sem_holder *h = &m->h[i];
-		if (h->owner.pid == ow->pid && h->owner.start == ow->start &&
+		if (obj_owner_same(&h->owner, ow) &&
 		    (best < 0 || h->since >= m->h[best].since))
 			best = i;
 	}
@@ -306,6 +307,7 @@ grant(struct sem *m, const struct sem_req *r)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	h->since = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 	h->depth = 1;
+	h->owner.kind = r->owner.kind;
 	h->owner.start = r->owner.start;
 	memset(&h->child, 0, sizeof h->child);
 	snprintf(h->comm, sizeof h->comm, "%s", r->comm ? r->comm : "");
@@ -334,6 +336,7 @@ enqueue(struct sem *m, const struct sem_req *r)
 	}
 	w = &m->w[i];
 	w->ticket = s->next_ticket++;
+	w->who.kind = r->self.kind;
 	w->who.start = r->self.start;
 	__atomic_store_n(&w->who.pid, r->self.pid, __ATOMIC_RELEASE);
 	s->nwait++;
@@ -468,10 +471,10 @@ sem_set_child(struct sem *m, int slot, pid_t pid)
 	/* A command that is already gone (not even a zombie) needs no
 	 * record; a record without its start time would match any process
 	 * that later gets the pid. */
-	obj_owner_of(&c, pid);
-	if (c.start == 0)
+	if (obj_owner_of(&c, pid) < 0)
 		return;
 	lock(m);
+	m->h[slot].child.kind = c.kind;
 	m->h[slot].child.start = c.start;
 	__atomic_store_n(&m->h[slot].child.pid, c.pid, __ATOMIC_RELEASE);
 	unlock(m, NULL);
@@ -486,8 +489,7 @@ sem_give(struct sem *m, const struct obj_owner *ow, int slot)
 	wk.n = 0;
 	lock(m);
 	if (slot < 0 || slot >= (int)m->s->hhigh ||
-	    m->h[slot].owner.pid != ow->pid ||
-	    m->h[slot].owner.start != ow->start)
+	    !obj_owner_same(&m->h[slot].owner, ow))
 		slot = find_holder(m, ow);
 	if (slot < 0) {
 		unlock(m, NULL);
