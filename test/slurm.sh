@@ -125,13 +125,9 @@ slurm_stop_daemons() { # DIR
 # slurm_stepds DIR: the slurmstepd processes of the cluster (they write
 # to its log files) that outlive their slurmd.
 slurm_stepds() {
-	for _p in /proc/[0-9]*; do
-		case $(readlink "$_p/exe" 2>/dev/null) in
-		*/slurmstepd) ;;
-		*) continue ;;
-		esac
-		if ls -l "$_p/fd" 2>/dev/null | grep -q -F -- "$1/"; then
-			echo "${_p#/proc/}"
+	for _p in $(pgrep -x slurmstepd); do
+		if ls -l "/proc/$_p/fd" 2>/dev/null | grep -q -F -- "$1/"; then
+			echo "$_p"
 		fi
 	done
 }

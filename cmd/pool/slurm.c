@@ -238,14 +238,14 @@ sjob_of(const struct job *j)
 }
 
 void
-slurm_spec(struct job *j, struct proc_spec *sp, const char *node)
+slurm_wrap(struct job *j, struct launch *x, const char *node)
 {
 	static const char *const head[] = { "srun", "-Q", "--exact", "-N", "1",
 		"-n", "1", "-c", NULL, "-w", NULL };
 	struct sjob *s = sjob_of(j);
-	int nhead = sizeof head / sizeof head[0], argc = 0, k, need;
+	int nhead = sizeof head / sizeof head[0], argc, k, need;
 
-	for (argc = 0; j->argv[argc]; argc++)
+	for (argc = 0; x->argv[argc]; argc++)
 		;
 	need = nhead + nextra + 1 + argc + 1;
 	if (s->cap < need) {
@@ -264,15 +264,15 @@ slurm_spec(struct job *j, struct proc_spec *sp, const char *node)
 	memcpy(s->argv + k, extra, nextra * sizeof *extra);
 	k += nextra;
 	s->argv[k++] = (char *)"--";
-	memcpy(s->argv + k, j->argv, (argc + 1) * sizeof *j->argv);
+	memcpy(s->argv + k, x->argv, (argc + 1) * sizeof *x->argv);
 	s->len = 0;
 	s->at_start = 1;
 	s->failed = 0;
-	sp->argv = s->argv;
-	sp->path = srun_path;
-	/* srun cancels its step on SIGTERM; a SIGKILL would leave that to
-	 * slurmstepd noticing that srun has gone. */
-	sp->pdeathsig = SIGTERM;
+	x->argv = s->argv;
+	x->path = srun_path;
+	/* srun cancels its step on SIGTERM; after SIGKILL that would be
+	 * left to slurmstepd noticing that srun has gone. */
+	x->deathsig = SIGTERM;
 }
 
 /* srun's reports of a node or a step that failed (not of the task). */
