@@ -28,6 +28,9 @@ if [ -n "$(slurm_missing)" ]; then
 	apt_install slurmctld slurmd slurm-client munge
 fi
 stop_slurm() {
+	# The allocation ends first: salloc ends with it.
+	[ -n "${SLURM_JOB_ID:-}" ] && scancel "$SLURM_JOB_ID" 2>/dev/null
+	[ -s "$work/holder" ] && kill "$(cat "$work/holder")" 2>/dev/null
 	slurm_stop "$work/s"
 	bench_cleanup
 }
@@ -39,7 +42,7 @@ if ! slurm_start "$work/s"; then
 fi
 export SLURM_CONF=$work/s/slurm.conf
 # One allocation for every contender: its variables are taken over here.
-salloc -Q -N 2 --ntasks-per-node=2 sh -c "env | grep '^SLURM_' >'$work/env'; exec sleep 100000" &
+salloc -Q -N 2 --ntasks-per-node=2 sh -c "echo \$\$ >'$work/holder'; env | grep '^SLURM_' >'$work/env'; exec sleep 100000" 3>&- &
 bench_bg_pid $!
 for _ in $(seq 600); do
 	[ -s "$work/env" ] && break

@@ -95,7 +95,7 @@ count() { # GLOB-PREFIX N: N files start with the prefix
 		echo "$SLURMD_NODENAME" >"seen.$1"
 		n=0; while [ "$(ls seen.* | wc -l)" -lt 4 ] && [ $n -lt 600 ]; do
 			sleep 0.1; n=$((n + 1)); done' sh
-	[ "$(ls seen.* | wc -l)" -eq 4 ]
+	count seen. 4
 	for i in 1 2 3 4; do
 		host=$(awk -F'\t' -v s="$i" '$1 == s { print $2 }' jl)
 		[ "$host" = "$(cat "seen.$i")" ]
@@ -154,7 +154,8 @@ count() { # GLOB-PREFIX N: N files start with the prefix
 # run_stopped SIG: pool with two jobs that wait forever, sent SIG once both
 # have started.
 run_stopped() {
-	bg salloc -Q --no-kill -n 2 sh -c 'echo $$ >poolpid; exec pool --slurm sh -c "echo \$\$ >pid.\$1; exec sleep 1000" sh' <<<"$(seq 2)"
+	seq 2 >items
+	bg salloc -Q --no-kill -n 2 sh -c 'echo $$ >poolpid; exec pool --slurm -a items sh -c "echo \$\$ >pid.\$1; exec sleep 1000" sh'
 	wait_for count pid. 2
 	kill "-$1" "$(cat poolpid)"
 }
@@ -188,11 +189,12 @@ run_stopped() {
 
 # Last: n2 does not come back.
 @test "a node that fails: its jobs run again on the other node and are not counted failed" {
-	bg salloc -Q --no-kill -N 2 --ntasks-per-node=2 pool --slurm --joblog jl sh -c '
+	seq 4 >items
+	bg salloc -Q --no-kill -N 2 --ntasks-per-node=2 pool --slurm -a items --joblog jl sh -c '
 		echo "$$ $PPID" >"run.$1.$SLURMD_NODENAME"
 		n=0; while [ ! -e go ] && [ $n -lt 1200 ]; do
 			sleep 0.1; n=$((n + 1)); done
-		[ -e go ]' sh <<<"$(seq 4)" 2>err
+		[ -e go ]' sh 2>err
 	wait_for count run. 4
 	# n2 dies: its slurmd, the slurmstepd of each step and the jobs;
 	# Slurm is told it is down (as a health check would, rather than

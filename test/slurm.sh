@@ -126,9 +126,11 @@ slurm_stop_daemons() { # DIR
 # to its log files) that outlive their slurmd.
 slurm_stepds() {
 	for _p in $(pgrep -x slurmstepd); do
-		if ls -l "/proc/$_p/fd" 2>/dev/null | grep -q -F -- "$1/"; then
-			echo "$_p"
-		fi
+		for _f in "/proc/$_p"/fd/*; do
+			case $(readlink "$_f" 2>/dev/null) in
+			"$1"/*) echo "$_p"; break ;;
+			esac
+		done
 	done
 }
 

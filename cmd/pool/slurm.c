@@ -84,14 +84,16 @@ slurm_args(const char *s)
 
 	while (*p) {
 		size_t n;
+		char **v;
 		while (*p == ' ' || *p == '\t' || *p == '\n')
 			p++;
 		if (*p == '\0')
 			break;
 		n = strcspn(p, " \t\n");
-		extra = realloc(extra, (nextra + 2) * sizeof *extra);
-		if (extra == NULL || (extra[nextra] = strndup(p, n)) == NULL)
+		v = realloc(extra, (nextra + 2) * sizeof *extra);
+		if (v == NULL || (v[nextra] = strndup(p, n)) == NULL)
 			nomem();
+		extra = v;
 		nextra++;
 		p += n;
 	}
