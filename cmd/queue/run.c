@@ -365,6 +365,7 @@ spool_add(struct spool *s, const char *p, size_t n)
 }
 
 static void job_check(struct rjob *j);
+static void flush_out(void);
 
 static void
 on_output(struct loop *l, int fd, unsigned ev, void *arg)
@@ -376,6 +377,8 @@ on_output(struct loop *l, int fd, unsigned ev, void *arg)
 	(void)ev;
 	if (streams(j)) {
 		n = mux_src_read(&j->src[w], fd);
+		/* Whole lines go out as they come (the job may run long). */
+		flush_out();
 	} else {
 		char buf[SPOOL_READ];
 		n = read(fd, buf, sizeof buf);
