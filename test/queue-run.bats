@@ -150,7 +150,7 @@ EOF
 }
 
 @test "run: two workers never run one message at once, and each runs once" {
-	seq 300 | queue put q
+	seq 100 | queue put q
 	cat >once <<'EOF'
 #!/bin/sh
 mkdir "run.$1" || { echo "$1 twice at once" >>dup; exit 1; }
@@ -167,7 +167,7 @@ EOF
 	wait_status "$a" 0
 	wait_status "$b" 0
 	[ ! -e dup ]
-	[ "$(sort -n ok)" = "$(seq 300)" ]
+	[ "$(sort -n ok)" = "$(seq 100)" ]
 }
 
 # The crash test of the issue: workers SIGKILLed at random instants while
@@ -183,8 +183,13 @@ echo "$1" >>ok
 EOF
 	chmod +x work
 	queue create q
-	bg sh -c 'for i in $(seq 1 600); do queue put q "p$i"; done; echo >p.done'
-	bg sh -c 'for i in $(seq 1 600); do queue put q "r$i"; done; echo >r.done'
+	# Two producers, 250 messages each, five to a put.
+	for p in p r; do
+		bg sh -c 'for i in $(seq 1 5 250); do
+			queue put q "$0$i" "$0$((i + 1))" "$0$((i + 2))" \
+			    "$0$((i + 3))" "$0$((i + 4))"
+		done; echo >"$0.done"' "$p"
+	done
 	kills=0
 	while [ "$kills" -lt 200 ]; do
 		queue run -j2 --retries 1 --dead dq q ./work 2>/dev/null &
@@ -199,7 +204,7 @@ EOF
 	queue run -j2 --retries 1 --dead dq q ./work 2>/dev/null || true
 	stat_is q messages 0
 	stat_is q claimed 0
-	{ seq -f 'p%g' 600; seq -f 'r%g' 600; } | sort >all
+	{ seq -f 'p%g' 250; seq -f 'r%g' 250; } | sort >all
 	queue get -n "$(queue size dq)" dq | sort >dead
 	sort -u ok >acked
 	# Every message that does not fail was acknowledged, and those that
