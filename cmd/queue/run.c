@@ -37,6 +37,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cli.h"
 #include "err.h"
 #include "loop.h"
@@ -82,11 +83,6 @@ struct conf {
  * turn to be written out, then ended (its message settled) and FREE. */
 enum { J_FREE, J_RUN, J_DONE };
 
-struct spool {
-	char *p;
-	size_t len, cap;
-};
-
 struct rjob {
 	int state;
 	struct queue q;            /* a view of the queue with its own slot */
@@ -95,7 +91,7 @@ struct rjob {
 	int fd[2];
 	int paused[2];
 	struct mux_src src[2];
-	struct spool spool[2];     /* -k: held until its turn */
+	struct buf spool[2];       /* -k: held until its turn */
 	struct loop_timer *timer;  /* --lease, then the grace */
 	struct q_meta meta;
 	unsigned long long seq;
@@ -347,23 +343,6 @@ streams(const struct rjob *j)
 	return !C.keep || j->seq == emit_seq;
 }
 
-static void
-spool_add(struct spool *s, const char *p, size_t n)
-{
-	if (s->len + n > s->cap) {
-		size_t cap = s->cap ? s->cap : 4096;
-		char *np;
-		while (cap < s->len + n)
-			cap *= 2;
-		if ((np = realloc(s->p, cap)) == NULL)
-			nomem();
-		s->p = np;
-		s->cap = cap;
-	}
-	memcpy(s->p + s->len, p, n);
-	s->len += n;
-}
-
 static void job_check(struct rjob *j);
 static void flush_out(void);
 
@@ -383,7 +362,7 @@ on_output(struct loop *l, int fd, unsigned ev, void *arg)
 		char buf[SPOOL_READ];
 		n = read(fd, buf, sizeof buf);
 		if (n > 0)
-			spool_add(&j->spool[w], buf, (size_t)n);
+			buf_add(&j->spool[w], buf, (size_t)n);
 		/* Memory stays bounded: a job that may not write out yet
 		 * blocks in write(2) once this much is held. */
 		if (j->spool[w].len >= SPOOL_BUDGET) {
