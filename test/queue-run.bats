@@ -275,3 +275,27 @@ EOF
 		echo "out $0"; echo "err $0" >&2; : >"$0.done"'
 	[ "$output" = $'out a\nerr a\nout b\nerr b\nout c\nerr c' ]
 }
+
+@test "get from several queues takes from whichever has a message; --name says which" {
+	queue put b x
+	run -0 queue get --name a b
+	[ "$output" = $'b\tx' ]
+	# A waiting get wakes for any of its queues.
+	bg sh -c 'queue get --name -n 2 a b c >got'
+	pid=$!
+	wait_for stat_is c getters 1
+	queue put c y
+	queue put a z
+	wait_status "$pid" 0
+	[ "$(cat got)" = $'c\ty\na\tz' ]
+	queue put a 1 2
+	queue put c 3
+	queue close a
+	queue close b
+	queue close c
+	run -0 queue get -f a b c
+	[ "$output" = $'1\n2\n3' ]
+	run -1 queue get a b
+	run -75 queue get --nowait d e
+	run -124 queue get -t 0.1 d e
+}

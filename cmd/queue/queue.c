@@ -63,7 +63,7 @@
 
 #define HELP_TEXT \
 	"usage: queue put [-0] [--nowait | -t DUR] [-p PRIO] [--delay DUR] [--sync] NAME [MSG...]\n" \
-	"       queue get [-0] [--nowait | -t DUR] [-n COUNT | -f] [--meta] [--sync] NAME\n" \
+	"       queue get [-0] [--nowait | -t DUR] [-n COUNT | -f] [--meta] [--name] [--sync] NAME...\n" \
 	"       queue create [--max N] [--size BYTES] [--lifo | --priority] [--mode MODE] NAME\n" \
 	"       queue close NAME\n" \
 	"       queue open NAME\n" \
@@ -84,6 +84,7 @@
 	"  -n, --count COUNT   get COUNT messages (default 1)\n" \
 	"  -f, --follow        get messages until the queue is closed and drained\n" \
 	"      --meta          print ATTEMPTS<TAB>STATUS<TAB> before each message\n" \
+	"      --name          print the queue's NAME<TAB> before each message\n" \
 	"      --max N         hold at most N messages (default: as storage allows)\n" \
 	"      --size BYTES    storage; a message takes its length + 16 (default 32M)\n" \
 	"      --lifo          last in, first out\n" \
@@ -103,11 +104,11 @@ static const struct cli cli = {
 
 enum {
 	OPT_NOWAIT = 0x100, OPT_SYNC, OPT_MAX, OPT_SIZE, OPT_LIFO, OPT_PRIORITY,
-	OPT_MODE, OPT_DELAY, OPT_META,
+	OPT_MODE, OPT_DELAY, OPT_META, OPT_NAME,
 };
 
 struct opts {
-	int null, nowait, sync, follow, meta_out;
+	int null, nowait, sync, follow, meta_out, name_out;
 	int64_t timeout;        /* -1: none */
 	long long count;        /* -1: not given */
 	int have_prio;
@@ -151,7 +152,7 @@ enum {
 	A_NULL = 1 << 0, A_NOWAIT = 1 << 1, A_TIMEOUT = 1 << 2, A_PRIO = 1 << 3,
 	A_SYNC = 1 << 4, A_COUNT = 1 << 5, A_FOLLOW = 1 << 6, A_MAX = 1 << 7,
 	A_SIZE = 1 << 8, A_LIFO = 1 << 9, A_PRIORITY = 1 << 10, A_MODE = 1 << 11,
-	A_DELAY = 1 << 12, A_META = 1 << 13,
+	A_DELAY = 1 << 12, A_META = 1 << 13, A_NAME = 1 << 14,
 };
 
 /* Parse the options of subcommand ARGV[0], which takes those in
@@ -175,6 +176,7 @@ parse(int argc, char **argv, const char *usage, unsigned allowed,
 		{ "mode", required_argument, 0, OPT_MODE },
 		{ "delay", required_argument, 0, OPT_DELAY },
 		{ "meta", no_argument, 0, OPT_META },
+		{ "name", no_argument, 0, OPT_NAME },
 		CLI_STD_OPTIONS,
 		{ 0, 0, 0, 0 }
 	};
@@ -182,6 +184,7 @@ parse(int argc, char **argv, const char *usage, unsigned allowed,
 	static const unsigned bits[] = {
 		A_NULL, A_NOWAIT, A_TIMEOUT, A_PRIO, A_SYNC, A_COUNT, A_FOLLOW,
 		A_MAX, A_SIZE, A_LIFO, A_PRIORITY, A_MODE, A_DELAY, A_META,
+		A_NAME,
 	};
 	struct cli sub = { usage, HELP_TEXT };
 	int c;
@@ -228,6 +231,7 @@ parse(int argc, char **argv, const char *usage, unsigned allowed,
 		case OPT_MODE: o->set.mode = opt_mode("--mode", optarg); break;
 		case OPT_DELAY: o->delay = opt_duration("--delay", optarg); break;
 		case OPT_META: o->meta_out = 1; break;
+		case OPT_NAME: o->name_out = 1; break;
 		}
 	}
 	if (o->nowait && o->timeout >= 0)
@@ -651,6 +655,160 @@ get_msgs(struct queue *q, const struct opts *o)
 	return st;
 }
 
+/* Undo multi_register for the first N queues. */
+static void
+multi_unregister(struct queue *qs, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		q_lock(&qs[i]);
+		if (qs[i].sh->getw > 0)
+			qs[i].sh->getw--;
+		if (qs[i].slot >= 0)
+			qs[i].sh->slot[qs[i].slot].role = Q_WAIT_NONE;
+		q_unlock(&qs[i]);
+	}
+}
+
+/* Register as a getter waiting on each of the NQ queues (so that their
+ * putters wake us) and read their put_seq words into SEEN. Returns 1 if
+ * one of them has a message by now (then nobody is registered). */
+static int
+multi_register(struct queue *qs, int nq, uint32_t *seen, int64_t *wake)
+{
+	int i;
+
+	for (i = 0; i < nq; i++) {
+		struct q_shared *sh = qs[i].sh;
+		q_lock(&qs[i]);
+		if (sh->ready > sh->delayed) {
+			q_unlock(&qs[i]);
+			multi_unregister(qs, i);
+			return 1;
+		}
+		/* A dead getter cannot wake us (see q_wait). */
+		if (sh->claimed > 0) {
+			int64_t t = q_now() + 250 * 1000000LL;
+			if (*wake < 0 || t < *wake)
+				*wake = t;
+		}
+		sh->getw++;
+		if (qs[i].slot >= 0)
+			sh->slot[qs[i].slot].role = Q_WAIT_GET;
+		seen[i] = sh->put_seq;
+		q_unlock(&qs[i]);
+	}
+	return 0;
+}
+
+/* queue get NAME1 NAME2...: messages from whichever queue has one, the
+ * queues looked at in the order given; it waits on all of them at once
+ * (futex_waitv). With o->follow it ends when every queue is closed and
+ * drained. */
+static int
+get_multi(struct queue *qs, int nq, const struct opts *o)
+{
+	uint64_t left = o->follow ? UINT64_MAX : o->count > 0 ?
+	    (uint64_t)o->count : 1;
+	int64_t deadline = o->timeout >= 0 ? q_now() + o->timeout : -1;
+	struct q_out out = { NULL, 0, 0 };
+	uint32_t *seen = calloc((size_t)nq, sizeof *seen);
+	uint32_t **words = calloc((size_t)nq, sizeof *words);
+	int st = 0, i;
+
+	if (seen == NULL || words == NULL)
+		err_diex(EXIT_TOOL, "out of memory");
+	for (i = 0; i < nq; i++)
+		words[i] = &qs[i].sh->put_seq;
+	while (left > 0) {
+		int ended = 0, removed = -1;
+		int64_t wake = deadline;
+		size_t k = 0;
+
+		for (i = 0; i < nq && k == 0; i++) {
+			struct queue *q = &qs[i];
+			struct q_shared *sh = q->sh;
+			q_lock(q);
+			if (sh->claimed > 0)
+				q_reap(q);
+			if (q->slot >= 0 || q_slot_get(q) == 0)
+				k = q_claim(q, left < BATCH_N ? left : BATCH_N,
+				    BATCH_BYTES, &out, o->null ? '\0' : '\n');
+			if (k == 0) {
+				if (sh->removed)
+					removed = i;
+				ended += sh->closed && sh->ready == 0 &&
+				    sh->claimed == 0;
+				if (q->next_due) {
+					int64_t d = q_due_mono(q->next_due);
+					if (wake < 0 || d < wake)
+						wake = d;
+				}
+				q_unlock(q);
+				continue;
+			}
+			q_unlock(q);
+			if (write_all(out.buf, out.len) < 0) {
+				int e = errno;
+				q_lock(q);
+				q_unclaim(q);
+				q_slot_put(q);
+				q_unlock(q);
+				errno = e;
+				err_die(EXIT_TOOL, "%s: write", q->o.name);
+			}
+			out.len = 0;
+			q_lock(q);
+			q_commit(q);
+			q_unlock(q);
+			left -= k;
+			if (o->timeout >= 0)
+				deadline = q_now() + o->timeout;
+		}
+		if (k > 0)
+			continue;
+		if (removed >= 0) {
+			err_warnx("%s: queue removed", qs[removed].o.name);
+			st = EXIT_NO;
+			break;
+		}
+		if (ended == nq) {
+			st = o->follow ? 0 : EXIT_NO;
+			break;
+		}
+		if (o->nowait) {
+			st = EXIT_WOULDBLOCK;
+			break;
+		}
+		if (deadline >= 0 && q_now() >= deadline) {
+			st = EXIT_TIMEOUT;
+			break;
+		}
+		if (multi_register(qs, nq, seen, &wake))
+			continue;
+		pthread_mutex_unlock(&busy);
+		if (obj_futex_waitv(words, seen, nq, wake) < 0) {
+			/* A kernel before 5.16: look at each queue in turn,
+			 * 100 ms at a time. */
+			int64_t t = q_now() + 100 * 1000000LL;
+			obj_futex_wait(words[0], seen[0], wake < 0 ||
+			    t < wake ? t : wake);
+		}
+		pthread_mutex_lock(&busy);
+		multi_unregister(qs, nq);
+	}
+	for (i = 0; i < nq; i++) {
+		q_lock(&qs[i]);
+		q_slot_put(&qs[i]);
+		q_unlock(&qs[i]);
+	}
+	free(out.buf);
+	free(seen);
+	free(words);
+	return st;
+}
+
 static void *
 watch_reader(void *arg)
 {
@@ -680,24 +838,40 @@ static int
 cmd_get(int argc, char **argv)
 {
 	static const char usage[] = "queue get [-0] [--nowait | -t DUR] "
-	    "[-n COUNT | -f] [--meta] [--sync] NAME";
+	    "[-n COUNT | -f] [--meta] [--name] [--sync] NAME...";
 	struct opts o;
-	struct queue q;
+	struct queue *qs;
 	int i = parse(argc, argv, usage, A_NULL | A_NOWAIT | A_TIMEOUT | A_COUNT |
-	    A_FOLLOW | A_SYNC | A_META, &o), st;
-	const char *name = name_operand(argc, argv, i, 0, usage);
+	    A_FOLLOW | A_SYNC | A_META | A_NAME, &o), st, nq, k;
+	const char *name = name_operand(argc, argv, i, -1, usage);
+	struct cli sub = { usage, HELP_TEXT };
 
+	nq = argc - i;
+	if (nq > OBJ_WAITV_MAX)
+		cli_usage_error(&sub, "more than %d queues", OBJ_WAITV_MAX);
 	guard_std_fds();
 	if (std_closed[1])
 		err_diex(EXIT_TOOL, "%s: standard output is closed", name);
-	open_or_die(&q, name, &defaults);
-	q.print_meta = o.meta_out;
+	if ((qs = calloc((size_t)nq, sizeof *qs)) == NULL)
+		err_diex(EXIT_TOOL, "out of memory");
+	for (k = 0; k < nq; k++) {
+		char *tag = NULL;
+		open_or_die(&qs[k], argv[i + k], &defaults);
+		qs[k].print_meta = o.meta_out;
+		if (o.name_out && asprintf(&tag, "%s\t", argv[i + k]) < 0)
+			err_diex(EXIT_TOOL, "out of memory");
+		qs[k].tag = tag;
+	}
 	pthread_mutex_lock(&busy);
 	watch_stdout(name);
-	st = get_msgs(&q, &o);
-	if (o.sync)
-		sync_or_die(&q);
-	q_close(&q);
+	st = nq == 1 ? get_msgs(&qs[0], &o) : get_multi(qs, nq, &o);
+	for (k = 0; k < nq; k++) {
+		if (o.sync)
+			sync_or_die(&qs[k]);
+		free((char *)qs[k].tag);
+		q_close(&qs[k]);
+	}
+	free(qs);
 	return st;
 }
 

@@ -965,8 +965,14 @@ take(struct queue *q, struct q_rec *r, uint64_t p, struct q_out *out,
 	}
 	if (q->want_meta && q->meta.id == 0)
 		q->meta.id = ++sh->ids;
-	if (out_reserve(out, (size_t)len + 32) < 0)
+	size_t tl = q->tag ? strlen(q->tag) : 0;
+
+	if (out_reserve(out, (size_t)len + 32 + tl) < 0)
 		err_die(EXIT_TOOL, "%s: out of memory", q->o.name);
+	if (tl) {
+		memcpy(out->buf + out->len, q->tag, tl);
+		out->len += tl;
+	}
 	if (q->print_meta)
 		out->len += (size_t)snprintf(out->buf + out->len, 32,
 		    "%" PRIu32 "\t%" PRId32 "\t", q->meta.attempt,

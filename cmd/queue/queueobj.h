@@ -129,6 +129,7 @@ struct queue {
 	uint64_t pf_total;  /* bytes prefaulted so far; R: all of the ring */
 	int want_meta;      /* q_claim: give each message an id, keep meta */
 	int print_meta;     /* q_claim: "ATTEMPTS<TAB>STATUS<TAB>" first */
+	const char *tag;    /* q_claim: written before each message, or NULL */
 	struct q_meta meta; /* q_claim: of the last message taken */
 	int64_t next_due;   /* q_claim: earliest due time of the messages it
 	                     * passed over (CLOCK_REALTIME ns), 0: none */
