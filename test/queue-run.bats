@@ -260,7 +260,8 @@ EOF
 	run -0 queue put q b
 	run -0 queue get -n 2 q
 	[ "$output" = $'a\nb' ]
-	run -125 queue open missing
+	run -0 queue open new
+	stat_is new closed no
 }
 
 @test "run -k writes the jobs' output in message order" {

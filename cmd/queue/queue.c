@@ -929,8 +929,9 @@ cmd_close(int argc, char **argv)
 	return 0;
 }
 
-/* Reopen a closed queue: puts are taken again. A removed queue stays
- * closed (its file is gone; a put makes a new one). */
+/* Reopen a closed queue: puts are taken again (a missing queue is
+ * created, as close does). A removed queue stays closed (its file is
+ * gone; a put makes a new one). */
 static int
 cmd_open(int argc, char **argv)
 {
@@ -940,7 +941,7 @@ cmd_open(int argc, char **argv)
 	int i = parse(argc, argv, usage, 0, &o);
 	const char *name = name_operand(argc, argv, i, 0, usage);
 
-	open_or_die(&q, name, NULL);
+	open_or_die(&q, name, &defaults);
 	q_lock(&q);
 	if (!q.sh->removed)
 		q.sh->closed = 0;
