@@ -2,6 +2,7 @@
 # queue run (the crash-safe worker), delayed messages, several queues and
 # reopening. Background work is synchronised on the states queue itself
 # reports (stat) or on files the jobs write, never on delays.
+# shellcheck disable=SC2016 # the jobs' sh -c and awk programs expand their own
 
 load helper
 
