@@ -349,10 +349,18 @@ static void on_usr1(struct loop *l, int signo, void *arg);
  * needs more than the usual soft limit of 1024 descriptors. When even the
  * hard limit is too low, run fewer jobs at once (as GNU parallel does)
  * rather than fail the jobs that find no descriptor. */
+static long fds_have;       /* the limit, when it allows fewer jobs */
+
+static long
+fd_need_per_job(void)
+{
+	return (C.ungroup ? 0 : 2) + (C.pipe ? 1 : 0);
+}
+
 static void
 want_fds(void)
 {
-	long per = (C.ungroup ? 0 : 2) + (C.pipe ? 1 : 0), need, have, fit;
+	long per = fd_need_per_job(), need, have, fit;
 
 	if (per == 0)
 		return;
@@ -361,18 +369,50 @@ want_fds(void)
 	if (have >= need || hosts_on)
 		return;
 	fit = (have - 64) / per;
-	if (fit < 1)
-		fit = 1;
+	if (fit < 1) {
+		/* Whether one job fits is known once everything else is
+		 * open: see one_job_fits. */
+		fds_have = have;
+		C.slots = 1;
+		return;
+	}
 	err_warnx("-j %ld: only enough open files for %ld jobs at once "
 	    "(ulimit -n is %ld)", C.slots, fit, have);
 	C.slots = fit;
+}
+
+/* Under a tiny ulimit -n every job would fail to start ("Too many open
+ * files") one after the other, consuming the whole input: say so once,
+ * before reading any. A job needs both ends of each of its pipes at once,
+ * until the child has its ends. */
+static void
+one_job_fits(long slots_asked)
+{
+	int fds[6], n = 0, ok = 1;
+	long want = 2 * fd_need_per_job();
+
+	if (fds_have == 0)
+		return;
+	while (n < want && ok)
+		if ((fds[n] = fcntl(0, F_DUPFD_CLOEXEC, 3)) >= 0)
+			n++;
+		else
+			ok = 0;
+	while (n > 0)
+		close(fds[--n]);
+	if (!ok)
+		err_diex(EXIT_TOOL, "not enough open files to run even one job "
+		    "(ulimit -n is %ld)", fds_have);
+	if (slots_asked > 1)
+		err_warnx("-j %ld: only enough open files for 1 job at once "
+		    "(ulimit -n is %ld)", slots_asked, fds_have);
 }
 
 static void
 setup(void)
 {
 	static const int stops[] = { SIGINT, SIGTERM, SIGHUP };
-	long i;
+	long i, slots_asked = C.slots;
 	long long total = -1;
 
 	fill_std_fds();
@@ -409,6 +449,7 @@ setup(void)
 	for (i = 0; i < 3; i++)
 		if (loop_add_signal_intr(L, stops[i], on_stop, NULL) < 0)
 			err_die(EXIT_TOOL, "signals");
+	one_job_fits(slots_asked);
 	if (C.bar && !C.pipe && (total = input_count(&in)) >= 0)
 		total = (total + C.maxargs - 1) / C.maxargs;
 	bar_init(C.bar, total);
