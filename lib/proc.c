@@ -48,6 +48,25 @@ proc_sig_from_tty(const siginfo_t *si)
 	return si->si_code == SI_KERNEL;
 }
 
+unsigned
+proc_std_fds(void)
+{
+	static unsigned closed;
+	static int done;
+	int fd;
+
+	if (done)
+		return closed;
+	done = 1;
+	for (fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			closed |= 1u << fd;
+			if (open("/dev/null", O_RDONLY) != fd)
+				err_die(EXIT_TOOL, "open /dev/null");
+		}
+	return closed;
+}
+
 /* The descriptor limit before proc_want_fds raised it, which the jobs
  * get back. */
 static struct rlimit nofile_orig;

@@ -38,6 +38,15 @@ int proc_sig_kept(int signo);
  * deliver it twice. */
 int proc_sig_from_tty(const siginfo_t *si);
 
+/* proc_std_fds: call before opening anything. Each of the descriptors
+ * 0, 1 and 2 that is closed gets /dev/null opened read-only, so that no
+ * file we open later becomes stdin, stdout or stderr (and output meant
+ * for them lands in it): reads from it see end of file, and writes fail
+ * with EBADF as they would on the closed descriptor. Returns a mask with
+ * bit FD set for each one that was closed (the same on every call). If
+ * /dev/null cannot be opened: "open /dev/null" and exit 125. */
+unsigned proc_std_fds(void);
+
 /* proc_want_fds: make room for NEED open descriptors, raising the soft
  * RLIMIT_NOFILE (up to the hard limit) if it is lower; returns the limit
  * now in force. What proc_spawn starts gets the soft limit we started

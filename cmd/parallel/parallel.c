@@ -23,6 +23,7 @@
 #include "err.h"
 #include "opt.h"
 #include "parallel.h"
+#include "proc.h"
 
 struct opts opt = {
 	.success = "all",
@@ -170,6 +171,7 @@ main(int argc, char **argv)
 	int status;
 
 	err_init(argv[0]);
+	(void)proc_std_fds();
 	parse_options(argc, argv);
 	load_jobs(argc, argv);
 	run_loop();

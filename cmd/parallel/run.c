@@ -503,22 +503,6 @@ want_fds(void)
 		    "the limit is %ld (ulimit -n)", njobs, need, have);
 }
 
-/* A closed 0, 1 or 2 would be taken by the first pipe we create, and our
- * output would go into a job's pipe: fill the gaps with /dev/null. Our
- * writes to a closed stdout or stderr still fail (EBADF), as they would
- * have: that sink writes to -1. */
-static void
-std_fds(int closed[3])
-{
-	int fd;
-
-	for (fd = 0; fd < 3; fd++) {
-		closed[fd] = fcntl(fd, F_GETFD) < 0;
-		if (closed[fd] && open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
-			err_die(EXIT_TOOL, "open /dev/null");
-	}
-}
-
 static int
 want_colour(int fd)
 {
@@ -550,7 +534,8 @@ spool_file(void)
 struct loop *
 run_loop(void)
 {
-	int i, k, closed[3];
+	unsigned closed;
+	int i, k;
 
 	if (opt.input)
 		input_job = spec_target("--input", opt.input);
@@ -566,7 +551,9 @@ run_loop(void)
 		success = SUCCESS_LAST;
 	else
 		success = spec_target("--success", opt.success);
-	std_fds(closed);
+	/* Our writes to a closed stdout or stderr still fail (EBADF), as
+	 * they would have: that sink writes to -1. */
+	closed = proc_std_fds();
 	want_fds();
 #ifdef __linux__
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -585,7 +572,7 @@ run_loop(void)
 	if (opt.tee || input_tee)
 		tee_init(loop);
 	for (k = 0; k < 2; k++) {
-		if (mux_out_init(&sink[k], closed[k + 1] ? -1 : k + 1,
+		if (mux_out_init(&sink[k], closed >> (k + 1) & 1 ? -1 : k + 1,
 		    SINK_CAP) < 0)
 			err_die(EXIT_TOOL, "out of memory");
 		sink[k].cont = "\\\n";

@@ -265,20 +265,6 @@ parse_options(int argc, char **argv)
 		    "--joblog");
 }
 
-/* Descriptors 0-2 that are closed get /dev/null opened read-only: the
- * descriptors pool opens must not land there, and a write to a closed
- * stdout must still fail (with EBADF) rather than vanish. */
-static void
-fill_std_fds(void)
-{
-	int fd;
-
-	for (fd = 0; fd < 3; fd++)
-		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
-		    open("/dev/null", O_RDONLY) < 0)
-			err_die(EXIT_TOOL, "open /dev/null");
-}
-
 static void
 give_tokens(void)
 {
@@ -374,7 +360,7 @@ setup(void)
 	long i;
 	long long total = -1;
 
-	fill_std_fds();
+	(void)proc_std_fds();
 	signal(SIGPIPE, SIG_IGN);
 	/* Orphans of our jobs become our children, so that we learn when a
 	 * stray group (see struct stray) has emptied. */
