@@ -7,6 +7,7 @@
 
 #include "loop.h"
 #include "mux.h"
+#include "pgroup.h"
 
 enum job_state {
 	JOB_RUNNING,  /* its leader process has not been reaped yet */
@@ -20,7 +21,7 @@ struct job {
 	int index;           /* 1-based position on the command line */
 	enum job_state state;
 	pid_t pid;           /* the running leader, or 0 */
-	pid_t pgid;          /* process group of the last run */
+	struct pgroup *grp;  /* its process group while the leader runs */
 	int out[2];          /* our ends of its stdout/stderr pipes (-1: none) */
 	int file[2];         /* --group: the spool files of stdout/stderr */
 	struct mux_src src[2];
@@ -29,8 +30,6 @@ struct job {
 	int runs;            /* runs started */
 	int status;          /* exit status of the last run (128+N: signal) */
 	int stopping;        /* we asked it to stop: never restart it */
-	int swept;           /* its group got our stop signal */
-	int leftover;        /* its group outlived its leader (see run.c) */
 	int order;           /* 1-based rank among the jobs that ended */
 	int64_t t_first, t_start, t_end;
 	struct loop_timer *timer; /* --restart-delay */

@@ -9,16 +9,13 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 #include "err.h"
 #include "parallel.h"
+#include "pgroup.h"
 #include "proc.h"
 
 #define SINK_CAP (256 * 1024)
-#define KILL_WAIT 1000000000 /* ns to wait for groups to die of SIGKILL */
 
 static struct loop *loop;
 static struct mux_out sink[2];  /* our stdout and stderr */
@@ -34,7 +31,6 @@ static int first_fail = -1;     /* the first job that ended failing */
 static int next_emit;           /* --group: the next job to print */
 static int hard;                /* exit status of a hard stop, else 0 */
 static int soft;                /* --kill-others has stopped the rest */
-static int64_t killed;          /* when the stopped groups got SIGKILL */
 
 static void job_done(struct job *j);
 
@@ -197,7 +193,8 @@ out:
 		errno = e;
 		return -1;
 	}
-	j->pid = j->pgid = pid;
+	j->pid = pid;
+	j->grp = pgroup_add(pid);
 	j->state = JOB_RUNNING;
 	j->t_start = loop_now();
 	if (j->runs++ == 0)
@@ -233,28 +230,6 @@ on_restart(struct loop *l, void *arg)
 	start(j);
 }
 
-static void
-wake(struct loop *l, void *arg)
-{
-}
-
-static void
-kill_swept(int sig)
-{
-	int i;
-
-	for (i = 0; i < njobs; i++)
-		if (jobs[i].swept)
-			proc_kill_group(jobs[i].pgid, sig);
-	/* We wait for the groups to empty (to reap what we adopted), but
-	 * at most a second: a process stuck in the kernel cannot die. */
-	if (sig == SIGKILL && !killed) {
-		killed = loop_now();
-		if (loop_add_timer(loop, killed + KILL_WAIT, wake, NULL) == NULL)
-			err_die(EXIT_TOOL, "out of memory");
-	}
-}
-
 /* Ask J to stop (SIG to its process group); a job waiting for its
  * restart simply ends. */
 static void
@@ -262,8 +237,7 @@ stop_job(struct job *j, int sig)
 {
 	j->stopping = 1;
 	if (j->state == JOB_RUNNING) {
-		j->swept = 1;
-		proc_kill_group(j->pgid, sig);
+		pgroup_stop(j->grp, sig);
 	} else if (j->state == JOB_WAITING) {
 		loop_del_timer(loop, j->timer);
 		j->timer = NULL;
@@ -271,14 +245,8 @@ stop_job(struct job *j, int sig)
 	}
 }
 
-static void
-on_grace(struct loop *l, void *arg)
-{
-	kill_swept(SIGKILL);
-}
-
 /* --kill-others, --kill-others-on-fail: SIGTERM to the rest, SIGKILL after
- * the grace period. Output still flows as usual meanwhile. */
+ * the grace period (pgroup). Output still flows as usual meanwhile. */
 static void
 stop_others(struct job *except)
 {
@@ -290,13 +258,11 @@ stop_others(struct job *except)
 	for (i = 0; i < njobs; i++)
 		if (&jobs[i] != except)
 			stop_job(&jobs[i], SIGTERM);
-	if (loop_add_timer(loop, loop_now() + opt.grace, on_grace, NULL) == NULL)
-		err_die(EXIT_TOOL, "out of memory");
 }
 
-/* The grace period of a hard stop (and --timeout) is timed by SIGALRM
- * rather than a loop timer: the signal interrupts a write to a stalled
- * stdout, where a loop timer would never get its turn. 0 disarms it. */
+/* --timeout is timed by SIGALRM rather than a loop timer: the signal
+ * interrupts a write to a stalled stdout, where a loop timer would never
+ * get its turn. 0 disarms it. */
 static void
 set_alarm(int64_t ns)
 {
@@ -309,30 +275,30 @@ set_alarm(int64_t ns)
 		err_die(EXIT_TOOL, "setitimer");
 }
 
-/* A signal to parallel or --timeout: signal every job's group, give them
- * the grace period, then SIGKILL; exit with STATUS whatever the jobs do. */
+/* A signal to parallel or --timeout: signal every job's group (and the
+ * groups that outlived their jobs), give them the grace period, then
+ * SIGKILL; exit with STATUS whatever the jobs do. Once a stop signal has
+ * been caught, writes no longer wait for a stalled reader, so the loop
+ * gets to the grace timers (see mux_out.cancel). */
 static void
 hard_stop(int sig, int status)
 {
 	int i;
 
 	hard = status;
-	for (i = 0; i < njobs; i++) {
-		int ended = jobs[i].state != JOB_RUNNING;
-		stop_job(&jobs[i], sig);
-		if (ended && (jobs[i].swept || jobs[i].leftover)) {
-			jobs[i].swept = 1;
-			proc_kill_group(jobs[i].pgid, sig);
-		}
-	}
-	set_alarm(opt.grace > 1000 ? opt.grace : 1000);
+	for (i = 0; i < njobs; i++)
+		if (jobs[i].state != JOB_RUNNING)
+			stop_job(&jobs[i], sig);
+		else
+			jobs[i].stopping = 1;
+	pgroup_stop_all(sig);
 }
 
 static void
 on_stop_signal(struct loop *l, int signo, void *arg)
 {
 	if (hard)
-		kill_swept(SIGKILL); /* asked twice: no more grace */
+		pgroup_kill_all(); /* asked twice: no more grace */
 	else
 		hard_stop(signo, 128 + signo);
 }
@@ -341,7 +307,7 @@ static void
 on_alarm(struct loop *l, int signo, void *arg)
 {
 	if (hard)
-		kill_swept(SIGKILL);
+		pgroup_kill_all();
 	else
 		hard_stop(SIGTERM, EXIT_TIMEOUT);
 }
@@ -415,8 +381,9 @@ job_exited(struct job *j, int wstatus)
 	j->pid = 0;
 	j->t_end = loop_now();
 	/* Background processes of the job may live on in its group; a hard
-	 * stop must reach them too (see on_child). */
-	j->leftover = kill(-j->pgid, 0) == 0;
+	 * stop must reach them too (pgroup keeps the group). */
+	pgroup_exited(j->grp);
+	j->grp = NULL;
 	drain(j, 0);
 	drain(j, 1);
 	tee_detach(j);
@@ -432,60 +399,27 @@ job_exited(struct job *j, int wstatus)
 	job_done(j);
 }
 
-/* A job's group that outlived its leader is ours to signal only while it
- * has members: an empty group's number may be reused. Its members are
- * orphans we adopted, and a zombie keeps its group number reserved until
- * it is reaped; so once we have reaped one, we ask whether the group is
- * now empty, and forget it if so. */
-static void
-forget_empty_groups(void)
-{
-	int i;
-
-	for (i = 0; i < njobs; i++)
-		if (jobs[i].leftover && jobs[i].state != JOB_RUNNING &&
-		    kill(-jobs[i].pgid, 0) < 0 && errno == ESRCH)
-			jobs[i].leftover = 0;
-}
-
 /* SIGCHLD: reap every child that has ended. As a subreaper (Linux) we
  * also get the orphaned descendants of our jobs; they are reaped and
- * otherwise only end the groups they leave empty. */
+ * otherwise only end the groups they leave empty (see finished). */
 static void
 on_child(struct loop *l, int signo, void *arg)
 {
 	struct job *j;
 	pid_t pid;
-	int ws, orphans = 0;
+	int ws;
 
-	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0) {
+	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0)
 		if ((j = job_of(pid)) != NULL)
 			job_exited(j, ws);
-		else
-			orphans = 1;
-	}
-	if (orphans)
-		forget_empty_groups();
 }
 
 /* Everything has ended: every job is done, and the process groups we
- * signalled are empty (or got SIGKILL a while ago). A group can outlive
- * its leader (a background process that ignores the signal); its number
- * cannot be reused while it has members, and we ask only within the
- * grace period after its leader ended. */
+ * signalled are empty (or got SIGKILL a while ago: pgroup_waiting). */
 static int
 finished(void)
 {
-	int i;
-
-	if (nended < njobs)
-		return 0;
-	if (killed && loop_now() >= killed + KILL_WAIT)
-		return 1;
-	for (i = 0; i < njobs; i++)
-		if (jobs[i].swept && kill(-jobs[i].pgid, 0) == 0)
-			return 0;
-	return 1;
+	return nended == njobs && pgroup_waiting() == 0;
 }
 
 /* Every command holds two pipes (or --group files) and with --tee a
@@ -555,14 +489,12 @@ run_loop(void)
 	 * they would have: that sink writes to -1. */
 	closed = proc_std_fds();
 	want_fds();
-#ifdef __linux__
-	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
-#endif
 	signal(SIGPIPE, SIG_IGN);
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	loop = loop_new();
 	if (devnull < 0 || loop == NULL)
 		err_die(EXIT_TOOL, devnull < 0 ? "open /dev/null" : "event loop");
+	pgroup_init(loop, opt.grace, 1);
 	if (loop_add_signal(loop, SIGCHLD, on_child, NULL) < 0 ||
 	    loop_add_signal_intr(loop, SIGINT, on_stop_signal, NULL) < 0 ||
 	    loop_add_signal_intr(loop, SIGTERM, on_stop_signal, NULL) < 0 ||
@@ -638,6 +570,7 @@ run_wait(void)
 	if (!hard)
 		set_alarm(0);
 	flush_sinks();
+	pgroup_release();
 	return exit_status();
 }
 

@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,6 +31,7 @@
 #include "cli.h"
 #include "err.h"
 #include "opt.h"
+#include "pgroup.h"
 #include "pool.h"
 #include "proc.h"
 
@@ -98,18 +98,7 @@ static struct job *open_job;     /* --pipe: the job whose block is still
 static unsigned long long nextseq = 1, ndone, nfailed, nsucc;
 static int input_done, halting, halt_status = -1, stopping, tool_error;
 static int out_failed;
-static struct loop_timer *grace_timer;
 static int terminated;           /* terminate() has signalled the jobs */
-
-/* A process group that outlived the job it belonged to after we told the
- * job to stop (--timeout, SIGINT, --halt now...): its members get SIGKILL
- * when the grace period ends, as they would have if the job had lasted. */
-struct stray {
-	pid_t pgid;
-	struct loop_timer *timer;
-	struct stray *next;
-};
-static struct stray *strays;
 
 static long
 cpus(void)
@@ -362,15 +351,17 @@ setup(void)
 
 	(void)proc_std_fds();
 	signal(SIGPIPE, SIG_IGN);
-	/* Orphans of our jobs become our children, so that we learn when a
-	 * stray group (see struct stray) has emptied. */
-	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (devnull < 0)
 		err_die(EXIT_TOOL, "open /dev/null");
 	L = loop_new();
 	if (L == NULL)
 		err_die(EXIT_TOOL, "event loop");
+	/* A group that outlives its job is held only when the job was told
+	 * to stop (--timeout, SIGINT, --halt now...): its members get SIGKILL
+	 * when the grace period ends, as they would have if the job had
+	 * lasted. */
+	pgroup_init(L, C.grace, 0);
 	setup_input();
 	joblog_open(&C);
 	tmpl_init(&C);
@@ -399,105 +390,12 @@ setup(void)
 	bar_init(C.bar, total);
 }
 
-/* Signal every running job's process group. */
-static void
-signal_all(int sig)
-{
-	long i;
-
-	for (i = 0; i < C.slots; i++)
-		if (jobs[i].busy && jobs[i].pid > 0)
-			proc_kill_group(jobs[i].pid, sig);
-}
-
-static void
-drop_stray(struct stray **pp)
-{
-	struct stray *s = *pp;
-
-	if (s->timer)
-		loop_del_timer(L, s->timer);
-	*pp = s->next;
-	free(s);
-}
-
-static void
-on_stray_grace(struct loop *l, void *arg)
-{
-	struct stray **pp, *s = arg;
-
-	s->timer = NULL;
-	proc_kill_group(s->pgid, SIGKILL);
-	for (pp = &strays; *pp != s; pp = &(*pp)->next)
-		;
-	drop_stray(pp);
-}
-
-/* The job J has ended after being told to stop: if members of its group
- * live on, remember the group. Its number cannot be reused while it has
- * members, and orphaned members are our children (we are a subreaper), so
- * forget_empty_strays() notices when it empties. */
-static void
-keep_stray(const struct job *j)
-{
-	struct stray *s;
-	int64_t at = loop_now();
-
-	if (j->pid <= 0 || (!j->timedout && !terminated) ||
-	    kill(-j->pid, 0) < 0)
-		return;
-	/* The grace period is over when its timer has already fired. */
-	if (j->timedout ? j->timer != NULL : grace_timer != NULL)
-		at += C.grace;
-	s = malloc(sizeof *s);
-	if (s == NULL || (s->timer = loop_add_timer(L, at, on_stray_grace,
-	    s)) == NULL) {
-		free(s);
-		proc_kill_group(j->pid, SIGKILL);
-		return;
-	}
-	s->pgid = j->pid;
-	s->next = strays;
-	strays = s;
-}
-
-static void
-forget_empty_strays(void)
-{
-	struct stray **pp = &strays;
-
-	while (*pp)
-		if (kill(-(*pp)->pgid, 0) < 0 && errno == ESRCH)
-			drop_stray(pp);
-		else
-			pp = &(*pp)->next;
-}
-
-static void
-kill_strays(void)
-{
-	while (strays) {
-		proc_kill_group(strays->pgid, SIGKILL);
-		drop_stray(&strays);
-	}
-}
-
-static void
-on_grace(struct loop *l, void *arg)
-{
-	grace_timer = NULL;
-	signal_all(SIGKILL);
-}
-
 /* Ask every job to stop with SIG; SIGKILL after the grace period. */
 static void
 terminate(int sig)
 {
 	terminated = 1;
-	signal_all(sig);
-	if (grace_timer == NULL)
-		grace_timer = loop_add_timer(L, loop_now() + C.grace, on_grace,
-		    NULL);
+	pgroup_stop_all(sig);
 }
 
 static void
@@ -534,7 +432,6 @@ complete(struct job *j)
 	int64_t now = loop_now();
 	int status;
 
-	keep_stray(j);
 	if (j->timer) {
 		loop_del_timer(L, j->timer);
 		j->timer = NULL;
@@ -651,22 +548,13 @@ static void
 on_timeout(struct loop *l, void *arg);
 
 static void
-on_kill(struct loop *l, void *arg)
-{
-	struct job *j = arg;
-
-	j->timer = NULL;
-	proc_kill_group(j->pid, SIGKILL);
-}
-
-static void
 on_timeout(struct loop *l, void *arg)
 {
 	struct job *j = arg;
 
+	j->timer = NULL;
 	j->timedout = 1;
-	proc_kill_group(j->pid, SIGTERM);
-	j->timer = loop_add_timer(L, loop_now() + C.grace, on_kill, j);
+	pgroup_stop(j->grp, SIGTERM);
 }
 
 static void
@@ -689,6 +577,7 @@ attempt(struct job *j)
 		complete(j);
 		return;
 	}
+	j->grp = pgroup_add(j->pid);
 	for (i = 0; i < 2; i++)
 		if (j->fd[i] >= 0 &&
 		    loop_add_fd(L, j->fd[i], LOOP_IN, on_output, j) < 0)
@@ -964,9 +853,11 @@ static void
 on_chld(struct loop *l, int signo, void *arg)
 {
 	pid_t pid;
-	int ws, orphans = 0;
+	int ws;
 	long i;
 
+	/* Orphans of our jobs (we are a subreaper: see pgroup) are reaped
+	 * and otherwise ignored. */
 	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0) {
 		if (hosts_on && hosts_reaped(pid, ws))
 			continue;
@@ -974,18 +865,16 @@ on_chld(struct loop *l, int signo, void *arg)
 			if (jobs[i].busy && jobs[i].pid == pid &&
 			    !jobs[i].reaped)
 				break;
-		if (i == C.slots) {
-			orphans = 1;
+		if (i == C.slots)
 			continue;
-		}
 		jobs[i].reaped = 1;
 		jobs[i].wstatus = ws;
+		pgroup_exited(jobs[i].grp);
+		jobs[i].grp = NULL;
 		if (jobs[i].infd >= 0)
 			close_feed(&jobs[i]);
 		check_complete(&jobs[i]);
 	}
-	if (orphans)
-		forget_empty_strays();
 }
 
 static void
@@ -993,8 +882,7 @@ on_stop(struct loop *l, int signo, void *arg)
 {
 	/* A second request to stop does not wait for the grace period. */
 	if (stopping) {
-		signal_all(SIGKILL);
-		kill_strays();
+		pgroup_kill_all();
 		return;
 	}
 	stopping = signo;
@@ -1090,7 +978,7 @@ run(void)
 	watch_stdout();
 	for (;;) {
 		start_jobs();
-		if (running == 0 && strays == NULL && (input_done ||
+		if (running == 0 && pgroup_waiting() == 0 && (input_done ||
 		    stopping || halting || tool_error))
 			break;
 		flush_output();
@@ -1098,6 +986,7 @@ run(void)
 			err_die(EXIT_TOOL, "event loop");
 	}
 	flush_output();
+	pgroup_release();
 }
 
 static int

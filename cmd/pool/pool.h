@@ -80,7 +80,8 @@ struct job {
 	                              * in.buf); own keeps the slot's buffer */
 	struct buf own;
 	int reaped, wstatus, timedout, tries;
-	struct loop_timer *timer;    /* --timeout, then the kill grace */
+	struct loop_timer *timer;    /* --timeout */
+	struct pgroup *grp;          /* its process group, until reaped */
 	int64_t start_mono;
 	double start_wall;
 	struct buf items;            /* the job's items, NUL-terminated */
