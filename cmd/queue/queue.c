@@ -55,7 +55,7 @@
 #include "opt.h"
 #include "proc.h"
 #include "remote.h"
-#include "store.h"
+#include "queueobj.h"
 
 #define BATCH_N 65536             /* messages per claim round */
 #define BATCH_BYTES (256u << 10)  /* output bytes per claim round */
