@@ -12,6 +12,7 @@
 #define CONC_MUX_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct mux_out {
@@ -27,6 +28,13 @@ struct mux_out {
 	 * a stalled reader; the signal must interrupt the write (no
 	 * SA_RESTART: see loop_add_signal_intr). */
 	int (*cancel)(void);
+	/* deadline: if set, asked before every write: a CLOCK_MONOTONIC
+	 * time in ns (-1: none). A write to a pipe, socket or terminal
+	 * waits for room no longer than that; past it the flush acts as
+	 * cancelled. Lets a program's loop timer (a --timeout) get its
+	 * turn while the reader has stalled, without a signal. */
+	int64_t (*deadline)(void);
+	int may_stall;      /* fd is a pipe, socket or terminal */
 };
 
 struct mux_src {

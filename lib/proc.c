@@ -46,6 +46,13 @@ proc_sig_kept(int signo)
 }
 
 int
+proc_sig_forward(int signo)
+{
+	return signo == SIGHUP || signo == SIGINT || signo == SIGQUIT ||
+	    signo == SIGTERM ? signo : SIGTERM;
+}
+
+int
 proc_sig_from_tty(const siginfo_t *si)
 {
 	return si->si_code == SI_KERNEL;

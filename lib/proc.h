@@ -32,6 +32,11 @@ struct proc_spec {
  * start inherits the ignoring. */
 int proc_sig_kept(int signo);
 
+/* proc_sig_forward: the signal to pass on to our children's groups when
+ * SIGNO stops us: SIGHUP, SIGINT, SIGQUIT and SIGTERM themselves (as a
+ * terminal or a shell would send them), SIGTERM for any other. */
+int proc_sig_forward(int signo);
+
 /* proc_sig_from_tty: SI (from an SA_SIGINFO handler) is a signal the
  * terminal sent to its whole foreground process group (^C, ^\\, hang-up),
  * so a child in our process group has it already: passing it on would

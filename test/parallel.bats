@@ -19,6 +19,12 @@ test_setup() {
 	chmod +x reaped
 }
 
+test_teardown() {
+	if mountpoint -q "$BATS_TEST_TMPDIR/small" 2>/dev/null; then
+		umount "$BATS_TEST_TMPDIR/small"
+	fi
+}
+
 count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 	[ "$(find . -maxdepth 1 -name "$2*" | wc -l)" -eq "$1" ]
 }
@@ -312,6 +318,53 @@ count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 	wait_for gone "$pid"
 	wait_status "$pid" 130
 	exec 4<&-
+}
+
+@test "every signal that would end parallel stops the commands' groups first: SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM" {
+	# Each left a background process running (issue 24).
+	for sig in QUIT USR1 USR2 ALRM; do
+		rm -f p
+		bg parallel --grace 0 'sleep 1000 & echo $! >p; wait'
+		pid=$!
+		wait_for test -s p
+		kill -"$sig" "$pid"
+		wait_status "$pid" $((128 + $(kill -l "$sig")))
+		wait_for gone "$(cat p)"
+	done
+}
+
+@test "parallel killed with SIGKILL: the commands' groups die too (the watcher)" {
+	bg parallel 'sleep 1000 & echo $! >p1; echo $$ >p2; wait' 'sh -c "sleep 1000 & echo \$! >p3; wait"'
+	pid=$!
+	wait_for test -s p1 -a -s p2 -a -s p3
+	kill -KILL "$pid"
+	wait_status "$pid" 137
+	wait_for gone "$(cat p1)" "$(cat p2)" "$(cat p3)"
+}
+
+@test "an external SIGALRM is a signal like the others, not --timeout: 142" {
+	# It used to stop everything and exit 124 with no --timeout given.
+	run -142 parallel 'kill -ALRM $PPID; exec sleep 1000'
+}
+
+@test "--timeout also ends a parallel whose stdout does not drain" {
+	mkfifo out
+	exec 4<>out # a reader that never reads
+	run -124 sh -c 'parallel --timeout 0.2 yes >out'
+	exec 4<&-
+}
+
+@test "--group with a full TMPDIR: one line, status 125, the rest of the output as before" {
+	[ "$(id -u)" = 0 ] || skip "needs root to mount a small tmpfs"
+	mkdir small
+	mount -t tmpfs -o size=64k tmpfs small 2>/dev/null ||
+	    skip "mounting a tmpfs is not permitted here"
+	# The spool file used to end short without a word, and the
+	# command's own complaint went into the full file system too.
+	run -125 --separate-stderr env TMPDIR="$PWD/small" parallel -g 'head -c 300000 /dev/zero | tr "\0" x; echo; echo end' 'echo two'
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[ "$stderr" = "parallel: write the output of 1 to a spool file in $PWD/small: No space left on device" ]
+	[ "${lines[-1]}" = "2 | two" ]
 }
 
 @test "when stdout goes away the commands see a broken pipe" {

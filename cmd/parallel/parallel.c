@@ -11,10 +11,12 @@
  * what its pipes hold then is emitted and the pipes are closed.
  *
  * Stopping a job sends SIGTERM to its group, SIGKILL after the grace
- * period. SIGINT/SIGTERM/SIGHUP to us (and --timeout) are "hard" stops:
- * they interrupt even a blocked write (lib/loop's interrupting signals,
- * the grace period timed by SIGALRM), output that cannot be written any
- * more is dropped, and we exit 128+N (124) once the groups are empty. */
+ * period (lib/pgroup). A signal that would end us (SIGINT, SIGTERM,
+ * SIGHUP, SIGQUIT, SIGUSR1, SIGALRM...) and --timeout are "hard" stops:
+ * they interrupt even a blocked write (lib/loop's interrupting signals;
+ * a write waits no longer than the --timeout), output that cannot be
+ * written any more is dropped, and we exit 128+N (124) once the groups
+ * are empty. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

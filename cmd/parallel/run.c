@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +20,8 @@ static struct loop *loop;
 static struct mux_out sink[2];  /* our stdout and stderr */
 static int sink_dead[2];        /* a write failed: the readers are gone */
 static int out_error;           /* a write failed, not for a broken pipe */
+static int spool_error;         /* --group: a write to a spool file failed */
+static const char *spool_dir;   /* --group: where the spool files are */
 static int colour[2];
 static int devnull = -1;
 static int input_job = -1;      /* --input: the job that gets our stdin */
@@ -31,6 +32,8 @@ static int first_fail = -1;     /* the first job that ended failing */
 static int next_emit;           /* --group: the next job to print */
 static int hard;                /* exit status of a hard stop, else 0 */
 static int soft;                /* --kill-others has stopped the rest */
+static struct loop_timer *timeout_timer;
+static int64_t timeout_at;
 
 static void job_done(struct job *j);
 
@@ -85,12 +88,48 @@ flush_sinks(void)
 	}
 }
 
+/* --group: a job's output reaches its spool file through us rather than
+ * straight from the job, so that a failed write there (a full TMPDIR) is
+ * seen: it is reported once, the rest of that output is read and
+ * dropped, and we exit 125 at the end. */
+static ssize_t
+spool_read(struct job *j, int k)
+{
+	char buf[65536];
+	ssize_t n = read(j->out[k], buf, sizeof buf), w;
+	size_t off = 0;
+
+	while (n > 0 && off < (size_t)n && j->file[k] >= 0) {
+		w = write(j->file[k], buf + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			if (!spool_error)
+				err_warn("write the output of %s to a spool file "
+				    "in %s", j->name, spool_dir);
+			spool_error = 1;
+			break;
+		}
+		off += w;
+	}
+	return n;
+}
+
+/* Read what J's stream K holds: into the multiplexer, or (--group) the
+ * spool file. */
+static ssize_t
+read_output(struct job *j, int k)
+{
+	return opt.group ? spool_read(j, k) :
+	    mux_src_read(&j->src[k], j->out[k]);
+}
+
 static void
 on_output(struct loop *l, int fd, unsigned events, void *arg)
 {
 	struct job *j = arg;
 	int k = fd == j->out[0] ? 0 : 1;
-	ssize_t n = mux_src_read(&j->src[k], fd);
+	ssize_t n = read_output(j, k);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -113,7 +152,7 @@ drain(struct job *j, int k)
 	if (j->out[k] < 0)
 		return;
 	for (i = 0; i < 64; i++) {
-		n = mux_src_read(&j->src[k], j->out[k]);
+		n = read_output(j, k);
 		if (n == 0 || (n < 0 && errno != EINTR))
 			break;
 	}
@@ -156,7 +195,7 @@ spawn(struct job *j)
 	struct proc_spec sp;
 	pid_t pid = -1;
 
-	for (k = 0; k < 2 && !opt.group; k++)
+	for (k = 0; k < 2; k++)
 		if (pipe2(p[k], O_CLOEXEC) < 0)
 			goto out;
 	via_tee = opt.tee || (input_tee && j - jobs == input_job);
@@ -167,8 +206,8 @@ spawn(struct job *j)
 	proc_spec_init(&sp, argv);
 	sp.path = "/bin/sh";
 	sp.fd[0] = in;
-	sp.fd[1] = opt.group ? j->file[0] : p[0][1];
-	sp.fd[2] = opt.group ? j->file[1] : p[1][1];
+	sp.fd[1] = p[0][1];
+	sp.fd[2] = p[1][1];
 	sp.pgroup = 1;
 	sp.pdeathsig = SIGKILL;
 	pid = proc_spawn(&sp, NULL);
@@ -185,7 +224,7 @@ out:
 	for (k = 0; k < 2; k++) {
 		if (p[k][1] >= 0)
 			close(p[k][1]);
-		if (p[k][0] >= 0 && (pid <= 0 || sink_dead[k]))
+		if (p[k][0] >= 0 && (pid <= 0 || (sink_dead[k] && !opt.group)))
 			close(p[k][0]);
 	}
 	if (pid <= 0) {
@@ -200,8 +239,8 @@ out:
 	if (j->runs++ == 0)
 		j->t_first = j->t_start;
 	set_prefixes(j);
-	for (k = 0; k < 2 && !opt.group; k++) {
-		if (sink_dead[k])
+	for (k = 0; k < 2; k++) {
+		if (sink_dead[k] && !opt.group)
 			continue;
 		j->out[k] = p[k][0];
 		if (nonblock(p[k][0]) < 0 ||
@@ -260,21 +299,6 @@ stop_others(struct job *except)
 			stop_job(&jobs[i], SIGTERM);
 }
 
-/* --timeout is timed by SIGALRM rather than a loop timer: the signal
- * interrupts a write to a stalled stdout, where a loop timer would never
- * get its turn. 0 disarms it. */
-static void
-set_alarm(int64_t ns)
-{
-	struct itimerval it;
-
-	memset(&it, 0, sizeof it);
-	it.it_value.tv_sec = ns / 1000000000;
-	it.it_value.tv_usec = ns % 1000000000 / 1000;
-	if (setitimer(ITIMER_REAL, &it, NULL) < 0)
-		err_die(EXIT_TOOL, "setitimer");
-}
-
 /* A signal to parallel or --timeout: signal every job's group (and the
  * groups that outlived their jobs), give them the grace period, then
  * SIGKILL; exit with STATUS whatever the jobs do. Once a stop signal has
@@ -294,22 +318,40 @@ hard_stop(int sig, int status)
 	pgroup_stop_all(sig);
 }
 
+/* Every signal that would end us (SIGINT, SIGQUIT, SIGUSR1, SIGALRM...):
+ * the jobs' groups get SIGHUP, SIGINT, SIGQUIT or SIGTERM as we did, or
+ * SIGTERM for any other; we exit 128+N. */
 static void
 on_stop_signal(struct loop *l, int signo, void *arg)
 {
 	if (hard)
 		pgroup_kill_all(); /* asked twice: no more grace */
 	else
-		hard_stop(signo, 128 + signo);
+		hard_stop(proc_sig_forward(signo), 128 + signo);
 }
 
+/* --timeout, a loop timer. Writes to a stalled stdout wait no longer
+ * than its deadline (see sink_deadline), so that it gets its turn. */
 static void
-on_alarm(struct loop *l, int signo, void *arg)
+on_timeout(struct loop *l, void *arg)
 {
-	if (hard)
-		pgroup_kill_all();
-	else
+	timeout_timer = NULL;
+	if (!hard)
 		hard_stop(SIGTERM, EXIT_TIMEOUT);
+}
+
+/* mux_out's cancel: once we stop hard, writes no longer wait. */
+static int
+sink_cancelled(void)
+{
+	return hard || loop_interrupted();
+}
+
+/* mux_out's deadline: the --timeout, while it is armed. */
+static int64_t
+sink_deadline(void)
+{
+	return timeout_timer ? timeout_at : -1;
 }
 
 /* --group: print the output of the jobs that have ended, in the order of
@@ -454,12 +496,11 @@ spool_file(void)
 	char path[4096];
 	int fd;
 
-	snprintf(path, sizeof path, "%s/parallel.XXXXXX",
-	    dir && *dir ? dir : "/tmp");
+	spool_dir = dir && *dir ? dir : "/tmp";
+	snprintf(path, sizeof path, "%s/parallel.XXXXXX", spool_dir);
 	fd = mkostemp(path, O_CLOEXEC);
 	if (fd < 0)
-		err_die(EXIT_TOOL, "create a spool file in %s",
-		    dir && *dir ? dir : "/tmp");
+		err_die(EXIT_TOOL, "create a spool file in %s", spool_dir);
 	unlink(path);
 	return fd;
 }
@@ -496,10 +537,7 @@ run_loop(void)
 		err_die(EXIT_TOOL, devnull < 0 ? "open /dev/null" : "event loop");
 	pgroup_init(loop, opt.grace, 1);
 	if (loop_add_signal(loop, SIGCHLD, on_child, NULL) < 0 ||
-	    loop_add_signal_intr(loop, SIGINT, on_stop_signal, NULL) < 0 ||
-	    loop_add_signal_intr(loop, SIGTERM, on_stop_signal, NULL) < 0 ||
-	    loop_add_signal_intr(loop, SIGHUP, on_stop_signal, NULL) < 0 ||
-	    loop_add_signal_intr(loop, SIGALRM, on_alarm, NULL) < 0)
+	    loop_add_stop_signals(loop, NULL, on_stop_signal, NULL) < 0)
 		err_die(EXIT_TOOL, "signals");
 	if (opt.tee || input_tee)
 		tee_init(loop);
@@ -508,7 +546,8 @@ run_loop(void)
 		    SINK_CAP) < 0)
 			err_die(EXIT_TOOL, "out of memory");
 		sink[k].cont = "\\\n";
-		sink[k].cancel = loop_interrupted;
+		sink[k].cancel = sink_cancelled;
+		sink[k].deadline = sink_deadline;
 		colour[k] = want_colour(k + 1);
 	}
 	for (i = 0; i < njobs; i++)
@@ -527,8 +566,13 @@ run_start(void)
 {
 	int i;
 
-	if (opt.timeout > 0)
-		set_alarm(opt.timeout > 1000 ? opt.timeout : 1000);
+	if (opt.timeout > 0) {
+		timeout_at = loop_now() + opt.timeout;
+		timeout_timer = loop_add_timer(loop, timeout_at, on_timeout,
+		    NULL);
+		if (timeout_timer == NULL)
+			err_die(EXIT_TOOL, "out of memory");
+	}
 	for (i = 0; i < njobs; i++)
 		start(&jobs[i]);
 	if (opt.tee || input_tee)
@@ -542,7 +586,7 @@ exit_status(void)
 
 	if (hard)
 		return hard;
-	if (out_error || tee_error)
+	if (out_error || tee_error || spool_error)
 		return EXIT_TOOL;
 	switch (success) {
 	case SUCCESS_ALL:
@@ -567,8 +611,8 @@ run_wait(void)
 		flush_sinks();
 	}
 	/* A --timeout that expires now would cut the last flush short. */
-	if (!hard)
-		set_alarm(0);
+	loop_del_timer(loop, timeout_timer);
+	timeout_timer = NULL;
 	flush_sinks();
 	pgroup_release();
 	return exit_status();

@@ -345,7 +345,7 @@ want_fds(void)
 static void
 setup(void)
 {
-	static const int stops[] = { SIGINT, SIGTERM, SIGHUP };
+	sigset_t mine;
 	long i;
 	long long total = -1;
 
@@ -380,11 +380,13 @@ setup(void)
 	if (loop_add_signal(L, SIGCHLD, on_chld, NULL) < 0 ||
 	    loop_add_signal(L, SIGUSR1, on_usr1, NULL) < 0)
 		err_die(EXIT_TOOL, "signals");
-	/* Interrupting: a write to a reader that has stalled must not keep
-	 * these signals from being handled (see out_init). */
-	for (i = 0; i < 3; i++)
-		if (loop_add_signal_intr(L, stops[i], on_stop, NULL) < 0)
-			err_die(EXIT_TOOL, "signals");
+	/* Every other signal that would end us stops the jobs first.
+	 * Interrupting: a write to a reader that has stalled must not keep
+	 * them from being handled (see out_init). */
+	sigemptyset(&mine);
+	sigaddset(&mine, SIGUSR1);
+	if (loop_add_stop_signals(L, &mine, on_stop, NULL) < 0)
+		err_die(EXIT_TOOL, "signals");
 	if (C.bar && !C.pipe && (total = input_count(&in)) >= 0)
 		total = (total + C.maxargs - 1) / C.maxargs;
 	bar_init(C.bar, total);
@@ -886,7 +888,7 @@ on_stop(struct loop *l, int signo, void *arg)
 		return;
 	}
 	stopping = signo;
-	terminate(signo);
+	terminate(proc_sig_forward(signo));
 }
 
 /* SIGUSR1: one line per running job on stderr. */
