@@ -394,6 +394,8 @@ process(struct mux_src *s, size_t from)
 		last = memrchr(s->buf + from, '\n', s->len - from);
 	if (last) {
 		size_t n = last - s->buf + 1;
+		if (s->watch)
+			s->watch(s, s->buf, n, s->watch_arg);
 		emit_lines(s, s->buf, n);
 		memmove(s->buf, s->buf + n, s->len - n);
 		s->len -= n;
@@ -467,6 +469,8 @@ mux_src_finish(struct mux_src *s)
 	if (s->nclock)
 		clock_tick(s);
 	if (s->len > 0) {
+		if (s->watch)
+			s->watch(s, s->buf, s->len, s->watch_arg);
 		emit_piece(s, s->len, "\n");
 		s->lines++;
 		s->bytes++;

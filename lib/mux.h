@@ -49,6 +49,12 @@ struct mux_src {
 	int raw;            /* pass bytes through as they are: no prefix,
 	                     * no line handling, nothing added at the end */
 	unsigned long long lines, bytes; /* emitted so far */
+	/* watch: if set, called with each run of complete lines (N bytes
+	 * ending with '\n') before they are emitted, and with the held
+	 * partial line (no '\n') when the source finishes. Costs nothing
+	 * when NULL; may be cleared by the callback. */
+	void (*watch)(struct mux_src *s, const char *p, size_t n, void *arg);
+	void *watch_arg;
 	char *own;          /* the prefix copy made by mux_src_prefix */
 	size_t clock_at[4]; /* where in it the clock goes */
 	int nclock;

@@ -1,6 +1,7 @@
 /* run: the engine. Starting, watching, restarting and stopping jobs, and
  * moving their output through the line multiplexer. */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,6 +33,8 @@ static int first_fail = -1;     /* the first job that ended failing */
 static int next_emit;           /* --group: the next job to print */
 static int hard;                /* exit status of a hard stop, else 0 */
 static int soft;                /* --kill-others has stopped the rest */
+static int halt_status;         /* run_halt's exit status, else 0 */
+static int nheld;               /* jobs started and not ended for good */
 static struct loop_timer *timeout_timer;
 static int64_t timeout_at;
 
@@ -203,6 +206,13 @@ spawn(struct job *j)
 		goto out;
 	if (in < 0)
 		in = !via_tee && j - jobs == input_job ? 0 : devnull;
+	if (opt.port) {
+		char port[24];
+		snprintf(port, sizeof port, "%ld", opt.port + 100L * j->entry +
+		    j->copy - 1);
+		if (setenv("PORT", port, 1) < 0)
+			goto out;
+	}
 	proc_spec_init(&sp, argv);
 	sp.path = "/bin/sh";
 	sp.fd[0] = in;
@@ -238,6 +248,7 @@ out:
 	j->t_start = loop_now();
 	if (j->runs++ == 0)
 		j->t_first = j->t_start;
+	nheld += j->runs == 1;
 	set_prefixes(j);
 	for (k = 0; k < 2; k++) {
 		if (sink_dead[k] && !opt.group)
@@ -247,6 +258,7 @@ out:
 		    loop_add_fd(loop, p[k][0], LOOP_IN, on_output, j) < 0)
 			err_die(EXIT_TOOL, "watch the output of %s", j->name);
 	}
+	stack_started(j);
 	return 0;
 }
 
@@ -260,6 +272,44 @@ start(struct job *j)
 	job_done(j);
 }
 
+/* Start the jobs that wait for nothing any more, in command-line order:
+ * their dependencies are ready (--after) and a slot is free (-m). A job
+ * holds its slot from its first start until it ends for good. */
+static void
+schedule(void)
+{
+	int i;
+
+	if (soft || hard)
+		return;
+	for (i = 0; i < njobs && (!opt.max || nheld < opt.max); i++)
+		if (jobs[i].state == JOB_PENDING && stack_deps_ready(&jobs[i]))
+			start(&jobs[i]);
+}
+
+void
+run_ready(struct job *j)
+{
+	struct mux_src m;
+	char line[64], *p;
+	int n;
+
+	/* One line in J's stderr prefix (with its clock and colour), out
+	 * before the jobs that wait for J start. */
+	if (j->ready_kind != READY_START && !opt.no_ready_line &&
+	    !sink_dead[1] && mux_src_init(&m, &sink[1], "", "", 4096) == 0) {
+		p = opt.no_prefix ? NULL : spec_prefix(j, colour[1]);
+		n = snprintf(line, sizeof line, "ready (%.1fs)\n",
+		    (j->t_ready - j->t_first) / 1e9);
+		if ((p == NULL || mux_src_prefix(&m, p) == 0) && n > 0)
+			mux_src_feed(&m, line, n);
+		free(p);
+		mux_src_free(&m);
+		flush_sinks();
+	}
+	schedule();
+}
+
 static void
 on_restart(struct loop *l, void *arg)
 {
@@ -270,17 +320,25 @@ on_restart(struct loop *l, void *arg)
 }
 
 /* Ask J to stop (SIG to its process group); a job waiting for its
- * restart simply ends. */
+ * restart, or not started yet, simply ends. */
 static void
 stop_job(struct job *j, int sig)
 {
-	j->stopping = 1;
-	if (j->state == JOB_RUNNING) {
+	switch (j->state) {
+	case JOB_RUNNING:
+		j->stopped = 1;
 		pgroup_stop(j->grp, sig);
-	} else if (j->state == JOB_WAITING) {
+		break;
+	case JOB_WAITING:
 		loop_del_timer(loop, j->timer);
 		j->timer = NULL;
+		/* FALLTHROUGH */
+	case JOB_PENDING:
+		j->stopped = 1;
 		job_done(j);
+		break;
+	case JOB_DONE:
+		break;
 	}
 }
 
@@ -314,7 +372,7 @@ hard_stop(int sig, int status)
 		if (jobs[i].state != JOB_RUNNING)
 			stop_job(&jobs[i], sig);
 		else
-			jobs[i].stopping = 1;
+			jobs[i].stopped = 1;
 	pgroup_stop_all(sig);
 }
 
@@ -386,25 +444,52 @@ group_emit(void)
 static void
 job_done(struct job *j)
 {
+	if (j->runs)
+		nheld--;
 	j->state = JOB_DONE;
 	j->order = ++nended;
-	if (j->status != 0 && first_fail < 0)
+	stack_stop(j);
+	if (j->status != 0 && !j->stopped && first_fail < 0)
 		first_fail = j - jobs;
 	if (opt.group)
 		group_emit();
-	if (opt.kill_others || (opt.kill_others_on_fail && j->status != 0))
+	/* A job that others wait for has ended before it became ready: they
+	 * never will start. Stop the stack with its status. */
+	if (!j->ready && !j->stopped && stack_is_dep(j)) {
+		err_warnx("%s: ended before it was ready (exit status %d)",
+		    j->name, j->status);
+		run_halt(j->status ? j->status : 1);
+	}
+	/* A one-shot step (--ready exit) is meant to end. */
+	if ((opt.kill_others && !(j->ready_kind == READY_EXIT && j->ready)) ||
+	    (opt.kill_others_on_fail && j->status != 0))
 		stop_others(j);
+	schedule();
+}
+
+void
+run_halt(int status)
+{
+	if (!halt_status)
+		halt_status = status;
+	stop_others(NULL);
 }
 
 static void
-say_restart(struct job *j)
+say_restart(struct job *j, int64_t delay)
 {
 	char line[512];
 	int n;
 
-	n = snprintf(line, sizeof line,
-	    "%s: %s: exit status %d, restart %d of %lld\n", err_prog, j->name,
-	    j->status, j->runs, opt.restart);
+	if (opt.restart == LLONG_MAX)
+		n = snprintf(line, sizeof line,
+		    "%s: %s: exit status %d, restart %d in %.3g s\n", err_prog,
+		    j->name, j->status, j->runs, delay / 1e9);
+	else
+		n = snprintf(line, sizeof line,
+		    "%s: %s: exit status %d, restart %d of %lld in %.3g s\n",
+		    err_prog, j->name, j->status, j->runs, opt.restart,
+		    delay / 1e9);
 	if (n <= 0)
 		return;
 	/* A very long name is cut short, but the line keeps its newline:
@@ -414,6 +499,22 @@ say_restart(struct job *j)
 		line[n - 1] = '\n';
 	}
 	mux_out_write(&sink[1], line, n);
+}
+
+/* --restart-delay DUR[,MAX]: DUR, doubled after each restart up to MAX,
+ * back to DUR once a run has lasted longer than MAX. */
+static int64_t
+restart_delay(struct job *j)
+{
+	int64_t d;
+
+	if (j->delay < 0 || (opt.restart_max &&
+	    j->t_end - j->t_start > opt.restart_max))
+		j->delay = opt.restart_delay;
+	d = j->delay;
+	if (opt.restart_max)
+		j->delay = d * 2 > opt.restart_max ? opt.restart_max : d * 2;
+	return d;
 }
 
 static void
@@ -429,11 +530,14 @@ job_exited(struct job *j, int wstatus)
 	drain(j, 0);
 	drain(j, 1);
 	tee_detach(j);
-	if (!j->stopping && !hard && j->status != 0 && j->runs <= opt.restart) {
-		say_restart(j);
+	stack_exited(j);
+	if (!j->stopped && !hard && !soft && (j->status != 0 ||
+	    opt.restart_on_exit) && j->runs <= opt.restart) {
+		int64_t delay = restart_delay(j);
+		say_restart(j, delay);
 		j->state = JOB_WAITING;
-		j->timer = loop_add_timer(loop, j->t_end + opt.restart_delay,
-		    on_restart, j);
+		j->timer = loop_add_timer(loop, j->t_end + delay, on_restart,
+		    j);
 		if (j->timer == NULL)
 			err_die(EXIT_TOOL, "out of memory");
 		return;
@@ -536,6 +640,7 @@ run_loop(void)
 	if (devnull < 0 || loop == NULL)
 		err_die(EXIT_TOOL, devnull < 0 ? "open /dev/null" : "event loop");
 	pgroup_init(loop, opt.grace, 1);
+	stack_init(loop);
 	if (loop_add_signal(loop, SIGCHLD, on_child, NULL) < 0 ||
 	    loop_add_stop_signals(loop, NULL, on_stop_signal, NULL) < 0)
 		err_die(EXIT_TOOL, "signals");
@@ -564,8 +669,6 @@ run_loop(void)
 void
 run_start(void)
 {
-	int i;
-
 	if (opt.timeout > 0) {
 		timeout_at = loop_now() + opt.timeout;
 		timeout_timer = loop_add_timer(loop, timeout_at, on_timeout,
@@ -573,10 +676,16 @@ run_start(void)
 		if (timeout_timer == NULL)
 			err_die(EXIT_TOOL, "out of memory");
 	}
-	for (i = 0; i < njobs; i++)
-		start(&jobs[i]);
+	schedule();
 	if (opt.tee || input_tee)
 		tee_start();
+}
+
+/* A job we stopped (or never started) is no failure. */
+static int
+status_of(const struct job *j)
+{
+	return j->stopped ? 0 : j->status;
 }
 
 static int
@@ -588,6 +697,8 @@ exit_status(void)
 		return hard;
 	if (out_error || tee_error || spool_error)
 		return EXIT_TOOL;
+	if (halt_status)
+		return halt_status;
 	switch (success) {
 	case SUCCESS_ALL:
 		return first_fail < 0 ? 0 : jobs[first_fail].status;
@@ -595,10 +706,10 @@ exit_status(void)
 	case SUCCESS_LAST:
 		for (i = 0; i < njobs; i++)
 			if (jobs[i].order == (success == SUCCESS_FIRST ? 1 : njobs))
-				return jobs[i].status;
+				return status_of(&jobs[i]);
 		return EXIT_TOOL;
 	default:
-		return jobs[success].status;
+		return status_of(&jobs[success]);
 	}
 }
 
@@ -645,6 +756,9 @@ run_summary(int status)
 		if (j->runs > 1)
 			n += snprintf(line + n, sizeof line - n, ", %d runs",
 			    j->runs);
+		if (j->ready && j->ready_kind != READY_START)
+			n += snprintf(line + n, sizeof line - n,
+			    ", ready after %.3f s", (j->t_ready - j->t_first) / 1e9);
 		line[n++] = '\n';
 		mux_out_write(&sink[1], line, n);
 	}
