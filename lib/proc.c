@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -143,7 +144,9 @@ child(const struct proc_spec *sp, const sigset_t *mask, volatile int *errslot,
 			sigaction(reset[i], &sa, NULL);
 	if (nofile_raised)
 		setrlimit(RLIMIT_NOFILE, &nofile_orig);
-	if (sp->pgroup)
+	if (sp->ctty)
+		setsid();
+	else if (sp->pgroup)
 		setpgid(0, 0);
 #ifdef __linux__
 	if (sp->pdeathsig) {
@@ -171,6 +174,8 @@ child(const struct proc_spec *sp, const sigset_t *mask, volatile int *errslot,
 		else if (dup2(fd[i], i) < 0)
 			goto fail;
 	}
+	if (sp->ctty && ioctl(1, TIOCSCTTY, 0) < 0)
+		goto fail;
 	if (sp->dir && chdir(sp->dir) < 0)
 		goto fail;
 	sigprocmask(SIG_SETMASK, mask, NULL);

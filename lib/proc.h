@@ -21,6 +21,9 @@ struct proc_spec {
 	char *const *envp;   /* environment; NULL: the current environ */
 	int fd[3];           /* child's 0, 1, 2: an fd to dup2, or -1 to inherit */
 	int pgroup;          /* nonzero: the child leads a new process group */
+	int ctty;            /* nonzero: the child starts a new session (so
+	                      * leads a new group too) and makes its fd 1, a
+	                      * terminal, its controlling terminal */
 	int pdeathsig;       /* nonzero: signal sent to the child if we die */
 	const char *dir;     /* working directory, or NULL */
 };

@@ -673,3 +673,33 @@ count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 	run -125 parallel --formation web=1 true
 	one_line
 }
+
+@test "--pty: a command's stdout and stderr are a terminal; lines without CR, colours pass through, order kept" {
+	run -0 parallel --pty -n ab 'test -t 1 && echo out-tty; test -t 2 && echo err-tty >&2; tty <&2 | grep -q "^/dev/" && echo named; printf "\033[31mred\033[0m\n"; printf "a\rb\n"; test -t 0 || echo stdin-not-tty'
+	[ "${lines[0]}" = "ab | out-tty" ]
+	[ "${lines[1]}" = "ab | err-tty" ]
+	[ "${lines[2]}" = "ab | named" ]
+	[ "${lines[3]}" = "$(printf 'ab | \033[31mred\033[0m')" ]
+	[ "${lines[4]}" = "$(printf 'ab | a\rb')" ]
+	[ "${lines[5]}" = "ab | stdin-not-tty" ]
+	# Without --pty, a pipe.
+	run -0 parallel 'test -t 1 || echo pipe'
+	[ "$output" = "1 | pipe" ]
+}
+
+@test "--pty: the window is parallel's terminal less the prefix, and follows SIGWINCH" {
+	command -v script >/dev/null || skip "script(1) is needed for a terminal"
+	cat >t.sh <<-'EOF2'
+		stty cols 100 rows 30
+		parallel --pty --color never -n ab 'trap "stty size </dev/tty; exit 0" WINCH; stty size </dev/tty; touch started; while :; do sleep 0.01; done' &
+		p=$!
+		while [ ! -e started ]; do sleep 0.01; done
+		stty cols 90
+		kill -WINCH $p
+		wait $p
+	EOF2
+	run -0 script -qec "sh t.sh" /dev/null
+	run -0 tr -d '\r' <<<"$output"
+	[ "${lines[0]}" = "ab | 30 95" ]
+	[ "${lines[1]}" = "ab | 30 85" ]
+}

@@ -51,6 +51,7 @@ static const struct cli cli = {
 	"      --color WHEN         colour the prefixes: auto, always, never\n"
 	"  -g, --group              print each command's output in one piece when\n"
 	"                           it ends, in command-line order\n"
+	"      --pty                each command's stdout and stderr are a terminal\n"
 	"      --tee                copy stdin to every command\n"
 	"      --input NAME|INDEX   send stdin to that command only\n"
 	"  -k, --kill-others        when one command ends, stop the others\n"
@@ -84,7 +85,7 @@ enum {
 	OPT_NO_PREFIX = 0x100, OPT_COLOR, OPT_TEE, OPT_INPUT, OPT_KOF,
 	OPT_RESTART, OPT_RESTART_DELAY, OPT_TIMEOUT, OPT_GRACE, OPT_MAX_LINE,
 	OPT_SUMMARY, OPT_READY, OPT_AFTER, OPT_READY_TIMEOUT, OPT_NO_READY_LINE,
-	OPT_RESTART_ON, OPT_NO_ENV, OPT_PORT, OPT_FORMATION,
+	OPT_RESTART_ON, OPT_NO_ENV, OPT_PORT, OPT_FORMATION, OPT_PTY,
 };
 
 static const struct option longopts[] = {
@@ -96,6 +97,7 @@ static const struct option longopts[] = {
 	{ "colour", required_argument, 0, OPT_COLOR },
 	{ "group", no_argument, 0, 'g' },
 	{ "tee", no_argument, 0, OPT_TEE },
+	{ "pty", no_argument, 0, OPT_PTY },
 	{ "input", required_argument, 0, OPT_INPUT },
 	{ "kill-others", no_argument, 0, 'k' },
 	{ "kill-others-on-fail", no_argument, 0, OPT_KOF },
@@ -174,6 +176,7 @@ parse_options(int argc, char **argv)
 		case OPT_COLOR: opt.color = parse_color(optarg); break;
 		case 'g': opt.group = 1; break;
 		case OPT_TEE: opt.tee = 1; break;
+		case OPT_PTY: opt.pty = 1; break;
 		case OPT_INPUT: opt.input = optarg; break;
 		case 'k': opt.kill_others = 1; break;
 		case OPT_KOF: opt.kill_others_on_fail = 1; break;

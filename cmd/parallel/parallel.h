@@ -71,6 +71,7 @@ struct opts {
 	int no_prefix;
 	int color;
 	int group;
+	int pty;                 /* --pty */
 	int tee;
 	const char *input;       /* --input NAME|INDEX */
 	int kill_others, kill_others_on_fail;

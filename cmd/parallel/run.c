@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -187,9 +189,78 @@ set_prefixes(struct job *j)
 	}
 }
 
+/* --pty: the window size for J: our terminal's (stdout's, else
+ * stderr's, else stdin's), less the width of J's prefix; 0 x 0 (unknown)
+ * when none is a terminal. */
+static void
+pty_size(const struct job *j, struct winsize *ws)
+{
+	char *p;
+	int fd, w = 0;
+
+	memset(ws, 0, sizeof *ws);
+	for (fd = 1; fd != 0; fd = (fd + 1) % 3)
+		if (ioctl(fd, TIOCGWINSZ, ws) == 0 && ws->ws_col > 0)
+			break;
+	if (ws->ws_col == 0)
+		return;
+	if (!opt.no_prefix && (p = spec_prefix(j, 0)) != NULL) {
+		for (w = 0; p[w]; w++)
+			;
+		w += 7 * (int)(strchr(p, MUX_CLOCK) != NULL);
+		free(p);
+	}
+	ws->ws_col = ws->ws_col > w + 1 ? ws->ws_col - w : 1;
+}
+
+/* --pty: a pseudo-terminal pair for J: FD[0] the master (ours), FD[1]
+ * the slave (its stdout and stderr). The slave does not turn LF into
+ * CR LF (ONLCR off), so lines arrive as they were written. */
+static int
+open_pty(const struct job *j, int fd[2])
+{
+	struct winsize ws;
+	struct termios t;
+	const char *name;
+
+	fd[0] = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd[0] < 0)
+		return -1;
+	if (grantpt(fd[0]) < 0 || unlockpt(fd[0]) < 0 ||
+	    (name = ptsname(fd[0])) == NULL ||
+	    (fd[1] = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		close(fd[0]);
+		fd[0] = -1;
+		return -1;
+	}
+	if (tcgetattr(fd[1], &t) == 0) {
+		t.c_oflag &= ~ONLCR;
+		(void)tcsetattr(fd[1], TCSANOW, &t);
+	}
+	pty_size(j, &ws);
+	(void)ioctl(fd[0], TIOCSWINSZ, &ws);
+	return 0;
+}
+
+/* SIGWINCH: our terminal changed size; so do the commands' (the kernel
+ * sends them SIGWINCH). */
+static void
+on_winch(struct loop *l, int signo, void *arg)
+{
+	struct winsize ws;
+	int i;
+
+	for (i = 0; i < njobs; i++)
+		if (jobs[i].state == JOB_RUNNING && jobs[i].out[0] >= 0) {
+			pty_size(&jobs[i], &ws);
+			(void)ioctl(jobs[i].out[0], TIOCSWINSZ, &ws);
+		}
+}
+
 /* Start one run of J: sh -c COMMAND as the leader of a new process group,
- * stdout and stderr into pipes (or the --group spool files), stdin from
- * /dev/null, our stdin (--input) or a pipe of ours (--tee). */
+ * stdout and stderr into pipes (or the --group spool files; with --pty
+ * both into one pseudo-terminal, of which it leads the session), stdin
+ * from /dev/null, our stdin (--input) or a pipe of ours (--tee). */
 static int
 spawn(struct job *j)
 {
@@ -198,8 +269,8 @@ spawn(struct job *j)
 	struct proc_spec sp;
 	pid_t pid = -1;
 
-	for (k = 0; k < 2; k++)
-		if (pipe2(p[k], O_CLOEXEC) < 0)
+	for (k = 0; k < (opt.pty ? 1 : 2); k++)
+		if ((opt.pty ? open_pty(j, p[k]) : pipe2(p[k], O_CLOEXEC)) < 0)
 			goto out;
 	via_tee = opt.tee || (input_tee && j - jobs == input_job);
 	if (via_tee && (in = tee_attach(j)) == -2)
@@ -217,15 +288,18 @@ spawn(struct job *j)
 	sp.path = "/bin/sh";
 	sp.fd[0] = in;
 	sp.fd[1] = p[0][1];
-	sp.fd[2] = p[1][1];
+	sp.fd[2] = opt.pty ? p[0][1] : p[1][1];
 	sp.pgroup = 1;
+	sp.ctty = opt.pty;
 	sp.pdeathsig = SIGKILL;
 	pid = proc_spawn(&sp, NULL);
 	if (pid > 0) {
 		/* With vfork the child has already done this; with fork (the
 		 * sanitizer build) the parent must, before it may signal the
-		 * group. An error (the child has exec'd) is harmless. */
-		(void)setpgid(pid, pid);
+		 * group. An error (the child has exec'd) is harmless. A
+		 * session leader (--pty) has it already. */
+		if (!opt.pty)
+			(void)setpgid(pid, pid);
 	}
 out:
 	e = errno;
@@ -251,7 +325,7 @@ out:
 	nheld += j->runs == 1;
 	set_prefixes(j);
 	for (k = 0; k < 2; k++) {
-		if (sink_dead[k] && !opt.group)
+		if ((sink_dead[k] && !opt.group) || p[k][0] < 0)
 			continue;
 		j->out[k] = p[k][0];
 		if (nonblock(p[k][0]) < 0 ||
@@ -642,7 +716,8 @@ run_loop(void)
 	pgroup_init(loop, opt.grace, 1);
 	stack_init(loop);
 	if (loop_add_signal(loop, SIGCHLD, on_child, NULL) < 0 ||
-	    loop_add_stop_signals(loop, NULL, on_stop_signal, NULL) < 0)
+	    loop_add_stop_signals(loop, NULL, on_stop_signal, NULL) < 0 ||
+	    (opt.pty && loop_add_signal(loop, SIGWINCH, on_winch, NULL) < 0))
 		err_die(EXIT_TOOL, "signals");
 	if (opt.tee || input_tee)
 		tee_init(loop);
