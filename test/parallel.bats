@@ -703,3 +703,28 @@ count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 	[ "${lines[0]}" = "ab | 30 95" ]
 	[ "${lines[1]}" = "ab | 30 85" ]
 }
+
+@test "--teardown runs after every command has ended, on every way out; its failure does not change the status" {
+	run -0 parallel --teardown 'test -e done && echo after' 'sleep 0.1; touch done'
+	[ "${lines[-1]}" = "teardown | after" ]
+	rm done
+	# --kill-others
+	run -0 parallel -k --teardown 'test -e done && echo after' 'true' 'trap "touch done; exit 0" TERM; while :; do sleep 0.01; done'
+	[ "${lines[-1]}" = "teardown | after" ]
+	rm done
+	# --timeout
+	run -124 parallel --timeout 0.2 --teardown 'test -e done && echo after' 'trap "touch done; exit 0" TERM; while :; do sleep 0.01; done'
+	[ "${lines[-1]}" = "teardown | after" ]
+	rm done
+	# Ctrl-C
+	bg parallel --teardown 'test -e done && echo after' 'trap "touch done; exit 0" INT; echo $$ >p; while :; do sleep 0.01; done' >out
+	pid=$!
+	wait_for test -s p
+	kill -INT "$pid"
+	wait_status "$pid" 130
+	[ "$(tail -n 1 out)" = "teardown | after" ]
+	# Several, all at once; a failing one is reported, the status stays.
+	run -0 --separate-stderr parallel --teardown 'exit 3' --teardown 'echo two' 'true'
+	[ "$output" = "teardown.2 | two" ]
+	[ "$stderr" = "parallel: teardown.1: exit status 3" ]
+}

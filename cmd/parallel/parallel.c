@@ -35,6 +35,7 @@ struct opts opt = {
 };
 struct job *jobs;
 int njobs;
+int nteardown;
 
 #define USAGE "parallel [OPTIONS] [--] COMMAND... | parallel [OPTIONS] -f PROCFILE"
 
@@ -74,6 +75,7 @@ static const struct cli cli = {
 	"      --restart-on failure|exit  restart after a failure (default) or\n"
 	"                           after any exit\n"
 	"      --timeout DUR        stop everything after DUR, exit 124\n"
+	"      --teardown CMD       run CMD after everything has ended, any way\n"
 	"      --grace DUR          SIGKILL this long after SIGTERM (default 5s)\n"
 	"      --max-line SIZE      split longer lines, marked with '\\' (default 1M)\n"
 	"      --summary            print status and run time of each command\n"
@@ -86,6 +88,7 @@ enum {
 	OPT_RESTART, OPT_RESTART_DELAY, OPT_TIMEOUT, OPT_GRACE, OPT_MAX_LINE,
 	OPT_SUMMARY, OPT_READY, OPT_AFTER, OPT_READY_TIMEOUT, OPT_NO_READY_LINE,
 	OPT_RESTART_ON, OPT_NO_ENV, OPT_PORT, OPT_FORMATION, OPT_PTY,
+	OPT_TEARDOWN,
 };
 
 static const struct option longopts[] = {
@@ -98,6 +101,7 @@ static const struct option longopts[] = {
 	{ "group", no_argument, 0, 'g' },
 	{ "tee", no_argument, 0, OPT_TEE },
 	{ "pty", no_argument, 0, OPT_PTY },
+	{ "teardown", required_argument, 0, OPT_TEARDOWN },
 	{ "input", required_argument, 0, OPT_INPUT },
 	{ "kill-others", no_argument, 0, 'k' },
 	{ "kill-others-on-fail", no_argument, 0, OPT_KOF },
@@ -177,6 +181,9 @@ parse_options(int argc, char **argv)
 		case 'g': opt.group = 1; break;
 		case OPT_TEE: opt.tee = 1; break;
 		case OPT_PTY: opt.pty = 1; break;
+		case OPT_TEARDOWN:
+			add(&opt.teardown, &opt.nteardown, optarg);
+			break;
 		case OPT_INPUT: opt.input = optarg; break;
 		case 'k': opt.kill_others = 1; break;
 		case OPT_KOF: opt.kill_others_on_fail = 1; break;
@@ -269,6 +276,7 @@ load_jobs(int argc, char **argv)
 		spec_formation(opt.formation);
 	if (opt.names)
 		spec_names(opt.names);
+	spec_teardown(opt.teardown, opt.nteardown);
 	load_env();
 }
 

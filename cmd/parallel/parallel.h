@@ -89,6 +89,8 @@ struct opts {
 	int no_env;               /* --no-env: not the .env beside -f FILE */
 	long port;                /* --port BASE (0: none) */
 	const char *formation;
+	char **teardown;          /* --teardown commands */
+	int nteardown;
 	int summary;
 	uint64_t max_line;
 };
@@ -96,6 +98,7 @@ struct opts {
 extern struct opts opt;
 extern struct job *jobs;
 extern int njobs;
+extern int nteardown;     /* --teardown commands, at jobs[njobs...] */
 
 /* spec.c: turning the command line and a Procfile into jobs. Each exits
  * 125 with a message on bad input. */
@@ -115,6 +118,8 @@ int spec_target(const char *what, const char *s);
 void spec_env_file(const char *path, int must_exist);
 /* spec_procfile_env: the .env beside the Procfile PROCFILE, if any. */
 void spec_procfile_env(const char *procfile);
+/* spec_teardown: --teardown: N commands after the others in jobs[]. */
+void spec_teardown(char **cmds, int n);
 /* spec_formation: --formation LIST: copies of the Procfile entries. */
 void spec_formation(const char *list);
 /* spec_check_prefix: --prefix FMT uses only known fields. */

@@ -37,6 +37,7 @@ static int hard;                /* exit status of a hard stop, else 0 */
 static int soft;                /* --kill-others has stopped the rest */
 static int halt_status;         /* run_halt's exit status, else 0 */
 static int nheld;               /* jobs started and not ended for good */
+static int nteardown_done;      /* --teardown commands that have ended */
 static struct loop_timer *timeout_timer;
 static int64_t timeout_at;
 
@@ -47,7 +48,7 @@ job_of(pid_t pid)
 {
 	int i;
 
-	for (i = 0; i < njobs; i++)
+	for (i = 0; i < njobs + nteardown; i++)
 		if (jobs[i].pid == pid)
 			return &jobs[i];
 	return NULL;
@@ -75,7 +76,7 @@ sink_gone(int k)
 		errno = sink[k].err;
 		err_warn("write %s", k ? "stderr" : "stdout");
 	}
-	for (i = 0; i < njobs; i++)
+	for (i = 0; i < njobs + nteardown; i++)
 		if (jobs[i].out[k] >= 0)
 			close_stream(&jobs[i], k);
 }
@@ -125,7 +126,7 @@ spool_read(struct job *j, int k)
 static ssize_t
 read_output(struct job *j, int k)
 {
-	return opt.group ? spool_read(j, k) :
+	return opt.group && j->file[k] >= 0 ? spool_read(j, k) :
 	    mux_src_read(&j->src[k], j->out[k]);
 }
 
@@ -272,7 +273,8 @@ spawn(struct job *j)
 	for (k = 0; k < (opt.pty ? 1 : 2); k++)
 		if ((opt.pty ? open_pty(j, p[k]) : pipe2(p[k], O_CLOEXEC)) < 0)
 			goto out;
-	via_tee = opt.tee || (input_tee && j - jobs == input_job);
+	via_tee = j - jobs < njobs &&
+	    (opt.tee || (input_tee && j - jobs == input_job));
 	if (via_tee && (in = tee_attach(j)) == -2)
 		goto out;
 	if (in < 0)
@@ -575,6 +577,37 @@ say_restart(struct job *j, int64_t delay)
 	mux_out_write(&sink[1], line, n);
 }
 
+/* A --teardown command has ended: its failure is reported, and does not
+ * change our exit status. */
+static void
+teardown_done(struct job *j)
+{
+	j->state = JOB_DONE;
+	nteardown_done++;
+	if (j->status != 0)
+		err_warnx("%s: exit status %d", j->name, j->status);
+}
+
+/* --teardown: once every command has ended (whatever the way out), run
+ * the teardown commands, all at once, and wait for them. */
+static void
+teardown(void)
+{
+	int i;
+
+	for (i = njobs; i < njobs + nteardown; i++)
+		if (spawn(&jobs[i]) < 0) {
+			err_warn("start %s", jobs[i].name);
+			jobs[i].state = JOB_DONE;
+			nteardown_done++;
+		}
+	while (nteardown_done < nteardown || pgroup_waiting()) {
+		if (loop_run_once(loop, -1) < 0 && errno != EINTR)
+			err_die(EXIT_TOOL, "event loop");
+		flush_sinks();
+	}
+}
+
 /* --restart-delay DUR[,MAX]: DUR, doubled after each restart up to MAX,
  * back to DUR once a run has lasted longer than MAX. */
 static int64_t
@@ -604,6 +637,10 @@ job_exited(struct job *j, int wstatus)
 	drain(j, 0);
 	drain(j, 1);
 	tee_detach(j);
+	if (j - jobs >= njobs) {
+		teardown_done(j);
+		return;
+	}
 	stack_exited(j);
 	if (!j->stopped && !hard && !soft && (j->status != 0 ||
 	    opt.restart_on_exit) && j->runs <= opt.restart) {
@@ -730,12 +767,12 @@ run_loop(void)
 		sink[k].deadline = sink_deadline;
 		colour[k] = want_colour(k + 1);
 	}
-	for (i = 0; i < njobs; i++)
+	for (i = 0; i < njobs + nteardown; i++)
 		for (k = 0; k < 2; k++) {
 			if (mux_src_init(&jobs[i].src[k], &sink[k], "", "",
 			    opt.max_line) < 0)
 				err_die(EXIT_TOOL, "out of memory");
-			if (opt.group)
+			if (opt.group && i < njobs)
 				jobs[i].file[k] = spool_file();
 		}
 	return loop;
@@ -799,6 +836,9 @@ run_wait(void)
 	/* A --timeout that expires now would cut the last flush short. */
 	loop_del_timer(loop, timeout_timer);
 	timeout_timer = NULL;
+	flush_sinks();
+	if (nteardown)
+		teardown();
 	flush_sinks();
 	pgroup_release();
 	return exit_status();

@@ -38,6 +38,8 @@ job_init(struct job *j, int index, char *name, char *cmd)
 	j->out[0] = j->out[1] = j->file[0] = j->file[1] = j->in = -1;
 	j->entry = index - 1;
 	j->copy = 1;
+	j->sock = -1;
+	j->delay = -1;
 }
 
 static int
@@ -429,4 +431,32 @@ spec_formation(const char *list)
 	njobs = n;
 	free(count);
 	free(copy);
+}
+
+/* --teardown: the commands go after the others in jobs[], named
+ * "teardown" (or teardown.1, teardown.2, ... when there are several). */
+void
+spec_teardown(char **cmds, int n)
+{
+	struct job *nj;
+	char *name;
+	int i;
+
+	if (n == 0)
+		return;
+	nj = realloc(jobs, (njobs + n) * sizeof *jobs);
+	if (nj == NULL)
+		err_die(EXIT_TOOL, "out of memory");
+	jobs = nj;
+	memset(jobs + njobs, 0, n * sizeof *jobs);
+	for (i = 0; i < n; i++) {
+		if (all_blank(cmds[i]))
+			err_diex(EXIT_TOOL, "--teardown %d is empty", i + 1);
+		if (n == 1)
+			name = xstrdup("teardown");
+		else if (asprintf(&name, "teardown.%d", i + 1) < 0)
+			err_die(EXIT_TOOL, "out of memory");
+		job_init(&jobs[njobs + i], njobs + i + 1, name, cmds[i]);
+	}
+	nteardown = n;
 }

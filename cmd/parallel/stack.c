@@ -171,10 +171,6 @@ stack_spec(void)
 	char *colour;
 	int i, c;
 
-	for (i = 0; i < njobs; i++) {
-		jobs[i].sock = -1;
-		jobs[i].delay = -1;
-	}
 	for (i = 0; i < opt.nready; i++)
 		parse_ready(opt.ready[i]);
 	for (i = 0; i < opt.nafter; i++)
