@@ -728,3 +728,17 @@ count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 	[ "$output" = "teardown.2 | two" ]
 	[ "$stderr" = "parallel: teardown.1: exit status 3" ]
 }
+
+@test "waiting out --grace, parallel says once for which commands" {
+	bg parallel --grace 1000 -n web,db,done 'trap "" TERM; echo $$ >p1; while :; do sleep 0.01; done' 'trap "" TERM; echo $$ >p2; while :; do sleep 0.01; done' 'true' 2>err
+	pid=$!
+	wait_for test -s p1 -a -s p2
+	kill -TERM "$pid"
+	wait_for grep -q waiting err
+	kill -INT "$pid"
+	wait_status "$pid" 143
+	[ "$(cat err)" = "parallel: waiting up to 1000s for web, db; Ctrl-C again to kill" ]
+	# A short grace: no word.
+	run -143 --separate-stderr sh -c 'parallel --grace 0.5 "trap \"\" TERM; kill -TERM \$PPID; while :; do sleep 0.01; done"'
+	[ -z "$stderr" ]
+}

@@ -38,6 +38,7 @@ static int soft;                /* --kill-others has stopped the rest */
 static int halt_status;         /* run_halt's exit status, else 0 */
 static int nheld;               /* jobs started and not ended for good */
 static int nteardown_done;      /* --teardown commands that have ended */
+static struct loop_timer *grace_note;
 static struct loop_timer *timeout_timer;
 static int64_t timeout_at;
 
@@ -418,6 +419,48 @@ stop_job(struct job *j, int sig)
 	}
 }
 
+/* Half a second into a stop, once: which commands we are still waiting
+ * for, and for how long at most (they may ignore the signal). */
+static void
+on_grace_note(struct loop *l, void *arg)
+{
+	char line[1024], msg[1200];
+	size_t n = 0;
+	int i, many = 0;
+
+	grace_note = NULL;
+	for (i = 0; i < njobs && n < sizeof line - 128; i++) {
+		const struct job *j = &jobs[i];
+		int w;
+		if (j->state != JOB_RUNNING || !j->stopped)
+			continue;
+		w = snprintf(line + n, sizeof line - 128 - n, "%s%s",
+		    many++ ? ", " : "", j->name);
+		n += w < 0 ? 0 : (size_t)w;
+	}
+	if (many == 0)
+		return;
+	if (n > sizeof line - 128)
+		n = sizeof line - 128;
+	/* Through the stderr sink, in its place among the jobs' lines. */
+	n = snprintf(msg, sizeof msg, "%s: waiting up to %gs for %.*s%s\n",
+	    err_prog, opt.grace / 1e9, (int)n, line,
+	    hard ? "; Ctrl-C again to kill" : "");
+	if (n > 0 && n < sizeof msg)
+		mux_out_write(&sink[1], msg, n);
+}
+
+static void
+note_grace(void)
+{
+	if (grace_note || opt.grace < 1000000000LL)
+		return;
+	grace_note = loop_add_timer(loop, loop_now() + 500000000LL,
+	    on_grace_note, NULL);
+	if (grace_note == NULL)
+		err_die(EXIT_TOOL, "out of memory");
+}
+
 /* --kill-others, --kill-others-on-fail: SIGTERM to the rest, SIGKILL after
  * the grace period (pgroup). Output still flows as usual meanwhile. */
 static void
@@ -431,6 +474,7 @@ stop_others(struct job *except)
 	for (i = 0; i < njobs; i++)
 		if (&jobs[i] != except)
 			stop_job(&jobs[i], SIGTERM);
+	note_grace();
 }
 
 /* A signal to parallel or --timeout: signal every job's group (and the
@@ -450,6 +494,7 @@ hard_stop(int sig, int status)
 		else
 			jobs[i].stopped = 1;
 	pgroup_stop_all(sig);
+	note_grace();
 }
 
 /* Every signal that would end us (SIGINT, SIGQUIT, SIGUSR1, SIGALRM...):
