@@ -742,3 +742,27 @@ count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 	run -143 --separate-stderr sh -c 'parallel --grace 0.5 "trap \"\" TERM; kill -TERM \$PPID; while :; do sleep 0.01; done"'
 	[ -z "$stderr" ]
 }
+
+@test "a Procfile's #parallel: lines give the stack's options; the command line wins" {
+	cat >Procfile <<-'EOF2'
+		#parallel: --ready 'db=/accepting/' --after web=db
+		#parallel: --teardown "echo bye"
+		db: echo accepting; exec sleep 1000
+		web: echo web
+	EOF2
+	run -0 --separate-stderr parallel -k -f Procfile
+	[ "$output" = "$(printf 'db  | accepting\nweb | web\nteardown | bye')" ]
+	[[ "$stderr" == "db  | ready ("* ]]
+	# The command line's --ready replaces the Procfile's.
+	run -124 --separate-stderr parallel -k --ready-timeout 0.2 --ready db=file:never -f Procfile
+	[ "${stderr_lines[0]}" = "parallel: db: not ready after 0.2 s (--ready db=file:never)" ]
+	printf '#parallel: --tee\nweb: echo web\n' >Procfile
+	run -125 parallel -f Procfile
+	[ "$output" = "parallel: Procfile:1: --tee cannot be given in a Procfile" ]
+	printf '#parallel: --ready "db=/x/\nweb: echo web\n' >Procfile
+	run -125 parallel -f Procfile
+	[ "$output" = "parallel: Procfile:1: unterminated quote" ]
+	printf '#parallel: --ready\nweb: echo web\n' >Procfile
+	run -125 parallel -f Procfile
+	[ "$output" = "parallel: Procfile:1: --ready needs a value" ]
+}

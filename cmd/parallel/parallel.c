@@ -33,6 +33,7 @@ struct opts opt = {
 	.grace = 5 * OPT_NS_PER_SEC,
 	.max_line = 1024 * 1024,
 };
+static struct opts initial;  /* opt before any option */
 struct job *jobs;
 int njobs;
 int nteardown;
@@ -256,6 +257,27 @@ load_env(void)
 			    100L * jobs[i].entry + jobs[i].copy - 1);
 }
 
+/* The Procfile's "#parallel:" lines count as options given before the
+ * command line's: parse them on fresh options, then the command line
+ * again (whose options thus win). */
+static void
+procfile_options(int argc, char **argv)
+{
+	struct opts cmdline = opt;
+
+	opt = initial;
+	cli_reset();
+	optind = 0;
+	parse_options(spec_ndirectives, spec_directives);
+	if (optind < spec_ndirectives)
+		err_diex(EXIT_TOOL, "%s: '%s' in a #parallel: line is not an "
+		    "option", cmdline.procfile, spec_directives[optind]);
+	opt.nready_procfile = opt.nready;
+	cli_reset();
+	optind = 0;
+	parse_options(argc, argv);
+}
+
 /* The jobs: from the operands or the Procfile, then --names. */
 static void
 load_jobs(int argc, char **argv)
@@ -263,15 +285,17 @@ load_jobs(int argc, char **argv)
 	if (opt.procfile && optind < argc)
 		cli_usage_error(&cli, "a Procfile and COMMAND operands exclude "
 		    "each other");
-	if (opt.formation && (!opt.procfile || opt.names))
-		cli_usage_error(&cli, "--formation needs a Procfile (-f) and "
-		    "excludes --names");
 	if (opt.procfile)
 		spec_procfile(opt.procfile);
 	else if (optind == argc)
 		cli_usage_error(&cli, "no COMMAND given");
 	else
 		spec_jobs(argv + optind, argc - optind);
+	if (spec_ndirectives)
+		procfile_options(argc, argv);
+	if (opt.formation && (!opt.procfile || opt.names))
+		cli_usage_error(&cli, "--formation needs a Procfile (-f) and "
+		    "excludes --names");
 	if (opt.formation)
 		spec_formation(opt.formation);
 	if (opt.names)
@@ -287,6 +311,7 @@ main(int argc, char **argv)
 
 	err_init(argv[0]);
 	(void)proc_std_fds();
+	initial = opt;
 	parse_options(argc, argv);
 	load_jobs(argc, argv);
 	stack_spec();

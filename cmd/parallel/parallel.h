@@ -47,6 +47,7 @@ struct job {
 	/* stack.c: readiness and dependencies */
 	enum ready_kind ready_kind;
 	const char *ready_cond;  /* the condition as given */
+	int ready_procfile;      /* it was given in the Procfile */
 	void *ready_re;          /* READY_LINE: its regex_t */
 	struct addrinfo *addrs;  /* READY_TCP: where to connect */
 	struct addrinfo *next_addr;
@@ -81,6 +82,7 @@ struct opts {
 	int64_t restart_delay, restart_max, timeout, grace;
 	char **ready, **after;    /* --ready, --after as given */
 	int nready, nafter;
+	int nready_procfile;      /* how many of ready[] the Procfile gave */
 	int64_t ready_timeout;
 	int no_ready_line;
 	int max;                  /* -m: at most this many at once (0: all) */
@@ -105,7 +107,10 @@ extern int nteardown;     /* --teardown commands, at jobs[njobs...] */
 /* spec_jobs: one job per shell command in CMDS, named 1, 2, ... */
 void spec_jobs(char **cmds, int ncmds);
 /* spec_procfile: one job per "name: command" line of the Procfile PATH
- * ("-": stdin). */
+ * ("-": stdin); its "#parallel: OPTIONS" lines go to spec_directives
+ * (an argv, with spec_ndirectives words, argv[0] included). */
+extern char **spec_directives;
+extern int spec_ndirectives;
 void spec_procfile(const char *path);
 /* spec_names: --names: the comma-separated LIST names the jobs in turn. */
 void spec_names(const char *list);

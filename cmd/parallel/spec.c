@@ -105,6 +105,87 @@ parse_line(char *s, char **name, char **cmd, const char **why)
 	return 0;
 }
 
+char **spec_directives;
+int spec_ndirectives;
+
+static void
+add_word(const char *w, size_t n)
+{
+	char **v = realloc(spec_directives,
+	    (spec_ndirectives + 2) * sizeof *v);
+
+	if (v == NULL)
+		err_die(EXIT_TOOL, "out of memory");
+	spec_directives = v;
+	if (spec_ndirectives == 0)
+		v[spec_ndirectives++] = xstrdup(err_prog);
+	v[spec_ndirectives] = strndup(w, n);
+	if (v[spec_ndirectives] == NULL)
+		err_die(EXIT_TOOL, "out of memory");
+	v[++spec_ndirectives] = NULL;
+}
+
+/* The options a Procfile may carry: those that describe the stack. */
+static int
+stack_option(const char *w)
+{
+	static const char *const ok[] = { "--ready", "--after",
+		"--ready-timeout", "--restart", "--restart-delay", "--restart-on",
+		"--teardown", "--max", "-m", "--port", "--formation", "--grace",
+		"--kill-others", "-k", "--kill-others-on-fail", "--timeout" };
+	size_t i, n = strcspn(w, "=");
+
+	for (i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		if (strlen(ok[i]) == n && strncmp(w, ok[i], n) == 0)
+			return 1;
+	return 0;
+}
+
+/* A "#parallel: OPTIONS" line of a Procfile (foreman reads it as a
+ * comment): words split at blanks, '...' and "..." kept whole. */
+static void
+directive(const char *path, int lineno, const char *p)
+{
+	int want_value = 0;
+	char word[4096];
+	size_t n;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		for (n = 0; *p && *p != ' ' && *p != '\t'; p++) {
+			if (*p == '\'' || *p == '"') {
+				const char *e = strchr(p + 1, *p);
+				if (e == NULL)
+					err_diex(EXIT_TOOL, "%s:%d: unterminated "
+					    "quote", path, lineno);
+				while (++p < e && n < sizeof word - 1)
+					word[n++] = *p;
+				continue;
+			}
+			if (n < sizeof word - 1)
+				word[n++] = *p;
+		}
+		word[n] = '\0';
+		if (!want_value && word[0] == '-' && !stack_option(word))
+			err_diex(EXIT_TOOL, "%s:%d: %s cannot be given in a "
+			    "Procfile", path, lineno, word);
+		if (!want_value && word[0] != '-')
+			err_diex(EXIT_TOOL, "%s:%d: '%s' is not an option", path,
+			    lineno, word);
+		want_value = !want_value && word[0] == '-' &&
+		    strchr(word, '=') == NULL && strcmp(word, "-k") != 0 &&
+		    strcmp(word, "--kill-others") != 0 &&
+		    strcmp(word, "--kill-others-on-fail") != 0;
+		add_word(word, n);
+	}
+	if (want_value)
+		err_diex(EXIT_TOOL, "%s:%d: %s needs a value", path, lineno,
+		    spec_directives[spec_ndirectives - 1]);
+}
+
 void
 spec_procfile(const char *path)
 {
@@ -121,6 +202,10 @@ spec_procfile(const char *path)
 		len = strlen(line);
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
+		if (strncmp(line, "#parallel:", 10) == 0) {
+			directive(path, lineno, line + 10);
+			continue;
+		}
 		for (s = line; isspace((unsigned char)*s); s++)
 			;
 		if (*s == '\0' || *s == '#')

@@ -65,7 +65,7 @@ parse_tcp(struct job *j, const char *spec)
 }
 
 static void
-parse_ready(const char *arg)
+parse_ready(const char *arg, int from_procfile)
 {
 	const char *eq = strchr(arg, '=');
 	char *name, *re;
@@ -80,9 +80,13 @@ parse_ready(const char *arg)
 		err_die(EXIT_TOOL, "out of memory");
 	j = &jobs[spec_target("--ready", name)];
 	free(name);
-	if (j->ready_kind != READY_START)
+	/* The command line's --ready replaces the Procfile's. */
+	if (j->ready_kind != READY_START && (from_procfile ||
+	    !j->ready_procfile))
 		err_diex(EXIT_TOOL, "--ready %s: given twice for %s", arg,
 		    j->name);
+	j->ready_procfile = from_procfile;
+	j->ready_kind = READY_START;
 	j->ready_cond = ++eq;
 	len = strlen(eq);
 	if (len >= 2 && eq[0] == '/' && eq[len - 1] == '/') {
@@ -172,7 +176,7 @@ stack_spec(void)
 	int i, c;
 
 	for (i = 0; i < opt.nready; i++)
-		parse_ready(opt.ready[i]);
+		parse_ready(opt.ready[i], i < opt.nready_procfile);
 	for (i = 0; i < opt.nafter; i++)
 		parse_after(opt.after[i]);
 	colour = calloc(njobs, 1);
