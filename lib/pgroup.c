@@ -182,29 +182,39 @@ watch(int fd)
 	_exit(0);
 }
 
+/* Without a process to spare (RLIMIT_NPROC) or memory for the table, we
+ * run without a watcher, as before there was one: the jobs' leaders
+ * still get SIGKILL from the kernel when we die (PR_SET_PDEATHSIG). */
 static void
 start_watcher(void)
 {
 	size_t len = sizeof(struct shared) + SHARED_MAX * sizeof(pid_t);
+	struct shared *sh;
 	int p[2];
 	pid_t pid;
 
-	shared = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	sh = mmap(NULL, len, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (shared == MAP_FAILED)
-		err_die(EXIT_TOOL, "start the watcher: mmap");
-	if (pipe2(p, O_CLOEXEC) < 0)
-		err_die(EXIT_TOOL, "start the watcher: pipe");
+	if (sh == MAP_FAILED)
+		return;
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		munmap(sh, len);
+		return;
+	}
+	shared = sh;
 	pid = fork();
-	if (pid < 0)
-		err_die(EXIT_TOOL, "start the watcher: fork");
 	if (pid == 0) {
 		close(p[1]);
 		watch(p[0]);
 	}
-	/* The write end stays open, unused, until we exit: its closing is
-	 * the news. Close-on-exec keeps it from the jobs. */
 	close(p[0]);
+	if (pid < 0) {
+		close(p[1]);
+		munmap(sh, len);
+		shared = NULL;
+	}
+	/* Otherwise the write end stays open, unused, until we exit: its
+	 * closing is the news. Close-on-exec keeps it from the jobs. */
 }
 
 void

@@ -21,6 +21,9 @@
  *   the groups are in a shared mapping that it reads only then, so that
  *   starting and ending a job costs nothing more.
  *
+ * When no process can be spared for the watcher (RLIMIT_NPROC), the
+ * program runs without it.
+ *
  * What the watcher cannot do: reach a process that left its job's group
  * (setsid, setpgid: a daemon), act when it was killed itself, or tell a
  * group number that was reused after the group emptied between the
@@ -42,8 +45,7 @@ struct pgroup;
  * signal and SIGKILL. With KEEP_LEFTOVER, a group that outlives its
  * leader without having been asked to stop is held too, so that a later
  * pgroup_stop_all reaches it (otherwise it is left alone). Makes the
- * program a child subreaper (Linux) and starts the watcher. Dies with 125
- * if that fails. */
+ * program a child subreaper (Linux) and starts the watcher if it can. */
 void pgroup_init(struct loop *l, int64_t grace, int keep_leftover);
 
 /* pgroup_add: hold the new group PGID, whose leader is our child. Dies

@@ -709,13 +709,13 @@ count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 	[ "${lines[-1]}" = "teardown | after" ]
 	rm done
 	# --kill-others
-	run -0 parallel -k --teardown 'test -e done && echo after' 'true' 'trap "touch done; exit 0" TERM; while :; do sleep 0.01; done'
+	# (the first ends once the second's trap is set).
+	run -0 parallel -k --teardown 'test -e done && echo after' 'until [ -e trapped ]; do sleep 0.01; done' 'trap "touch done; exit 0" TERM; touch trapped; while :; do sleep 0.01; done'
 	[ "${lines[-1]}" = "teardown | after" ]
 	rm done
-	# --timeout
-	run -124 parallel --timeout 0.2 --teardown 'test -e done && echo after' 'trap "touch done; exit 0" TERM; while :; do sleep 0.01; done'
+	# --timeout (the command may be stopped before its trap is set)
+	run -124 parallel --timeout 0.2 --teardown 'echo after' 'exec sleep 1000'
 	[ "${lines[-1]}" = "teardown | after" ]
-	rm done
 	# Ctrl-C
 	bg parallel --teardown 'test -e done && echo after' 'trap "touch done; exit 0" INT; echo $$ >p; while :; do sleep 0.01; done' >out
 	pid=$!
@@ -730,7 +730,7 @@ count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 }
 
 @test "waiting out --grace, parallel says once for which commands" {
-	bg parallel --grace 1000 -n web,db,done 'trap "" TERM; echo $$ >p1; while :; do sleep 0.01; done' 'trap "" TERM; echo $$ >p2; while :; do sleep 0.01; done' 'true' 2>err
+	bg parallel --grace 1000 -n web,db 'trap "" TERM; echo $$ >p1; while :; do sleep 0.01; done' 'trap "" TERM; echo $$ >p2; while :; do sleep 0.01; done' 2>err
 	pid=$!
 	wait_for test -s p1 -a -s p2
 	kill -TERM "$pid"
