@@ -622,8 +622,8 @@ count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 	run -0 parallel --no-prefix -e vars 'printf "%s|" "$PLAIN" "$SINGLE" "$DOUBLE" "$EMPTY" "$CRLF"'
 	[ "$output" = "$(printf 'a b  c|x "y" \\n|one\ntwo "q" $HOME||yes|')" ]
 	# Later files win.
-	echo PLAIN=later >more
-	run -0 parallel --no-prefix -e vars -e more 'echo "$PLAIN"'
+	echo PLAIN=later >later.env
+	run -0 parallel --no-prefix -e vars -e later.env 'echo "$PLAIN"'
 	[ "$output" = later ]
 	printf 'A=1\nnot a pair\n' >bad
 	run -125 parallel -e bad 'touch s1'
@@ -705,19 +705,19 @@ count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 }
 
 @test "--teardown runs after every command has ended, on every way out; its failure does not change the status" {
-	run -0 parallel --teardown 'test -e done && echo after' 'sleep 0.1; touch done'
+	run -0 parallel --teardown 'test -e ended && echo after' 'sleep 0.1; touch ended'
 	[ "${lines[-1]}" = "teardown | after" ]
-	rm done
+	rm ended
 	# --kill-others
 	# (the first ends once the second's trap is set).
-	run -0 parallel -k --teardown 'test -e done && echo after' 'until [ -e trapped ]; do sleep 0.01; done' 'trap "touch done; exit 0" TERM; touch trapped; while :; do sleep 0.01; done'
+	run -0 parallel -k --teardown 'test -e ended && echo after' 'until [ -e trapped ]; do sleep 0.01; done' 'trap "touch ended; exit 0" TERM; touch trapped; while :; do sleep 0.01; done'
 	[ "${lines[-1]}" = "teardown | after" ]
-	rm done
+	rm ended
 	# --timeout (the command may be stopped before its trap is set)
 	run -124 parallel --timeout 0.2 --teardown 'echo after' 'exec sleep 1000'
 	[ "${lines[-1]}" = "teardown | after" ]
 	# Ctrl-C
-	bg parallel --teardown 'test -e done && echo after' 'trap "touch done; exit 0" INT; echo $$ >p; while :; do sleep 0.01; done' >out
+	bg parallel --teardown 'test -e ended && echo after' 'trap "touch ended; exit 0" INT; echo $$ >p; while :; do sleep 0.01; done' >out
 	pid=$!
 	wait_for test -s p
 	kill -INT "$pid"
