@@ -792,6 +792,30 @@ pipe_in() { # pipe_in file|pipe FILE CMD...: run CMD with FILE as stdin
 	wait_for gone "$(cat pid)"
 }
 
+@test "every signal that would end pool stops the jobs' groups first: SIGQUIT, SIGUSR2, SIGALRM" {
+	# pool used to exit without signalling them (issue 24).
+	for sig in QUIT USR2 ALRM; do
+		rm -f p
+		echo x >in
+		bg pool -a in --grace 0 sh -c 'sleep 1000 & echo $! >p; wait'
+		pid=$!
+		wait_for test -s p
+		kill -"$sig" "$pid"
+		wait_status "$pid" $((128 + $(kill -l "$sig")))
+		wait_for gone "$(cat p)"
+	done
+}
+
+@test "pool killed with SIGKILL: the jobs' groups die too (the watcher)" {
+	seq 2 >in
+	bg pool -a in -j 2 sh -c 'sleep 1000 & echo $! >p$1; wait' _
+	pid=$!
+	wait_for test -s p1 -a -s p2
+	kill -KILL "$pid"
+	wait_status "$pid" 137
+	wait_for gone "$(cat p1)" "$(cat p2)"
+}
+
 @test "SIGUSR1 lists the running jobs on stderr" {
 	echo item >in
 	bg pool -a in sh -c 'touch started; while [ ! -e stop ]; do sleep 0.01; done' _ 2>err
