@@ -413,12 +413,12 @@ out_flush(void)
 	/* A failure is reported again with empty buffers: flush_between
 	 * may have met it. */
 	if (out_std[0].len > 0 || out_std[1].len > 0) {
-		if (bar_active())
-			bar_clear();
+		if (progress_active())
+			progress_clear();
 		mux_out_flush(&out_std[0]);
 		mux_out_flush(&out_std[1]);
-		if (bar_active())
-			bar_redraw();
+		if (progress_active())
+			progress_redraw();
 	}
 	return out_std[0].err ? out_std[0].err : out_std[1].err;
 }

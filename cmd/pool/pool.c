@@ -410,7 +410,7 @@ setup(void)
 			err_die(EXIT_TOOL, "signals");
 	if (C.bar && !C.pipe && (total = input_count(&in)) >= 0)
 		total = (total + C.maxargs - 1) / C.maxargs;
-	bar_init(C.bar, total);
+	progress_init(C.bar, total);
 }
 
 /* Signal every running job's process group. */
@@ -581,7 +581,7 @@ complete(struct job *j)
 	j->pid = 0;
 	running--;
 	check_halt(status);
-	bar_update(ndone, nfailed, 0);
+	progress_update(ndone, nfailed, 0);
 }
 
 static void
@@ -935,7 +935,7 @@ start_jobs(void)
 			stage = NULL;
 			input_done = 1;
 			tool_error |= in.err;
-			bar_total((long long)nextseq - 1);
+			progress_total((long long)nextseq - 1);
 			break;
 		}
 		if (joblog_skip(nextseq)) {
@@ -1117,8 +1117,8 @@ run(void)
 static int
 finish(void)
 {
-	bar_update(ndone, nfailed, 1);
-	bar_end();
+	progress_update(ndone, nfailed, 1);
+	progress_end();
 	joblog_close();
 	jobserver_free(&js);
 	if (hosts_on)

@@ -196,13 +196,13 @@ int joblog_skip(unsigned long long seq);
 void joblog_write(const struct job *j, int64_t now_mono);
 void joblog_close(void);
 
-/* bar.c: --bar. */
-void bar_init(int enabled, long long total);
-void bar_total(long long total);
-void bar_update(unsigned long long done, unsigned long long failed, int force);
-void bar_clear(void);
-void bar_redraw(void);
-int bar_active(void);
-void bar_end(void);
+/* progress.c: --bar, the progress line. */
+void progress_init(int enabled, long long total);
+void progress_total(long long total);
+void progress_update(unsigned long long done, unsigned long long failed, int force);
+void progress_clear(void);
+void progress_redraw(void);
+int progress_active(void);
+void progress_end(void);
 
 #endif

@@ -7,7 +7,7 @@
 
 #include "pool.h"
 
-#define BAR_EVERY 100000000LL   /* ns between redraws */
+#define PROGRESS_EVERY 100000000LL   /* ns between redraws */
 
 static int on, drawn;
 static long long total = -1;
@@ -15,7 +15,7 @@ static unsigned long long ndone, nfailed;
 static int64_t t0, last;
 
 void
-bar_init(int enabled, long long n)
+progress_init(int enabled, long long n)
 {
 	on = enabled && isatty(2);
 	total = n;
@@ -23,7 +23,7 @@ bar_init(int enabled, long long n)
 }
 
 void
-bar_total(long long n)
+progress_total(long long n)
 {
 	total = n;
 }
@@ -55,7 +55,7 @@ draw(void)
 }
 
 void
-bar_update(unsigned long long done, unsigned long long failed, int force)
+progress_update(unsigned long long done, unsigned long long failed, int force)
 {
 	int64_t now;
 
@@ -64,14 +64,14 @@ bar_update(unsigned long long done, unsigned long long failed, int force)
 	if (!on)
 		return;
 	now = loop_now();
-	if (!force && now - last < BAR_EVERY)
+	if (!force && now - last < PROGRESS_EVERY)
 		return;
 	last = now;
 	draw();
 }
 
 void
-bar_clear(void)
+progress_clear(void)
 {
 	if (on && drawn)
 		put("\r\033[K", 4);
@@ -79,20 +79,20 @@ bar_clear(void)
 }
 
 void
-bar_redraw(void)
+progress_redraw(void)
 {
 	if (on)
 		draw();
 }
 
 int
-bar_active(void)
+progress_active(void)
 {
 	return on;
 }
 
 void
-bar_end(void)
+progress_end(void)
 {
 	if (!on)
 		return;
