@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -82,7 +83,8 @@ static const struct cli cli = {
 
 enum { O_GROUP = 0x100, O_TAG, O_TIMEOUT, O_GRACE, O_RETRIES, O_HALT,
 	O_JOBLOG, O_RESUME, O_RESUME_FAILED, O_BAR, O_PIPE, O_BLOCK,
-	O_SSHLOGINFILE, O_TRANSFER, O_RETURN, O_CLEANUP, O_WORKDIR };
+	O_SSHLOGINFILE, O_TRANSFER, O_RETURN, O_CLEANUP, O_WORKDIR,
+	O_DRY_RUN, O_COLSEP, O_HEADER, O_QUIET, O_RESULTS };
 
 static struct conf C;
 static struct loop *L;
@@ -99,6 +101,7 @@ static unsigned long long nextseq = 1, ndone, nfailed, nsucc;
 static int input_done, halting, halt_status = -1, stopping, tool_error;
 static int out_failed;
 static struct loop_timer *grace_timer;
+static int jobs0;                /* -j 0 */
 static int terminated;           /* terminate() has signalled the jobs */
 
 /* A process group that outlived the job it belonged to after we told the
@@ -140,6 +143,20 @@ parse_jobs(const char *s)
 		v = cpus() * v / 100;
 		return v < 1 ? 1 : v > JOBS_MAX ? JOBS_MAX : (long)v;
 	}
+	/* -j 0: as many as the limits on processes (and open files, see
+	 * want_fds) allow, as GNU parallel does. */
+	if (strcmp(s, "0") == 0) {
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_NPROC, &rl) == 0 &&
+		    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 2 < JOBS_MAX) {
+			v = rl.rlim_cur / 2 > 0 ? (long)(rl.rlim_cur / 2) : 1;
+			err_warnx("-j 0: %lld jobs at once at most (half of "
+			    "ulimit -u)", v);
+			return (long)v;
+		}
+		jobs0 = 1;
+		return JOBS_MAX;
+	}
 	if (opt_parse_count(s, 1, JOBS_MAX, &v, &why) < 0)
 		err_diex(EXIT_TOOL, "-j %s: %s", s, why);
 	return (long)v;
@@ -174,6 +191,14 @@ parse_options(int argc, char **argv)
 		{ "return", required_argument, 0, O_RETURN },
 		{ "cleanup", no_argument, 0, O_CLEANUP },
 		{ "workdir", required_argument, 0, O_WORKDIR },
+		{ "shell", no_argument, 0, 'c' },
+		{ "dry-run", no_argument, 0, O_DRY_RUN },
+		{ "verbose", no_argument, 0, 't' },
+		{ "no-run-if-empty", no_argument, 0, 'r' },
+		{ "colsep", required_argument, 0, O_COLSEP },
+		{ "header", required_argument, 0, O_HEADER },
+		{ "quiet", no_argument, 0, O_QUIET },
+		{ "results", required_argument, 0, O_RESULTS },
 		CLI_STD_OPTIONS,
 		{ 0, 0, 0, 0 }
 	};
@@ -184,9 +209,10 @@ parse_options(int argc, char **argv)
 	C.delim = '\n';
 	C.grace = GRACE_DEFAULT;
 	C.block = 1 << 20;
-	while ((c = cli_next(argc, argv, "j:n:0d:a:kuS:", longopts, &cli)) != -1) {
+	while ((c = cli_next(argc, argv, "j:P:n:0d:a:kuS:I:ctr", longopts, &cli)) != -1) {
 		switch (c) {
 		case 'j':
+		case 'P':
 			C.slots = parse_jobs(optarg);
 			C.slots_given = 1;
 			break;
@@ -194,7 +220,24 @@ parse_options(int argc, char **argv)
 			break;
 		case '0': C.delim = '\0'; break;
 		case 'd': C.delim = parse_delim(optarg); break;
-		case 'a': C.argfile = optarg; break;
+		case 'a': C.argfile = optarg; source_file(optarg); break;
+		case 'I':
+			if (*optarg == '\0')
+				cli_usage_error(&cli, "-I: empty");
+			C.replace = optarg;
+			break;
+		case 'c': C.shell = 1; break;
+		case 't': C.verbose = 1; break;
+		case 'r': break;    /* xargs -r: pool never runs without items */
+		case O_DRY_RUN: C.dry_run = 1; break;
+		case O_COLSEP: source_colsep(optarg); break;
+		case O_HEADER: source_header(optarg); break;
+		case O_QUIET: C.quiet = 1; break;
+		case O_RESULTS:
+			if (*optarg == '\0')
+				cli_usage_error(&cli, "--results: empty");
+			C.results = optarg;
+			break;
 		case 'k': C.keep = 1; break;
 		case 'u': C.ungroup = 1; break;
 		case O_GROUP: C.group = 1; break;
@@ -244,7 +287,17 @@ parse_options(int argc, char **argv)
 	if (optind >= argc)
 		cli_usage_error(&cli, "no command given");
 	C.cmd = argv + optind;
-	C.ncmd = argc - optind;
+	C.ncmd = source_split(C.cmd, argc - optind);
+	if (C.ncmd == 0)
+		cli_usage_error(&cli, "no command given");
+	C.cmd[C.ncmd] = NULL;
+	if (C.pipe && (source_count() > 1 || C.ncmd < argc - optind ||
+	    source_colsep_on()))
+		cli_usage_error(&cli, "--pipe reads stdin or one -a FILE: it "
+		    "cannot be combined with :::, ::::, several -a or --colsep");
+	if (C.maxargs > 1 && (source_count() > 1 || source_colsep_on()))
+		cli_usage_error(&cli, "-n cannot be combined with several "
+		    "input sources or --colsep");
 	if (C.slots == 0)
 		C.slots = cpus() > JOBS_MAX ? JOBS_MAX : cpus();
 	if (C.ungroup && (C.keep || C.group || C.tag))
@@ -323,8 +376,8 @@ setup_input(void)
 {
 	struct stat st;
 
-	if (input_open(&in, C.argfile, C.delim) < 0)
-		err_die(EXIT_TOOL, "open %s", C.argfile);
+	if (!source_setup(&in, C.delim))
+		return;     /* every item is in memory */
 	if (C.pipe)
 		input_blocks(&in, C.block);
 	/* epoll refuses regular files (EPERM): reading them never blocks. */
@@ -363,7 +416,7 @@ want_fds(void)
 	if (fit < 1)
 		fit = 1;
 	err_warnx("-j %ld: only enough open files for %ld jobs at once "
-	    "(ulimit -n is %ld)", C.slots, fit, have);
+	    "(ulimit -n is %ld)", jobs0 ? 0 : C.slots, fit, have);
 	C.slots = fit;
 }
 
@@ -540,6 +593,7 @@ check_halt(int status)
 }
 
 static void attempt(struct job *j);
+static void print_command(struct job *j, int fd);
 
 /* The job has exited and its output pipes are closed. */
 static void
@@ -694,6 +748,10 @@ attempt(struct job *j)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		j->start_wall = ts.tv_sec + ts.tv_nsec / 1e9;
 	}
+	if (C.verbose) {
+		job_build(j, &C);
+		print_command(j, 2);
+	}
 	if (job_spawn(j, &C, devnull) < 0) {
 		err_warn("cannot start job %llu", j->seq);
 		j->pid = 0;
@@ -746,8 +804,6 @@ free_slot(void)
 static int
 gather(struct job *j)
 {
-	const char *p;
-	size_t n;
 	int r;
 
 	if (C.pipe) {
@@ -761,29 +817,21 @@ gather(struct job *j)
 			return 2;
 		return r;
 	}
-	while (j->nitems < C.maxargs) {
-		r = input_item(&in, &p, &n);
+	/* A job takes -n items (one value from each source otherwise). */
+	while (C.maxargs == 1 ? j->nitems == 0 : j->nitems < C.maxargs) {
+		int before = j->nitems;
+		r = source_next(&in, j);
 		if (r == 0)
 			return 0;
 		if (r < 0)
 			return j->nitems ? 1 : -1;
 		/* -n N: a job takes fewer items when more would make its
 		 * command line too long, as xargs does. */
-		if (j->nitems > 0 && (j->nitems + 1) * sizeof(char *) +
-		    j->items.len + n + 1 > ITEMS_MAX) {
-			input_unget(&in);
+		if (before > 0 && j->nitems * sizeof(char *) +
+		    j->items.len > ITEMS_MAX) {
+			source_unget(&in, j);
 			return 1;
 		}
-		if (j->nitems == j->icap) {
-			int cap = j->icap ? 2 * j->icap : 4;
-			size_t *o = realloc(j->ioff, cap * sizeof *o);
-			if (o == NULL)
-				err_diex(EXIT_TOOL, "out of memory");
-			j->ioff = o;
-			j->icap = cap;
-		}
-		j->ioff[j->nitems++] = j->items.len;
-		buf_add(&j->items, p, n + 1);
 	}
 	return 1;
 }
@@ -906,6 +954,50 @@ grow_open_block(void)
 	return r != 0;
 }
 
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* The command line of J, on FD, for --dry-run and -t. */
+static void
+print_command(struct job *j, int fd)
+{
+	static struct buf line;
+
+	job_command_line(j, &line);
+	buf_add(&line, "\n", 1);
+	if (fd == 1 && !C.ungroup) {
+		mux_out_write(&out_std[0], line.p, line.len);
+		return;
+	}
+	if (!C.ungroup)
+		mux_out_flush(&out_std[1]);
+	if (write_all(fd, line.p, line.len) < 0 && fd == 1) {
+		err_warn("write output");
+		tool_error = 1;
+	}
+}
+
+/* --dry-run: the job's command line instead of the job. */
+static void
+dry_run(struct job *j)
+{
+	j->seq = nextseq;
+	job_build(j, &C);
+	print_command(j, 1);
+}
+
 static void
 start_jobs(void)
 {
@@ -938,7 +1030,9 @@ start_jobs(void)
 			progress_total((long long)nextseq - 1);
 			break;
 		}
-		if (joblog_skip(nextseq)) {
+		if (joblog_skip(nextseq) || C.dry_run) {
+			if (C.dry_run)
+				dry_run(j);
 			out_skip(nextseq++);
 			j->nitems = 0;
 			j->items.len = 0;

@@ -35,6 +35,11 @@ struct conf {
 	char **returns;          /* --return PATTERNs */
 	int nreturns;
 	const char *workdir;     /* --workdir on remote hosts */
+	const char *replace;     /* -I STR: STR stands for {} */
+	int shell;               /* --shell: CMD is a line for sh -c */
+	int dry_run, verbose;    /* --dry-run, -t */
+	int quiet;               /* --quiet: no line for a killed job */
+	const char *results;     /* --results DIR or FILE.csv/.tsv/.json */
 	char **cmd;              /* CMD ARG..., NULL-terminated */
 	int ncmd;
 };
@@ -149,11 +154,34 @@ void parse_halt(const char *s, struct conf *c);
 int tmpl_init(const struct conf *c);
 int tmpl_uses_items(void);
 void env_init(const char *makeflags);
+/* job_build: J's argv (CMD and ARGs expanded, or sh -c LINE). */
+void job_build(struct job *j, const struct conf *c);
 int job_spawn(struct job *j, const struct conf *c, int devnull);
 void job_command_line(const struct job *j, struct buf *out);
 const char *job_resolved_path(void);
 /* job_expand: append TMPL with J's replacement strings expanded to B. */
 void job_expand(const struct job *j, const char *tmpl, struct buf *b);
+
+/* source.c: input sources: stdin, -a FILE, ::: WORDS, :::: FILES. */
+void source_file(const char *file);         /* -a FILE */
+/* source_split: take the sources after CMD ARG... (::: and the rest);
+ * returns the number of words before them. */
+int source_split(char **cmd, int ncmd);
+int source_count(void);
+void source_colsep(const char *re);         /* --colsep; exits 125 if bad */
+int source_colsep_on(void);
+void source_header(const char *s);          /* --header : or N */
+int source_header_names(void);
+/* source_setup: open the sources; IN is the one read lazily. Returns 1
+ * when IN is a real input (to watch), 0 when every source is in memory. */
+int source_setup(struct input *in, int delim);
+/* source_next: append the next job's values to J: 1, 0 (reading would
+ * block), -1 (no more). */
+int source_next(struct input *in, struct job *j);
+/* source_unget: take back the last values (one source only). */
+void source_unget(struct input *in, struct job *j);
+/* source_column: the 1-based column named NAME (N bytes), or -1. */
+long source_column(const char *name, size_t n);
 
 /* hosts.c: -S/--sshlogin, jobs on other hosts over ssh. */
 struct proc_spec;
