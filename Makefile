@@ -19,7 +19,7 @@ VERSION := 0.1.0
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
-CPPFLAGS += -D_GNU_SOURCE -DCONC_VERSION='"$(VERSION)"' -Ilib
+CPPFLAGS += -D_GNU_SOURCE -DCONC_VERSION='"$(VERSION)"' -iquote lib
 LDLIBS  += -lpthread -lm
 
 ifeq ($(WERROR),1)

@@ -145,7 +145,7 @@ build() {
 	local out=bench/bin/$name
 	if [ ! -x "$out" ] || [ "bench/$name.c" -nt "$out" ] ||
 	    [ lib/libconc.a -nt "$out" ]; then
-		${CC:-cc} -O2 -Wall -D_GNU_SOURCE -Ilib -o "$out" \
+		${CC:-cc} -O2 -Wall -D_GNU_SOURCE -iquote lib -o "$out" \
 		    "bench/$name.c" "$@" -lpthread || exit 1
 	fi
 }

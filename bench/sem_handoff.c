@@ -33,7 +33,7 @@
 
 #include "err.h"
 #include "obj.h"
-#include "sem.h"
+#include "semobj.h"
 
 #define HOLD_US 200
 #define NPROC_MAX 64
@@ -59,14 +59,14 @@ static int nproc = 2;
 static void
 taken(int me)
 {
-	int64_t now = sem_now();
+	int64_t now = semobj_now();
 
 	if (sh->last != 0 && sh->last != (uint32_t)me)
 		sh->lat[sh->handoffs++] = now - sh->released;
 	usleep(HOLD_US);
 	sh->last = me;
 	sh->releases++;
-	sh->released = sem_now();
+	sh->released = semobj_now();
 }
 
 static void
@@ -78,7 +78,7 @@ run_sem(const char *name, long iter, int me)
 	int slot;
 	long i;
 
-	if (sem_open(&m, name, &p) < 0)
+	if (semobj_open(&m, name, &p) < 0)
 		exit(1);
 	memset(&r, 0, sizeof r);
 	obj_owner_of(&r.owner, getpid());
@@ -87,10 +87,10 @@ run_sem(const char *name, long iter, int me)
 	r.deadline = -1;
 	r.stop = &never;
 	for (i = 0; i < iter; i++) {
-		if (sem_take(&m, &r, &slot) != 0)
+		if (semobj_take(&m, &r, &slot) != 0)
 			exit(1);
 		taken(me);
-		sem_give(&m, &r.owner, slot);
+		semobj_give(&m, &r.owner, slot);
 	}
 }
 

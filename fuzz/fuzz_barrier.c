@@ -5,7 +5,7 @@
  * reserved word). Every outcome is fine but a crash, a hang (-timeout),
  * or an exit with another status than 125. The header's magic, kind,
  * version and size and the mutexes are fixed up first (see fuzz.h). */
-// fuzz-sources: cmd/barrier/bar.c
+// fuzz-sources: cmd/barrier/barrierobj.c
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +14,12 @@
 #include "fuzz.h"
 #include "loop.h"
 #include "obj.h"
-#include "../cmd/barrier/bar.h"
+#include "../cmd/barrier/barrierobj.h"
 
 static void
 each_mutex(uint8_t *img, size_t size, void (*fn)(pthread_mutex_t *))
 {
-	struct bar *b = (struct bar *)(void *)img;
+	struct barobj *b = (struct barobj *)(void *)img;
 	size_t i;
 
 	if (size < sizeof *b)
@@ -49,24 +49,24 @@ static struct obj o;
 static void
 run(unsigned ops)
 {
-	struct bar_req req = { -1, NULL };
-	struct bar_res res;
-	struct bar *b;
+	struct barobj_req req = { -1, NULL };
+	struct barobj_res res;
+	struct barobj *b;
 
-	if ((b = bar_open(&o, "x", 0, 0)) == NULL)
+	if ((b = barobj_open(&o, "x", 0, 0)) == NULL)
 		return;
-	(void)bar_why_text(b->broken);
+	(void)barobj_why_text(b->broken);
 	if (ops & 1) {
 		req.deadline = loop_now();
-		(void)bar_wait(b, &req, &res);
+		(void)barobj_wait(b, &req, &res);
 	}
 	if (ops & 2)
-		bar_reset(b);
+		barobj_reset(b);
 	if (ops & 4)
-		bar_break(b, BAR_WHY_ABORT);
+		barobj_break(b, BAR_WHY_ABORT);
 	if (ops & 8) {
 		req.deadline = loop_now();
-		(void)bar_wait(b, &req, &res);
+		(void)barobj_wait(b, &req, &res);
 	}
 }
 

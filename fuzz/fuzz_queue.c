@@ -10,7 +10,7 @@
  * fuzz.h), and a boot id that starts with a NUL, which becomes this
  * boot's (any other stands for a queue made before a reboot, whose
  * mutexes the tool makes anew). */
-// fuzz-sources: cmd/queue/store.c
+// fuzz-sources: cmd/queue/queueobj.c
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +20,7 @@
 #include "err.h"
 #include "fuzz.h"
 #include "obj.h"
-#include "../cmd/queue/store.h"
+#include "../cmd/queue/queueobj.h"
 
 static const struct obj_type q_type = { OBJ_QUEUE, Q_VERSION, "queue" };
 

@@ -16,7 +16,7 @@
 #include "err.h"
 #include "fuzz.h"
 #include "obj.h"
-#include "../cmd/sem/sem.h"
+#include "../cmd/sem/semobj.h"
 
 static void
 strip(uint8_t *img, size_t size)
@@ -35,7 +35,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 static struct sem m;
-static struct sem_view v;
+static struct semobj_view v;
 
 static void
 run(unsigned ops)
@@ -44,26 +44,26 @@ run(unsigned ops)
 	struct sem_req r;
 	int slot;
 
-	if (sem_open(&m, "x", NULL) < 0)
+	if (semobj_open(&m, "x", NULL) < 0)
 		return;
 	memset(&r, 0, sizeof r);
-	obj_owner_of(&r.owner, getpid());
+	(void)obj_owner_of(&r.owner, getpid()); /* we run */
 	r.self = r.owner;
 	r.comm = "fuzz";
 	r.nowait = 1;
 	r.deadline = -1;
 	r.stop = &stop;
 	if (ops & 1) {
-		sem_view(&m, &v);
+		semobj_view(&m, &v);
 		free(v.holders);
 		v.holders = NULL;
 	}
-	if ((ops & 2) && sem_take(&m, &r, &slot) == 0 && !(ops & 4))
-		sem_give(&m, &r.owner, slot);
+	if ((ops & 2) && semobj_take(&m, &r, &slot) == 0 && !(ops & 4))
+		semobj_give(&m, &r.owner, slot);
 	if (ops & 8)
-		sem_give(&m, &r.owner, -1);
+		semobj_give(&m, &r.owner, -1);
 	if (ops & 16)
-		sem_remove(&m, (ops & 32) != 0);
+		semobj_remove(&m, (ops & 32) != 0);
 }
 
 int
@@ -90,6 +90,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_mutex_drop(&m.s->lock);
 	}
 	if (m.o.map != NULL)
-		sem_close(&m);
+		semobj_close(&m);
 	return 0;
 }

@@ -433,16 +433,29 @@ obj_futex_wake(uint32_t *word, int n)
 	syscall(SYS_futex, word, FUTEX_WAKE, n, NULL, NULL, 0);
 }
 
-void
+int
 obj_owner_of(struct obj_owner *ow, pid_t pid)
 {
+	unsigned kind;
+	unsigned long long id;
+
+	memset(ow, 0, sizeof *ow);
+	if (proc_ident(pid, &kind, &id) < 0)
+		return -1;
 	ow->pid = pid;
-	ow->pad = 0;
-	ow->start = proc_start_time(pid);
+	ow->kind = kind;
+	ow->start = id;
+	return 0;
+}
+
+int
+obj_owner_same(const struct obj_owner *a, const struct obj_owner *b)
+{
+	return a->pid == b->pid && a->kind == b->kind && a->start == b->start;
 }
 
 int
 obj_owner_alive(const struct obj_owner *ow)
 {
-	return proc_alive(ow->pid, ow->start);
+	return proc_ident_alive(ow->pid, ow->kind, ow->start);
 }

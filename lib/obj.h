@@ -94,18 +94,24 @@ int obj_futex_wait(uint32_t *word, uint32_t val, int64_t deadline);
 /* obj_futex_wake: wake up to N waiters on WORD (INT32_MAX: all). */
 void obj_futex_wake(uint32_t *word, int n);
 
-/* The process that owns a slot or a claim: pid plus start time, so that
- * a recycled pid is never mistaken for the owner. */
+/* The process that owns a slot or a claim: pid plus an identity
+ * (proc_ident: a pidfs inode number where the kernel has pidfs, else the
+ * start time in clock ticks), so that a recycled pid is not mistaken for
+ * the owner. */
 struct obj_owner {
 	int32_t pid;
-	uint32_t pad;
-	uint64_t start;
+	uint32_t kind;   /* PROC_ID_PIDFS or PROC_ID_TICKS */
+	uint64_t start;  /* the identity proc_ident gave */
 };
 
-/* obj_owner_self / obj_owner_of: describe this process, or PID. */
-void obj_owner_of(struct obj_owner *ow, pid_t pid);
+/* obj_owner_of: describe PID in *OW. Returns 0, or -1 (and *OW zeroed)
+ * if PID does not exist or has already exited. */
+int obj_owner_of(struct obj_owner *ow, pid_t pid);
 
-/* obj_owner_alive: nonzero if the owner still exists. */
+/* obj_owner_same: nonzero if A and B describe the same process. */
+int obj_owner_same(const struct obj_owner *a, const struct obj_owner *b);
+
+/* obj_owner_alive: nonzero if the owner still runs. */
 int obj_owner_alive(const struct obj_owner *ow);
 
 #endif

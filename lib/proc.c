@@ -10,7 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
 #endif
 
 #include "err.h"
@@ -317,23 +320,111 @@ read_stat(pid_t pid, char *state, unsigned long long *start)
 	return 0;
 }
 
-unsigned long long
-proc_start_time(pid_t pid)
+#ifdef __linux__
+#ifndef PIDFS_MAGIC
+#define PIDFS_MAGIC 0x50494446
+#endif
+
+/* pidfs_open: a pidfd for PID, and its stat in *ST, if pidfds live in
+ * pidfs (whose inode numbers are never reused in a boot). Returns the
+ * descriptor, or -1 with errno ESRCH (no such process; EINVAL, a thread
+ * that is not a process, counts as none), ENOSYS (no pidfs: use the tick
+ * identity) or another errno (no descriptor to spare). */
+static int
+pidfs_open(pid_t pid, struct stat *st)
+{
+	static int have = -1; /* pidfs: -1 not known yet, 0 no, 1 yes */
+	struct statfs sf;
+	int fd;
+
+	if (have == 0) {
+		errno = ENOSYS;
+		return -1;
+	}
+	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0) {
+		if (errno == EINVAL)
+			errno = ESRCH;
+		else if (errno == ENOSYS)
+			have = 0;
+		return -1;
+	}
+	if (have < 0)
+		have = fstatfs(fd, &sf) == 0 && sf.f_type == PIDFS_MAGIC;
+	if (!have || fstat(fd, st) < 0) {
+		close(fd);
+		errno = ENOSYS;
+		return -1;
+	}
+	return fd;
+}
+
+/* A pidfd polls readable once its process has exited (a zombie too). */
+static int
+pidfd_exited(int fd)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	return poll(&p, 1, 0) > 0;
+}
+#endif
+
+int
+proc_ident(pid_t pid, unsigned *kind, unsigned long long *id)
 {
 	unsigned long long start;
 	char state;
+#ifdef __linux__
+	struct stat st;
+	int fd, dead;
+#endif
 
-	return read_stat(pid, &state, &start) == 0 ? start : 0;
+	if (pid <= 0)
+		return -1;
+#ifdef __linux__
+	fd = pidfs_open(pid, &st);
+	if (fd >= 0) {
+		dead = pidfd_exited(fd);
+		close(fd);
+		if (dead)
+			return -1;
+		*kind = PROC_ID_PIDFS;
+		*id = (unsigned long long)st.st_ino;
+		return 0;
+	}
+	if (errno == ESRCH)
+		return -1;
+#endif
+	if (read_stat(pid, &state, &start) < 0 ||
+	    state == 'Z' || state == 'X')
+		return -1;
+	*kind = PROC_ID_TICKS;
+	*id = start;
+	return 0;
 }
 
 int
-proc_alive(pid_t pid, unsigned long long start)
+proc_ident_alive(pid_t pid, unsigned kind, unsigned long long id)
 {
 	unsigned long long now;
 	char state;
 
 	if (pid <= 0)
 		return 0;
+#ifdef __linux__
+	if (kind == PROC_ID_PIDFS) {
+		struct stat st;
+		int fd = pidfs_open(pid, &st), alive;
+
+		if (fd < 0)
+			return errno == ESRCH ? 0 :
+			    kill(pid, 0) == 0 || errno == EPERM;
+		alive = (unsigned long long)st.st_ino == id &&
+		    !pidfd_exited(fd);
+		close(fd);
+		return alive;
+	}
+#endif
 	if (read_stat(pid, &state, &now) < 0) {
 		/* No /proc: fall back to kill(0), which cannot tell a
 		 * recycled pid. */
@@ -342,7 +433,7 @@ proc_alive(pid_t pid, unsigned long long start)
 	/* A zombie has exited: it holds nothing any more. */
 	if (state == 'Z' || state == 'X')
 		return 0;
-	return start == 0 || now == start;
+	return id == 0 || now == id;
 }
 
 void

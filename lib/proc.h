@@ -68,13 +68,21 @@ int proc_status(int wstatus);
 /* proc_exec_status: 127 for ENOENT (and ENOTDIR), 126 otherwise. */
 int proc_exec_status(int exec_errno);
 
-/* proc_start_time: the start time of PID in clock ticks since boot
- * (/proc/PID/stat field 22), or 0 if PID does not exist. Together with the
- * pid it names a process uniquely, even after the pid is recycled. */
-unsigned long long proc_start_time(pid_t pid);
+/* Process identities (proc_ident). PROC_ID_PIDFS: the inode number of a
+ * pidfd in pidfs (Linux 6.9 and later), unique for the life of the boot,
+ * so no pid reuse can fake it. PROC_ID_TICKS, the fallback where pidfs is
+ * missing: the start time in clock ticks since boot (/proc/PID/stat field
+ * 22), which a pid reused within the same tick (10 ms) does fake. */
+enum { PROC_ID_TICKS = 0, PROC_ID_PIDFS = 1 };
 
-/* proc_alive: nonzero if PID exists and started at START (0: any start). */
-int proc_alive(pid_t pid, unsigned long long start);
+/* proc_ident: the identity of PID (*KIND, *ID). Returns 0, or -1 if PID
+ * does not exist or has exited (a zombie holds nothing). */
+int proc_ident(pid_t pid, unsigned *kind, unsigned long long *id);
+
+/* proc_ident_alive: nonzero if the process that had identity (KIND, ID)
+ * as PID still runs (not a zombie). Where it cannot tell (out of file
+ * descriptors), it answers alive: a live holder is never taken for dead. */
+int proc_ident_alive(pid_t pid, unsigned kind, unsigned long long id);
 
 /* proc_kill_group: send SIG to the process group PGID; ESRCH is ignored. */
 void proc_kill_group(pid_t pgid, int sig);

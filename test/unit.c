@@ -260,6 +260,13 @@ main(int argc, char **argv)
 		return do_mux(atoi(argv[2]));
 	} else if (strcmp(argv[1], "orphans") == 0 && argc == 3) {
 		return do_orphans(atoi(argv[2]));
+	} else if (strcmp(argv[1], "ident") == 0 && argc == 3) {
+		unsigned kind;
+		unsigned long long id;
+		if (proc_ident(atoi(argv[2]), &kind, &id) < 0)
+			return fail("no such running process");
+		printf("%s %llu\n", kind == PROC_ID_PIDFS ? "pidfs" : "ticks",
+		    id);
 	} else {
 		return 2;
 	}

@@ -25,14 +25,14 @@
  * own (each party is watched by its predecessor: O(1) per party), and the
  * last arrival checks everybody before it releases. A dead party breaks
  * the barrier. A process killed while holding the object lock is
- * repaired by the next locker (see repair() in bar.c). */
+ * repaired by the next locker (see repair() in barrierobj.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "bar.h"
+#include "barrierobj.h"
 #include "cli.h"
 #include "err.h"
 #include "loop.h"
@@ -186,19 +186,19 @@ static int
 cmd_wait(int argc, char **argv)
 {
 	struct wait_opts w;
-	struct bar_req req = { -1, NULL };
-	struct bar_res res;
+	struct barobj_req req = { -1, NULL };
+	struct barobj_res res;
 	struct obj o;
-	struct bar *b;
+	struct barobj *b;
 	int r;
 
 	parse_wait(argc, argv, &w);
 	if (w.timeout >= 0)
 		req.deadline = loop_now() + w.timeout;
 	req.action = w.action;
-	if ((b = bar_open(&o, w.name, w.parties, w.mode)) == NULL)
+	if ((b = barobj_open(&o, w.name, w.parties, w.mode)) == NULL)
 		return EXIT_TOOL;
-	r = bar_wait(b, &req, &res);
+	r = barobj_wait(b, &req, &res);
 	obj_close(&o);
 	switch (r) {
 	case BAR_RELEASED:
@@ -218,12 +218,12 @@ cmd_wait(int argc, char **argv)
 		err_warnx("%s: broken: the action failed with status %d",
 		    w.name, res.action_status);
 	else
-		err_warnx("%s: broken: %s", w.name, bar_why_text(res.why));
+		err_warnx("%s: broken: %s", w.name, barobj_why_text(res.why));
 	return EXIT_NO;
 }
 
 static void
-print_state(const struct bar *b, const char *name)
+print_state(const struct barobj *b, const char *name)
 {
 	uint32_t why = __atomic_load_n(&b->broken, __ATOMIC_SEQ_CST);
 
@@ -237,7 +237,7 @@ print_state(const struct bar *b, const char *name)
 		printf("parties %u\nwaiting %u\ngeneration %llu\nbroken %s\n",
 		    b->parties, __atomic_load_n(&b->count, __ATOMIC_SEQ_CST),
 		    (unsigned long long)__atomic_load_n(&b->gen,
-		    __ATOMIC_SEQ_CST), why ? bar_why_text(why) : "no");
+		    __ATOMIC_SEQ_CST), why ? barobj_why_text(why) : "no");
 }
 
 /* stat and ls read without the lock: a snapshot that may be a moment
@@ -248,9 +248,9 @@ cmd_stat(int argc, char **argv)
 {
 	int i = operands(argc, argv, &cli_stat, 1);
 	struct obj o;
-	struct bar *b;
+	struct barobj *b;
 
-	if ((b = bar_open(&o, argv[i], 0, 0)) == NULL)
+	if ((b = barobj_open(&o, argv[i], 0, 0)) == NULL)
 		return EXIT_TOOL;
 	print_state(b, NULL);
 	obj_close(&o);
@@ -260,7 +260,7 @@ cmd_stat(int argc, char **argv)
 static void
 list_one(struct obj *o, void *arg)
 {
-	const struct bar *b = o->map;
+	const struct barobj *b = o->map;
 
 	(void)arg;
 	if (o->size >= sizeof *b)
@@ -285,14 +285,14 @@ cmd_rm(int argc, char **argv)
 {
 	int i = operands(argc, argv, &cli_rm, -1), status = 0;
 	struct obj o;
-	struct bar *b;
+	struct barobj *b;
 
 	for (; i < argc; i++) {
-		if ((b = bar_open(&o, argv[i], 0, 0)) == NULL) {
+		if ((b = barobj_open(&o, argv[i], 0, 0)) == NULL) {
 			status = EXIT_TOOL;
 			continue;
 		}
-		if (bar_remove(b, o.path) < 0) {
+		if (barobj_remove(b, o.path) < 0) {
 			err_warn("%s: remove", argv[i]);
 			status = EXIT_TOOL;
 		}
@@ -306,14 +306,14 @@ cmd_reset_abort(int argc, char **argv, int reset)
 {
 	int i = operands(argc, argv, reset ? &cli_resetcmd : &cli_abort, 1);
 	struct obj o;
-	struct bar *b;
+	struct barobj *b;
 
-	if ((b = bar_open(&o, argv[i], 0, 0)) == NULL)
+	if ((b = barobj_open(&o, argv[i], 0, 0)) == NULL)
 		return EXIT_TOOL;
 	if (reset)
-		bar_reset(b);
+		barobj_reset(b);
 	else
-		bar_break(b, BAR_WHY_ABORT);
+		barobj_break(b, BAR_WHY_ABORT);
 	obj_close(&o);
 	return 0;
 }

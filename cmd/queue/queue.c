@@ -54,7 +54,7 @@
 #include "obj.h"
 #include "opt.h"
 #include "remote.h"
-#include "store.h"
+#include "queueobj.h"
 
 #define BATCH_N 65536             /* messages per claim round */
 #define BATCH_BYTES (256u << 10)  /* output bytes per claim round */

@@ -2,7 +2,7 @@
  *
  * A semaphore is one object file (obj.h, kind OBJ_SEM) holding a robust
  * process-shared mutex, the number of slots N, a table of N holder
- * records and a table of waiter records (semobj.c, sem.h).
+ * records and a table of waiter records (semobj.c, semobj.h).
  *
  * Ownership. A holder record names its owner by pid plus process start
  * time, so a recycled pid never passes for the owner. `acquire` gives the
@@ -64,7 +64,7 @@
 #include "opt.h"
 #include "proc.h"
 #include "remote.h"
-#include "sem.h"
+#include "semobj.h"
 
 #define USAGE_RUN "sem run [-n N] [--reentrant] [--mode MODE] " \
 	"[--timeout DUR | --nowait] NAME [--] CMD [ARG...]"
@@ -253,9 +253,12 @@ owner_of(const struct args *a, struct obj_owner *ow)
 {
 	pid_t pid = a->owner ? a->owner : getppid();
 
-	obj_owner_of(ow, pid);
-	if (ow->start == 0)
-		err_diex(EXIT_TOOL, "owner %ld: no such process", (long)pid);
+	/* An owner that has exited (a zombie) would be reclaimed at once:
+	 * refuse it as one that does not exist. */
+	if (obj_owner_of(ow, pid) < 0)
+		err_diex(EXIT_TOOL, "owner %ld: %s", (long)pid,
+		    kill(pid, 0) == 0 ? "has exited (a zombie)" :
+		    "no such process");
 }
 
 /* The command name of PID, as /proc/PID/comm has it. */
@@ -287,12 +290,12 @@ take(struct sem *m, const char *name, const struct args *a,
 	int rc, tries;
 
 	for (tries = 0; tries < 100; tries++) {
-		if (sem_open(m, name, &a->p) < 0)
+		if (semobj_open(m, name, &a->p) < 0)
 			return EXIT_TOOL;
-		rc = sem_take(m, r, slot);
+		rc = semobj_take(m, r, slot);
 		if (rc != SEM_GONE)
 			return rc;
-		sem_close(m);
+		semobj_close(m);
 	}
 	err_warnx("%s: keeps being removed", name);
 	return EXIT_TOOL;
@@ -303,7 +306,7 @@ init_req(struct sem_req *r, const struct args *a)
 {
 	memset(r, 0, sizeof *r);
 	r->nowait = a->nowait;
-	r->deadline = a->timeout >= 0 ? sem_now() + a->timeout : -1;
+	r->deadline = a->timeout >= 0 ? semobj_now() + a->timeout : -1;
 	r->stop = &stop_sig;
 }
 
@@ -347,7 +350,7 @@ do_run(int argc, char **argv)
 	}
 	catch_signals();
 	init_req(&r, &a);
-	obj_owner_of(&r.owner, getpid());
+	(void)obj_owner_of(&r.owner, getpid()); /* we run */
 	r.self = r.owner;
 	base = strrchr(cmd[0], '/');
 	r.comm = base ? base + 1 : cmd[0];
@@ -360,7 +363,7 @@ do_run(int argc, char **argv)
 	pid = proc_spawn(&sp, &e);
 	if (pid < 0) {
 		err_warn("%s: start", cmd[0]);
-		sem_give(&m, &r.owner, slot);
+		semobj_give(&m, &r.owner, slot);
 		return EXIT_TOOL;
 	}
 	child_pid = pid;
@@ -372,9 +375,9 @@ do_run(int argc, char **argv)
 		errno = e;
 		err_warn("%s", cmd[0]);
 	} else
-		sem_set_child(&m, slot, pid);
+		semobj_set_child(&m, slot, pid);
 	rc = wait_child(pid);
-	sem_give(&m, &r.owner, slot);
+	semobj_give(&m, &r.owner, slot);
 	return rc;
 }
 
@@ -392,7 +395,7 @@ do_acquire(int argc, char **argv)
 	name = one_name(&a, &cli_acquire);
 	init_req(&r, &a);
 	owner_of(&a, &r.owner);
-	obj_owner_of(&r.self, getpid());
+	(void)obj_owner_of(&r.self, getpid());
 	read_comm(r.owner.pid, comm, sizeof comm);
 	r.comm = comm;
 	catch_signals();
@@ -410,9 +413,9 @@ do_release(int argc, char **argv)
 	parse(argc, argv, "o", &cli_release, &a);
 	name = one_name(&a, &cli_release);
 	owner_of(&a, &ow);
-	if (sem_open(&m, name, NULL) < 0)
+	if (semobj_open(&m, name, NULL) < 0)
 		return EXIT_TOOL;
-	if (sem_give(&m, &ow, -1) < 0)
+	if (semobj_give(&m, &ow, -1) < 0)
 		err_diex(EXIT_TOOL, "%s: process %ld holds no slot", name,
 		    (long)ow.pid);
 	return 0;
@@ -425,7 +428,7 @@ do_create(int argc, char **argv)
 	struct sem m;
 
 	parse(argc, argv, "nrm", &cli_create, &a);
-	return sem_open(&m, one_name(&a, &cli_create), &a.p) < 0 ? EXIT_TOOL : 0;
+	return semobj_open(&m, one_name(&a, &cli_create), &a.p) < 0 ? EXIT_TOOL : 0;
 }
 
 static int
@@ -433,12 +436,12 @@ do_value(int argc, char **argv)
 {
 	struct args a;
 	struct sem m;
-	struct sem_view v;
+	struct semobj_view v;
 
 	parse(argc, argv, "", &cli_value, &a);
-	if (sem_open(&m, one_name(&a, &cli_value), NULL) < 0)
+	if (semobj_open(&m, one_name(&a, &cli_value), NULL) < 0)
 		return EXIT_TOOL;
-	sem_view(&m, &v);
+	semobj_view(&m, &v);
 	free(v.holders);
 	printf("%u\n", v.slots - v.used);
 	return 0;
@@ -464,13 +467,13 @@ do_stat(int argc, char **argv)
 {
 	struct args a;
 	struct sem m;
-	struct sem_view v;
+	struct semobj_view v;
 	uint32_t i;
 
 	parse(argc, argv, "", &cli_stat, &a);
-	if (sem_open(&m, one_name(&a, &cli_stat), NULL) < 0)
+	if (semobj_open(&m, one_name(&a, &cli_stat), NULL) < 0)
 		return EXIT_TOOL;
-	sem_view(&m, &v);
+	semobj_view(&m, &v);
 	printf("slots\t%u\nfree\t%u\nwaiters\t%u\nreentrant\t%s\n"
 	    "holders\t%u\n", v.slots, v.slots - v.used, v.nwait,
 	    v.flags & SEM_REENTRANT ? "yes" : "no", v.used);
@@ -486,11 +489,11 @@ static void
 list_one(struct obj *o, void *arg)
 {
 	struct sem m;
-	struct sem_view v;
+	struct semobj_view v;
 
-	if (sem_attach(&m, o) < 0)
+	if (semobj_attach(&m, o) < 0)
 		return;
-	sem_view(&m, &v);
+	semobj_view(&m, &v);
 	free(v.holders);
 	printf("%s\t%u\t%u\t%u\n", o->name, v.slots, v.slots - v.used,
 	    v.nwait);
@@ -504,7 +507,7 @@ do_ls(int argc, char **argv)
 	parse(argc, argv, "", &cli_ls, &a);
 	if (a.nrest > 0)
 		cli_usage_error(&cli_ls, "unexpected operand '%s'", a.rest[0]);
-	return obj_list(&sem_type, list_one, NULL) < 0 ? EXIT_TOOL : 0;
+	return obj_list(&semobj_type, list_one, NULL) < 0 ? EXIT_TOOL : 0;
 }
 
 static int
@@ -518,11 +521,11 @@ do_rm(int argc, char **argv)
 	if (a.nrest < 1)
 		cli_usage_error(&cli_rm, "missing NAME");
 	for (i = 0; i < a.nrest; i++) {
-		if (sem_open(&m, a.rest[i], NULL) < 0) {
+		if (semobj_open(&m, a.rest[i], NULL) < 0) {
 			rc = EXIT_TOOL;
 			continue;
 		}
-		r = sem_remove(&m, a.force);
+		r = semobj_remove(&m, a.force);
 		if (r == 1) {
 			err_warnx("%s: in use (rm --force removes it anyway)",
 			    a.rest[i]);
@@ -530,7 +533,7 @@ do_rm(int argc, char **argv)
 				rc = EXIT_NO;
 		} else if (r < 0)
 			rc = EXIT_TOOL;
-		sem_close(&m);
+		semobj_close(&m);
 	}
 	return rc;
 }

@@ -11,9 +11,9 @@
 #include "err.h"
 #include "obj.h"
 #include "proc.h"
-#include "sem.h"
+#include "semobj.h"
 
-const struct obj_type sem_type = { OBJ_SEM, SEM_VERSION, "semaphore" };
+const struct obj_type semobj_type = { OBJ_SEM, SEM_VERSION, "semaphore" };
 
 /* Futex words to wake once the lock is released: waking while holding it
  * would only make the woken process block on the lock at once. */
@@ -23,7 +23,7 @@ struct wakes {
 };
 
 int64_t
-sem_now(void)
+semobj_now(void)
 {
 	struct timespec ts;
 
@@ -32,7 +32,7 @@ sem_now(void)
 }
 
 static size_t
-sem_size(uint32_t slots, uint32_t maxwait)
+semobj_size(uint32_t slots, uint32_t maxwait)
 {
 	return sizeof(struct sem_shm) + (size_t)slots * sizeof(struct sem_holder)
 	    + (size_t)maxwait * sizeof(struct sem_waiter);
@@ -57,14 +57,14 @@ init_shm(void *map, size_t size, void *arg)
 }
 
 int
-sem_attach(struct sem *m, const struct obj *o)
+semobj_attach(struct sem *m, const struct obj *o)
 {
 	const struct sem_shm *s = o->map;
 
 	/* Check what we may not trust in a file someone else wrote: the
 	 * tables must fit the mapping before we index them. */
 	if (s->slots < 1 || s->slots > SEM_SLOTS_MAX || s->maxwait < 1 ||
-	    s->maxwait > SEM_WAITERS || o->size != sem_size(s->slots,
+	    s->maxwait > SEM_WAITERS || o->size != semobj_size(s->slots,
 	    s->maxwait)) {
 		err_warnx("%s: damaged semaphore (bad table sizes)", o->name);
 		return -1;
@@ -78,7 +78,7 @@ sem_attach(struct sem *m, const struct obj *o)
 }
 
 int
-sem_open(struct sem *m, const char *name, const struct sem_params *p)
+semobj_open(struct sem *m, const char *name, const struct sem_params *p)
 {
 	struct obj_create c;
 	struct sem_params q;
@@ -91,14 +91,14 @@ sem_open(struct sem *m, const char *name, const struct sem_params *p)
 		if (q.slots == 0)
 			q.slots = 1;
 		memset(&c, 0, sizeof c);
-		c.size = sem_size(q.slots, SEM_WAITERS);
+		c.size = semobj_size(q.slots, SEM_WAITERS);
 		c.mode = q.mode;
 		c.init = init_shm;
 		c.arg = &q;
 	}
-	if (obj_open(&m->o, name, &sem_type, p ? &c : NULL) < 0)
+	if (obj_open(&m->o, name, &semobj_type, p ? &c : NULL) < 0)
 		return -1;
-	if (sem_attach(m, &m->o) < 0)
+	if (semobj_attach(m, &m->o) < 0)
 		goto fail;
 	if (p && p->slots && p->slots != m->s->slots) {
 		err_warnx("%s: exists with %u slot%s, not %u", name,
@@ -117,7 +117,7 @@ fail:
 }
 
 void
-sem_close(struct sem *m)
+semobj_close(struct sem *m)
 {
 	obj_close(&m->o);
 }
@@ -256,8 +256,9 @@ holder_alive(const struct sem_holder *h)
 }
 
 /* Reclaim the records of dead holders and (if WAITERS) dead waiters other
- * than SELF. Each check reads /proc/PID/stat, so this is done only when
- * it can matter: no slot free, a timed wake-up, or a report. */
+ * than SELF. Each check opens a pidfd (or reads /proc/PID/stat), so this
+ * is done only when it can matter: no slot free, a timed wake-up, or a
+ * report. */
 static void
 reap(struct sem *m, int waiters, int self, struct wakes *wk)
 {
@@ -281,7 +282,7 @@ find_holder(const struct sem *m, const struct obj_owner *ow)
 
 	for (i = 0; i < (int)m->s->hhigh; i++) {
 		const struct sem_holder *h = &m->h[i];
-		if (h->owner.pid == ow->pid && h->owner.start == ow->start &&
+		if (obj_owner_same(&h->owner, ow) &&
 		    (best < 0 || h->since >= m->h[best].since))
 			best = i;
 	}
@@ -306,6 +307,7 @@ grant(struct sem *m, const struct sem_req *r)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	h->since = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 	h->depth = 1;
+	h->owner.kind = r->owner.kind;
 	h->owner.start = r->owner.start;
 	memset(&h->child, 0, sizeof h->child);
 	snprintf(h->comm, sizeof h->comm, "%s", r->comm ? r->comm : "");
@@ -334,6 +336,7 @@ enqueue(struct sem *m, const struct sem_req *r)
 	}
 	w = &m->w[i];
 	w->ticket = s->next_ticket++;
+	w->who.kind = r->self.kind;
 	w->who.start = r->self.start;
 	__atomic_store_n(&w->who.pid, r->self.pid, __ATOMIC_RELEASE);
 	s->nwait++;
@@ -371,7 +374,7 @@ wait_turn(struct sem *m, const struct sem_req *r, int me, struct wakes *wk)
 	for (;;) {
 		seen = m->w[me].wake;
 		unlock(m, wk);
-		now = sem_now();
+		now = semobj_now();
 		until = now + SEM_TICK_NS;
 		if (r->deadline >= 0 && r->deadline < until)
 			until = r->deadline;
@@ -390,7 +393,7 @@ wait_turn(struct sem *m, const struct sem_req *r, int me, struct wakes *wk)
 			return 128 + *r->stop;
 		if (e != ETIMEDOUT)
 			continue;
-		now = sem_now();
+		now = semobj_now();
 		if (r->deadline >= 0 && now >= r->deadline)
 			return EXIT_TIMEOUT;
 		/* Every waiter wakes each tick, but one scan per tick is
@@ -405,7 +408,7 @@ wait_turn(struct sem *m, const struct sem_req *r, int me, struct wakes *wk)
 }
 
 int
-sem_take(struct sem *m, const struct sem_req *r, int *slot)
+semobj_take(struct sem *m, const struct sem_req *r, int *slot)
 {
 	struct sem_shm *s = m->s;
 	struct wakes wk;
@@ -429,7 +432,7 @@ sem_take(struct sem *m, const struct sem_req *r, int *slot)
 	 * --nowait, which must not fail because of the dead, otherwise at
 	 * most once a tick (a waiter looks again at its next tick anyway). */
 	if (s->nwait >= free_slots(s)) {
-		int64_t now = sem_now();
+		int64_t now = semobj_now();
 		if (r->nowait || now >= s->next_reap) {
 			s->next_reap = now + SEM_TICK_NS;
 			reap(m, 1, -1, &wk);
@@ -461,24 +464,24 @@ sem_take(struct sem *m, const struct sem_req *r, int *slot)
 }
 
 void
-sem_set_child(struct sem *m, int slot, pid_t pid)
+semobj_set_child(struct sem *m, int slot, pid_t pid)
 {
 	struct obj_owner c;
 
 	/* A command that is already gone (not even a zombie) needs no
 	 * record; a record without its start time would match any process
 	 * that later gets the pid. */
-	obj_owner_of(&c, pid);
-	if (c.start == 0)
+	if (obj_owner_of(&c, pid) < 0)
 		return;
 	lock(m);
+	m->h[slot].child.kind = c.kind;
 	m->h[slot].child.start = c.start;
 	__atomic_store_n(&m->h[slot].child.pid, c.pid, __ATOMIC_RELEASE);
 	unlock(m, NULL);
 }
 
 int
-sem_give(struct sem *m, const struct obj_owner *ow, int slot)
+semobj_give(struct sem *m, const struct obj_owner *ow, int slot)
 {
 	struct wakes wk;
 	struct sem_holder *h;
@@ -486,8 +489,7 @@ sem_give(struct sem *m, const struct obj_owner *ow, int slot)
 	wk.n = 0;
 	lock(m);
 	if (slot < 0 || slot >= (int)m->s->hhigh ||
-	    m->h[slot].owner.pid != ow->pid ||
-	    m->h[slot].owner.start != ow->start)
+	    !obj_owner_same(&m->h[slot].owner, ow))
 		slot = find_holder(m, ow);
 	if (slot < 0) {
 		unlock(m, NULL);
@@ -502,7 +504,7 @@ sem_give(struct sem *m, const struct obj_owner *ow, int slot)
 }
 
 void
-sem_view(struct sem *m, struct sem_view *v)
+semobj_view(struct sem *m, struct semobj_view *v)
 {
 	struct sem_shm *s = m->s;
 	struct wakes wk;
@@ -528,7 +530,7 @@ sem_view(struct sem *m, struct sem_view *v)
 }
 
 int
-sem_remove(struct sem *m, int force)
+semobj_remove(struct sem *m, int force)
 {
 	struct sem_shm *s = m->s;
 	struct wakes wk;

@@ -37,6 +37,8 @@
 
 struct holder {
 	int64_t pid;
+	uint32_t kind;
+	uint32_t pad;
 	uint64_t start;
 };
 
@@ -102,7 +104,8 @@ count_alive(const struct holder *t, pid_t self, char *list, size_t len)
 	for (i = 0; i < HOLD_MAX; i++) {
 		if (t[i].pid == 0 || t[i].pid == self)
 			continue;
-		if (!proc_alive((pid_t)t[i].pid, t[i].start))
+		if (!proc_ident_alive((pid_t)t[i].pid, t[i].kind,
+		    t[i].start))
 			continue;
 		n++;
 		if (k < len)
@@ -182,15 +185,20 @@ hold_enter(const char *name, int n)
 	struct holder t[HOLD_MAX];
 	pid_t self = getpid();
 	int fd = hold_table(name, n, t, "on entry"), i;
+	unsigned kind = 0;
+	unsigned long long id = 0;
 
 	for (i = 0; i < HOLD_MAX; i++)
-		if (t[i].pid == 0 || !proc_alive((pid_t)t[i].pid, t[i].start))
+		if (t[i].pid == 0 || !proc_ident_alive((pid_t)t[i].pid,
+		    t[i].kind, t[i].start))
 			break;
 	if (i == HOLD_MAX) {
 		helper_violation("%s: holder table full", name);
 	} else {
 		t[i].pid = self;
-		t[i].start = proc_start_time(self);
+		(void)proc_ident(self, &kind, &id);
+		t[i].kind = kind;
+		t[i].start = id;
 		(void)!pwrite(fd, &t[i], sizeof t[i], i * sizeof t[i]);
 	}
 	flock(fd, LOCK_UN);

@@ -183,11 +183,13 @@ kill_op(struct op *op)
 {
 	pid_t d[256], target = op->pid;
 	int n = 0;
+	unsigned kind;
+	unsigned long long id;
 
 	op->kill_at = 0;
 	if (rnd_below(2) && (n = descendants(op->pid, d, 256)) > 0)
 		target = d[rnd_below(n)];
-	else if (!proc_alive(op->pid, 0)) {
+	else if (proc_ident(op->pid, &kind, &id) < 0) {
 		kills_missed++;
 		return;
 	}

@@ -1,9 +1,9 @@
-/* store: the shared-memory format of a queue and the operations on it.
+/* queueobj: the shared-memory format of a queue and the operations on it.
  * The algorithm (ring, slots, journal, recovery) is explained at the top
  * of queue.c. Every function marked "locked" must be called between
  * q_lock and q_unlock. */
-#ifndef QUEUE_STORE_H
-#define QUEUE_STORE_H
+#ifndef QUEUE_QUEUEOBJ_H
+#define QUEUE_QUEUEOBJ_H
 
 #include <pthread.h>
 #include <stddef.h>

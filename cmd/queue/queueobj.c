@@ -1,4 +1,4 @@
-/* store: the queue's shared-memory format (see store.h) and the
+/* queueobj: the queue's shared-memory format (see queueobj.h) and the
  * operations on it. The design is explained at the top of queue.c. */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 
 #include "err.h"
 #include "obj.h"
-#include "store.h"
+#include "queueobj.h"
 
 enum { R_READY = 1, R_FREE = 2, R_PAD = 3, R_CLAIMED = 0x10000 };
 enum { S_IDLE = 0, S_ACTIVE = 1, S_COMMITTED = 2 };

@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bar.h"
+#include "barrierobj.h"
 #include "err.h"
 #include "loop.h"
 #include "obj.h"
@@ -22,21 +22,21 @@ enum { SLOT_FREE, SLOT_WAITING, SLOT_RELEASED, SLOT_BROKEN, SLOT_RESET };
 /* How often a waiting party looks at its neighbour's liveness. */
 #define CHECK_NS (250 * 1000000LL)
 
-static const struct obj_type bar_type = { OBJ_BARRIER, 1, "barrier" };
+static const struct obj_type barobj_type = { OBJ_BARRIER, 1, "barrier" };
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
 
 static size_t
-bar_size(uint32_t nslots)
+barobj_size(uint32_t nslots)
 {
-	return sizeof(struct bar) + (size_t)nslots * sizeof(struct bar_slot);
+	return sizeof(struct barobj) + (size_t)nslots * sizeof(struct barobj_slot);
 }
 
 static int
-bar_init(void *map, size_t size, void *arg)
+barobj_init(void *map, size_t size, void *arg)
 {
-	struct bar *b = map;
+	struct barobj *b = map;
 	uint32_t i;
 	int e;
 
@@ -54,19 +54,19 @@ fail:
 	return -1;
 }
 
-struct bar *
-bar_open(struct obj *o, const char *name, uint32_t parties, unsigned mode)
+struct barobj *
+barobj_open(struct obj *o, const char *name, uint32_t parties, unsigned mode)
 {
-	struct obj_create c = { bar_size(2 * parties), mode, bar_init,
+	struct obj_create c = { barobj_size(2 * parties), mode, barobj_init,
 		&parties };
-	struct bar *b;
+	struct barobj *b;
 
-	if (obj_open(o, name, &bar_type, parties ? &c : NULL) < 0)
+	if (obj_open(o, name, &barobj_type, parties ? &c : NULL) < 0)
 		return NULL;
 	b = o->map;
 	if (o->size < sizeof *b || b->parties < 1 ||
 	    b->parties > BAR_PARTIES_MAX || b->nslots != 2 * b->parties ||
-	    o->size != bar_size(b->nslots)) {
+	    o->size != barobj_size(b->nslots)) {
 		err_warnx("%s: damaged barrier", name);
 		goto fail;
 	}
@@ -82,7 +82,7 @@ fail:
 }
 
 const char *
-bar_why_text(uint32_t why)
+barobj_why_text(uint32_t why)
 {
 	switch (why) {
 	case BAR_WHY_TIMEOUT: return "a party timed out";
@@ -97,7 +97,7 @@ bar_why_text(uint32_t why)
 
 /* Bump the event word and wake everybody sleeping on it. */
 static void
-wake_all(struct bar *b)
+wake_all(struct barobj *b)
 {
 	__atomic_add_fetch(&b->seq, 1, __ATOMIC_SEQ_CST);
 	obj_futex_wake(&b->seq, INT32_MAX);
@@ -105,7 +105,7 @@ wake_all(struct bar *b)
 
 /* End the current generation: every waiting slot gets STATE. */
 static void
-end_generation(struct bar *b, uint32_t state, uint32_t why)
+end_generation(struct barobj *b, uint32_t state, uint32_t why)
 {
 	uint32_t i;
 
@@ -122,7 +122,7 @@ end_generation(struct bar *b, uint32_t state, uint32_t why)
  * half-way leaves b->releasing set, and the next locker finishes the
  * job, so a generation is never half released and half broken. */
 static void
-finish_release(struct bar *b)
+finish_release(struct barobj *b)
 {
 	end_generation(b, SLOT_RELEASED, 0);
 	STORE(&b->gen, b->releasing);
@@ -130,7 +130,7 @@ finish_release(struct bar *b)
 }
 
 static void
-release(struct bar *b)
+release(struct barobj *b)
 {
 	STORE(&b->releasing, b->gen + 1);
 	finish_release(b);
@@ -138,7 +138,7 @@ release(struct bar *b)
 }
 
 static void
-break_locked(struct bar *b, uint32_t why)
+break_locked(struct barobj *b, uint32_t why)
 {
 	if (b->broken == 0)
 		STORE(&b->broken, why);
@@ -152,7 +152,7 @@ break_locked(struct bar *b, uint32_t why)
  * most a wrong count, recounted here, and a waiting slot whose holder
  * is dead, which the liveness checks turn into a break. */
 static void
-repair(struct bar *b)
+repair(struct barobj *b)
 {
 	uint32_t i, n = 0;
 
@@ -167,26 +167,26 @@ repair(struct bar *b)
 }
 
 static void
-bar_lock(struct bar *b)
+barobj_lock(struct barobj *b)
 {
 	if (obj_lock(&b->lock) == 1)
 		repair(b);
 }
 
 void
-bar_break(struct bar *b, uint32_t why)
+barobj_break(struct barobj *b, uint32_t why)
 {
-	bar_lock(b);
+	barobj_lock(b);
 	break_locked(b, why);
 	obj_unlock(&b->lock);
 }
 
 int
-bar_remove(struct bar *b, const char *path)
+barobj_remove(struct barobj *b, const char *path)
 {
 	int e = 0;
 
-	bar_lock(b);
+	barobj_lock(b);
 	if (unlink(path) < 0)
 		e = errno;
 	else
@@ -197,9 +197,9 @@ bar_remove(struct bar *b, const char *path)
 }
 
 void
-bar_reset(struct bar *b)
+barobj_reset(struct barobj *b)
 {
-	bar_lock(b);
+	barobj_lock(b);
 	/* Marked broken first, so that a reset killed half-way leaves a
 	 * broken barrier rather than a half-cancelled generation. */
 	if (b->broken == 0)
@@ -231,7 +231,7 @@ grab(pthread_mutex_t *m)
 /* A free slot is one that is not in the current generation and whose
  * previous holder has left (or died). Called with the lock held. */
 static int
-take_slot(struct bar *b)
+take_slot(struct barobj *b)
 {
 	uint32_t i, s;
 
@@ -250,7 +250,7 @@ take_slot(struct bar *b)
  * with the lock held, which keeps the slot from being taken while we
  * briefly hold its mutex. */
 static int
-slot_dead(struct bar *b, uint32_t i)
+slot_dead(struct barobj *b, uint32_t i)
 {
 	pthread_mutex_t *m = &b->slot[i].alive;
 	int e = pthread_mutex_trylock(m);
@@ -265,7 +265,7 @@ slot_dead(struct bar *b, uint32_t i)
 }
 
 static int
-any_dead(struct bar *b, uint32_t self)
+any_dead(struct barobj *b, uint32_t self)
 {
 	uint32_t i;
 
@@ -284,7 +284,7 @@ any_dead(struct bar *b, uint32_t self)
  * have its slot taken by a newcomer meanwhile, so a slot still waiting
  * then really belongs to a dead party. */
 static void
-check_neighbour(struct bar *b, uint32_t self)
+check_neighbour(struct barobj *b, uint32_t self)
 {
 	uint32_t k, i = self;
 	pthread_mutex_t *m;
@@ -303,7 +303,7 @@ check_neighbour(struct bar *b, uint32_t self)
 		return;
 	if (e == EOWNERDEAD)
 		pthread_mutex_consistent(m);
-	bar_lock(b);
+	barobj_lock(b);
 	if (b->slot[i].state == SLOT_WAITING &&
 	    b->slot[self].state == SLOT_WAITING)
 		break_locked(b, BAR_WHY_DEAD);
@@ -314,7 +314,7 @@ check_neighbour(struct bar *b, uint32_t self)
 
 /* The outcome recorded in our slot. */
 static int
-outcome(const struct bar_slot *me, struct bar_res *res)
+outcome(const struct barobj_slot *me, struct barobj_res *res)
 {
 	switch (LOAD(&me->state)) {
 	case SLOT_RELEASED:
@@ -330,11 +330,11 @@ outcome(const struct bar_slot *me, struct bar_res *res)
 /* Our deadline passed: break the barrier unless the generation ended
  * in the meantime (then its outcome wins). */
 static int
-time_out(struct bar *b, uint32_t self, struct bar_res *res)
+time_out(struct barobj *b, uint32_t self, struct barobj_res *res)
 {
 	int r = BAR_TIMEOUT;
 
-	bar_lock(b);
+	barobj_lock(b);
 	if (b->slot[self].state == SLOT_WAITING)
 		break_locked(b, BAR_WHY_TIMEOUT);
 	else
@@ -353,9 +353,9 @@ next_wake(int64_t check, int64_t deadline)
  * before the slot, so a change made after our look at the slot also
  * changes the word and the futex wait returns at once. */
 static int
-await(struct bar *b, uint32_t self, int64_t deadline, struct bar_res *res)
+await(struct barobj *b, uint32_t self, int64_t deadline, struct barobj_res *res)
 {
-	struct bar_slot *me = &b->slot[self];
+	struct barobj_slot *me = &b->slot[self];
 	int64_t now, check = loop_now() + CHECK_NS;
 	uint32_t seq;
 
@@ -483,16 +483,16 @@ out:
  * generation first. Newcomers wait at the door while the generation is
  * full, so nobody of the next generation can slip in. */
 static int
-last_arrival(struct bar *b, uint32_t self, const struct bar_req *req,
-    struct bar_res *res)
+last_arrival(struct barobj *b, uint32_t self, const struct barobj_req *req,
+    struct barobj_res *res)
 {
-	struct bar_slot *me = &b->slot[self];
+	struct barobj_slot *me = &b->slot[self];
 	int st = 0, r;
 
 	if (req->action) {
 		obj_unlock(&b->lock);
 		st = run_action(req->action, &res->signal);
-		bar_lock(b);
+		barobj_lock(b);
 	}
 	if (me->state == SLOT_WAITING) {
 		if (st != 0) {
@@ -516,9 +516,9 @@ last_arrival(struct bar *b, uint32_t self, const struct bar_req *req,
  * only the generations after it find the barrier broken. Otherwise the
  * barrier breaks as for any timeout. */
 static void
-door_timeout(struct bar *b)
+door_timeout(struct barobj *b)
 {
-	bar_lock(b);
+	barobj_lock(b);
 	if (b->count == b->parties) {
 		if (b->broken == 0)
 			STORE(&b->broken, BAR_WHY_TIMEOUT);
@@ -534,13 +534,13 @@ door_timeout(struct bar *b)
  * is running) or no slot is free (parties of past generations have not
  * left yet) we wait for the next event. */
 static int
-enter(struct bar *b, int64_t deadline, int *slot, struct bar_res *res)
+enter(struct barobj *b, int64_t deadline, int *slot, struct barobj_res *res)
 {
 	int64_t check = loop_now() + CHECK_NS;
 	uint32_t seq;
 
 	for (;;) {
-		bar_lock(b);
+		barobj_lock(b);
 		if (b->broken) {
 			res->why = b->broken;
 			obj_unlock(&b->lock);
@@ -572,9 +572,9 @@ enter(struct bar *b, int64_t deadline, int *slot, struct bar_res *res)
 }
 
 int
-bar_wait(struct bar *b, const struct bar_req *req, struct bar_res *res)
+barobj_wait(struct barobj *b, const struct barobj_req *req, struct barobj_res *res)
 {
-	struct bar_slot *me;
+	struct barobj_slot *me;
 	int self, r;
 
 	memset(res, 0, sizeof *res);

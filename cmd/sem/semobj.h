@@ -1,7 +1,7 @@
 /* sem: the shared semaphore object and the operations on it (semobj.c).
  * The algorithm is described at the top of sem.c. */
-#ifndef SEM_SEM_H
-#define SEM_SEM_H
+#ifndef SEM_SEMOBJ_H
+#define SEM_SEMOBJ_H
 
 #include <signal.h>
 #include <stdint.h>
@@ -81,48 +81,48 @@ struct sem_req {
 	volatile sig_atomic_t *stop;       /* nonzero: a signal asks us to stop */
 };
 
-/* Results of sem_take besides 0 (a slot was taken). */
+/* Results of semobj_take besides 0 (a slot was taken). */
 enum { SEM_GONE = -2 };
 
-extern const struct obj_type sem_type;
+extern const struct obj_type semobj_type;
 
-/* sem_attach: use the open object O (copied into M) as a semaphore, after
+/* semobj_attach: use the open object O (copied into M) as a semaphore, after
  * checking that its tables fit the file. Prints why and returns -1 if not. */
-int sem_attach(struct sem *m, const struct obj *o);
+int semobj_attach(struct sem *m, const struct obj *o);
 
-/* sem_open: open NAME; create it as P says when missing (P NULL: it must
+/* semobj_open: open NAME; create it as P says when missing (P NULL: it must
  * exist). P->slots or P->flags that conflict with an existing semaphore
  * are an error. Prints why and returns -1 on failure. */
-int sem_open(struct sem *m, const char *name, const struct sem_params *p);
-void sem_close(struct sem *m);
+int semobj_open(struct sem *m, const char *name, const struct sem_params *p);
+void semobj_close(struct sem *m);
 
-/* sem_take: take a slot for R->owner. Returns 0 with *slot set (the
+/* semobj_take: take a slot for R->owner. Returns 0 with *slot set (the
  * holder record), EXIT_WOULDBLOCK, EXIT_TIMEOUT, 128+N when *R->stop
  * became N, EXIT_TOOL (reported), or SEM_GONE when the semaphore was
  * removed under us (the caller opens the name again). */
-int sem_take(struct sem *m, const struct sem_req *r, int *slot);
+int semobj_take(struct sem *m, const struct sem_req *r, int *slot);
 
-/* sem_set_child: record the command sem run started for holder SLOT. */
-void sem_set_child(struct sem *m, int slot, pid_t pid);
+/* semobj_set_child: record the command sem run started for holder SLOT. */
+void semobj_set_child(struct sem *m, int slot, pid_t pid);
 
-/* sem_give: release one slot (one level, reentrant) of OWNER; SLOT is the
+/* semobj_give: release one slot (one level, reentrant) of OWNER; SLOT is the
  * record if known, else -1. Returns 0, or -1 if OWNER holds none. */
-int sem_give(struct sem *m, const struct obj_owner *owner, int slot);
+int semobj_give(struct sem *m, const struct obj_owner *owner, int slot);
 
 /* A consistent picture of the semaphore, taken under its lock after dead
  * holders and waiters have been reclaimed. */
-struct sem_view {
+struct semobj_view {
 	uint32_t slots, flags, used, nwait;
 	struct sem_holder *holders; /* USED records, malloc'd (NULL if none) */
 };
 
-/* sem_view: fill V (free V->holders afterwards). */
-void sem_view(struct sem *m, struct sem_view *v);
+/* semobj_view: fill V (free V->holders afterwards). */
+void semobj_view(struct sem *m, struct semobj_view *v);
 
-/* sem_remove: unlink the semaphore unless it is held or waited on (FORCE:
+/* semobj_remove: unlink the semaphore unless it is held or waited on (FORCE:
  * even then; its waiters then fail). Returns 0, or 1 if it was busy. */
-int sem_remove(struct sem *m, int force);
+int semobj_remove(struct sem *m, int force);
 
-int64_t sem_now(void);
+int64_t semobj_now(void);
 
 #endif
