@@ -481,6 +481,7 @@ int
 job_spawn(struct job *j, const struct conf *c, int devnull)
 {
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 };
+	int res[2] = { -1, -1 };
 	struct proc_spec sp;
 	int eerr, i;
 	pid_t pid;
@@ -501,6 +502,12 @@ job_spawn(struct job *j, const struct conf *c, int devnull)
 			goto fail;
 		sp.fd[1] = out[1];
 		sp.fd[2] = err[1];
+	}
+	if (c->results) {
+		if (results_fds(j, res) < 0)
+			goto fail;
+		sp.fd[1] = res[0];
+		sp.fd[2] = res[1];
 	}
 	if (c->pipe) {
 		if (pipe2(in, O_CLOEXEC) < 0)
@@ -535,6 +542,8 @@ job_spawn(struct job *j, const struct conf *c, int devnull)
 		close(err[1]);
 	if (in[0] >= 0)
 		close(in[0]);
+	if (!results_own_fds())
+		close_pair(res);
 	j->infd = in[1];
 	j->pid = pid;
 	j->reaped = 0;
@@ -545,6 +554,8 @@ fail:
 	close_pair(out);
 	close_pair(err);
 	close_pair(in);
+	if (!results_own_fds())
+		close_pair(res);
 	errno = i;
 	return -1;
 }

@@ -306,6 +306,11 @@ parse_options(int argc, char **argv)
 	if (C.pipe && (C.maxargs > 1 || C.tag))
 		cli_usage_error(&cli, "--pipe cannot be combined with -n or "
 		    "--tag");
+	if (C.results && C.pipe)
+		cli_usage_error(&cli, "--results cannot be combined with --pipe");
+	/* --results: the jobs write to files, not to pool. */
+	if (C.results)
+		C.ungroup = 1, C.keep = C.group = C.tag = 0;
 	if (block_set && !C.pipe)
 		cli_usage_error(&cli, "--block needs --pipe");
 	if ((C.transfer || C.cleanup || C.nreturns || C.workdir) && !hosts_on)
@@ -404,7 +409,8 @@ static void on_usr1(struct loop *l, int signo, void *arg);
 static void
 want_fds(void)
 {
-	long per = (C.ungroup ? 0 : 2) + (C.pipe ? 1 : 0), need, have, fit;
+	long per = (C.ungroup && !C.results ? 0 : 2) + (C.pipe ? 1 : 0);
+	long need, have, fit;
 
 	if (per == 0)
 		return;
@@ -452,6 +458,8 @@ setup(void)
 		jobs[i].fd[0] = jobs[i].fd[1] = jobs[i].infd = -1;
 	}
 	out_init(&C, L, jobs, C.slots);
+	if (C.results)
+		results_open(&C, C.slots);
 	setup_jobserver();
 	if (loop_add_signal(L, SIGCHLD, on_chld, NULL) < 0 ||
 	    loop_add_signal(L, SIGUSR1, on_usr1, NULL) < 0)
@@ -625,6 +633,8 @@ complete(struct job *j)
 		return;
 	}
 	joblog_write(j, now);
+	if (C.results)
+		results_done(j, now);
 	ndone++;
 	if (status)
 		nfailed++;
@@ -743,7 +753,7 @@ attempt(struct job *j)
 	int i;
 
 	j->start_mono = loop_now();
-	if (C.joblog) {
+	if (C.joblog || C.results) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		j->start_wall = ts.tv_sec + ts.tv_nsec / 1e9;
@@ -1214,6 +1224,8 @@ finish(void)
 	progress_update(ndone, nfailed, 1);
 	progress_end();
 	joblog_close();
+	if (C.results && results_close())
+		tool_error = 1;
 	jobserver_free(&js);
 	if (hosts_on)
 		hosts_close();

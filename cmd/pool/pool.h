@@ -183,6 +183,17 @@ void source_unget(struct input *in, struct job *j);
 /* source_column: the 1-based column named NAME (N bytes), or -1. */
 long source_column(const char *name, size_t n);
 
+/* results.c: --results DIR or FILE.csv, .tsv, .json (exits 125 when it
+ * cannot be made). results_fds: the files J writes its stdout and stderr
+ * to (-1 if they cannot be made); with results_own_fds() they stay
+ * results.c's, else the caller closes them after the spawn.
+ * results_done: J's row. results_close: 1 if a write failed. */
+void results_open(const struct conf *c, long slots);
+int results_fds(const struct job *j, int fd[2]);
+int results_own_fds(void);
+void results_done(const struct job *j, int64_t now);
+int results_close(void);
+
 /* hosts.c: -S/--sshlogin, jobs on other hosts over ssh. */
 struct proc_spec;
 extern int hosts_on;
