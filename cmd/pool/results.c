@@ -27,6 +27,7 @@ static int nvals = -1;          /* V1..Vn: the values of the first row */
 static int (*tmp)[2];           /* per slot: the job's output files */
 static long nslots;
 static int failed;
+static int shell_line;          /* --shell: Command is the line */
 
 static int
 ends_with(const char *s, const char *suf)
@@ -61,6 +62,7 @@ results_open(const struct conf *c, long slots)
 	char *p;
 
 	where = c->results;
+	shell_line = c->shell;
 	mode = ends_with(where, ".csv") ? R_CSV : ends_with(where, ".tsv") ?
 	    R_TSV : ends_with(where, ".json") ? R_JSON : R_DIR;
 	if (mode == R_DIR) {
@@ -301,6 +303,11 @@ results_done(const struct job *j, int64_t now)
 	else if (WIFEXITED(j->wstatus))
 		exitval = WEXITSTATUS(j->wstatus);
 	job_command_line(j, &cmd);
+	if (shell_line) {
+		/* The line as sh ran it, control characters and all. */
+		cmd.len = 0;
+		buf_add(&cmd, j->argv[2], strlen(j->argv[2]));
+	}
 	n = snprintf(num, sizeof num, "%llu", j->seq);
 	if (mode == R_JSON)
 		fprintf(table, "{ \"Seq\": %s, \"Host\": \"", num);
