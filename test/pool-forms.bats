@@ -33,3 +33,225 @@ load helper
 	[ "${lines[1]}" = b ]
 	[[ ${lines[2]} == *"item 3: longer than"* ]]
 }
+
+# ------------------------------------------------------------ sources
+
+@test "::: gives the items on the command line, and stdin is left alone" {
+	printf 'in\n' >stdin
+	run -0 sh -c 'pool -k echo ::: a "b c" && cat' <stdin
+	[ "$output" = "$(printf 'a\nb c\nin')" ]
+	# Each value is one argument, never split.
+	run -0 pool -k sh -c 'echo $#' sh ::: 'a b' 'c'
+	[ "$output" = "$(printf '1\n1')" ]
+	# An empty list runs nothing.
+	run -0 pool echo :::
+	[ -z "$output" ]
+}
+
+@test "several sources: the cartesian product, the last fastest; :::+ and ::::+ link" {
+	printf 'f1\nf2\n' >fa
+	printf 'g1\ng2\ng3\n' >fb
+	run -0 pool -k echo ::: 1 2 ::: a b
+	[ "$output" = "$(printf '1 a\n1 b\n2 a\n2 b')" ]
+	run -0 pool -k echo ::: 1 2 3 :::+ a b
+	[ "$output" = "$(printf '1 a\n2 b')" ]
+	run -0 pool -k echo :::: fa ::::+ fb
+	[ "$output" = "$(printf 'f1 g1\nf2 g2')" ]
+	run -0 pool -k -a fa -a fb echo {2}-{1}
+	[ "${#lines[@]}" = 6 ]
+	[ "${lines[0]}" = g1-f1 ]
+	[ "${lines[5]}" = g3-f2 ]
+	# -a with ::: is allowed; -a - and :::: - are stdin.
+	run -0 pool -k -a - echo ::: x <fa
+	[ "$output" = "$(printf 'f1 x\nf2 x')" ]
+	run -0 pool -k echo ::: x :::: - <fa
+	[ "$output" = "$(printf 'x f1\nx f2')" ]
+}
+
+@test "the first source is read lazily: an endless stdin with other sources runs" {
+	run -0 sh -c 'yes | pool -k -j1 --halt soon,done=4 echo :::: - ::: a b'
+	[ "$output" = "$(printf 'y a\ny b\ny a\ny b')" ]
+	# The others are held whole: an endless one is an error, not all
+	# the memory.
+	run -125 sh -c 'yes | pool echo ::: a :::: -'
+	[ "$output" = "pool: standard input: more than 64 MiB of items, too many to hold (only the first source is read as it comes: give this one first)" ]
+	run -0 sh -c 'yes | head -3 | pool -k echo :::: - ::: a b'
+	[ "$output" = "$(printf 'y a\ny b\ny a\ny b\ny a\ny b')" ]
+}
+
+@test "{N} and its modifiers, {} with several values as separate words" {
+	run -0 pool -k echo {1/} {1//} {1.} {1/.} {2} ::: /d/f.tar.gz ::: x
+	[ "$output" = "f.tar.gz /d /d/f.tar f.tar x" ]
+	# -n 3: {} is three arguments, not one with spaces.
+	run -0 pool -k -n 3 sh -c 'echo $#' sh {} ::: a b c d
+	[ "$output" = "$(printf '3\n1')" ]
+	run -0 pool -k sh -c 'echo $# $1' sh x{}y ::: a ::: 'b c'
+	[ "$output" = "2 xa" ]
+	# A value that is not there is empty.
+	run -0 pool -k echo [{3}] ::: a ::: b
+	[ "$output" = "[]" ]
+}
+
+@test "-I STR stands for {}, -P is -j, -j 0 runs as many as it can, -r is accepted" {
+	run -0 pool -k -I XX -r -P 2 echo XX-XX {} ::: a b
+	[ "$output" = "$(printf 'a-a {}\nb-b {}')" ]
+	run -0 --separate-stderr pool -j 0 -k echo ::: a b c
+	[ "$output" = "$(printf 'a\nb\nc')" ]
+	# When the open files bound it, one warning says so.
+	[ "${#stderr_lines[@]}" -le 1 ]
+	run -125 pool -I '' echo ::: a
+	[ "$output" = "pool: -I: empty (see pool --help)" ] || [[ $output == "pool: -I: empty"* ]]
+}
+
+@test "a replacement string in the command name" {
+	printf '#!/bin/sh\necho one "$@"\n' >one
+	printf '#!/bin/sh\necho two "$@"\n' >two
+	chmod +x one two
+	run -0 pool -k {} x ::: ./one ./two
+	[ "$output" = "$(printf 'one x\ntwo x')" ]
+	run -0 pool -k {1} {2} ::: ./one ::: a b
+	[ "$output" = "$(printf 'one a\none b')" ]
+}
+
+@test "-t prints each command line on stderr before it runs" {
+	run -0 --separate-stderr pool -t -k echo ::: a 'b c'
+	[ "$output" = "$(printf 'a\nb c')" ]
+	[ "$stderr" = "$(printf "echo a\necho 'b c'")" ]
+}
+
+@test "pool says once that it reads items from the terminal" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	run -0 sh -c 'printf "x\n" | script -qec "pool -k echo" /dev/null'
+	[[ $output == *"pool: reading items from the terminal"* ]]
+	[ "$(grep -c 'reading items' <<<"$output")" = 1 ]
+	# Not when the items come from elsewhere.
+	run -0 sh -c 'printf "" | script -qec "pool -k echo ::: a" /dev/null'
+	[[ $output != *"reading items"* ]]
+}
+
+# ------------------------------------------------------------ --shell
+
+@test "--shell runs a line with sh, every value quoted: hostile items stay data" {
+	run -0 pool -k --shell 'echo {} | tr a-z A-Z' ::: "it's" '$(touch pwned)' \
+	    'a`touch pwned`' 'x;touch pwned' "$(printf 'two\nlines')" '*' ''
+	[ "$output" = "$(printf '%s\n' "IT'S" '$(TOUCH PWNED)' 'A`TOUCH PWNED`' \
+	    'X;TOUCH PWNED' TWO LINES '*' '')" ]
+	[ ! -e pwned ]
+	# Without a replacement string the values are appended, quoted.
+	run -0 pool -k -c 'printf "<%s>"' ::: 'a b' '$x'
+	[ "$output" = '<a b><$x>' ]
+	# ${name} in the line is the shell's.
+	run -0 pool --header : -c 'echo ${0##*/} {h}' ::: h v
+	[ "$output" = "sh v" ]
+}
+
+# ------------------------------------------------------------ --dry-run
+
+@test "--dry-run prints every job's command line in input order and runs nothing" {
+	run -0 --separate-stderr pool -j 4 --dry-run touch ran-{} ::: 1 2 3 'a b' "it's"
+	[ "$output" = "$(printf '%s\n' 'touch ran-1' 'touch ran-2' 'touch ran-3' \
+	    "touch 'ran-a b'" "touch 'ran-it'\\''s'")" ]
+	[ -z "$stderr" ]
+	[ ! -e ran-1 ]
+	# --shell: the line itself; a missing command is no error.
+	run -0 pool --dry-run -c 'nosuchcmd {} | wc' ::: 'x y'
+	[ "$output" = "nosuchcmd 'x y' | wc" ]
+	run -0 pool --dry-run nosuchcmd ::: a
+	[ "$output" = "nosuchcmd a" ]
+}
+
+# ------------------------------------------------------------ --colsep, --header
+
+@test "--colsep splits lines into {1} {2}...; one character is literal, '\\t' a TAB" {
+	printf 'a.b\tc\n' >in
+	run -0 pool -k --colsep . echo {2} {1} <in
+	[ "$output" = "$(printf 'b\tc a')" ]
+	run -0 pool -k --colsep '\t' echo {2} <in
+	[ "$output" = "c" ]
+	run -0 pool -k --colsep $'[.\t]' echo {3}{2}{1} <in
+	[ "$output" = "cba" ]
+}
+
+@test "--header : names the columns, --header N skips lines" {
+	printf 'name,size\nx,1\ny,2\n' >in
+	run -0 pool -k --colsep , --header : echo {size}:{name} <in
+	[ "$output" = "$(printf '1:x\n2:y')" ]
+	run -0 pool -k --header 2 echo <in
+	[ "$output" = "y,2" ]
+	run -0 pool -k --header : echo {a}{b} ::: a 1 2 ::: b 3
+	[ "$output" = "$(printf '13\n23')" ]
+}
+
+# ------------------------------------------------------------ --results
+
+@test "--results DIR: stdout, stderr and seq per job in GNU parallel's layout" {
+	run -0 pool --results out -c 'echo o{}; echo e{} >&2' ::: a/b x
+	[ -z "$output" ]
+	[ "$(cat 'out/1/a\_b/stdout')" = "oa/b" ]
+	[ "$(cat 'out/1/a\_b/stderr')" = "ea/b" ]
+	[ "$(cat out/1/x/seq)" = 2 ]
+	# . and .. stay inside DIR.
+	run -0 pool --results dots echo ::: . ..
+	[ -f 'dots/1/\./stdout' ]
+	[ -f 'dots/1/\../stdout' ]
+	# Failed jobs count as usual.
+	run -2 pool --results st sh -c 'exit 1' ::: a b
+}
+
+@test "--results FILE.csv is read back whole by Python's csv module" {
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	printf 'a,"b"\n' >v1
+	printf 'line1\nline2\r\n' >v2
+	run -0 pool -k --results r.csv cat :::: - <<-EOF
+	v1
+	v2
+	EOF
+	python3 - <<-'EOF'
+	import csv
+	rows = list(csv.DictReader(open("r.csv", newline="")))
+	assert [r["Seq"] for r in sorted(rows, key=lambda r: r["Seq"])] == ["1", "2"]
+	by = {r["V1"]: r for r in rows}
+	assert by["v1"]["Stdout"] == 'a,"b"\n', by
+	assert by["v2"]["Stdout"] == "line1\nline2\r\n", by
+	assert by["v1"]["Exitval"] == "0" and by["v1"]["Command"] == "cat v1"
+	assert int(by["v2"]["Receive"]) == 13
+	EOF
+}
+
+@test "--results FILE.csv keeps memory bounded: a job's big output goes through a file" {
+	! grep -q san "$TOP/bin/.flavour" 2>/dev/null ||
+	    skip "sanitizers inflate the resident size"
+	command -v /usr/bin/time >/dev/null || skip "time(1) is not installed"
+	run -0 /usr/bin/time -f '%M' pool --results big.csv \
+	    sh -c 'head -c 64000000 /dev/zero | tr "\0" x' ::: a
+	# 64 MB of output; pool's largest resident size stays far below.
+	[ "${lines[-1]}" -lt 20000 ]
+	[ "$(stat -c %s big.csv)" -gt 64000000 ]
+}
+
+# ------------------------------------------------------------ bad input
+
+@test "bad sources, names, patterns and paths: 125 and one line before any job" {
+	printf 'h\n1\n' >in
+	run -125 pool --pipe wc ::: a
+	[[ $output == "pool: --pipe reads stdin or one -a FILE"* ]]
+	run -125 pool --header : touch {nope} ::: h x
+	[ "$output" = "pool: {nope}: no column of that name in the header" ]
+	run -125 pool --colsep '(a' touch x ::: a
+	[[ $output == "pool: --colsep (a: "* ]]
+	run -125 pool --header x touch x ::: a
+	[ "$output" = "pool: --header x: not ':' or a number of lines" ]
+	run -125 pool --results /proc/nope/r.csv touch x ::: a
+	[[ $output == "pool: --results /proc/nope/r.csv: "* ]]
+	run -125 pool --results /proc/nope touch x ::: a
+	[[ $output == "pool: --results /proc/nope: "* ]]
+	run -125 pool touch x ::::
+	[ "$output" = "pool: ::::: no file given" ]
+	run -125 pool touch x :::: nosuchfile
+	[[ $output == "pool: open nosuchfile: "* ]]
+	run -125 pool -n 2 touch x ::: a ::: b
+	[[ $output == "pool: -n cannot be combined"* ]]
+	run -125 pool ::: a
+	[[ $output == "pool: no command given"* ]]
+	[ ! -e x ]
+}

@@ -43,7 +43,7 @@ struct targ {
 };
 
 static struct targ *targ;    /* one per word of CMD ARG... */
-static int any_repl;         /* in an ARG (not in CMD) */
+static int any_repl;         /* in a word of CMD ARG... */
 static size_t *woff;         /* where each expanded word starts */
 static size_t woff_cap;
 static char path[PATH_MAX];
@@ -185,14 +185,11 @@ tmpl_init(const struct conf *c)
 	targ = calloc(c->ncmd, sizeof *targ);
 	if (targ == NULL)
 		err_diex(EXIT_TOOL, "out of memory");
+	/* The values are appended unless a word places them. */
 	for (i = 0; i < c->ncmd; i++) {
 		parse_arg(&targ[i], c->cmd[i]);
-		if (i > 0)
-			any_repl |= targ[i].repl;
+		any_repl |= targ[i].repl;
 	}
-	/* --shell: CMD is a line, and {} in it counts too. */
-	if (c->shell)
-		any_repl |= targ[0].repl;
 	if (c->shell) {
 		e = proc_resolve("sh", path, sizeof path);
 		have_path = e == 0;

@@ -11,7 +11,8 @@
  * Memory: the first source of the first group is read lazily through
  * pool's input (an endless stdin runs in constant memory); every other
  * source must be read again for each row of the first, so it is read
- * whole at the start (a ::: list already is in memory). */
+ * whole at the start (a ::: list already is in memory), up to 64 MiB:
+ * an endless one is an error, not a machine out of memory. */
 #include <errno.h>
 #include <regex.h>
 #include <stdlib.h>
@@ -20,6 +21,9 @@
 
 #include "err.h"
 #include "pool.h"
+
+/* The most bytes of items a source other than the first may hold. */
+#define LOAD_MAX (64 << 20)
 
 struct source {
 	const char *file;       /* a file ("-" stdin), or NULL: a list */
@@ -241,6 +245,12 @@ load(struct source *s, int delim)
 		}
 		s->off[s->n++] = s->store.len;
 		buf_add(&s->store, p, n + 1);
+		if (s->store.len + s->n * sizeof *s->off > LOAD_MAX)
+			err_diex(EXIT_TOOL, "%s: more than %d MiB of items, too "
+			    "many to hold (only the first source is read as "
+			    "it comes: give this one first)",
+			    strcmp(s->file, "-") ? s->file : "standard input",
+			    LOAD_MAX >> 20);
 	}
 	if (fin.err)
 		exit(EXIT_TOOL);
