@@ -255,3 +255,38 @@ load helper
 	[[ $output == "pool: no command given"* ]]
 	[ ! -e x ]
 }
+
+# ------------------------------------------------------------ the docs
+
+# mdoc_lines: the .Dl lines of pool(1)'s EXAMPLES that use the forms
+# above, with mdoc's escapes undone.
+mdoc_lines() {
+	sed -n '/^\.Sh EXAMPLES/,/^\.Sh SEE ALSO/p' "$TOP/man/pool.1" |
+	    grep -E '^\.Dl .*(:::|--dry-run)' |
+	    sed -e 's/^\.Dl //' -e 's/\\(dq/"/g' -e 's/\\&//g' -e 's/\\e/\\/g'
+}
+
+@test "pool(1)'s and the README's examples of these forms run verbatim" {
+	printf 'old,new\na,b\n' >renames.csv
+	touch a
+	n=0
+	while IFS= read -r line; do
+		run -0 bash -c "$line"
+		n=$((n + 1))
+	done < <(mdoc_lines)
+	[ "$n" -ge 4 ]
+	[ -e b ] && [ ! -e a ]
+	[ "$(head -1 runs.csv)" = "Seq,Host,Starttime,JobRuntime,Send,Receive,Exitval,Signal,Command,V1,Stdout,Stderr" ]
+	# The README's block.
+	sed -n '/^# Every pair of a size/,/^```/p' "$TOP/README.md" | grep -v '^[#`]' >readme.sh
+	[ "$(wc -l <readme.sh)" = 2 ]
+	run -0 bash readme.sh
+	[ "${lines[0]}" = "size S colour red" ]
+	[ "${lines[7]}" = '$(ID)' ]
+	# Rendered, '.' and '.PHONY' survive mdoc.
+	if command -v mandoc >/dev/null; then
+		run -0 mandoc -Tascii "$TOP/man/pool.1"
+		[[ $output == *"find . -name '*.log'"* ]]
+		[[ $output == *".PHONY: thumbs"* ]]
+	fi
+}
