@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Job bodies are shell snippets in single quotes, expanded by the job.
-# shellcheck disable=SC2016
+# shellcheck disable=SC2016,SC1083
 # pool(1) for GNU parallel and xargs users: input sources (::: ::::),
 # replacement strings, --shell, --dry-run, --results, --colsep, --header,
 # and the limits on one item. Where GNU parallel is installed, a table of
