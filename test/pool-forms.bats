@@ -229,6 +229,24 @@ load helper
 	[ "$(stat -c %s big.csv)" -gt 64000000 ]
 }
 
+# ------------------------------------------------------------ killed jobs
+
+@test "a job killed by a signal, --timeout or --halt gets one line; --quiet silences it" {
+	run -1 --separate-stderr pool sh -c 'kill -SEGV $$' ::: x.png
+	[ "$stderr" = "pool: job 1 (x.png): killed by signal 11 (Segmentation fault)" ]
+	run -1 --separate-stderr pool --timeout 0.2 sleep ::: 30
+	[ "$stderr" = "pool: job 1 (30): timed out after 0.2s" ]
+	# Both jobs start in the same turn; b is running when a fails.
+	run -3 --separate-stderr pool -j2 --halt now,fail=1 \
+	    sh -c '[ "$1" = b ] && exec sleep 30; exit 3' sh ::: a b
+	[ "$stderr" = "pool: job 2 (b): stopped by --halt" ]
+	run -1 --separate-stderr pool --quiet sh -c 'kill -SEGV $$' ::: x.png
+	[ -z "$stderr" ]
+	# Control characters in the values do not break the line.
+	run -1 --separate-stderr pool sh -c 'kill -TERM $$' ::: "$(printf 'a\nb')"
+	[ "$stderr" = "pool: job 1 (a?b): killed by signal 15 (Terminated)" ]
+}
+
 # ------------------------------------------------------------ bad input
 
 @test "bad sources, names, patterns and paths: 125 and one line before any job" {

@@ -67,6 +67,8 @@ static const struct cli cli = {
 	"  -t, --verbose         print each command line on stderr first\n"
 	"  -r                    accepted (pool never runs without items)\n"
 	"      --dry-run         print the command lines, run nothing\n"
+	"      --quiet           no line for a job killed by a signal, --timeout\n"
+	"                        or --halt\n"
 	"      --results OUT     keep each job's output: a DIR, or a .csv, .tsv\n"
 	"                        or .json file (GNU parallel's layouts)\n"
 	"  -k, --keep-order      output in input order\n"
@@ -616,6 +618,68 @@ check_halt(int status)
 static void attempt(struct job *j);
 static void print_command(struct job *j, int fd);
 
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* One line on stderr for a job that did not end by itself, as xargs
+ * says: killed by a signal, or stopped by --timeout or --halt. A signal
+ * that stops pool itself says enough. */
+static void
+why_killed(const struct job *j)
+{
+	struct buf b = { 0 };
+	char head[200], num[48];
+	int i, n, sig;
+
+	if (stopping || j->pid <= 0)
+		return;
+	if (j->timedout)
+		n = snprintf(head, sizeof head, "timed out after %.3gs",
+		    (double)C.timeout / 1e9);
+	else if (terminated && halting)
+		n = snprintf(head, sizeof head, "stopped by --halt");
+	else if (WIFSIGNALED(j->wstatus)) {
+		sig = WTERMSIG(j->wstatus);
+		n = snprintf(head, sizeof head, "killed by signal %d (%s)",
+		    sig, strsignal(sig));
+	} else
+		return;
+	i = snprintf(num, sizeof num, "pool: job %llu (", j->seq);
+	buf_add(&b, num, i);
+	/* The values, at most 80 bytes of them, control characters shown
+	 * as '?' so that the line stays one line. */
+	for (i = 0; i < j->nitems && b.len < 100; i++) {
+		const char *v = j->items.p + j->ioff[i];
+		size_t k, m = strlen(v);
+		if (i > 0)
+			buf_add(&b, " ", 1);
+		for (k = 0; k < m && k < 80; k++)
+			buf_add(&b, (unsigned char)v[k] < 0x20 ? "?" : v + k, 1);
+		if (m > 80)
+			buf_add(&b, "...", 3);
+	}
+	buf_add(&b, "): ", 3);
+	buf_add(&b, head, n);
+	buf_add(&b, "\n", 1);
+	if (!C.ungroup)
+		mux_out_flush(&out_std[1]);
+	progress_clear();
+	(void)write_all(2, b.p, b.len);
+	buf_free(&b);
+}
+
 /* The job has exited and its output pipes are closed. */
 static void
 complete(struct job *j)
@@ -646,6 +710,8 @@ complete(struct job *j)
 		return;
 	}
 	joblog_write(j, now);
+	if (!C.quiet)
+		why_killed(j);
 	if (C.results)
 		results_done(j, now);
 	ndone++;
@@ -975,21 +1041,6 @@ grow_open_block(void)
 	else if (j->infd >= 0 && !j->open)
 		close_feed(j);
 	return r != 0;
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 /* The command line of J, on FD, for --dry-run and -t. */
