@@ -1,4 +1,9 @@
-/* pool: building a job's argument vector and environment, and spawning it.
+/* pool: building a job's argument vector and environment, and starting it.
+ *
+ * A job is started in three steps, each in one file: job_build (here)
+ * makes its argv from the template and its items; hosts_wrap (hosts.c)
+ * turns that into the ssh command that runs it on its host, with -S;
+ * job_start (here) starts it with its pipes.
  *
  * Everything that does not change between jobs is prepared once: the
  * command's path is resolved once (execvp would try every PATH entry for
@@ -176,7 +181,7 @@ no_command(const char *cmd, int e)
 	exit(proc_exec_status(e));
 }
 
-int
+void
 tmpl_init(const struct conf *c)
 {
 	int i, e;
@@ -193,29 +198,16 @@ tmpl_init(const struct conf *c)
 	if (c->shell) {
 		e = proc_resolve("sh", path, sizeof path);
 		have_path = e == 0;
-		return 0;
+		return;
 	}
 	if (targ[0].repl)
-		return 0;   /* found again for every job */
+		return;     /* found again for every job */
 	e = proc_resolve(c->cmd[0], path, sizeof path);
 	have_path = e == 0;
 	/* On other hosts, or when nothing runs, CMD is not looked for. */
 	if (e && !hosts_on && !c->dry_run)
 		no_command(c->cmd[0], e);
-	return 0;
 }
-int
-tmpl_uses_items(void)
-{
-	return any_repl;
-}
-
-const char *
-job_resolved_path(void)
-{
-	return have_path ? path : NULL;
-}
-
 void
 env_init(const char *makeflags)
 {
@@ -301,8 +293,6 @@ transform(int kind, const char *item, size_t *len)
 	}
 }
 
-static void shell_quote(struct buf *b, const char *w, int posix);
-
 /* How the values of a replacement string are put together: as one
  * string with spaces between them (--return patterns), as words of their
  * own (a NUL between them marks where a word ends), or quoted for sh
@@ -320,7 +310,7 @@ put_value(struct buf *b, const char *s, size_t n, int join)
 	}
 	if ((q = strndup(s, n)) == NULL)
 		err_diex(EXIT_TOOL, "out of memory");
-	shell_quote(b, q, 1);
+	buf_quote(b, q, 0);
 	free(q);
 }
 
@@ -361,7 +351,8 @@ expand_seg(const struct seg *g, const struct job *j, struct buf *b, int join)
 	}
 }
 
-void
+/* Append TMPL with J's replacement strings expanded to B. */
+static void
 job_expand(const struct job *j, const char *tmpl, struct buf *b)
 {
 	struct targ t = { 0 };
@@ -403,7 +394,7 @@ build_line(struct job *j, const struct conf *c)
 	if (!any_repl)
 		for (i = 0; i < j->nitems; i++) {
 			buf_add(&j->args, " ", 1);
-			shell_quote(&j->args, j->items.p + j->ioff[i], 1);
+			buf_quote(&j->args, j->items.p + j->ioff[i], 0);
 		}
 	buf_add(&j->args, "", 1);
 }
@@ -420,8 +411,10 @@ grow_argv(struct job *j, size_t n)
 	}
 }
 
-void
-job_build(struct job *j, const struct conf *c)
+/* Fill j->argv: CMD and the ARGs expanded, then the items when no word
+ * has a replacement string; with --shell, sh -c LINE. */
+static void
+build_argv(struct job *j, const struct conf *c)
 {
 	size_t nw = 0, k, i;
 	int a, g;
@@ -474,8 +467,55 @@ close_pair(int p[2])
 	p[0] = p[1] = -1;
 }
 
+/* A NULL-terminated vector of the N NUL-terminated strings in B at OFF
+ * (or one after the other when OFF is NULL), in *V (grown as needed). */
+static char **
+str_vector(char ***v, const struct buf *b, const size_t *off, int n)
+{
+	char **p = realloc(*v, (n + 1) * sizeof *p);
+	size_t at = 0;
+	int i;
+
+	if (p == NULL)
+		err_diex(EXIT_TOOL, "out of memory");
+	for (i = 0; i < n; i++) {
+		p[i] = b->p + (off ? off[i] : at);
+		at += strlen(p[i]) + 1;
+	}
+	p[n] = NULL;
+	return *v = p;
+}
+
+void
+job_build(struct job *j, const struct conf *c, struct launch *x)
+{
+	int k;
+
+	build_argv(j, c);
+	put_ull(seqvar + 9, j->seq);
+	put_ull(slotvar + 10, (unsigned long long)j->slot);
+	memset(x, 0, sizeof *x);
+	x->argv = j->argv;
+	x->path = have_path ? path : NULL;
+	x->in = -1;
+	x->seq = j->seq;
+	x->slot = j->slot;
+	if (c->transfer || c->cleanup)
+		x->files = str_vector(&j->filev, &j->items, j->ioff,
+		    j->nitems);
+	if (c->nreturns) {
+		j->rets.len = 0;
+		for (k = 0; k < c->nreturns; k++) {
+			job_expand(j, c->returns[k], &j->rets);
+			buf_add(&j->rets, "", 1);
+		}
+		x->rets = str_vector(&j->retv, &j->rets, NULL, c->nreturns);
+	}
+}
+
 int
-job_spawn(struct job *j, const struct conf *c, int devnull)
+job_start(struct job *j, const struct conf *c, const struct launch *x,
+    int devnull)
 {
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 };
 	int res[2] = { -1, -1 };
@@ -483,17 +523,12 @@ job_spawn(struct job *j, const struct conf *c, int devnull)
 	int eerr, i;
 	pid_t pid;
 
-	job_build(j, c);
-	put_ull(seqvar + 9, j->seq);
-	put_ull(slotvar + 10, (unsigned long long)j->slot);
-
-	proc_spec_init(&sp, j->argv);
-	sp.path = have_path ? path : NULL;
+	proc_spec_init(&sp, x->argv);
+	sp.path = x->path;
 	sp.envp = envp;
 	sp.pgroup = 1;
 	sp.pdeathsig = SIGKILL;
-	sp.fd[0] = devnull;
-	hosts_spec(j, &sp);
+	sp.fd[0] = x->in >= 0 ? x->in : devnull;
 	if (!c->ungroup) {
 		if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
 			goto fail;
@@ -543,8 +578,6 @@ job_spawn(struct job *j, const struct conf *c, int devnull)
 		close_pair(res);
 	j->infd = in[1];
 	j->pid = pid;
-	j->reaped = 0;
-	j->timedout = 0;
 	return 0;
 fail:
 	i = errno;
@@ -555,42 +588,6 @@ fail:
 		close_pair(res);
 	errno = i;
 	return -1;
-}
-
-/* Append WORD to B quoted so that a shell reads it back as is: bare when
- * it is made of safe characters, in single quotes otherwise, and in $'...'
- * (POSIX.1-2024, bash, ksh, zsh) when it holds control characters, so that
- * a joblog line never contains a raw newline or TAB. */
-static void
-shell_quote(struct buf *b, const char *w, int posix)
-{
-	static const char safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-";
-	const unsigned char *p;
-	int ctl = 0;
-	char esc[8];
-
-	if (*w && strspn(w, safe) == strlen(w)) {
-		buf_add(b, w, strlen(w));
-		return;
-	}
-	for (p = (const unsigned char *)w; *p; p++)
-		ctl |= !posix && (*p < 0x20 || *p == 0x7f);
-	buf_add(b, ctl ? "$'" : "'", ctl ? 2 : 1);
-	for (p = (const unsigned char *)w; *p; p++) {
-		if (*p == '\'' && !ctl)
-			buf_add(b, "'\\''", 4);
-		else if (ctl && (*p == '\'' || *p == '\\')) {
-			esc[0] = '\\';
-			esc[1] = (char)*p;
-			buf_add(b, esc, 2);
-		} else if (ctl && (*p < 0x20 || *p == 0x7f)) {
-			snprintf(esc, sizeof esc, "\\x%02x", *p);
-			buf_add(b, esc, 4);
-		} else
-			buf_add(b, p, 1);
-	}
-	buf_add(b, "'", 1);
 }
 
 static int
@@ -605,21 +602,13 @@ has_ctl(const char *s)
 void
 job_command_line(const struct job *j, struct buf *out)
 {
-	int i;
-
 	out->len = 0;
 	if (conf->shell && j->argv && !has_ctl(j->argv[2])) {
 		/* The line itself, as sh reads it. */
-		buf_add(out, j->argv[2], strlen(j->argv[2]));
-		buf_add(out, "", 1);
-		out->len--;
-		return;
-	}
-	for (i = 0; j->argv && j->argv[i]; i++) {
-		if (i > 0)
-			buf_add(out, " ", 1);
-		shell_quote(out, j->argv[i], 0);
-	}
-	buf_add(out, "", 1);
-	out->len--;
+		buf_adds(out, j->argv[2]);
+	} else if (j->argv)
+		/* $'...' for control characters: a joblog line never holds
+		 * a raw newline or TAB. */
+		buf_quote_argv(out, j->argv, BUF_QUOTE_CTL);
+	buf_str(out);
 }
