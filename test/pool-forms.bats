@@ -229,6 +229,36 @@ load helper
 	[ "$(stat -c %s big.csv)" -gt 64000000 ]
 }
 
+# ------------------------------------------------------------ --bar
+
+@test "--bar in a terminal never erases a job's partial line, and ends clean" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	run -0 script -qec "pool -k --bar sh -c 'printf partial-\$1' sh ::: a b" /dev/null </dev/null
+	[[ $output == *partial-apartial-b* ]]
+	# Nothing erases from the partial line to the end of its line.
+	rest=${output#*partial-a}
+	upto=${rest%%$'\n'*}
+	[[ $upto != *$'\e[K'* ]]
+	# The last line is the bar's, complete.
+	[[ $output == *"pool: 2/2 done, 0 failed"* ]]
+	last=${output##*$'\n'}
+	[[ $last == $'\r\e[Kpool: 2/2 done, 0 failed'* ]]
+}
+
+@test "--total gives the bar its total up front; --eta prints GNU parallel's ETA line" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	run -0 script -qec "seq 3 | pool --total 3 --bar true" /dev/null </dev/null
+	[[ $output == *"pool: 3/3 done"* ]]
+	# ::: sources are counted before the first job.
+	run -0 script -qec "pool --bar true ::: a b ::: c d" /dev/null </dev/null
+	[[ $output == *"pool: 4/4 done"* ]]
+	run -0 script -qec "pool --eta true ::: a b" /dev/null </dev/null
+	[[ $output == *"ETA: "*" Left: 0 AVG: "*"local:0/2/100%/"* ]]
+	# Not a terminal: no line at all.
+	run -0 pool --bar --eta true ::: a
+	[ -z "$output" ]
+}
+
 # ------------------------------------------------------------ killed jobs
 
 @test "a job killed by a signal, --timeout or --halt gets one line; --quiet silences it" {

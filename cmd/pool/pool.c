@@ -84,6 +84,8 @@ static const struct cli cli = {
 	"      --resume          skip the jobs FILE has logged\n"
 	"      --resume-failed   skip the jobs FILE has logged as successful\n"
 	"      --bar             show progress on stderr when it is a terminal\n"
+	"      --eta             the same, as GNU parallel's ETA line\n"
+	"      --total N         the number of jobs, for --bar and --eta\n"
 	"      --pipe            feed blocks of stdin to the jobs' stdin\n"
 	"      --block SIZE      --pipe block size (default 1M)\n"
 	"  -S, --sshlogin [N/]HOST[,...]  run jobs on HOSTs over ssh, N at a time\n"
@@ -100,7 +102,7 @@ static const struct cli cli = {
 enum { O_GROUP = 0x100, O_TAG, O_TIMEOUT, O_GRACE, O_RETRIES, O_HALT,
 	O_JOBLOG, O_RESUME, O_RESUME_FAILED, O_BAR, O_PIPE, O_BLOCK,
 	O_SSHLOGINFILE, O_TRANSFER, O_RETURN, O_CLEANUP, O_WORKDIR,
-	O_DRY_RUN, O_COLSEP, O_HEADER, O_QUIET, O_RESULTS };
+	O_DRY_RUN, O_COLSEP, O_HEADER, O_QUIET, O_RESULTS, O_ETA, O_TOTAL };
 
 static struct conf C;
 static struct loop *L;
@@ -214,6 +216,9 @@ parse_options(int argc, char **argv)
 		{ "colsep", required_argument, 0, O_COLSEP },
 		{ "header", required_argument, 0, O_HEADER },
 		{ "quiet", no_argument, 0, O_QUIET },
+		{ "eta", no_argument, 0, O_ETA },
+		{ "total", required_argument, 0, O_TOTAL },
+		{ "total-jobs", required_argument, 0, O_TOTAL },
 		{ "results", required_argument, 0, O_RESULTS },
 		CLI_STD_OPTIONS,
 		{ 0, 0, 0, 0 }
@@ -225,6 +230,7 @@ parse_options(int argc, char **argv)
 	C.delim = '\n';
 	C.grace = GRACE_DEFAULT;
 	C.block = 1 << 20;
+	C.total = -1;
 	while ((c = cli_next(argc, argv, "j:P:n:0d:a:kuS:I:ctr", longopts, &cli)) != -1) {
 		switch (c) {
 		case 'j':
@@ -249,6 +255,11 @@ parse_options(int argc, char **argv)
 		case O_COLSEP: source_colsep(optarg); break;
 		case O_HEADER: source_header(optarg); break;
 		case O_QUIET: C.quiet = 1; break;
+		case O_ETA: C.eta = 1; break;
+		case O_TOTAL:
+			C.total = (long long)opt_count("--total", optarg, 0,
+			    (uint64_t)1 << 62);
+			break;
 		case O_RESULTS:
 			if (*optarg == '\0')
 				cli_usage_error(&cli, "--results: empty");
@@ -485,9 +496,11 @@ setup(void)
 	for (i = 0; i < 3; i++)
 		if (loop_add_signal_intr(L, stops[i], on_stop, NULL) < 0)
 			err_die(EXIT_TOOL, "signals");
-	if (C.bar && !C.pipe && (total = input_count(&in)) >= 0)
-		total = (total + C.maxargs - 1) / C.maxargs;
-	progress_init(C.bar, total);
+	if (C.total >= 0)
+		total = C.total;
+	else if ((C.bar || C.eta) && !C.pipe)
+		total = source_total(C.maxargs, input_count(&in));
+	progress_init(C.bar, C.eta, total);
 }
 
 /* Signal every running job's process group. */
@@ -746,7 +759,7 @@ complete(struct job *j)
 	j->pid = 0;
 	set_state(j, JOB_FREE);
 	check_halt(status);
-	progress_update(ndone, nfailed, 0);
+	progress_update(ndone, nfailed, (unsigned long long)running, 0);
 }
 
 static void
@@ -1131,7 +1144,8 @@ start_jobs(void)
 			stage = NULL;
 			input_done = 1;
 			tool_error |= in.err;
-			progress_total((long long)nextseq - 1);
+			if (C.total < 0)
+				progress_total((long long)nextseq - 1);
 			break;
 		}
 		if (joblog_skip(nextseq) || C.dry_run) {
@@ -1315,7 +1329,7 @@ run(void)
 static int
 finish(void)
 {
-	progress_update(ndone, nfailed, 1);
+	progress_update(ndone, nfailed, 0, 1);
 	progress_end();
 	joblog_close();
 	if (C.results && results_close())

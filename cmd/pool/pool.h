@@ -28,7 +28,8 @@ struct conf {
 	int halt_pct;            /* halt_n is a percentage of the jobs done */
 	const char *joblog;
 	int resume, resume_failed;
-	int bar;
+	int bar, eta;             /* --bar, --eta */
+	long long total;         /* --total: the number of jobs, or -1 */
 	int pipe;
 	size_t block;
 	int slots_given;         /* -j was given (with -S: slots per host) */
@@ -224,6 +225,10 @@ int source_setup(struct input *in, int delim);
 int source_next(struct input *in, struct job *j);
 /* source_unget: take back the last values (one source only). */
 void source_unget(struct input *in, struct job *j);
+/* source_total: the number of jobs, MAXARGS items a job, LINES the
+ * items left in the first source when it is read lazily (-1: unknown,
+ * and so is the total). */
+long long source_total(long maxargs, long long lines);
 /* source_column: the 1-based column named NAME (N bytes), or -1. */
 long source_column(const char *name, size_t n);
 
@@ -305,22 +310,28 @@ void joblog_write(const struct job *j, int64_t now_mono);
 /* joblog_close: close the log (at exit). */
 void joblog_close(void);
 
-/* progress.c: --bar, the progress line. */
-/* progress_init: show a progress line if ENABLED and stderr is a terminal;
- * TOTAL jobs, or -1 while unknown. */
-void progress_init(int enabled, long long total);
+/* progress.c: --bar and --eta. */
+/* progress_init: show a progress line if ENABLED (GNU parallel's ETA line
+ * if ETA) and stderr is a terminal; TOTAL jobs, or -1 while unknown. */
+void progress_init(int enabled, int eta, long long total);
 /* progress_total: the number of jobs is now known to be TOTAL. */
 void progress_total(long long total);
-/* progress_update: DONE jobs have ended, FAILED of them failed; redrawn at most
- * ten times a second unless FORCE. */
-void progress_update(unsigned long long done, unsigned long long failed, int force);
-/* progress_clear, progress_redraw: erase the line before output is written to the
- * terminal, draw it again afterwards. */
+/* progress_update: DONE jobs have ended, FAILED of them failed, RUNNING
+ * run; redrawn at most ten times a second unless FORCE. */
+void progress_update(unsigned long long done, unsigned long long failed,
+    unsigned long long running, int force);
+/* progress_clear, progress_redraw: erase the line before output is
+ * written to the terminal, draw it again afterwards. */
 void progress_clear(void);
 void progress_redraw(void);
-/* progress_active: 1 when the line is on (--bar, and stderr is a terminal). */
+/* progress_wrote: the N bytes at P went out on FD; the line is not drawn
+ * while they end a partial line on the terminal. */
+void progress_wrote(int fd, const char *p, size_t n);
+/* progress_active: 1 when the line is on (--bar or --eta, and stderr is
+ * a terminal). */
 int progress_active(void);
-/* progress_end: draw the line a last time and end it with a newline. */
+/* progress_end: draw the line a last time, on a line of its own, and end
+ * it with a newline. */
 void progress_end(void);
 
 #endif

@@ -482,3 +482,23 @@ source_unget(struct input *in, struct job *j)
 	j->nitems--;
 	j->items.len = j->ioff[j->nitems];
 }
+
+long long
+source_total(long maxargs, long long lines)
+{
+	long long n, rows;
+	int g;
+
+	if (stream >= 0 && lines < 0)
+		return -1;
+	rows = stream >= 0 ? lines : (long long)src[0].n;
+	if (single)
+		return (rows + maxargs - 1) / maxargs;
+	for (g = 1; g < nsrc && src[g].linked; g++)
+		if ((long long)src[g].n < rows)
+			rows = (long long)src[g].n;
+	n = rows;
+	for (g = next_group(0); g < nsrc; g = next_group(g))
+		n *= (long long)group_rows(g);
+	return n;
+}
