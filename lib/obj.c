@@ -418,6 +418,53 @@ obj_futex_wait(uint32_t *word, uint32_t val, int64_t deadline)
 	return errno == ETIMEDOUT ? ETIMEDOUT : EINTR;
 }
 
+#ifndef SYS_futex_waitv
+#define SYS_futex_waitv 449
+#endif
+
+/* struct futex_waitv of <linux/futex.h> (Linux 5.16), spelled out for
+ * older headers. */
+struct obj_waitv {
+	uint64_t val;
+	uint64_t uaddr;
+	uint32_t flags;
+	uint32_t reserved;
+};
+
+int
+obj_futex_waitv(uint32_t *const *words, const uint32_t *vals, int n,
+    int64_t deadline)
+{
+	struct obj_waitv v[OBJ_WAITV_MAX];
+	struct timespec ts, *tp = NULL;
+	int i;
+	long r;
+
+	if (n == 1)
+		return obj_futex_wait(words[0], vals[0], deadline);
+	if (n > OBJ_WAITV_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		v[i].val = vals[i];
+		v[i].uaddr = (uint64_t)(uintptr_t)words[i];
+		v[i].flags = 2;    /* FUTEX2_SIZE_U32, shared */
+		v[i].reserved = 0;
+	}
+	if (deadline >= 0) {
+		ts.tv_sec = deadline / 1000000000LL;
+		ts.tv_nsec = deadline % 1000000000LL;
+		tp = &ts;
+	}
+	r = syscall(SYS_futex_waitv, v, (unsigned)n, 0, tp, CLOCK_MONOTONIC);
+	if (r >= 0 || errno == EAGAIN)
+		return 0;
+	if (errno == ENOSYS)
+		return -1;
+	return errno == ETIMEDOUT ? ETIMEDOUT : EINTR;
+}
+
 void
 obj_futex_wake(uint32_t *word, int n)
 {
