@@ -63,19 +63,6 @@ open_existing(struct obj *o, const struct obj_type *t)
 			err_warn("%s: open %s", o->name, o->path);
 		return -1;
 	}
-	/* With stdin, stdout or stderr closed the object could get fd 0-2,
-	 * and a message or a printf meant for them would land in the
-	 * object. Move it above them; the write to the closed stream then
-	 * fails as it should. */
-	if (o->fd <= STDERR_FILENO) {
-		int fd = fcntl(o->fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
-		if (fd < 0) {
-			err_warn("%s: open %s", o->name, o->path);
-			goto fail;
-		}
-		close(o->fd);
-		o->fd = fd;
-	}
 	if (fstat(o->fd, &st) < 0) {
 		err_warn("%s: stat", o->name);
 		goto fail;
@@ -219,6 +206,8 @@ obj_open(struct obj *o, const char *name, const struct obj_type *t,
 {
 	int r, tries;
 
+	/* The object must not become stdin, stdout or stderr. */
+	(void)proc_std_fds();
 	memset(o, 0, sizeof *o);
 	o->fd = -1;
 	snprintf(o->name, sizeof o->name, "%s", name);
@@ -269,6 +258,8 @@ obj_list(const struct obj_type *t, void (*fn)(struct obj *, void *),
 	const char *why;
 	struct dirent *d;
 	DIR *dp;
+
+	(void)proc_std_fds();
 
 	if (ns_dir(dir, sizeof dir, &why) < 0) {
 		err_warnx("namespace directory %s: %s", dir, why);

@@ -53,6 +53,7 @@
 #include "ns.h"
 #include "obj.h"
 #include "opt.h"
+#include "proc.h"
 #include "remote.h"
 #include "queue.h"
 #include "queueobj.h"
@@ -122,28 +123,8 @@ struct opts {
 
 static const struct q_settings defaults = { Q_SIZE_DEFAULT, 0, Q_FIFO, 0 };
 
-/* Which of the standard descriptors we found closed. */
-static int std_closed[3];
-
-/* A closed standard descriptor would be reused by the next open(): the
- * queue file could become "standard output" and get messages written
- * into it. Before opening anything, occupy closed ones with /dev/null
- * and remember which. */
-static void
-guard_std_fds(void)
-{
-	static int done;
-	int fd;
-
-	if (done++)
-		return;
-	for (fd = 0; fd < 3; fd++)
-		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
-			std_closed[fd] = 1;
-			if (open("/dev/null", O_RDWR) != fd)
-				exit(EXIT_TOOL);
-		}
-}
+/* Which of the standard descriptors were closed (see proc_std_fds). */
+#define std_closed(fd) ((proc_std_fds() >> (fd)) & 1)
 
 /* ---- Option parsing ---- */
 
@@ -258,7 +239,6 @@ name_operand(int argc, char **argv, int i, int extra, const char *usage)
 static void
 open_or_die(struct queue *q, const char *name, const struct q_settings *s)
 {
-	guard_std_fds();
 	if (q_open(q, name, s) < 0)
 		exit(EXIT_TOOL);
 }
@@ -495,8 +475,7 @@ cmd_put(int argc, char **argv)
 		o.have_meta = 1;
 	}
 
-	guard_std_fds();
-	if (i + 1 >= argc && std_closed[0])
+	if (i + 1 >= argc && std_closed(0))
 		err_diex(EXIT_TOOL, "%s: standard input is closed", name);
 	/* A missing queue would be created FIFO: with -p, refuse that
 	 * before creating anything. */
@@ -849,8 +828,7 @@ cmd_get(int argc, char **argv)
 	nq = argc - i;
 	if (nq > OBJ_WAITV_MAX)
 		cli_usage_error(&sub, "more than %d queues", OBJ_WAITV_MAX);
-	guard_std_fds();
-	if (std_closed[1])
+	if (std_closed(1))
 		err_diex(EXIT_TOOL, "%s: standard output is closed", name);
 	if ((qs = calloc((size_t)nq, sizeof *qs)) == NULL)
 		err_diex(EXIT_TOOL, "out of memory");
@@ -1052,7 +1030,7 @@ open_for_report(int argc, char **argv, const char *usage, struct queue *q,
 	const char *name = name_operand(argc, argv, i, 0, usage);
 
 	open_or_die(q, name, NULL);
-	if (std_closed[1])
+	if (std_closed(1))
 		err_diex(EXIT_TOOL, "%s: standard output is closed", name);
 	read_counts(q, c);
 	return name;
@@ -1123,8 +1101,7 @@ cmd_ls(int argc, char **argv)
 
 	if (i < argc)
 		cli_usage_error(&sub, "unexpected operand '%s'", argv[i]);
-	guard_std_fds();
-	if (std_closed[1])
+	if (std_closed(1))
 		err_diex(EXIT_TOOL, "standard output is closed");
 	if (obj_list(&t, ls_one, NULL) < 0)
 		return EXIT_TOOL;
@@ -1141,7 +1118,6 @@ cmd_rm(int argc, char **argv)
 	(void)name_operand(argc, argv, i, -1, usage);
 	for (; i < argc; i++) {
 		struct queue q;
-		guard_std_fds();
 		if (q_open(&q, argv[i], NULL) < 0) {
 			st = EXIT_TOOL;
 			continue;
@@ -1180,6 +1156,7 @@ main(int argc, char **argv)
 	size_t k;
 
 	err_init(argv[0]);
+	(void)proc_std_fds();
 	optind = remote_main(argc, argv, &cli);
 	if (optind >= argc)
 		cli_usage_error(&cli, "missing command");
