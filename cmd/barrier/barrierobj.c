@@ -13,6 +13,7 @@
 #include "loop.h"
 #include "obj.h"
 #include "proc.h"
+#include "wrap.h"
 
 /* Slot states. Only SLOT_WAITING changes under a party's feet (to one of
  * the three outcomes, under the lock); the other states stay put until
@@ -375,105 +376,29 @@ await(struct barobj *b, uint32_t self, int64_t deadline, struct barobj_res *res)
 	}
 }
 
-/* Seconds an action may take to end after we passed it a signal. */
-#define GRACE 5
-
-static volatile sig_atomic_t action_pid, action_sig;
-
-/* While the action runs, SIGINT, SIGTERM and SIGHUP are passed on to it
- * (it is in our process group, so a terminal's ^C reaches it anyway);
- * an action still running GRACE seconds later is killed (SIGALRM). */
-static void
-on_signal(int sig)
-{
-	if (sig != SIGALRM && action_sig == 0)
-		action_sig = sig;
-	if (action_pid > 0) {
-		kill(action_pid, sig == SIGALRM ? SIGKILL : sig);
-		if (sig != SIGALRM)
-			alarm(GRACE);
-	}
-}
-
-/* A signal from the terminal reached the running action already (see
- * proc_sig_from_tty); it still starts the grace period. SIGALRM, the
- * kernel's too, is ours. */
-static void
-on_siginfo(int sig, siginfo_t *si, void *ctx)
-{
-	(void)ctx;
-	if (sig != SIGALRM && action_pid > 0 && proc_sig_from_tty(si)) {
-		if (action_sig == 0)
-			action_sig = sig;
-		alarm(GRACE);
-		return;
-	}
-	on_signal(sig);
-}
-
-/* ON: catch the signals (on_siginfo); else back to their defaults. */
-static void
-catch_signals(int on)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGALRM };
-	struct sigaction sa;
-	size_t i;
-
-	memset(&sa, 0, sizeof sa);
-	if (on) {
-		sa.sa_sigaction = on_siginfo;
-		sa.sa_flags = SA_SIGINFO;
-	} else
-		sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		if (!proc_sig_kept(sigs[i]))
-			sigaction(sigs[i], &sa, NULL);
-}
-
 /* Run the action through sh -c; returns its exit status, or -1 if it
- * could not be started (reported). The action dies with us (SIGKILL as
- * parent-death signal) if we are killed outright. */
+ * could not be started (reported). It runs as sem run's command does
+ * (wrap.h): in a process group of its own that gets the terminal if we
+ * have it, SIGINT, SIGTERM and SIGHUP passed on to the whole group, and
+ * the group killed WRAP_GRACE seconds later and waited for. *SIG gets
+ * the signal passed on (0: none). If we are killed outright, the action
+ * dies with us (SIGKILL as parent-death signal). */
 static int
 run_action(const char *action, int *sig)
 {
 	char *argv[] = { "sh", "-c", (char *)action, NULL };
 	struct proc_spec sp;
-	siginfo_t si;
-	int ws = 0, st = -1;
-	pid_t pid;
+	int st;
 
 	proc_spec_init(&sp, argv);
 	sp.path = "/bin/sh";
 	sp.pdeathsig = SIGKILL;
-	/* The handlers are in place before the child exists, and the pid
-	 * is stored before they can need it: a signal in between is
-	 * remembered and passed on right after. */
-	action_sig = 0;
-	action_pid = 0;
-	catch_signals(1);
-	if ((pid = proc_spawn(&sp, NULL)) < 0) {
+	*sig = 0;
+	if (wrap_start(&sp, NULL, 0) < 0) {
 		err_warn("start the action");
-		goto out;
+		return -1;
 	}
-	action_pid = pid;
-	if (action_sig)
-		on_signal(action_sig);
-	/* Wait without reaping first: until the zombie is reaped its pid
-	 * cannot be reused, so the handlers never signal a stranger. */
-	while (waitid(P_PID, pid, &si, WEXITED | WNOWAIT) < 0)
-		if (errno != EINTR) {
-			err_warn("wait for the action");
-			goto out;
-		}
-	action_pid = 0;
-	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-		;
-	st = proc_status(ws);
-out:
-	alarm(0);
-	catch_signals(0);
-	*sig = action_sig;
+	st = wrap_wait(sig);
 	return st;
 }
 

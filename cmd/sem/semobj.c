@@ -246,13 +246,21 @@ clear_waiter(struct sem *m, uint32_t i)
 }
 
 /* A holder is alive while its owner or the command sem run started for
- * it is: if sem run is killed, its command (sent SIGKILL by the kernel
- * through the parent-death signal) keeps the slot until it is gone. */
+ * it is, or anything in the command's process group: if sem run is
+ * killed, its command (sent SIGKILL by the kernel through the
+ * parent-death signal) and what the command started keep the slot until
+ * they are gone. */
 static int
 holder_alive(const struct sem_holder *h)
 {
-	return obj_owner_alive(&h->owner) ||
-	    (h->child.pid != 0 && obj_owner_alive(&h->child));
+	if (obj_owner_alive(&h->owner))
+		return 1;
+	if (h->child.pid == 0)
+		return 0;
+	if (h->flags & SEM_HOLDER_GROUP)
+		return proc_group_alive(h->child.pid, h->child.kind,
+		    h->child.start);
+	return obj_owner_alive(&h->child);
 }
 
 /* Reclaim the records of dead holders and (if WAITERS) dead waiters other
@@ -307,6 +315,7 @@ grant(struct sem *m, const struct sem_req *r)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	h->since = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 	h->depth = 1;
+	h->flags = 0;
 	h->owner.kind = r->owner.kind;
 	h->owner.start = r->owner.start;
 	memset(&h->child, 0, sizeof h->child);
@@ -467,13 +476,20 @@ void
 semobj_set_child(struct sem *m, int slot, pid_t pid)
 {
 	struct obj_owner c;
+	unsigned kind;
+	unsigned long long id;
 
 	/* A command that is already gone (not even a zombie) needs no
-	 * record; a record without its start time would match any process
-	 * that later gets the pid. */
-	if (obj_owner_of(&c, pid) < 0)
+	 * record; a record without its identity would match any process
+	 * that later gets the pid. A zombie's is kept: what it started may
+	 * still run in its group. */
+	if (proc_ident_any(pid, &kind, &id) < 0)
 		return;
+	c.pid = pid;
+	c.kind = kind;
+	c.start = id;
 	lock(m);
+	m->h[slot].flags |= SEM_HOLDER_GROUP;
 	m->h[slot].child.kind = c.kind;
 	m->h[slot].child.start = c.start;
 	__atomic_store_n(&m->h[slot].child.pid, c.pid, __ATOMIC_RELEASE);
