@@ -25,6 +25,21 @@ enum { SLOT_FREE, SLOT_WAITING, SLOT_RELEASED, SLOT_BROKEN, SLOT_RESET };
 
 static const struct obj_type barobj_type = { OBJ_BARRIER, 1, "barrier" };
 
+/* The slot count of the barrier barobj_open opened last, fixed from its
+ * mapping's size: every slot index is bounded by it, never by the count
+ * in the file, which anyone who can write the file may change at any
+ * time. A process uses one barrier at a time. */
+static const struct barobj *fixed_b;
+static uint32_t fixed_nslots;
+
+static uint32_t
+nslots(const struct barobj *b)
+{
+	if (b != fixed_b)
+		err_diex(EXIT_TOOL, "barrier used without barobj_open");
+	return fixed_nslots;
+}
+
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
 
@@ -76,6 +91,8 @@ barobj_open(struct obj *o, const char *name, uint32_t parties, unsigned mode)
 		    b->parties, parties);
 		goto fail;
 	}
+	fixed_b = b;
+	fixed_nslots = (o->size - sizeof *b) / sizeof b->slot[0];
 	return b;
 fail:
 	obj_close(o);
@@ -110,7 +127,7 @@ end_generation(struct barobj *b, uint32_t state, uint32_t why)
 {
 	uint32_t i;
 
-	for (i = 0; i < b->nslots; i++)
+	for (i = 0; i < nslots(b); i++)
 		if (b->slot[i].state == SLOT_WAITING) {
 			b->slot[i].why = why;
 			STORE(&b->slot[i].state, state);
@@ -161,7 +178,7 @@ repair(struct barobj *b)
 		finish_release(b);
 	else if (b->broken)
 		end_generation(b, SLOT_BROKEN, b->broken);
-	for (i = 0; i < b->nslots; i++)
+	for (i = 0; i < nslots(b); i++)
 		n += b->slot[i].state == SLOT_WAITING;
 	STORE(&b->count, n);
 	wake_all(b);
@@ -236,11 +253,11 @@ take_slot(struct barobj *b)
 {
 	uint32_t i, s;
 
-	for (i = 0; i < b->nslots; i++) {
-		s = (b->hint + i) % b->nslots;
+	for (i = 0; i < nslots(b); i++) {
+		s = (b->hint + i) % nslots(b);
 		if (b->slot[s].state != SLOT_WAITING &&
 		    grab(&b->slot[s].alive) == 0) {
-			b->hint = (s + 1) % b->nslots;
+			b->hint = (s + 1) % nslots(b);
 			return (int)s;
 		}
 	}
@@ -270,7 +287,7 @@ any_dead(struct barobj *b, uint32_t self)
 {
 	uint32_t i;
 
-	for (i = 0; i < b->nslots; i++)
+	for (i = 0; i < nslots(b); i++)
 		if (i != self && b->slot[i].state == SLOT_WAITING &&
 		    slot_dead(b, i))
 			return 1;
@@ -291,12 +308,12 @@ check_neighbour(struct barobj *b, uint32_t self)
 	pthread_mutex_t *m;
 	int e;
 
-	for (k = 1; k < b->nslots; k++) {
-		i = (self + k) % b->nslots;
+	for (k = 1; k < nslots(b); k++) {
+		i = (self + k) % nslots(b);
 		if (LOAD(&b->slot[i].state) == SLOT_WAITING)
 			break;
 	}
-	if (k == b->nslots)
+	if (k == nslots(b))
 		return;
 	m = &b->slot[i].alive;
 	e = pthread_mutex_trylock(m);
@@ -478,7 +495,7 @@ enter(struct barobj *b, int64_t deadline, int *slot, struct barobj_res *res)
 		 * those at the door watch it, or they would wait for ever. */
 		if (b->count == b->parties && loop_now() >= check) {
 			check = loop_now() + CHECK_NS;
-			if (any_dead(b, b->nslots)) {
+			if (any_dead(b, nslots(b))) {
 				break_locked(b, BAR_WHY_DEAD);
 				res->why = b->broken;
 				obj_unlock(&b->lock);

@@ -58,11 +58,16 @@ struct sem_shm {
 	/* struct sem_holder holders[slots]; struct sem_waiter waiters[maxwait] */
 };
 
+/* A semaphore as this process sees it. SLOTS and MAXWAIT are fixed when
+ * it is attached, from the mapping's size: every index into the tables
+ * is bounded by them, never by a count read from the shared file, which
+ * anyone who can write the file can change at any time. */
 struct sem {
 	struct obj o;
 	struct sem_shm *s;
 	struct sem_holder *h;
 	struct sem_waiter *w;
+	uint32_t slots, maxwait;
 };
 
 /* What to create when the semaphore is missing, and what to insist on
