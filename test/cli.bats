@@ -4,7 +4,7 @@
 
 load helper
 
-TOOLS="pool parallel queue sem barrier"
+TOOLS="pool parallel queue sem barrier event"
 
 @test "every tool answers --help on stdout with status 0" {
 	for t in $TOOLS; do

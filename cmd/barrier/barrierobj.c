@@ -211,23 +211,6 @@ barobj_reset(struct barobj *b)
 	obj_unlock(&b->lock);
 }
 
-/* Take mutex M if nobody alive holds it: 0 if it is now ours, -1 if a
- * live process holds it. A holder that died is detected by the kernel
- * (robust futex list), which is what makes this a liveness test. */
-static int
-grab(pthread_mutex_t *m)
-{
-	int e = pthread_mutex_trylock(m);
-
-	if (e == EOWNERDEAD) {
-		pthread_mutex_consistent(m);
-		return 0;
-	}
-	if (e == ENOTRECOVERABLE && obj_mutex_init(m) == 0)
-		e = pthread_mutex_trylock(m);
-	return e == 0 ? 0 : -1;
-}
-
 /* A free slot is one that is not in the current generation and whose
  * previous holder has left (or died). Called with the lock held. */
 static int
@@ -238,7 +221,7 @@ take_slot(struct barobj *b)
 	for (i = 0; i < b->nslots; i++) {
 		s = (b->hint + i) % b->nslots;
 		if (b->slot[s].state != SLOT_WAITING &&
-		    grab(&b->slot[s].alive) == 0) {
+		    obj_mutex_grab(&b->slot[s].alive) == 0) {
 			b->hint = (s + 1) % b->nslots;
 			return (int)s;
 		}
@@ -246,24 +229,8 @@ take_slot(struct barobj *b)
 	return -1;
 }
 
-/* Nonzero if the holder of waiting slot I (not ours) has died. Called
- * with the lock held, which keeps the slot from being taken while we
- * briefly hold its mutex. */
-static int
-slot_dead(struct barobj *b, uint32_t i)
-{
-	pthread_mutex_t *m = &b->slot[i].alive;
-	int e = pthread_mutex_trylock(m);
-
-	if (e == EBUSY)
-		return 0;
-	if (e == EOWNERDEAD)
-		pthread_mutex_consistent(m);
-	if (e == 0 || e == EOWNERDEAD)
-		pthread_mutex_unlock(m);
-	return 1;
-}
-
+/* Nonzero if a waiting party other than SELF has died. Called with the
+ * lock held, which keeps a slot from being taken while we look at it. */
 static int
 any_dead(struct barobj *b, uint32_t self)
 {
@@ -271,7 +238,7 @@ any_dead(struct barobj *b, uint32_t self)
 
 	for (i = 0; i < b->nslots; i++)
 		if (i != self && b->slot[i].state == SLOT_WAITING &&
-		    slot_dead(b, i))
+		    obj_mutex_dead(&b->slot[i].alive))
 			return 1;
 	return 0;
 }
