@@ -83,25 +83,6 @@ static const struct cli cli_rm = { "barrier rm NAME...", help };
 static const struct cli cli_resetcmd = { "barrier reset NAME", help };
 static const struct cli cli_abort = { "barrier abort NAME", help };
 
-/* Parse the options of a subcommand without options of its own and
- * return the index of its first operand; N operands are required
- * (-1: at least one). */
-static int
-operands(int argc, char **argv, const struct cli *cli, int n)
-{
-	static const struct option longopts[] = { CLI_STD_OPTIONS, { 0 } };
-	int left;
-
-	cli_reset();
-	while (cli_next(argc, argv, "", longopts, cli) != -1)
-		;
-	left = argc - optind;
-	if (n < 0 ? left < 1 : left != n)
-		cli_usage_error(cli, left < (n < 0 ? 1 : n) ?
-		    "missing operand" : "too many operands");
-	return optind;
-}
-
 struct wait_opts {
 	uint32_t parties;
 	int64_t timeout;   /* ns, -1: none */
@@ -153,6 +134,7 @@ parse_wait(int argc, char **argv, struct wait_opts *w)
 		cli_usage_error(&cli_wait, "missing barrier name");
 	w->name = argv[optind++];
 	if (optind < argc) {
+		cli_after_name(&cli_wait, argv[optind]);
 		if (strcmp(argv[optind], "--") != 0)
 			cli_usage_error(&cli_wait, "unexpected '%s' (put '--' "
 			    "before a command)", argv[optind]);
@@ -193,8 +175,7 @@ cmd_wait(int argc, char **argv)
 	int r;
 
 	parse_wait(argc, argv, &w);
-	if (w.timeout >= 0)
-		req.deadline = loop_now() + w.timeout;
+	req.deadline = opt_deadline(loop_now(), w.timeout);
 	req.action = w.action;
 	if ((b = barobj_open(&o, w.name, w.parties, w.mode)) == NULL)
 		return EXIT_TOOL;
@@ -246,7 +227,7 @@ print_state(const struct barobj *b, const char *name)
 static int
 cmd_stat(int argc, char **argv)
 {
-	int i = operands(argc, argv, &cli_stat, 1);
+	int i = cli_operands(argc, argv, &cli_stat, 1);
 	struct obj o;
 	struct barobj *b;
 
@@ -254,7 +235,7 @@ cmd_stat(int argc, char **argv)
 		return EXIT_TOOL;
 	print_state(b, NULL);
 	obj_close(&o);
-	return fflush(stdout) == 0 ? 0 : EXIT_TOOL;
+	return 0;
 }
 
 static void
@@ -272,10 +253,8 @@ cmd_ls(int argc, char **argv)
 {
 	static const struct obj_type t = { OBJ_BARRIER, 1, "barrier" };
 
-	operands(argc, argv, &cli_ls, 0);
-	if (obj_list(&t, list_one, NULL) < 0)
-		return EXIT_TOOL;
-	return fflush(stdout) == 0 ? 0 : EXIT_TOOL;
+	cli_operands(argc, argv, &cli_ls, 0);
+	return obj_list(&t, list_one, NULL) < 0 ? EXIT_TOOL : 0;
 }
 
 /* rm breaks the barrier as it unlinks it, so that parties waiting on
@@ -283,7 +262,7 @@ cmd_ls(int argc, char **argv)
 static int
 cmd_rm(int argc, char **argv)
 {
-	int i = operands(argc, argv, &cli_rm, -1), status = 0;
+	int i = cli_operands(argc, argv, &cli_rm, -1), status = 0;
 	struct obj o;
 	struct barobj *b;
 
@@ -302,9 +281,9 @@ cmd_rm(int argc, char **argv)
 }
 
 static int
-cmd_reset_abort(int argc, char **argv, int reset)
+reset_abort(int argc, char **argv, int reset)
 {
-	int i = operands(argc, argv, reset ? &cli_resetcmd : &cli_abort, 1);
+	int i = cli_operands(argc, argv, reset ? &cli_resetcmd : &cli_abort, 1);
 	struct obj o;
 	struct barobj *b;
 
@@ -318,29 +297,28 @@ cmd_reset_abort(int argc, char **argv, int reset)
 	return 0;
 }
 
+static int
+cmd_reset(int argc, char **argv)
+{
+	return reset_abort(argc, argv, 1);
+}
+
+static int
+cmd_abort(int argc, char **argv)
+{
+	return reset_abort(argc, argv, 0);
+}
+
 int
 main(int argc, char **argv)
 {
-	const char *sub;
+	static const struct cli_cmd cmds[] = {
+		{ "wait", cmd_wait }, { "stat", cmd_stat }, { "ls", cmd_ls },
+		{ "rm", cmd_rm }, { "reset", cmd_reset }, { "abort", cmd_abort },
+		{ NULL, NULL }
+	};
 
 	err_init(argv[0]);
 	optind = remote_main(argc, argv, &cli_main);
-	if (optind >= argc)
-		cli_usage_error(&cli_main, "missing subcommand");
-	sub = argv[optind];
-	argc -= optind;
-	argv += optind;
-	if (strcmp(sub, "wait") == 0)
-		return cmd_wait(argc, argv);
-	if (strcmp(sub, "stat") == 0)
-		return cmd_stat(argc, argv);
-	if (strcmp(sub, "ls") == 0)
-		return cmd_ls(argc, argv);
-	if (strcmp(sub, "rm") == 0)
-		return cmd_rm(argc, argv);
-	if (strcmp(sub, "reset") == 0)
-		return cmd_reset_abort(argc, argv, 1);
-	if (strcmp(sub, "abort") == 0)
-		return cmd_reset_abort(argc, argv, 0);
-	cli_usage_error(&cli_main, "unknown subcommand '%s'", sub);
+	return cli_dispatch(argc - optind, argv + optind, cmds, &cli_main);
 }
