@@ -55,6 +55,20 @@ fail:
 }
 
 struct barobj *
+barobj_attach(struct obj *o)
+{
+	struct barobj *b = o->map;
+
+	if (o->size < sizeof *b || b->parties < 1 ||
+	    b->parties > BAR_PARTIES_MAX || b->nslots != 2 * b->parties ||
+	    o->size != barobj_size(b->nslots)) {
+		err_warnx("%s: damaged barrier", o->name);
+		return NULL;
+	}
+	return b;
+}
+
+struct barobj *
 barobj_open(struct obj *o, const char *name, uint32_t parties, unsigned mode)
 {
 	struct obj_create c = { barobj_size(2 * parties), mode, barobj_init,
@@ -63,13 +77,8 @@ barobj_open(struct obj *o, const char *name, uint32_t parties, unsigned mode)
 
 	if (obj_open(o, name, &barobj_type, parties ? &c : NULL) < 0)
 		return NULL;
-	b = o->map;
-	if (o->size < sizeof *b || b->parties < 1 ||
-	    b->parties > BAR_PARTIES_MAX || b->nslots != 2 * b->parties ||
-	    o->size != barobj_size(b->nslots)) {
-		err_warnx("%s: damaged barrier", name);
+	if ((b = barobj_attach(o)) == NULL)
 		goto fail;
-	}
 	if (parties && b->parties != parties) {
 		err_warnx("%s: the barrier has %u parties, not %u", name,
 		    b->parties, parties);
@@ -241,6 +250,15 @@ any_dead(struct barobj *b, uint32_t self)
 		    obj_mutex_dead(&b->slot[i].alive))
 			return 1;
 	return 0;
+}
+
+void
+barobj_check(struct barobj *b)
+{
+	barobj_lock(b);
+	if (b->broken == 0 && any_dead(b, b->nslots))
+		break_locked(b, BAR_WHY_DEAD);
+	obj_unlock(&b->lock);
 }
 
 /* Check the next waiting slot after ours (cyclically), without the lock
