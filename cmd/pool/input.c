@@ -23,35 +23,8 @@
 #include "pool.h"
 
 #define INPUT_CHUNK 65536
-
-int
-buf_reserve(struct buf *b, size_t more)
-{
-	size_t cap;
-	char *p;
-
-	if (b->len + more <= b->cap)
-		return 0;
-	cap = b->cap ? b->cap : 256;
-	while (cap < b->len + more)
-		cap *= 2;
-	p = realloc(b->p, cap);
-	if (p == NULL)
-		err_diex(EXIT_TOOL, "out of memory");
-	b->p = p;
-	b->cap = cap;
-	return 0;
-}
-
-void
-buf_add(struct buf *b, const void *p, size_t n)
-{
-	if (n == 0)     /* B may have no memory yet: memcpy(NULL, ...) */
-		return;
-	buf_reserve(b, n);
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-}
+/* MAX_ARG_STRLEN (32 pages) less the terminating NUL. */
+#define ITEM_MAX (128 * 1024 - 1)
 
 /* Memory for a --pipe block: with transparent huge pages on request
  * (madvise mode), a 64 MiB block costs 32 page faults instead of 16384,
@@ -72,13 +45,6 @@ block_alloc(void *old, size_t n)
 	if (p == NULL)
 		err_diex(EXIT_TOOL, "out of memory");
 	return p;
-}
-
-void
-buf_free(struct buf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof *b);
 }
 
 int
@@ -168,6 +134,19 @@ input_unget(struct input *in)
 	in->last = 0;
 }
 
+/* An item longer than the kernel takes in one argument can never run:
+ * reading stops there instead of buffering it without end. */
+static int
+too_long(struct input *in)
+{
+	err_warnx("item %llu: longer than %d bytes, the most one argument "
+	    "can hold", in->nread + 1, ITEM_MAX);
+	in->err = 1;
+	in->eof = 1;
+	in->start = in->len;
+	return -1;
+}
+
 int
 input_item(struct input *in, const char **p, size_t *n)
 {
@@ -176,6 +155,8 @@ input_item(struct input *in, const char **p, size_t *n)
 		size_t avail = in->len - in->start;
 
 		d = avail ? memchr(s, in->delim, avail) : NULL;
+		if ((d ? (size_t)(d - s) : avail) > ITEM_MAX)
+			return too_long(in);
 		if (d) {
 			check_nul(in, s, d - s);
 			*d = '\0';

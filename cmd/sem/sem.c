@@ -555,6 +555,7 @@ main(int argc, char **argv)
 	};
 
 	err_init(argv[0]);
+	(void)proc_std_fds();
 	optind = remote_main(argc, argv, &cli_main);
 	return cli_dispatch(argc - optind, argv + optind, cmds, &cli_main);
 }
