@@ -837,6 +837,9 @@ cmd_get(int argc, char **argv)
 		err_diex(EXIT_TOOL, "%s: standard output is closed", name);
 	if ((qs = calloc((size_t)nq, sizeof *qs)) == NULL)
 		err_diex(EXIT_TOOL, "out of memory");
+	/* Every name is checked before any queue is made. */
+	for (k = 0; k < nq; k++)
+		(void)exists(argv[i + k]);
 	for (k = 0; k < nq; k++) {
 		char *tag = NULL;
 		open_or_die(&qs[k], argv[i + k], &defaults);
