@@ -406,7 +406,6 @@ make_counter() {
 	run -125 pool --bogus touch ran
 	run -125 pool --timeout 1x touch ran
 	one_line
-	run -125 pool --timeout 0 touch ran
 	run -125 pool --halt soon,fail=0 touch ran
 	run -125 pool --halt later,fail=1 touch ran
 	one_line

@@ -269,9 +269,10 @@ parse_options(int argc, char **argv)
 		case O_TAG: C.tag = 1; break;
 		case O_TIMEOUT:
 			C.timeout = opt_duration("--timeout", optarg);
+			/* 0 is a deadline already passed (concutils(7));
+			 * C.timeout 0 means none. */
 			if (C.timeout == 0)
-				err_diex(EXIT_TOOL, "--timeout %s: must be more "
-				    "than 0", optarg);
+				C.timeout = 1;
 			break;
 		case O_GRACE: C.grace = opt_duration("--grace", optarg); break;
 		case O_RETRIES:
