@@ -768,6 +768,16 @@ pipe_in() { # pipe_in file|pipe FILE CMD...: run CMD with FILE as stdin
 	gone "$(cat pid)"
 }
 
+@test "jobs start with the signals pool ignores or catches at their default, and none blocked" {
+	# pool ignores SIGPIPE and catches SIGCHLD, SIGINT, SIGTERM, SIGHUP
+	# and SIGUSR1; its child resets only SIGPIPE (exec resets the caught
+	# ones), and nothing stays blocked.
+	run -0 env --default-signal=INT,QUIT,PIPE pool sh -c \
+	    'grep -E "^Sig(Blk|Ign|Cgt)" /proc/$$/status' _ <<<x
+	[[ "$output" == *"SigBlk:	0000000000000000"* ]]
+	[[ "$output" =~ SigIgn:.[0-9a-f]{8}[08]0000000 ]] || { echo "$output"; false; }
+}
+
 @test "a stop signal ignored at pool's start stays ignored, in pool and in its jobs (nohup)" {
 	mkfifo gate
 	exec {g}<>gate

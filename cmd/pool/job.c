@@ -50,6 +50,7 @@ static char path[PATH_MAX];
 static int have_path;
 static char **envp;
 static char seqvar[40] = "POOL_SEQ=", slotvar[40] = "POOL_SLOT=";
+static sigset_t sigreset;    /* see job_start */
 static int exec_warned;
 
 /* The replacement string that starts at S ("{...}"), or -1; *len is
@@ -132,6 +133,11 @@ tmpl_init(const struct conf *c)
 		parse_arg(&targ[i], c->cmd[i]);
 		any_repl |= targ[i].repl;
 	}
+	/* pool's signal handlers are lib/loop's, which exec resets and
+	 * which are safe in the child before exec: the child need only
+	 * reset what pool ignores. */
+	sigemptyset(&sigreset);
+	sigaddset(&sigreset, SIGPIPE);
 	/* A command that cannot be found is not pool's error: each job
 	 * then fails with 127 (or 126), and --halt decides what follows. */
 	have_path = proc_resolve(c->cmd[0], path, sizeof path) == 0;
@@ -378,6 +384,7 @@ job_start(struct job *j, const struct conf *c, const struct launch *x,
 	sp.envp = envp;
 	sp.pgroup = 1;
 	sp.pdeathsig = SIGKILL;
+	sp.sigreset = &sigreset;
 	sp.fd[0] = x->in >= 0 ? x->in : devnull;
 	if (!c->ungroup) {
 		if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
