@@ -4,7 +4,10 @@
 #   LOOP=poll                    use the poll(2) event-loop backend instead of epoll
 #   make check TESTS="test/a.bats ..."  run only those test files
 #   WERROR=1                     turn warnings into errors (CI does)
-#   make fuzz [FUZZ_TIME=60]     run every libFuzzer target in fuzz/ (needs clang)
+#   make fuzz [FUZZ_TIME=60]     run every libFuzzer target in fuzz/ (needs clang);
+#                                new units go to fuzz/build/corpus, never fuzz/corpus
+#   make fuzz-ci                 replay the corpus, then fixed-seed runs (what CI does)
+#   make fuzz-merge              add the new units that reach new code to fuzz/corpus
 #   make torture [TORTURE_TIME=5m] [SEED=N]  the long crash test (test/torture/)
 #   PROGPREFIX=c                 install the programs as cpool, cparallel, ... (avoids
 #                                clashing with GNU parallel's /usr/bin/parallel)
@@ -20,7 +23,7 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CPPFLAGS += -D_GNU_SOURCE -DCONC_VERSION='"$(VERSION)"' -iquote lib
-LDLIBS  += -lpthread -lm
+LDLIBS  += -lpthread
 
 ifeq ($(WERROR),1)
 WARN += -Werror
@@ -46,7 +49,7 @@ PAGES   := $(wildcard man/*.1 man/*.7)
 BENCH_SRC := $(wildcard bench/*.c)
 
 .DELETE_ON_ERROR:
-.PHONY: all check install uninstall clean lint bench fuzz torture
+.PHONY: all check install uninstall clean lint bench fuzz fuzz-ci fuzz-merge torture FORCE
 
 all: $(BINS)
 
@@ -56,31 +59,40 @@ $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c -o $@ $<
 
-# bin/.flavour names the build (plain or sanitizer, and the loop backend);
-# it changes only when the flavour does, so switching relinks everything.
+# bin/.flavour names the build (plain or sanitizer, and the loop backend).
+# Its recipe runs whenever something is built but writes the file only when
+# the flavour changed, so that switching relinks everything and nothing else
+# does. The library lives in the build directory, with the objects.
 FLAVOUR := bin/.flavour
-$(shell mkdir -p bin; [ "`cat $(FLAVOUR) 2>/dev/null`" = "$(B) $(SANITIZE) $(LOOP)" ] || echo "$(B) $(SANITIZE) $(LOOP)" > $(FLAVOUR))
+FLAVOUR_NOW := $(B) $(SANITIZE) $(LOOP)
+LIB := $(B)/libconc.a
 
-lib/libconc.a: $(LIB_OBJ) $(FLAVOUR)
+$(FLAVOUR): FORCE
+	@mkdir -p $(@D)
+	@[ "`cat $@ 2>/dev/null`" = "$(FLAVOUR_NOW)" ] || echo "$(FLAVOUR_NOW)" >$@
+FORCE:
+
+$(LIB): $(LIB_OBJ) $(FLAVOUR)
 	rm -f $@
 	$(AR) rcs $@ $(LIB_OBJ)
 
 define tool_rule
-bin/$(1): $$(filter $(B)/cmd/$(1)/%,$$(CMD_OBJ)) lib/libconc.a $(FLAVOUR)
-	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) lib/libconc.a $$(LDLIBS)
+bin/$(1): $$(filter $(B)/cmd/$(1)/%,$$(CMD_OBJ)) $(LIB) $(FLAVOUR)
+	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIB) $$(LDLIBS)
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 
 check: all $(B)/test/unit $(B)/test/torture/torture
 	@UNIT=$(CURDIR)/$(B)/test/unit TORTURE=$(CURDIR)/$(B)/test/torture/torture test/run-bats $(TESTS)
 
-$(B)/test/unit: $(B)/test/unit.o lib/libconc.a
-	$(CC) $(LDFLAGS) -o $@ $< lib/libconc.a $(LDLIBS)
+$(B)/test/unit: $(B)/test/unit.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 # The torture test (test/torture/): make torture [TORTURE_TIME=5m] [SEED=N]
 TORTURE_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard test/torture/*.c))
-$(B)/test/torture/torture: $(TORTURE_OBJ) lib/libconc.a
-	$(CC) $(LDFLAGS) -o $@ $(TORTURE_OBJ) lib/libconc.a $(LDLIBS)
+# The torture test alone uses libm (log, exp).
+$(B)/test/torture/torture: $(TORTURE_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(TORTURE_OBJ) $(LIB) $(LDLIBS) -lm
 
 torture: all $(B)/test/torture/torture
 	@nice -n 10 $(B)/test/torture/torture -v -t $(or $(TORTURE_TIME),5m)
@@ -96,14 +108,20 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man7/concutils.7
 
 clean:
-	rm -rf build build-san bin lib/libconc.a bench/bin
+	rm -rf build build-san bin bench/bin
 
 lint:
 	@.ci/lint
 
-# FUZZ_TIME=seconds per target (default 60)
+# FUZZ_TIME=seconds per target (default 60); see fuzz/run
 fuzz:
-	@fuzz/run
+	@fuzz/run explore
+
+fuzz-ci:
+	@fuzz/run ci
+
+fuzz-merge:
+	@fuzz/run merge
 
 bench: all
 	@bench/run

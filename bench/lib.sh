@@ -39,7 +39,7 @@ bench_init() {
 	trap 'exit 143' TERM
 	: >"$results/$BENCH.md"
 	: >"$work/headline"
-	if [ ! -x bin/pool ] || [ ! -x bin/barrier ] || [ ! -f lib/libconc.a ]; then
+	if [ ! -x bin/pool ] || [ ! -x bin/barrier ] || [ ! -f build/libconc.a ]; then
 		make -s >/dev/null || exit 1
 	fi
 	say "== $BENCH: $( [ "$QUICK" = 1 ] && echo quick || echo full) run, $CORES cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -144,7 +144,7 @@ build() {
 	shift
 	local out=bench/bin/$name
 	if [ ! -x "$out" ] || [ "bench/$name.c" -nt "$out" ] ||
-	    [ lib/libconc.a -nt "$out" ]; then
+	    [ build/libconc.a -nt "$out" ]; then
 		${CC:-cc} -O2 -Wall -D_GNU_SOURCE -iquote lib -o "$out" \
 		    "bench/$name.c" "$@" -lpthread || exit 1
 	fi

@@ -16,7 +16,7 @@
 . "$(dirname "$0")/lib.sh"
 bench_init sem
 
-build sem_handoff -Icmd/sem cmd/sem/semobj.c lib/libconc.a
+build sem_handoff -Icmd/sem cmd/sem/semobj.c build/libconc.a
 if [ "$QUICK" = 1 ]; then
 	rounds=3 calls=20 gnucalls=1 total=400 ws="1 4 16"
 else

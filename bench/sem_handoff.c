@@ -20,7 +20,7 @@
  * the process that just released it: then no hand-off happens.
  *
  * Prints "MEDIAN_US P90_US HANDOFFS RELEASES". Built by bench/sem.sh with
- * cmd/sem/semobj.c and lib/libconc.a. */
+ * cmd/sem/semobj.c and build/libconc.a. */
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>

@@ -1,7 +1,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,7 +138,8 @@ opt_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out,
 		*why = why_buf;
 		return -1;
 	}
-	if (v != floorl(v)) {
+	/* In range, so the conversion is defined; it drops any fraction. */
+	if ((long double)(uint64_t)v != v) {
 		*why = "not a whole number of bytes";
 		return -1;
 	}

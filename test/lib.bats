@@ -33,6 +33,11 @@ u() { "${UNIT:-$TOP/build/test/unit}" "$@"; }
 	run u size 1MiB; [ "$output" = 1048576 ]
 	run u size 2G;   [ "$output" = 2147483648 ]
 	run u size 1.5K; [ "$output" = 1536 ]
+	run u size 18446744073709551615; [ "$output" = 18446744073709551615 ]
+	run -1 u size 1.5
+	[ "$output" = "error: not a whole number of bytes" ]
+	run -1 u size 0.001K
+	[ "$output" = "error: not a whole number of bytes" ]
 	# Regression (found by fuzz/fuzz_opt.c): converting a huge value to
 	# an integer was undefined behaviour; it must be a range error.
 	run -1 u size 99999999999999999999999G
