@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -46,9 +47,35 @@ proc_sig_kept(int signo)
 }
 
 int
+proc_sig_forward(int signo)
+{
+	return signo == SIGHUP || signo == SIGINT || signo == SIGQUIT ||
+	    signo == SIGTERM ? signo : SIGTERM;
+}
+
+int
 proc_sig_from_tty(const siginfo_t *si)
 {
 	return si->si_code == SI_KERNEL;
+}
+
+unsigned
+proc_std_fds(void)
+{
+	static unsigned closed;
+	static int done;
+	int fd;
+
+	if (done)
+		return closed;
+	done = 1;
+	for (fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			closed |= 1u << fd;
+			if (open("/dev/null", O_RDONLY) != fd)
+				err_die(EXIT_TOOL, "open /dev/null");
+		}
+	return closed;
 }
 
 /* The descriptor limit before proc_want_fds raised it, which the jobs
@@ -117,7 +144,9 @@ child(const struct proc_spec *sp, const sigset_t *mask, volatile int *errslot,
 			sigaction(reset[i], &sa, NULL);
 	if (nofile_raised)
 		setrlimit(RLIMIT_NOFILE, &nofile_orig);
-	if (sp->pgroup)
+	if (sp->ctty)
+		setsid();
+	else if (sp->pgroup)
 		setpgid(0, 0);
 #ifdef __linux__
 	if (sp->pdeathsig) {
@@ -145,6 +174,8 @@ child(const struct proc_spec *sp, const sigset_t *mask, volatile int *errslot,
 		else if (dup2(fd[i], i) < 0)
 			goto fail;
 	}
+	if (sp->ctty && ioctl(1, TIOCSCTTY, 0) < 0)
+		goto fail;
 	if (sp->dir && chdir(sp->dir) < 0)
 		goto fail;
 	sigprocmask(SIG_SETMASK, mask, NULL);

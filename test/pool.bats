@@ -198,6 +198,24 @@ make_counter() {
 	grep -q '^pool: -j 300: only enough open files for [0-9]* jobs at once (ulimit -n is 100)$' err
 }
 
+@test "a descriptor limit too low for even one job: 125 and one line, before reading input" {
+	# It used to read every item and fail each job with "Too many open
+	# files". The items left unread show that pool read none of them.
+	seq 3 >items
+	# Only 0-2 open (bats holds more), so that the limit is what counts.
+	only_std='for f in /proc/$$/fd/*; do f=${f##*/}; [ "$f" -le 2 ] || eval "exec $f>&-"; done'
+	# pool itself holds 7 descriptors, and a job's two pipes 4 more.
+	for n in 7 9; do
+		run -0 bash -c "$only_std; ulimit -n $n && { pool -j4 echo 2>err; echo \$?; cat; } <items"
+		[ "$output" = "$(printf '125\n1\n2\n3')" ]
+		[ "$(wc -l <err)" = 1 ]
+		grep -q "^pool: not enough open files to run even one job (ulimit -n is $n)\$" err
+	done
+	# With room for one job (-u needs no pipes), it runs them one at a time.
+	run -0 bash -c "$only_std; ulimit -n 11 && pool -u -j4 echo <items | sort"
+	[ "$output" = "$(printf '1\n2\n3')" ]
+}
+
 @test "jobs see POOL_SEQ and POOL_SLOT, and /dev/null as stdin" {
 	run -0 pool -k -j2 sh -c 'echo "$POOL_SEQ $POOL_SLOT $(wc -c)"' _ < <(seq 3)
 	[ "${lines[0]}" = "1 1 0" ]
@@ -778,6 +796,30 @@ pipe_in() { # pipe_in file|pipe FILE CMD...: run CMD with FILE as stdin
 	kill -KILL "$p"
 	{ wait "$p"; } 2>/dev/null || true
 	wait_for gone "$(cat pid)"
+}
+
+@test "every signal that would end pool stops the jobs' groups first: SIGQUIT, SIGUSR2, SIGALRM" {
+	# pool used to exit without signalling them (issue 24).
+	for sig in QUIT USR2 ALRM; do
+		rm -f p
+		echo x >in
+		bg pool -a in --grace 0 sh -c 'sleep 1000 & echo $! >p; wait'
+		pid=$!
+		wait_for test -s p
+		kill -"$sig" "$pid"
+		wait_status "$pid" $((128 + $(kill -l "$sig")))
+		wait_for gone "$(cat p)"
+	done
+}
+
+@test "pool killed with SIGKILL: the jobs' groups die too (the watcher)" {
+	seq 2 >in
+	bg pool -a in -j 2 sh -c 'sleep 1000 & echo $! >p$1; wait' _
+	pid=$!
+	wait_for test -s p1 -a -s p2
+	kill -KILL "$pid"
+	wait_status "$pid" 137
+	wait_for gone "$(cat p1)" "$(cat p2)"
 }
 
 @test "SIGUSR1 lists the running jobs on stderr" {

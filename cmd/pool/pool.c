@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -33,6 +32,7 @@
 #include "cli.h"
 #include "err.h"
 #include "opt.h"
+#include "pgroup.h"
 #include "pool.h"
 #include "proc.h"
 #include "remote.h"
@@ -119,19 +119,8 @@ static struct job *open_job;     /* --pipe: the job whose block is still
 static unsigned long long nextseq = 1, ndone, nfailed, nsucc;
 static int input_done, halting, halt_status = -1, stopping, tool_error;
 static int out_failed;
-static struct loop_timer *grace_timer;
 static int jobs0;                /* -j 0 */
 static int terminated;           /* terminate() has signalled the jobs */
-
-/* A process group that outlived the job it belonged to after we told the
- * job to stop (--timeout, SIGINT, --halt now...): its members get SIGKILL
- * when the grace period ends, as they would have if the job had lasted. */
-struct stray {
-	pid_t pgid;
-	struct loop_timer *timer;
-	struct stray *next;
-};
-static struct stray *strays;
 
 static long
 cpus(void)
@@ -355,20 +344,6 @@ parse_options(int argc, char **argv)
 		    "--joblog");
 }
 
-/* Descriptors 0-2 that are closed get /dev/null opened read-only: the
- * descriptors pool opens must not land there, and a write to a closed
- * stdout must still fail (with EBADF) rather than vanish. */
-static void
-fill_std_fds(void)
-{
-	int fd;
-
-	for (fd = 0; fd < 3; fd++)
-		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
-		    open("/dev/null", O_RDONLY) < 0)
-			err_die(EXIT_TOOL, "open /dev/null");
-}
-
 static void
 give_tokens(void)
 {
@@ -438,11 +413,18 @@ static void on_usr1(struct loop *l, int signo, void *arg);
  * needs more than the usual soft limit of 1024 descriptors. When even the
  * hard limit is too low, run fewer jobs at once (as GNU parallel does)
  * rather than fail the jobs that find no descriptor. */
+static long fds_have;       /* the limit, when it allows fewer jobs */
+
+static long
+fd_need_per_job(void)
+{
+	return (C.ungroup && !C.results ? 0 : 2) + (C.pipe ? 1 : 0);
+}
+
 static void
 want_fds(void)
 {
-	long per = (C.ungroup && !C.results ? 0 : 2) + (C.pipe ? 1 : 0);
-	long need, have, fit;
+	long per = fd_need_per_job(), need, have, fit;
 
 	if (per == 0)
 		return;
@@ -451,31 +433,65 @@ want_fds(void)
 	if (have >= need || hosts_on)
 		return;
 	fit = (have - 64) / per;
-	if (fit < 1)
-		fit = 1;
+	if (fit < 1) {
+		/* Whether one job fits is known once everything else is
+		 * open: see one_job_fits. */
+		fds_have = have;
+		C.slots = 1;
+		return;
+	}
 	err_warnx("-j %ld: only enough open files for %ld jobs at once "
 	    "(ulimit -n is %ld)", jobs0 ? 0 : C.slots, fit, have);
 	C.slots = fit;
 }
 
+/* Under a tiny ulimit -n every job would fail to start ("Too many open
+ * files") one after the other, consuming the whole input: say so once,
+ * before reading any. A job needs both ends of each of its pipes at once,
+ * until the child has its ends. */
+static void
+one_job_fits(long slots_asked)
+{
+	int fds[6], n = 0, ok = 1;
+	long want = 2 * fd_need_per_job();
+
+	if (fds_have == 0)
+		return;
+	while (n < want && ok)
+		if ((fds[n] = fcntl(0, F_DUPFD_CLOEXEC, 3)) >= 0)
+			n++;
+		else
+			ok = 0;
+	while (n > 0)
+		close(fds[--n]);
+	if (!ok)
+		err_diex(EXIT_TOOL, "not enough open files to run even one job "
+		    "(ulimit -n is %ld)", fds_have);
+	if (slots_asked > 1)
+		err_warnx("-j %ld: only enough open files for 1 job at once "
+		    "(ulimit -n is %ld)", slots_asked, fds_have);
+}
+
 static void
 setup(void)
 {
-	static const int stops[] = { SIGINT, SIGTERM, SIGHUP };
-	long i;
+	sigset_t mine;
+	long i, slots_asked = C.slots;
 	long long total = -1;
 
-	fill_std_fds();
+	(void)proc_std_fds();
 	signal(SIGPIPE, SIG_IGN);
-	/* Orphans of our jobs become our children, so that we learn when a
-	 * stray group (see struct stray) has emptied. */
-	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (devnull < 0)
 		err_die(EXIT_TOOL, "open /dev/null");
 	L = loop_new();
 	if (L == NULL)
 		err_die(EXIT_TOOL, "event loop");
+	/* A group that outlives its job is held only when the job was told
+	 * to stop (--timeout, SIGINT, --halt now...): its members get SIGKILL
+	 * when the grace period ends, as they would have if the job had
+	 * lasted. */
+	pgroup_init(L, C.grace, 0);
 	setup_input();
 	joblog_open(&C);
 	tmpl_init(&C);
@@ -496,11 +512,14 @@ setup(void)
 	if (loop_add_signal(L, SIGCHLD, on_chld, NULL) < 0 ||
 	    loop_add_signal(L, SIGUSR1, on_usr1, NULL) < 0)
 		err_die(EXIT_TOOL, "signals");
-	/* Interrupting: a write to a reader that has stalled must not keep
-	 * these signals from being handled (see out_init). */
-	for (i = 0; i < 3; i++)
-		if (loop_add_signal_intr(L, stops[i], on_stop, NULL) < 0)
-			err_die(EXIT_TOOL, "signals");
+	/* Every other signal that would end us stops the jobs first.
+	 * Interrupting: a write to a reader that has stalled must not keep
+	 * them from being handled (see out_init). */
+	sigemptyset(&mine);
+	sigaddset(&mine, SIGUSR1);
+	if (loop_add_stop_signals(L, &mine, on_stop, NULL) < 0)
+		err_die(EXIT_TOOL, "signals");
+	one_job_fits(slots_asked);
 	if (C.total >= 0)
 		total = C.total;
 	else if ((C.bar || C.eta) && !C.pipe)
@@ -508,105 +527,12 @@ setup(void)
 	progress_init(C.bar, C.eta, total);
 }
 
-/* Signal every running job's process group. */
-static void
-signal_all(int sig)
-{
-	long i;
-
-	for (i = 0; i < C.slots; i++)
-		if (jobs[i].state != JOB_FREE && jobs[i].pid > 0)
-			proc_kill_group(jobs[i].pid, sig);
-}
-
-static void
-drop_stray(struct stray **pp)
-{
-	struct stray *s = *pp;
-
-	if (s->timer)
-		loop_del_timer(L, s->timer);
-	*pp = s->next;
-	free(s);
-}
-
-static void
-on_stray_grace(struct loop *l, void *arg)
-{
-	struct stray **pp, *s = arg;
-
-	s->timer = NULL;
-	proc_kill_group(s->pgid, SIGKILL);
-	for (pp = &strays; *pp != s; pp = &(*pp)->next)
-		;
-	drop_stray(pp);
-}
-
-/* The job J has ended after being told to stop: if members of its group
- * live on, remember the group. Its number cannot be reused while it has
- * members, and orphaned members are our children (we are a subreaper), so
- * forget_empty_strays() notices when it empties. */
-static void
-keep_stray(const struct job *j)
-{
-	struct stray *s;
-	int64_t at = loop_now();
-
-	if (j->pid <= 0 || (!j->timedout && !terminated) ||
-	    kill(-j->pid, 0) < 0)
-		return;
-	/* The grace period is over when its timer has already fired. */
-	if (j->timedout ? j->timer != NULL : grace_timer != NULL)
-		at += C.grace;
-	s = malloc(sizeof *s);
-	if (s == NULL || (s->timer = loop_add_timer(L, at, on_stray_grace,
-	    s)) == NULL) {
-		free(s);
-		proc_kill_group(j->pid, SIGKILL);
-		return;
-	}
-	s->pgid = j->pid;
-	s->next = strays;
-	strays = s;
-}
-
-static void
-forget_empty_strays(void)
-{
-	struct stray **pp = &strays;
-
-	while (*pp)
-		if (kill(-(*pp)->pgid, 0) < 0 && errno == ESRCH)
-			drop_stray(pp);
-		else
-			pp = &(*pp)->next;
-}
-
-static void
-kill_strays(void)
-{
-	while (strays) {
-		proc_kill_group(strays->pgid, SIGKILL);
-		drop_stray(&strays);
-	}
-}
-
-static void
-on_grace(struct loop *l, void *arg)
-{
-	grace_timer = NULL;
-	signal_all(SIGKILL);
-}
-
 /* Ask every job to stop with SIG; SIGKILL after the grace period. */
 static void
 terminate(int sig)
 {
 	terminated = 1;
-	signal_all(sig);
-	if (grace_timer == NULL)
-		grace_timer = loop_add_timer(L, loop_now() + C.grace, on_grace,
-		    NULL);
+	pgroup_stop_all(sig);
 }
 
 static void
@@ -728,7 +654,6 @@ complete(struct job *j)
 	int64_t now = loop_now();
 	int status;
 
-	keep_stray(j);
 	if (j->timer) {
 		loop_del_timer(L, j->timer);
 		j->timer = NULL;
@@ -860,22 +785,13 @@ static void
 on_timeout(struct loop *l, void *arg);
 
 static void
-on_kill(struct loop *l, void *arg)
-{
-	struct job *j = arg;
-
-	j->timer = NULL;
-	proc_kill_group(j->pid, SIGKILL);
-}
-
-static void
 on_timeout(struct loop *l, void *arg)
 {
 	struct job *j = arg;
 
+	j->timer = NULL;
 	j->timedout = 1;
-	proc_kill_group(j->pid, SIGTERM);
-	j->timer = loop_add_timer(L, loop_now() + C.grace, on_kill, j);
+	pgroup_stop(j->grp, SIGTERM);
 }
 
 static void
@@ -902,6 +818,7 @@ attempt(struct job *j)
 		end_unstarted(j, EXIT_TOOL);
 		return;
 	}
+	j->grp = pgroup_add(j->pid);
 	for (i = 0; i < 2; i++)
 		if (j->fd[i] >= 0 &&
 		    loop_add_fd(L, j->fd[i], LOOP_IN, on_output, j) < 0)
@@ -1195,9 +1112,11 @@ static void
 on_chld(struct loop *l, int signo, void *arg)
 {
 	pid_t pid;
-	int ws, orphans = 0;
+	int ws;
 	long i;
 
+	/* Orphans of our jobs (we are a subreaper: see pgroup) are reaped
+	 * and otherwise ignored. */
 	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0) {
 		if (hosts_on && hosts_reaped(pid, ws))
 			continue;
@@ -1205,18 +1124,16 @@ on_chld(struct loop *l, int signo, void *arg)
 			if (jobs[i].state == JOB_RUNNING &&
 			    jobs[i].pid == pid)
 				break;
-		if (i == C.slots) {
-			orphans = 1;
+		if (i == C.slots)
 			continue;
-		}
 		set_state(&jobs[i], JOB_REAPED);
 		jobs[i].wstatus = ws;
+		pgroup_exited(jobs[i].grp);
+		jobs[i].grp = NULL;
 		if (jobs[i].infd >= 0)
 			close_feed(&jobs[i]);
 		check_complete(&jobs[i]);
 	}
-	if (orphans)
-		forget_empty_strays();
 }
 
 static void
@@ -1224,12 +1141,11 @@ on_stop(struct loop *l, int signo, void *arg)
 {
 	/* A second request to stop does not wait for the grace period. */
 	if (stopping) {
-		signal_all(SIGKILL);
-		kill_strays();
+		pgroup_kill_all();
 		return;
 	}
 	stopping = signo;
-	terminate(signo);
+	terminate(proc_sig_forward(signo));
 }
 
 /* SIGUSR1: one line per running job on stderr. */
@@ -1321,7 +1237,7 @@ run(void)
 	watch_stdout();
 	for (;;) {
 		start_jobs();
-		if (running == 0 && strays == NULL && (input_done ||
+		if (running == 0 && pgroup_waiting() == 0 && (input_done ||
 		    stopping || halting || tool_error))
 			break;
 		flush_output();
@@ -1329,6 +1245,7 @@ run(void)
 			err_die(EXIT_TOOL, "event loop");
 	}
 	flush_output();
+	pgroup_release();
 }
 
 static int

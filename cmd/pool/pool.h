@@ -100,7 +100,8 @@ struct job {
 	int wstatus;                 /* as waitpid gave it */
 	int timedout;                /* this attempt hit --timeout */
 	int tries;                   /* attempts so far, less one */
-	struct loop_timer *timer;    /* --timeout, then the kill grace */
+	struct loop_timer *timer;    /* --timeout */
+	struct pgroup *grp;          /* its process group, until reaped */
 	int64_t start_mono;
 	double start_wall;
 	struct buf items;            /* the job's items, NUL-terminated */
