@@ -440,15 +440,20 @@ unchanged() {
 	kill -9 "$old"
 	wait "$old" || true
 	new=0
+	# A try that missed is killed and reaped at once, and only the pid
+	# that came back is left for teardown to kill: the numbers of the
+	# others are free again, and pids are being handed out again near
+	# them, so killing them later could hit an unrelated process.
 	for _ in $(seq 100); do
 		echo $((old - 1)) >/proc/sys/kernel/ns_last_pid 2>/dev/null || true
 		sleep 1000 &
 		new=$!
-		echo "$new" >>"$BATS_TEST_TMPDIR/pids"
 		[ "$new" = "$old" ] && break
 		kill "$new"
+		wait "$new" || true
 	done
 	[ "$new" = "$old" ] || skip "could not get pid $old back"
+	echo "$new" >>"$BATS_TEST_TMPDIR/pids"
 	kill -0 "$old"
 	free_is lock 1
 	run -0 sem stat lock
