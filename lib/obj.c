@@ -18,6 +18,13 @@
 #include "obj.h"
 #include "proc.h"
 
+/* "a" or "an", for "not a queue", "not an event". */
+static const char *
+article(const char *noun)
+{
+	return strchr("aeiou", noun[0]) ? "an" : "a";
+}
+
 /* Check the header of a mapped file of SIZE bytes; returns why not, or
  * NULL if it is a valid object of type T. */
 static const char *
@@ -27,11 +34,11 @@ check_hdr(const void *map, size_t size, const struct obj_type *t)
 	static char why[96];
 
 	if (size < sizeof *h || h->magic != OBJ_MAGIC)
-		snprintf(why, sizeof why, "not a %s (no concutils object)",
-		    t->name);
+		snprintf(why, sizeof why, "not %s %s (no concutils object)",
+		    article(t->name), t->name);
 	else if (h->kind != t->kind)
-		snprintf(why, sizeof why, "not a %s (another kind of object)",
-		    t->name);
+		snprintf(why, sizeof why, "not %s %s (another kind of object)",
+		    article(t->name), t->name);
 	else if (h->version != t->version)
 		snprintf(why, sizeof why, "%s format version %u, expected %u",
 		    t->name, h->version, t->version);
@@ -57,8 +64,8 @@ open_existing(struct obj *o, const struct obj_type *t)
 		if (errno == ENOENT)
 			return ENOENT;
 		if (errno == ELOOP)
-			err_warnx("%s: not a %s (a symbolic link)", o->name,
-			    t->name);
+			err_warnx("%s: not %s %s (a symbolic link)", o->name,
+			    article(t->name), t->name);
 		else
 			err_warn("%s: open %s", o->name, o->path);
 		return -1;
@@ -68,13 +75,13 @@ open_existing(struct obj *o, const struct obj_type *t)
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		err_warnx("%s: not a %s (not a regular file)", o->name,
-		    t->name);
+		err_warnx("%s: not %s %s (not a regular file)", o->name,
+		    article(t->name), t->name);
 		goto fail;
 	}
 	if ((size_t)st.st_size < sizeof(struct obj_hdr)) {
-		err_warnx("%s: not a %s (no concutils object)", o->name,
-		    t->name);
+		err_warnx("%s: not %s %s (no concutils object)", o->name,
+		    article(t->name), t->name);
 		goto fail;
 	}
 	o->size = st.st_size;
@@ -399,6 +406,34 @@ obj_unlock(pthread_mutex_t *m)
 }
 
 int
+obj_mutex_grab(pthread_mutex_t *m)
+{
+	int e = pthread_mutex_trylock(m);
+
+	if (e == EOWNERDEAD) {
+		pthread_mutex_consistent(m);
+		return 0;
+	}
+	if (e == ENOTRECOVERABLE && obj_mutex_init(m) == 0)
+		e = pthread_mutex_trylock(m);
+	return e == 0 ? 0 : -1;
+}
+
+int
+obj_mutex_dead(pthread_mutex_t *m)
+{
+	int e = pthread_mutex_trylock(m);
+
+	if (e == EBUSY)
+		return 0;
+	if (e == EOWNERDEAD)
+		pthread_mutex_consistent(m);
+	if (e == 0 || e == EOWNERDEAD)
+		pthread_mutex_unlock(m);
+	return 1;
+}
+
+int
 obj_futex_wait(uint32_t *word, uint32_t val, int64_t deadline)
 {
 	struct timespec ts, *tp = NULL;
@@ -415,6 +450,53 @@ obj_futex_wait(uint32_t *word, uint32_t val, int64_t deadline)
 	    FUTEX_BITSET_MATCH_ANY);
 	if (r == 0 || errno == EAGAIN)
 		return 0;
+	return errno == ETIMEDOUT ? ETIMEDOUT : EINTR;
+}
+
+#ifndef SYS_futex_waitv
+#define SYS_futex_waitv 449
+#endif
+
+/* struct futex_waitv of <linux/futex.h> (Linux 5.16), spelled out for
+ * older headers. */
+struct obj_waitv {
+	uint64_t val;
+	uint64_t uaddr;
+	uint32_t flags;
+	uint32_t reserved;
+};
+
+int
+obj_futex_waitv(uint32_t *const *words, const uint32_t *vals, int n,
+    int64_t deadline)
+{
+	struct obj_waitv v[OBJ_WAITV_MAX];
+	struct timespec ts, *tp = NULL;
+	int i;
+	long r;
+
+	if (n == 1)
+		return obj_futex_wait(words[0], vals[0], deadline);
+	if (n > OBJ_WAITV_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		v[i].val = vals[i];
+		v[i].uaddr = (uint64_t)(uintptr_t)words[i];
+		v[i].flags = 2;    /* FUTEX2_SIZE_U32, shared */
+		v[i].reserved = 0;
+	}
+	if (deadline >= 0) {
+		ts.tv_sec = deadline / 1000000000LL;
+		ts.tv_nsec = deadline % 1000000000LL;
+		tp = &ts;
+	}
+	r = syscall(SYS_futex_waitv, v, (unsigned)n, 0, tp, CLOCK_MONOTONIC);
+	if (r >= 0 || errno == EAGAIN)
+		return 0;
+	if (errno == ENOSYS)
+		return -1;
 	return errno == ETIMEDOUT ? ETIMEDOUT : EINTR;
 }
 

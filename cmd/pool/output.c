@@ -330,13 +330,41 @@ spool_read(struct job *j, int which)
 	return n;
 }
 
+/* --slurm: the job's stderr passes through slurm_scan, which looks for
+ * srun's reports of a failed node, on its way to where it goes. */
+static ssize_t
+scan_read(struct job *j, int which)
+{
+	char tmp[SPOOL_READ];
+	struct mux_src *s = !ordered ? &j->src[which] :
+	    j->rec == streamer ? &emit[which] : NULL;
+	ssize_t n = read(j->fd[which], tmp, sizeof tmp);
+
+	if (n == 0 && s)
+		mux_src_finish(s);
+	if (n <= 0)
+		return n;
+	slurm_scan(j, tmp, n);
+	if (s) {
+		mux_src_feed(s, tmp, n);
+		return n;
+	}
+	buf_add(&j->rec->spool[which], tmp, n);
+	spooled += n;
+	if (spooled >= SPOOL_BUDGET)
+		overflow(j);
+	return n;
+}
+
 void
 out_readable(struct job *j, int which)
 {
 	int fd = j->fd[which];
 	ssize_t n;
 
-	if (!ordered)
+	if (slurm_on && which == 1)
+		n = scan_read(j, which);
+	else if (!ordered)
 		n = mux_src_read(&j->src[which], fd);
 	else if (j->rec == streamer)
 		n = mux_src_read(&emit[which], fd);
@@ -408,17 +436,24 @@ out_skip(unsigned long long seq)
 int
 out_flush(void)
 {
+	int i;
+
 	if (C->ungroup)
 		return 0;
 	/* A failure is reported again with empty buffers: flush_between
 	 * may have met it. */
 	if (out_std[0].len > 0 || out_std[1].len > 0) {
-		if (bar_active())
-			bar_clear();
+		if (progress_active()) {
+			progress_clear();
+			for (i = 0; i < 2; i++)
+				if (out_std[i].len > 0)
+					progress_wrote(i + 1, out_std[i].buf,
+					    out_std[i].len);
+		}
 		mux_out_flush(&out_std[0]);
 		mux_out_flush(&out_std[1]);
-		if (bar_active())
-			bar_redraw();
+		if (progress_active())
+			progress_redraw();
 	}
 	return out_std[0].err ? out_std[0].err : out_std[1].err;
 }

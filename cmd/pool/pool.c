@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -44,18 +45,34 @@
 #define ITEMS_MAX (128 * 1024 - 2048)
 
 static const struct cli cli = {
-	"pool [OPTIONS] [--] CMD [ARG...]",
-	"usage: pool [OPTIONS] [--] CMD [ARG...]\n"
+	"pool [OPTIONS] [--] CMD [ARG...] [::: ITEM... | :::: FILE...]...",
+	"usage: pool [OPTIONS] [--] CMD [ARG...] [::: ITEM... | :::: FILE...]...\n"
 	"Run CMD ARG... ITEM for every item read from stdin, N at a time.\n"
+	"::: A B takes the items from the command line, :::: F from files;\n"
+	"several sources combine (cartesian product; :::+ and ::::+ link).\n"
 	"A replacement string in an ARG puts the item there instead:\n"
 	"{} item, {.} without extension, {/} basename, {//} dirname,\n"
-	"{/.} basename without extension, {#} job number, {%} slot, {N} item N.\n"
-	"  -j, --jobs N          run N jobs at once (or N% of the CPUs; default:\n"
-	"                        the CPUs available)\n"
+	"{/.} basename without extension, {#} job number, {%} slot, {N} value N\n"
+	"({N.} {N/} {N//} {N/.} too), {name} with --header :.\n"
+	"  -j, --jobs N          run N jobs at once (or N% of the CPUs, 0 as many\n"
+	"                        as possible; default: the CPUs available)\n"
 	"  -n, --max-args N      up to N items per job\n"
 	"  -0, --null            items are separated by NUL, not newline\n"
 	"  -d, --delimiter C     items are separated by C ('\\t', '\\0', '\\x1e')\n"
-	"  -a, --arg-file FILE   read items from FILE instead of stdin\n"
+	"  -a, --arg-file FILE   read items from FILE instead of stdin (repeatable)\n"
+	"  -c, --shell           CMD is a line for sh -c; values quoted in it\n"
+	"      --colsep REGEX    split each item into columns {1} {2}...\n"
+	"      --header :|N      first line names the columns, or skip N lines\n"
+	"  -I STR                STR stands for {}\n"
+	"  -P N                  the same as -j N\n"
+	"  -t, --verbose         print each command line on stderr first\n"
+	"  -r                    accepted (pool never runs without items)\n"
+	"      --dry-run         print the command lines, run nothing\n"
+	"      --shuf            run the jobs in a random order (reads all first)\n"
+	"      --quiet           no line for a job killed by a signal, --timeout\n"
+	"                        or --halt\n"
+	"      --results OUT     keep each job's output: a DIR, or a .csv, .tsv\n"
+	"                        or .json file (GNU parallel's layouts)\n"
 	"  -k, --keep-order      output in input order\n"
 	"      --group           output each job's output in one piece at its end\n"
 	"  -u, --ungroup         jobs write straight to pool's stdout and stderr\n"
@@ -68,6 +85,8 @@ static const struct cli cli = {
 	"      --resume          skip the jobs FILE has logged\n"
 	"      --resume-failed   skip the jobs FILE has logged as successful\n"
 	"      --bar             show progress on stderr when it is a terminal\n"
+	"      --eta             the same, as GNU parallel's ETA line\n"
+	"      --total N         the number of jobs, for --bar and --eta\n"
 	"      --pipe            feed blocks of stdin to the jobs' stdin\n"
 	"      --block SIZE      --pipe block size (default 1M)\n"
 	"  -S, --sshlogin [N/]HOST[,...]  run jobs on HOSTs over ssh, N at a time\n"
@@ -77,13 +96,21 @@ static const struct cli cli = {
 	"      --return PATTERN  copy the file PATTERN names back afterwards\n"
 	"      --cleanup         remove the transferred and returned files there\n"
 	"      --workdir DIR     run remote jobs in DIR (default: the login dir)\n"
+	"      --slurm           run every job as a step of the Slurm allocation\n"
+	"                        pool runs in (salloc, sbatch)\n"
+	"      --slurm-cpus C    CPUs per job step (default: SLURM_CPUS_PER_TASK\n"
+	"                        or 1)\n"
+	"      --slurm-args ARGS more srun options for every step\n"
 	"  -h, --help            show this help\n"
 	"      --version         show the version\n",
 };
 
 enum { O_GROUP = 0x100, O_TAG, O_TIMEOUT, O_GRACE, O_RETRIES, O_HALT,
 	O_JOBLOG, O_RESUME, O_RESUME_FAILED, O_BAR, O_PIPE, O_BLOCK,
-	O_SSHLOGINFILE, O_TRANSFER, O_RETURN, O_CLEANUP, O_WORKDIR };
+	O_SSHLOGINFILE, O_TRANSFER, O_RETURN, O_CLEANUP, O_WORKDIR,
+	O_SLURM, O_SLURM_CPUS, O_SLURM_ARGS,
+	O_DRY_RUN, O_COLSEP, O_HEADER, O_QUIET, O_RESULTS, O_ETA, O_TOTAL,
+	O_SHUF };
 
 static struct conf C;
 static struct loop *L;
@@ -99,6 +126,7 @@ static struct job *open_job;     /* --pipe: the job whose block is still
 static unsigned long long nextseq = 1, ndone, nfailed, nsucc;
 static int input_done, halting, halt_status = -1, stopping, tool_error;
 static int out_failed;
+static int jobs0;                /* -j 0 */
 static int terminated;           /* terminate() has signalled the jobs */
 
 static long
@@ -129,6 +157,20 @@ parse_jobs(const char *s)
 			err_diex(EXIT_TOOL, "-j %s: %s", s, why);
 		v = cpus() * v / 100;
 		return v < 1 ? 1 : v > JOBS_MAX ? JOBS_MAX : (long)v;
+	}
+	/* -j 0: as many as the limits on processes (and open files, see
+	 * want_fds) allow, as GNU parallel does. */
+	if (strcmp(s, "0") == 0) {
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_NPROC, &rl) == 0 &&
+		    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 2 < JOBS_MAX) {
+			v = rl.rlim_cur / 2 > 0 ? (long)(rl.rlim_cur / 2) : 1;
+			err_warnx("-j 0: %lld jobs at once at most (half of "
+			    "ulimit -u)", v);
+			return (long)v;
+		}
+		jobs0 = 1;
+		return JOBS_MAX;
 	}
 	if (opt_parse_count(s, 1, JOBS_MAX, &v, &why) < 0)
 		err_diex(EXIT_TOOL, "-j %s: %s", s, why);
@@ -164,19 +206,36 @@ parse_options(int argc, char **argv)
 		{ "return", required_argument, 0, O_RETURN },
 		{ "cleanup", no_argument, 0, O_CLEANUP },
 		{ "workdir", required_argument, 0, O_WORKDIR },
+		{ "slurm", no_argument, 0, O_SLURM },
+		{ "slurm-cpus", required_argument, 0, O_SLURM_CPUS },
+		{ "slurm-args", required_argument, 0, O_SLURM_ARGS },
+		{ "shell", no_argument, 0, 'c' },
+		{ "dry-run", no_argument, 0, O_DRY_RUN },
+		{ "verbose", no_argument, 0, 't' },
+		{ "no-run-if-empty", no_argument, 0, 'r' },
+		{ "colsep", required_argument, 0, O_COLSEP },
+		{ "header", required_argument, 0, O_HEADER },
+		{ "quiet", no_argument, 0, O_QUIET },
+		{ "eta", no_argument, 0, O_ETA },
+		{ "shuf", no_argument, 0, O_SHUF },
+		{ "total", required_argument, 0, O_TOTAL },
+		{ "total-jobs", required_argument, 0, O_TOTAL },
+		{ "results", required_argument, 0, O_RESULTS },
 		CLI_STD_OPTIONS,
 		{ 0, 0, 0, 0 }
 	};
-	int c, block_set = 0;
+	int c, block_set = 0, slurm_set = 0;
 
 	C.slots = 0;
 	C.maxargs = 1;
 	C.delim = '\n';
 	C.grace = GRACE_DEFAULT;
 	C.block = 1 << 20;
-	while ((c = cli_next(argc, argv, "j:n:0d:a:kuS:", longopts, &cli)) != -1) {
+	C.total = -1;
+	while ((c = cli_next(argc, argv, "j:P:n:0d:a:kuS:I:ctr", longopts, &cli)) != -1) {
 		switch (c) {
 		case 'j':
+		case 'P':
 			C.slots = parse_jobs(optarg);
 			C.slots_given = 1;
 			break;
@@ -184,16 +243,40 @@ parse_options(int argc, char **argv)
 			break;
 		case '0': C.delim = '\0'; break;
 		case 'd': C.delim = parse_delim(optarg); break;
-		case 'a': C.argfile = optarg; break;
+		case 'a': C.argfile = optarg; source_file(optarg); break;
+		case 'I':
+			if (*optarg == '\0')
+				cli_usage_error(&cli, "-I: empty");
+			C.replace = optarg;
+			break;
+		case 'c': C.shell = 1; break;
+		case 't': C.verbose = 1; break;
+		case 'r': break;    /* xargs -r: pool never runs without items */
+		case O_DRY_RUN: C.dry_run = 1; break;
+		case O_COLSEP: source_colsep(optarg); break;
+		case O_HEADER: source_header(optarg); break;
+		case O_QUIET: C.quiet = 1; break;
+		case O_ETA: C.eta = 1; break;
+		case O_SHUF: C.shuf = 1; source_shuf(); break;
+		case O_TOTAL:
+			C.total = (long long)opt_count("--total", optarg, 0,
+			    (uint64_t)1 << 62);
+			break;
+		case O_RESULTS:
+			if (*optarg == '\0')
+				cli_usage_error(&cli, "--results: empty");
+			C.results = optarg;
+			break;
 		case 'k': C.keep = 1; break;
 		case 'u': C.ungroup = 1; break;
 		case O_GROUP: C.group = 1; break;
 		case O_TAG: C.tag = 1; break;
 		case O_TIMEOUT:
 			C.timeout = opt_duration("--timeout", optarg);
+			/* 0 is a deadline already passed (concutils(7));
+			 * C.timeout 0 means none. */
 			if (C.timeout == 0)
-				err_diex(EXIT_TOOL, "--timeout %s: must be more "
-				    "than 0", optarg);
+				C.timeout = 1;
 			break;
 		case O_GRACE: C.grace = opt_duration("--grace", optarg); break;
 		case O_RETRIES:
@@ -220,6 +303,13 @@ parse_options(int argc, char **argv)
 				cli_usage_error(&cli, "--workdir: empty");
 			C.workdir = optarg;
 			break;
+		case O_SLURM: slurm_on = 1; break;
+		case O_SLURM_CPUS:
+			C.slurm_cpus = (long)opt_count("--slurm-cpus", optarg, 1,
+			    65536);
+			slurm_set = 1;
+			break;
+		case O_SLURM_ARGS: slurm_args(optarg); slurm_set = 1; break;
 		case O_RETURN:
 			C.returns = realloc(C.returns, (C.nreturns + 1) *
 			    sizeof *C.returns);
@@ -234,7 +324,19 @@ parse_options(int argc, char **argv)
 	if (optind >= argc)
 		cli_usage_error(&cli, "no command given");
 	C.cmd = argv + optind;
-	C.ncmd = argc - optind;
+	C.ncmd = source_split(C.cmd, argc - optind);
+	if (C.ncmd == 0)
+		cli_usage_error(&cli, "no command given");
+	C.cmd[C.ncmd] = NULL;
+	if (C.pipe && (source_count() > 1 || C.ncmd < argc - optind ||
+	    source_colsep_on()))
+		cli_usage_error(&cli, "--pipe reads stdin or one -a FILE: it "
+		    "cannot be combined with :::, ::::, several -a or --colsep");
+	if (C.shuf && C.pipe)
+		cli_usage_error(&cli, "--shuf cannot be combined with --pipe");
+	if (C.maxargs > 1 && (source_count() > 1 || source_colsep_on()))
+		cli_usage_error(&cli, "-n cannot be combined with several "
+		    "input sources or --colsep");
 	if (C.slots == 0)
 		C.slots = cpus() > JOBS_MAX ? JOBS_MAX : cpus();
 	if (C.ungroup && (C.keep || C.group || C.tag))
@@ -243,6 +345,23 @@ parse_options(int argc, char **argv)
 	if (C.pipe && (C.maxargs > 1 || C.tag))
 		cli_usage_error(&cli, "--pipe cannot be combined with -n or "
 		    "--tag");
+	if (slurm_set && !slurm_on)
+		cli_usage_error(&cli, "--slurm-cpus and --slurm-args need "
+		    "--slurm");
+	if (slurm_on && (hosts_on || C.transfer || C.cleanup ||
+	    C.nreturns || C.workdir))
+		cli_usage_error(&cli, "--slurm cannot be combined with -S, "
+		    "--transfer, --return, --cleanup or --workdir (the nodes "
+		    "share the file system)");
+	/* srun's reports of failed nodes are read on the jobs' stderr. */
+	if (slurm_on && (C.pipe || C.ungroup || C.results))
+		cli_usage_error(&cli, "--slurm cannot be combined with --pipe, "
+		    "-u or --results");
+	if (C.results && C.pipe)
+		cli_usage_error(&cli, "--results cannot be combined with --pipe");
+	/* --results: the jobs write to files, not to pool. */
+	if (C.results)
+		C.ungroup = 1, C.keep = C.group = C.tag = 0;
 	if (block_set && !C.pipe)
 		cli_usage_error(&cli, "--block needs --pipe");
 	if ((C.transfer || C.cleanup || C.nreturns || C.workdir) && !hosts_on)
@@ -299,8 +418,8 @@ setup_input(void)
 {
 	struct stat st;
 
-	if (input_open(&in, C.argfile, C.delim) < 0)
-		err_die(EXIT_TOOL, "open %s", C.argfile);
+	if (!source_setup(&in, C.delim))
+		return;     /* every item is in memory */
 	if (C.pipe)
 		input_blocks(&in, C.block);
 	/* epoll refuses regular files (EPERM): reading them never blocks. */
@@ -324,10 +443,18 @@ static void on_usr1(struct loop *l, int signo, void *arg);
  * needs more than the usual soft limit of 1024 descriptors. When even the
  * hard limit is too low, run fewer jobs at once (as GNU parallel does)
  * rather than fail the jobs that find no descriptor. */
+static long fds_have;       /* the limit, when it allows fewer jobs */
+
+static long
+fd_need_per_job(void)
+{
+	return (C.ungroup && !C.results ? 0 : 2) + (C.pipe ? 1 : 0);
+}
+
 static void
 want_fds(void)
 {
-	long per = (C.ungroup ? 0 : 2) + (C.pipe ? 1 : 0), need, have, fit;
+	long per = fd_need_per_job(), need, have, fit;
 
 	if (per == 0)
 		return;
@@ -336,18 +463,50 @@ want_fds(void)
 	if (have >= need || hosts_on)
 		return;
 	fit = (have - 64) / per;
-	if (fit < 1)
-		fit = 1;
+	if (fit < 1) {
+		/* Whether one job fits is known once everything else is
+		 * open: see one_job_fits. */
+		fds_have = have;
+		C.slots = 1;
+		return;
+	}
 	err_warnx("-j %ld: only enough open files for %ld jobs at once "
-	    "(ulimit -n is %ld)", C.slots, fit, have);
+	    "(ulimit -n is %ld)", jobs0 ? 0 : C.slots, fit, have);
 	C.slots = fit;
+}
+
+/* Under a tiny ulimit -n every job would fail to start ("Too many open
+ * files") one after the other, consuming the whole input: say so once,
+ * before reading any. A job needs both ends of each of its pipes at once,
+ * until the child has its ends. */
+static void
+one_job_fits(long slots_asked)
+{
+	int fds[6], n = 0, ok = 1;
+	long want = 2 * fd_need_per_job();
+
+	if (fds_have == 0)
+		return;
+	while (n < want && ok)
+		if ((fds[n] = fcntl(0, F_DUPFD_CLOEXEC, 3)) >= 0)
+			n++;
+		else
+			ok = 0;
+	while (n > 0)
+		close(fds[--n]);
+	if (!ok)
+		err_diex(EXIT_TOOL, "not enough open files to run even one job "
+		    "(ulimit -n is %ld)", fds_have);
+	if (slots_asked > 1)
+		err_warnx("-j %ld: only enough open files for 1 job at once "
+		    "(ulimit -n is %ld)", slots_asked, fds_have);
 }
 
 static void
 setup(void)
 {
 	sigset_t mine;
-	long i;
+	long i, slots_asked = C.slots;
 	long long total = -1;
 
 	(void)proc_std_fds();
@@ -366,9 +525,16 @@ setup(void)
 	setup_input();
 	joblog_open(&C);
 	tmpl_init(&C);
-	if (hosts_on)
+	if (slurm_on) {
+		long n = slurm_setup(&C);
+		hosts_setup(&C, L);
+		if (!C.slots_given || C.slots > n)
+			C.slots = n;
+	} else if (hosts_on)
 		C.slots = hosts_setup(&C, L);
 	want_fds();
+	if (slurm_on)
+		slurm_slots(C.slots);
 	jobs = calloc(C.slots, sizeof *jobs);
 	if (jobs == NULL)
 		err_diex(EXIT_TOOL, "out of memory");
@@ -377,6 +543,8 @@ setup(void)
 		jobs[i].fd[0] = jobs[i].fd[1] = jobs[i].infd = -1;
 	}
 	out_init(&C, L, jobs, C.slots);
+	if (C.results)
+		results_open(&C, C.slots);
 	setup_jobserver();
 	if (loop_add_signal(L, SIGCHLD, on_chld, NULL) < 0 ||
 	    loop_add_signal(L, SIGUSR1, on_usr1, NULL) < 0)
@@ -388,17 +556,23 @@ setup(void)
 	sigaddset(&mine, SIGUSR1);
 	if (loop_add_stop_signals(L, &mine, on_stop, NULL) < 0)
 		err_die(EXIT_TOOL, "signals");
-	if (C.bar && !C.pipe && (total = input_count(&in)) >= 0)
-		total = (total + C.maxargs - 1) / C.maxargs;
-	bar_init(C.bar, total);
+	one_job_fits(slots_asked);
+	if (C.total >= 0)
+		total = C.total;
+	else if ((C.bar || C.eta) && !C.pipe)
+		total = source_total(C.maxargs, input_count(&in));
+	progress_init(C.bar, C.eta, total);
 }
 
-/* Ask every job to stop with SIG; SIGKILL after the grace period. */
+/* Ask every job to stop with SIG; SIGKILL after the grace period. With
+ * --slurm a job is srun, which takes a single SIGINT as a request to
+ * report the step's state: any request to stop is SIGTERM, on which srun
+ * cancels the step. */
 static void
 terminate(int sig)
 {
 	terminated = 1;
-	pgroup_stop_all(sig);
+	pgroup_stop_all(slurm_on ? SIGTERM : sig);
 }
 
 static void
@@ -449,6 +623,69 @@ set_state(struct job *j, enum job_state to)
 }
 
 static void attempt(struct job *j);
+static void print_command(struct job *j, int fd);
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* One line on stderr for a job that did not end by itself, as xargs
+ * says: killed by a signal, or stopped by --timeout or --halt. A signal
+ * that stops pool itself says enough. */
+static void
+why_killed(const struct job *j)
+{
+	struct buf b = { 0 };
+	char head[200], num[48];
+	int i, n, sig;
+
+	if (stopping || j->pid <= 0)
+		return;
+	if (j->timedout)
+		n = snprintf(head, sizeof head, "timed out after %.3gs",
+		    (double)C.timeout / 1e9);
+	else if (terminated && halting)
+		n = snprintf(head, sizeof head, "stopped by --halt");
+	else if (WIFSIGNALED(j->wstatus)) {
+		sig = WTERMSIG(j->wstatus);
+		n = snprintf(head, sizeof head, "killed by signal %d (%s)",
+		    sig, strsignal(sig));
+	} else
+		return;
+	i = snprintf(num, sizeof num, "pool: job %llu (", j->seq);
+	buf_add(&b, num, i);
+	/* The values, at most 80 bytes of them, control characters shown
+	 * as '?' so that the line stays one line. */
+	for (i = 0; i < j->nitems && b.len < 100; i++) {
+		const char *v = j->items.p + j->ioff[i];
+		size_t k, m = strlen(v);
+		if (i > 0)
+			buf_add(&b, " ", 1);
+		for (k = 0; k < m && k < 80; k++)
+			buf_add(&b, (unsigned char)v[k] < 0x20 ? "?" : v + k, 1);
+		if (m > 80)
+			buf_add(&b, "...", 3);
+	}
+	buf_add(&b, "): ", 3);
+	buf_add(&b, head, n);
+	buf_add(&b, "\n", 1);
+	if (!C.ungroup)
+		mux_out_flush(&out_std[1]);
+	progress_clear();
+	(void)write_all(2, b.p, b.len);
+	buf_free(&b);
+}
 
 /* The job has exited and its output pipes are closed. */
 static void
@@ -479,6 +716,10 @@ complete(struct job *j)
 		return;
 	}
 	joblog_write(j, now);
+	if (!C.quiet)
+		why_killed(j);
+	if (C.results)
+		results_done(j, now);
 	ndone++;
 	if (status)
 		nfailed++;
@@ -488,7 +729,7 @@ complete(struct job *j)
 	j->pid = 0;
 	set_state(j, JOB_FREE);
 	check_halt(status);
-	bar_update(ndone, nfailed, 0);
+	progress_update(ndone, nfailed, (unsigned long long)running, 0);
 }
 
 static void
@@ -602,12 +843,14 @@ attempt(struct job *j)
 	set_state(j, JOB_RUNNING);
 	j->timedout = 0;
 	j->start_mono = loop_now();
-	if (C.joblog) {
+	if (C.joblog || C.results) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		j->start_wall = ts.tv_sec + ts.tv_nsec / 1e9;
 	}
 	job_build(j, &C, &x);
+	if (C.verbose)
+		print_command(j, 2);
 	if (j->host)
 		hosts_wrap(j, &x);
 	if (job_start(j, &C, &x, devnull) < 0) {
@@ -659,8 +902,6 @@ free_slot(void)
 static int
 gather(struct job *j)
 {
-	const char *p;
-	size_t n;
 	int r;
 
 	if (C.pipe) {
@@ -674,29 +915,21 @@ gather(struct job *j)
 			return 2;
 		return r;
 	}
-	while (j->nitems < C.maxargs) {
-		r = input_item(&in, &p, &n);
+	/* A job takes -n items (one value from each source otherwise). */
+	while (C.maxargs == 1 ? j->nitems == 0 : j->nitems < C.maxargs) {
+		int before = j->nitems;
+		r = source_next(&in, j);
 		if (r == 0)
 			return 0;
 		if (r < 0)
 			return j->nitems ? 1 : -1;
 		/* -n N: a job takes fewer items when more would make its
 		 * command line too long, as xargs does. */
-		if (j->nitems > 0 && (j->nitems + 1) * sizeof(char *) +
-		    j->items.len + n + 1 > ITEMS_MAX) {
-			input_unget(&in);
+		if (before > 0 && j->nitems * sizeof(char *) +
+		    j->items.len > ITEMS_MAX) {
+			source_unget(&in, j);
 			return 1;
 		}
-		if (j->nitems == j->icap) {
-			int cap = j->icap ? 2 * j->icap : 4;
-			size_t *o = realloc(j->ioff, cap * sizeof *o);
-			if (o == NULL)
-				err_diex(EXIT_TOOL, "out of memory");
-			j->ioff = o;
-			j->icap = cap;
-		}
-		j->ioff[j->nitems++] = j->items.len;
-		buf_add(&j->items, p, n + 1);
 	}
 	return 1;
 }
@@ -813,6 +1046,37 @@ grow_open_block(void)
 	return r != 0;
 }
 
+/* The command line of J, on FD, for --dry-run and -t. */
+static void
+print_command(struct job *j, int fd)
+{
+	static struct buf line;
+
+	job_command_line(j, &line);
+	buf_add(&line, "\n", 1);
+	if (fd == 1 && !C.ungroup) {
+		mux_out_write(&out_std[0], line.p, line.len);
+		return;
+	}
+	if (!C.ungroup)
+		mux_out_flush(&out_std[1]);
+	if (write_all(fd, line.p, line.len) < 0 && fd == 1) {
+		err_warn("write output");
+		tool_error = 1;
+	}
+}
+
+/* --dry-run: the job's command line instead of the job. */
+static void
+dry_run(struct job *j)
+{
+	struct launch x;
+
+	j->seq = nextseq;
+	job_build(j, &C, &x);
+	print_command(j, 1);
+}
+
 static void
 start_jobs(void)
 {
@@ -842,10 +1106,13 @@ start_jobs(void)
 			stage = NULL;
 			input_done = 1;
 			tool_error |= in.err;
-			bar_total((long long)nextseq - 1);
+			if (C.total < 0)
+				progress_total((long long)nextseq - 1);
 			break;
 		}
-		if (joblog_skip(nextseq)) {
+		if (joblog_skip(nextseq) || C.dry_run) {
+			if (C.dry_run)
+				dry_run(j);
 			out_skip(nextseq++);
 			j->nitems = 0;
 			j->items.len = 0;
@@ -1024,9 +1291,11 @@ run(void)
 static int
 finish(void)
 {
-	bar_update(ndone, nfailed, 1);
-	bar_end();
+	progress_update(ndone, nfailed, 0, 1);
+	progress_end();
 	joblog_close();
+	if (C.results && results_close())
+		tool_error = 1;
 	jobserver_free(&js);
 	if (hosts_on)
 		hosts_close();
