@@ -300,4 +300,7 @@ EOF
 	run -1 queue get a b
 	run -75 queue get --nowait d e
 	run -124 queue get -t 0.1 d e
+	# Every name is checked before any queue is made.
+	run -125 queue get newq ..
+	[ ! -e "$CONC_DIR/newq" ]
 }
