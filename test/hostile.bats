@@ -317,7 +317,7 @@ ticked() {
 }
 
 @test "an object truncated while in use: 125 'damaged', no SIGBUS death; sem run still passes its command's status through (issue 24 point 4)" {
-	run -7 sem run s sh -c 'truncate -s 0 "$CONC_DIR/s"; exit 7'
+	run -7 sem run s sh -c "truncate -s 0 '$CONC_DIR/s'; exit 7"
 	[ "$output" = "sem: s: damaged (file truncated while in use)" ]
 	rm -f "$CONC_DIR/s"
 	bg barrier wait -n 2 b
