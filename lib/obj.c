@@ -92,6 +92,13 @@ bus_unwatch(const struct obj *o)
 			bus_map[i].map = NULL;
 }
 
+/* "a" or "an", for "not a queue", "not an event". */
+static const char *
+article(const char *noun)
+{
+	return strchr("aeiou", noun[0]) ? "an" : "a";
+}
+
 /* Check the header of a mapped file of SIZE bytes; returns why not, or
  * NULL if it is a valid object of type T. */
 static const char *
@@ -101,11 +108,11 @@ check_hdr(const void *map, size_t size, const struct obj_type *t)
 	static char why[96];
 
 	if (size < sizeof *h || h->magic != OBJ_MAGIC)
-		snprintf(why, sizeof why, "not a %s (no concutils object)",
-		    t->name);
+		snprintf(why, sizeof why, "not %s %s (no concutils object)",
+		    article(t->name), t->name);
 	else if (h->kind != t->kind)
-		snprintf(why, sizeof why, "not a %s (another kind of object)",
-		    t->name);
+		snprintf(why, sizeof why, "not %s %s (another kind of object)",
+		    article(t->name), t->name);
 	else if (h->version != t->version)
 		snprintf(why, sizeof why, "%s format version %u, expected %u",
 		    t->name, h->version, t->version);
@@ -131,8 +138,8 @@ open_existing(struct obj *o, const struct obj_type *t)
 		if (errno == ENOENT)
 			return ENOENT;
 		if (errno == ELOOP)
-			err_warnx("%s: not a %s (a symbolic link)", o->name,
-			    t->name);
+			err_warnx("%s: not %s %s (a symbolic link)", o->name,
+			    article(t->name), t->name);
 		else
 			err_warn("%s: open %s", o->name, o->path);
 		return -1;
@@ -142,13 +149,13 @@ open_existing(struct obj *o, const struct obj_type *t)
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		err_warnx("%s: not a %s (not a regular file)", o->name,
-		    t->name);
+		err_warnx("%s: not %s %s (not a regular file)", o->name,
+		    article(t->name), t->name);
 		goto fail;
 	}
 	if ((size_t)st.st_size < sizeof(struct obj_hdr)) {
-		err_warnx("%s: not a %s (no concutils object)", o->name,
-		    t->name);
+		err_warnx("%s: not %s %s (no concutils object)", o->name,
+		    article(t->name), t->name);
 		goto fail;
 	}
 	o->size = st.st_size;
@@ -472,6 +479,34 @@ void
 obj_unlock(pthread_mutex_t *m)
 {
 	pthread_mutex_unlock(m);
+}
+
+int
+obj_mutex_grab(pthread_mutex_t *m)
+{
+	int e = pthread_mutex_trylock(m);
+
+	if (e == EOWNERDEAD) {
+		pthread_mutex_consistent(m);
+		return 0;
+	}
+	if (e == ENOTRECOVERABLE && obj_mutex_init(m) == 0)
+		e = pthread_mutex_trylock(m);
+	return e == 0 ? 0 : -1;
+}
+
+int
+obj_mutex_dead(pthread_mutex_t *m)
+{
+	int e = pthread_mutex_trylock(m);
+
+	if (e == EBUSY)
+		return 0;
+	if (e == EOWNERDEAD)
+		pthread_mutex_consistent(m);
+	if (e == 0 || e == EOWNERDEAD)
+		pthread_mutex_unlock(m);
+	return 1;
 }
 
 int

@@ -1,4 +1,4 @@
-/* obj: named shared objects (queue, sem, barrier) as memory-mapped files.
+/* obj: named shared objects (queue, sem, barrier, event) as memory-mapped files.
  *
  * Every object file starts with struct obj_hdr (magic, kind, version,
  * size), which obj_open validates before anything else is trusted. A new
@@ -21,7 +21,7 @@
 
 #define OBJ_MAGIC 0x434f4e43u /* "CONC" */
 
-enum { OBJ_QUEUE = 1, OBJ_SEM = 2, OBJ_BARRIER = 3 };
+enum { OBJ_QUEUE = 1, OBJ_SEM = 2, OBJ_BARRIER = 3, OBJ_EVENT = 4 };
 
 struct obj_hdr {
 	uint32_t magic;
@@ -93,6 +93,18 @@ int obj_mutex_init(pthread_mutex_t *m);
  * tool with 125 on any other error. */
 int obj_lock(pthread_mutex_t *m);
 void obj_unlock(pthread_mutex_t *m);
+
+/* obj_mutex_grab: take robust mutex M if nobody alive holds it. Returns
+ * 0 if it is now ours (it was free, or its holder died: the kernel tells
+ * through the robust futex list, which makes this a liveness test with
+ * no /proc lookup and no pid-reuse worry), -1 if a live process holds it
+ * (we among them). */
+int obj_mutex_grab(pthread_mutex_t *m);
+
+/* obj_mutex_dead: nonzero if no live process holds M (its holder left or
+ * died); M is left unlocked either way. Call it with the lock that keeps
+ * M from being taken meanwhile. */
+int obj_mutex_dead(pthread_mutex_t *m);
 
 /* obj_futex_wait: sleep while *WORD == VAL, until woken or the absolute
  * CLOCK_MONOTONIC DEADLINE (ns; -1: none). Returns 0 (woken, or the

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +122,32 @@ proc_exec_status(int e)
 	return (e == ENOENT || e == ENOTDIR) ? EXIT_NOTFOUND : EXIT_NOEXEC;
 }
 
+volatile sig_atomic_t proc_in_child;
+
+/* Our pid, asked once (proc_spawn's child compares it with its parent's):
+ * a fork(2) child learns its own through the atfork handler. */
+static pid_t self_pid;
+
+static void
+forget_pid(void)
+{
+	self_pid = 0;
+}
+
+static pid_t
+self(void)
+{
+	if (self_pid == 0) {
+		static int registered;
+		if (!registered && pthread_atfork(NULL, NULL, forget_pid) == 0)
+			registered = 1;
+		if (!registered)
+			return getpid();
+		self_pid = getpid();
+	}
+	return self_pid;
+}
+
 /* The child half of proc_spawn. It shares the parent's memory (vfork), so
  * it only calls async-signal-safe functions and writes nothing but
  * *errslot, which the parent reads after the child has exec'd or exited
@@ -138,10 +165,12 @@ child(const struct proc_spec *sp, const sigset_t *mask, volatile int *errslot,
 	struct sigaction sa;
 	int i, fd[3];
 
+	proc_in_child = 1;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
 	for (i = 0; i < (int)(sizeof reset / sizeof reset[0]); i++)
-		if (!proc_sig_kept(reset[i]))
+		if (!proc_sig_kept(reset[i]) && (sp->sigreset == NULL ||
+		    sigismember(sp->sigreset, reset[i]) == 1))
 			sigaction(reset[i], &sa, NULL);
 	if (nofile_raised)
 		setrlimit(RLIMIT_NOFILE, &nofile_orig);
@@ -229,7 +258,8 @@ proc_spawn(const struct proc_spec *sp, int *exec_errno)
 {
 	sigset_t all, old, none;
 	volatile int errslot = 0;
-	pid_t pid, self = getpid();
+	pid_t pid;
+	volatile pid_t parent = self();
 #ifdef PROC_FORK
 	int p[2];
 
@@ -247,7 +277,7 @@ proc_spawn(const struct proc_spec *sp, int *exec_errno)
 	pid = fork();
 	if (pid == 0) {
 		close(p[0]);
-		child(sp, &none, &errslot, p[1], self);
+		child(sp, &none, &errslot, p[1], parent);
 	}
 	close(p[1]);
 	if (pid > 0) {
@@ -259,7 +289,8 @@ proc_spawn(const struct proc_spec *sp, int *exec_errno)
 #else
 	pid = vfork();
 	if (pid == 0)
-		child(sp, &none, &errslot, -1, self);
+		child(sp, &none, &errslot, -1, parent);
+	proc_in_child = 0;      /* the child set it in our memory */
 #endif
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (exec_errno)

@@ -28,7 +28,20 @@ struct proc_spec {
 	                      * terminal, its controlling terminal */
 	int pdeathsig;       /* nonzero: signal sent to the child if we die */
 	const char *dir;     /* working directory, or NULL */
+	const sigset_t *sigreset; /* signals the child resets to SIG_DFL
+	                      * before exec; NULL: every signal a program
+	                      * may catch or ignore (a fixed list of 15). A
+	                      * program whose only handlers are lib/loop's
+	                      * (safe in the child, see proc_in_child) gives
+	                      * just the signals it ignores: exec resets
+	                      * handled ones itself, but not ignored ones. */
 };
+
+/* proc_in_child: nonzero only in a child of proc_spawn before its exec.
+ * Such a vfork child shares the parent's memory: a signal handler that
+ * runs there must not touch the parent's state (lib/loop's give the
+ * signal its default action instead). */
+extern volatile sig_atomic_t proc_in_child;
 
 /* proc_sig_kept: nonzero if SIGNO is SIGHUP, SIGINT, SIGQUIT or SIGTERM and
  * was ignored when the program started (nohup; `trap '' INT`; an

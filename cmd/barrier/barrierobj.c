@@ -71,6 +71,20 @@ fail:
 }
 
 struct barobj *
+barobj_attach(struct obj *o)
+{
+	struct barobj *b = o->map;
+
+	if (o->size < sizeof *b || b->parties < 1 ||
+	    b->parties > BAR_PARTIES_MAX || b->nslots != 2 * b->parties ||
+	    o->size != barobj_size(b->nslots)) {
+		err_warnx("%s: damaged barrier", o->name);
+		return NULL;
+	}
+	return b;
+}
+
+struct barobj *
 barobj_open(struct obj *o, const char *name, uint32_t parties, unsigned mode)
 {
 	struct obj_create c = { barobj_size(2 * parties), mode, barobj_init,
@@ -79,13 +93,8 @@ barobj_open(struct obj *o, const char *name, uint32_t parties, unsigned mode)
 
 	if (obj_open(o, name, &barobj_type, parties ? &c : NULL) < 0)
 		return NULL;
-	b = o->map;
-	if (o->size < sizeof *b || b->parties < 1 ||
-	    b->parties > BAR_PARTIES_MAX || b->nslots != 2 * b->parties ||
-	    o->size != barobj_size(b->nslots)) {
-		err_warnx("%s: damaged barrier", name);
+	if ((b = barobj_attach(o)) == NULL)
 		goto fail;
-	}
 	if (parties && b->parties != parties) {
 		err_warnx("%s: the barrier has %u parties, not %u", name,
 		    b->parties, parties);
@@ -229,23 +238,6 @@ barobj_reset(struct barobj *b)
 	obj_unlock(&b->lock);
 }
 
-/* Take mutex M if nobody alive holds it: 0 if it is now ours, -1 if a
- * live process holds it. A holder that died is detected by the kernel
- * (robust futex list), which is what makes this a liveness test. */
-static int
-grab(pthread_mutex_t *m)
-{
-	int e = pthread_mutex_trylock(m);
-
-	if (e == EOWNERDEAD) {
-		pthread_mutex_consistent(m);
-		return 0;
-	}
-	if (e == ENOTRECOVERABLE && obj_mutex_init(m) == 0)
-		e = pthread_mutex_trylock(m);
-	return e == 0 ? 0 : -1;
-}
-
 /* A free slot is one that is not in the current generation and whose
  * previous holder has left (or died). Called with the lock held. */
 static int
@@ -256,7 +248,7 @@ take_slot(struct barobj *b)
 	for (i = 0; i < nslots(b); i++) {
 		s = (b->hint + i) % nslots(b);
 		if (b->slot[s].state != SLOT_WAITING &&
-		    grab(&b->slot[s].alive) == 0) {
+		    obj_mutex_grab(&b->slot[s].alive) == 0) {
 			b->hint = (s + 1) % nslots(b);
 			return (int)s;
 		}
@@ -264,24 +256,8 @@ take_slot(struct barobj *b)
 	return -1;
 }
 
-/* Nonzero if the holder of waiting slot I (not ours) has died. Called
- * with the lock held, which keeps the slot from being taken while we
- * briefly hold its mutex. */
-static int
-slot_dead(struct barobj *b, uint32_t i)
-{
-	pthread_mutex_t *m = &b->slot[i].alive;
-	int e = pthread_mutex_trylock(m);
-
-	if (e == EBUSY)
-		return 0;
-	if (e == EOWNERDEAD)
-		pthread_mutex_consistent(m);
-	if (e == 0 || e == EOWNERDEAD)
-		pthread_mutex_unlock(m);
-	return 1;
-}
-
+/* Nonzero if a waiting party other than SELF has died. Called with the
+ * lock held, which keeps a slot from being taken while we look at it. */
 static int
 any_dead(struct barobj *b, uint32_t self)
 {
@@ -289,9 +265,18 @@ any_dead(struct barobj *b, uint32_t self)
 
 	for (i = 0; i < nslots(b); i++)
 		if (i != self && b->slot[i].state == SLOT_WAITING &&
-		    slot_dead(b, i))
+		    obj_mutex_dead(&b->slot[i].alive))
 			return 1;
 	return 0;
+}
+
+void
+barobj_check(struct barobj *b)
+{
+	barobj_lock(b);
+	if (b->broken == 0 && any_dead(b, nslots(b)))
+		break_locked(b, BAR_WHY_DEAD);
+	obj_unlock(&b->lock);
 }
 
 /* Check the next waiting slot after ours (cyclically), without the lock

@@ -68,6 +68,7 @@ static const struct cli cli = {
 	"  -t, --verbose         print each command line on stderr first\n"
 	"  -r                    accepted (pool never runs without items)\n"
 	"      --dry-run         print the command lines, run nothing\n"
+	"      --shuf            run the jobs in a random order (reads all first)\n"
 	"      --quiet           no line for a job killed by a signal, --timeout\n"
 	"                        or --halt\n"
 	"      --results OUT     keep each job's output: a DIR, or a .csv, .tsv\n"
@@ -95,6 +96,11 @@ static const struct cli cli = {
 	"      --return PATTERN  copy the file PATTERN names back afterwards\n"
 	"      --cleanup         remove the transferred and returned files there\n"
 	"      --workdir DIR     run remote jobs in DIR (default: the login dir)\n"
+	"      --slurm           run every job as a step of the Slurm allocation\n"
+	"                        pool runs in (salloc, sbatch)\n"
+	"      --slurm-cpus C    CPUs per job step (default: SLURM_CPUS_PER_TASK\n"
+	"                        or 1)\n"
+	"      --slurm-args ARGS more srun options for every step\n"
 	"  -h, --help            show this help\n"
 	"      --version         show the version\n",
 };
@@ -102,7 +108,9 @@ static const struct cli cli = {
 enum { O_GROUP = 0x100, O_TAG, O_TIMEOUT, O_GRACE, O_RETRIES, O_HALT,
 	O_JOBLOG, O_RESUME, O_RESUME_FAILED, O_BAR, O_PIPE, O_BLOCK,
 	O_SSHLOGINFILE, O_TRANSFER, O_RETURN, O_CLEANUP, O_WORKDIR,
-	O_DRY_RUN, O_COLSEP, O_HEADER, O_QUIET, O_RESULTS, O_ETA, O_TOTAL };
+	O_SLURM, O_SLURM_CPUS, O_SLURM_ARGS,
+	O_DRY_RUN, O_COLSEP, O_HEADER, O_QUIET, O_RESULTS, O_ETA, O_TOTAL,
+	O_SHUF };
 
 static struct conf C;
 static struct loop *L;
@@ -198,6 +206,9 @@ parse_options(int argc, char **argv)
 		{ "return", required_argument, 0, O_RETURN },
 		{ "cleanup", no_argument, 0, O_CLEANUP },
 		{ "workdir", required_argument, 0, O_WORKDIR },
+		{ "slurm", no_argument, 0, O_SLURM },
+		{ "slurm-cpus", required_argument, 0, O_SLURM_CPUS },
+		{ "slurm-args", required_argument, 0, O_SLURM_ARGS },
 		{ "shell", no_argument, 0, 'c' },
 		{ "dry-run", no_argument, 0, O_DRY_RUN },
 		{ "verbose", no_argument, 0, 't' },
@@ -206,13 +217,14 @@ parse_options(int argc, char **argv)
 		{ "header", required_argument, 0, O_HEADER },
 		{ "quiet", no_argument, 0, O_QUIET },
 		{ "eta", no_argument, 0, O_ETA },
+		{ "shuf", no_argument, 0, O_SHUF },
 		{ "total", required_argument, 0, O_TOTAL },
 		{ "total-jobs", required_argument, 0, O_TOTAL },
 		{ "results", required_argument, 0, O_RESULTS },
 		CLI_STD_OPTIONS,
 		{ 0, 0, 0, 0 }
 	};
-	int c, block_set = 0;
+	int c, block_set = 0, slurm_set = 0;
 
 	C.slots = 0;
 	C.maxargs = 1;
@@ -245,6 +257,7 @@ parse_options(int argc, char **argv)
 		case O_HEADER: source_header(optarg); break;
 		case O_QUIET: C.quiet = 1; break;
 		case O_ETA: C.eta = 1; break;
+		case O_SHUF: C.shuf = 1; source_shuf(); break;
 		case O_TOTAL:
 			C.total = (long long)opt_count("--total", optarg, 0,
 			    (uint64_t)1 << 62);
@@ -260,9 +273,10 @@ parse_options(int argc, char **argv)
 		case O_TAG: C.tag = 1; break;
 		case O_TIMEOUT:
 			C.timeout = opt_duration("--timeout", optarg);
+			/* 0 is a deadline already passed (concutils(7));
+			 * C.timeout 0 means none. */
 			if (C.timeout == 0)
-				err_diex(EXIT_TOOL, "--timeout %s: must be more "
-				    "than 0", optarg);
+				C.timeout = 1;
 			break;
 		case O_GRACE: C.grace = opt_duration("--grace", optarg); break;
 		case O_RETRIES:
@@ -289,6 +303,13 @@ parse_options(int argc, char **argv)
 				cli_usage_error(&cli, "--workdir: empty");
 			C.workdir = optarg;
 			break;
+		case O_SLURM: slurm_on = 1; break;
+		case O_SLURM_CPUS:
+			C.slurm_cpus = (long)opt_count("--slurm-cpus", optarg, 1,
+			    65536);
+			slurm_set = 1;
+			break;
+		case O_SLURM_ARGS: slurm_args(optarg); slurm_set = 1; break;
 		case O_RETURN:
 			C.returns = realloc(C.returns, (C.nreturns + 1) *
 			    sizeof *C.returns);
@@ -311,6 +332,8 @@ parse_options(int argc, char **argv)
 	    source_colsep_on()))
 		cli_usage_error(&cli, "--pipe reads stdin or one -a FILE: it "
 		    "cannot be combined with :::, ::::, several -a or --colsep");
+	if (C.shuf && C.pipe)
+		cli_usage_error(&cli, "--shuf cannot be combined with --pipe");
 	if (C.maxargs > 1 && (source_count() > 1 || source_colsep_on()))
 		cli_usage_error(&cli, "-n cannot be combined with several "
 		    "input sources or --colsep");
@@ -322,6 +345,18 @@ parse_options(int argc, char **argv)
 	if (C.pipe && (C.maxargs > 1 || C.tag))
 		cli_usage_error(&cli, "--pipe cannot be combined with -n or "
 		    "--tag");
+	if (slurm_set && !slurm_on)
+		cli_usage_error(&cli, "--slurm-cpus and --slurm-args need "
+		    "--slurm");
+	if (slurm_on && (hosts_on || C.transfer || C.cleanup ||
+	    C.nreturns || C.workdir))
+		cli_usage_error(&cli, "--slurm cannot be combined with -S, "
+		    "--transfer, --return, --cleanup or --workdir (the nodes "
+		    "share the file system)");
+	/* srun's reports of failed nodes are read on the jobs' stderr. */
+	if (slurm_on && (C.pipe || C.ungroup || C.results))
+		cli_usage_error(&cli, "--slurm cannot be combined with --pipe, "
+		    "-u or --results");
 	if (C.results && C.pipe)
 		cli_usage_error(&cli, "--results cannot be combined with --pipe");
 	/* --results: the jobs write to files, not to pool. */
@@ -490,9 +525,16 @@ setup(void)
 	setup_input();
 	joblog_open(&C);
 	tmpl_init(&C);
-	if (hosts_on)
+	if (slurm_on) {
+		long n = slurm_setup(&C);
+		hosts_setup(&C, L);
+		if (!C.slots_given || C.slots > n)
+			C.slots = n;
+	} else if (hosts_on)
 		C.slots = hosts_setup(&C, L);
 	want_fds();
+	if (slurm_on)
+		slurm_slots(C.slots);
 	jobs = calloc(C.slots, sizeof *jobs);
 	if (jobs == NULL)
 		err_diex(EXIT_TOOL, "out of memory");
@@ -522,12 +564,15 @@ setup(void)
 	progress_init(C.bar, C.eta, total);
 }
 
-/* Ask every job to stop with SIG; SIGKILL after the grace period. */
+/* Ask every job to stop with SIG; SIGKILL after the grace period. With
+ * --slurm a job is srun, which takes a single SIGINT as a request to
+ * report the step's state: any request to stop is SIGTERM, on which srun
+ * cancels the step. */
 static void
 terminate(int sig)
 {
 	terminated = 1;
-	pgroup_stop_all(sig);
+	pgroup_stop_all(slurm_on ? SIGTERM : sig);
 }
 
 static void

@@ -215,8 +215,10 @@ one_name(const struct args *a, const struct cli *cli)
 {
 	if (a->nrest < 1)
 		cli_usage_error(cli, "missing NAME");
-	if (a->nrest > 1)
+	if (a->nrest > 1) {
+		cli_after_name(cli, a->rest[1]);
 		cli_usage_error(cli, "unexpected operand '%s'", a->rest[1]);
+	}
 	return a->rest[0];
 }
 
@@ -301,12 +303,12 @@ init_req(struct sem_req *r, const struct args *a)
 {
 	memset(r, 0, sizeof *r);
 	r->nowait = a->nowait;
-	r->deadline = a->timeout >= 0 ? semobj_now() + a->timeout : -1;
+	r->deadline = opt_deadline(semobj_now(), a->timeout);
 	r->stop = &stop_sig;
 }
 
 static int
-do_run(int argc, char **argv)
+cmd_run(int argc, char **argv)
 {
 	struct args a;
 	struct sem m;
@@ -324,6 +326,8 @@ do_run(int argc, char **argv)
 	cmd = a.rest + 1;
 	if (*cmd && strcmp(*cmd, "--") == 0)
 		cmd++;
+	else if (*cmd)
+		cli_after_name(&cli_run, *cmd);
 	if (*cmd == NULL)
 		cli_usage_error(&cli_run, "missing CMD");
 	/* Find the command before waiting for a slot it could not use. */
@@ -369,7 +373,7 @@ do_run(int argc, char **argv)
 }
 
 static int
-do_acquire(int argc, char **argv)
+cmd_acquire(int argc, char **argv)
 {
 	struct args a;
 	struct sem m;
@@ -390,7 +394,7 @@ do_acquire(int argc, char **argv)
 }
 
 static int
-do_release(int argc, char **argv)
+cmd_release(int argc, char **argv)
 {
 	struct args a;
 	struct sem m;
@@ -409,7 +413,7 @@ do_release(int argc, char **argv)
 }
 
 static int
-do_create(int argc, char **argv)
+cmd_create(int argc, char **argv)
 {
 	struct args a;
 	struct sem m;
@@ -419,7 +423,7 @@ do_create(int argc, char **argv)
 }
 
 static int
-do_value(int argc, char **argv)
+cmd_value(int argc, char **argv)
 {
 	struct args a;
 	struct sem m;
@@ -450,7 +454,7 @@ print_holder(const struct sem_holder *h)
 }
 
 static int
-do_stat(int argc, char **argv)
+cmd_stat(int argc, char **argv)
 {
 	struct args a;
 	struct sem m;
@@ -487,7 +491,7 @@ list_one(struct obj *o, void *arg)
 }
 
 static int
-do_ls(int argc, char **argv)
+cmd_ls(int argc, char **argv)
 {
 	struct args a;
 
@@ -498,7 +502,7 @@ do_ls(int argc, char **argv)
 }
 
 static int
-do_rm(int argc, char **argv)
+cmd_rm(int argc, char **argv)
 {
 	struct args a;
 	struct sem m;
@@ -507,6 +511,8 @@ do_rm(int argc, char **argv)
 	parse(argc, argv, "f", &cli_rm, &a);
 	if (a.nrest < 1)
 		cli_usage_error(&cli_rm, "missing NAME");
+	for (i = 1; i < a.nrest; i++)
+		cli_after_name(&cli_rm, a.rest[i]);
 	for (i = 0; i < a.nrest; i++) {
 		if (semobj_open(&m, a.rest[i], NULL) < 0) {
 			rc = EXIT_TOOL;
@@ -528,29 +534,15 @@ do_rm(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} cmds[] = {
-		{ "run", do_run }, { "acquire", do_acquire },
-		{ "release", do_release }, { "create", do_create },
-		{ "value", do_value }, { "stat", do_stat }, { "ls", do_ls },
-		{ "rm", do_rm },
+	static const struct cli_cmd cmds[] = {
+		{ "run", cmd_run }, { "acquire", cmd_acquire },
+		{ "release", cmd_release }, { "create", cmd_create },
+		{ "value", cmd_value }, { "stat", cmd_stat }, { "ls", cmd_ls },
+		{ "rm", cmd_rm }, { NULL, NULL }
 	};
-	size_t i;
-	int rc;
 
 	err_init(argv[0]);
 	(void)proc_std_fds();
 	optind = remote_main(argc, argv, &cli_main);
-	if (optind >= argc)
-		cli_usage_error(&cli_main, "missing COMMAND");
-	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-		if (strcmp(argv[optind], cmds[i].name) == 0) {
-			rc = cmds[i].fn(argc - optind, argv + optind);
-			if (fflush(stdout) != 0)
-				err_die(EXIT_TOOL, "write");
-			return rc;
-		}
-	cli_usage_error(&cli_main, "unknown command '%s'", argv[optind]);
+	return cli_dispatch(argc - optind, argv + optind, cmds, &cli_main);
 }
