@@ -69,6 +69,14 @@ int obj_open(struct obj *o, const char *name, const struct obj_type *t,
 /* obj_close: unmap and close (the object itself stays). */
 void obj_close(struct obj *o);
 
+/* A file truncated while mapped makes every access past its new end a
+ * SIGBUS. obj_open catches it: an access to an open object's mapping
+ * that faults ends the tool with "prog: NAME: damaged (file truncated
+ * while in use)" and the status last given to obj_bus_status (125 by
+ * default; sem run gives its command's status, which must pass
+ * through). A SIGBUS elsewhere keeps its default action. */
+void obj_bus_status(int status);
+
 /* obj_list: call FN for every object of type T in the namespace
  * directory, in name order, with the object open. Returns 0, or -1 if
  * the directory cannot be read (after printing why). */

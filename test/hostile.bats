@@ -315,3 +315,20 @@ ticked() {
 	run -0 barrier wait b
 	wait_status "$a" 0
 }
+
+@test "an object truncated while in use: 125 'damaged', no SIGBUS death; sem run still passes its command's status through (issue 24 point 4)" {
+	run -7 sem run s sh -c "truncate -s 0 '$CONC_DIR/s'; exit 7"
+	[ "$output" = "sem: s: damaged (file truncated while in use)" ]
+	rm -f "$CONC_DIR/s"
+	bg barrier wait -n 2 b
+	local a=$!
+	wait_for bar_waiting b 1
+	truncate -s 0 "$CONC_DIR/b"
+	wait_status "$a" 125
+	sem acquire --owner $$ t
+	bg sem acquire t
+	local w=$!
+	wait_for sem_waiting t 1
+	truncate -s 0 "$CONC_DIR/t"
+	wait_status "$w" 125
+}

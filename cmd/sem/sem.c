@@ -365,6 +365,9 @@ cmd_run(int argc, char **argv)
 	} else
 		semobj_set_child(&m, slot, pid);
 	rc = wrap_wait(NULL);
+	/* The semaphore file truncated under us (SIGBUS) must not hide the
+	 * command's status. */
+	obj_bus_status(rc);
 	semobj_give(&m, &r.owner, slot);
 	return rc;
 }
