@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -77,6 +78,28 @@ proc_want_fds(long need)
 	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)LONG_MAX)
 		return LONG_MAX;
 	return (long)rl.rlim_cur;
+}
+
+long
+proc_open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	struct rlimit rl;
+	long n = 0, fd, max;
+
+	if (d != NULL) {
+		while ((e = readdir(d)) != NULL)
+			n += e->d_name[0] != '.';
+		closedir(d);
+		return n - 1;   /* the directory's own descriptor */
+	}
+	max = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 65536 ?
+	    (long)rl.rlim_cur : 65536;
+	for (fd = 0; fd < max; fd++)
+		n += fcntl((int)fd, F_GETFD) >= 0;
+	return n;
 }
 
 void

@@ -45,6 +45,10 @@ int proc_sig_from_tty(const siginfo_t *si);
  * handle descriptors above 1023. */
 long proc_want_fds(long need);
 
+/* proc_open_fds: how many descriptors this process has open (from
+ * /proc/self/fd, else by probing each number below the soft limit). */
+long proc_open_fds(void);
+
 /* proc_spec_init: a spec that inherits everything and runs argv. */
 void proc_spec_init(struct proc_spec *sp, char *const *argv);
 

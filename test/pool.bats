@@ -199,6 +199,28 @@ make_counter() {
 	grep -q '^pool: -j 300: only enough open files for [0-9]* jobs at once (ulimit -n is 100)$' err
 }
 
+@test "-j beyond the descriptor limit: the reserve is what pool needs, so no job fails for want of one (issue 23)" {
+	# The reserve was a fixed 64: under ulimit -n 64 pool ran 1 job at
+	# a time and said "1 jobs"; now it counts what it has open.
+	for n in 32 64; do
+		run -0 bash -c "ulimit -n $n && seq 40 | pool -j 40 sh -c 'echo \$1' _ 2>err | wc -l"
+		[ "$output" = 40 ]
+		[ "$(wc -l <err)" = 1 ]
+		grep -Eq "^pool: -j 40: only enough open files for ([2-9]|[1-3][0-9]) jobs at once \(ulimit -n is $n\)$" err
+	done
+	run -0 bash -c 'ulimit -n 64 && seq 40 | pool -j 40 sh -c "echo \$1" _ 2>err | wc -l'
+	grep -Eq ' for (1[0-9]|2[0-9]) jobs ' err
+}
+
+@test "-j beyond the descriptor limit: one job at once is 'job', not 'jobs'" {
+	# What bats leaves open varies: find the lowest limit that runs one.
+	local n
+	for n in 11 12 13 14 15 16 17 18 19 20; do
+		bash -c "ulimit -n $n && echo x | pool -j 9 true" 2>err && break
+	done
+	grep -q '^pool: -j 9: only enough open files for 1 job at once (ulimit -n is '"$n"')$' err
+}
+
 @test "jobs see POOL_SEQ and POOL_SLOT, and /dev/null as stdin" {
 	run -0 pool -k -j2 sh -c 'echo "$POOL_SEQ $POOL_SLOT $(wc -c)"' _ < <(seq 3)
 	[ "${lines[0]}" = "1 1 0" ]

@@ -345,25 +345,32 @@ static void on_usr1(struct loop *l, int signo, void *arg);
 
 /* Each running job holds the read ends of its stdout and stderr pipes
  * (none with -u) and with --pipe the write end of its stdin: -j 1000
- * needs more than the usual soft limit of 1024 descriptors. When even the
- * hard limit is too low, run fewer jobs at once (as GNU parallel does)
- * rather than fail the jobs that find no descriptor. */
+ * needs more than the usual soft limit of 1024 descriptors. What pool
+ * keeps for itself is open by now (stdio, the loop and its signals,
+ * input, joblog) but for the make jobserver's (up to 4, opened next);
+ * starting a job briefly needs both ends of its pipes and an exec-error
+ * pipe more. When even the hard limit is too low, run fewer
+ * jobs at once (as GNU parallel does) rather than fail the jobs that find
+ * no descriptor. */
 static void
 want_fds(void)
 {
-	long per = (C.ungroup ? 0 : 2) + (C.pipe ? 1 : 0), need, have, fit;
+	long per = (C.ungroup ? 0 : 2) + (C.pipe ? 1 : 0), need, have, fit,
+	    reserve;
 
 	if (per == 0)
 		return;
-	need = 64 + C.slots * per;
+	reserve = proc_open_fds() + (getenv("MAKEFLAGS") ? 4 : 0) +
+	    2 * per + 2;
+	need = reserve + C.slots * per;
 	have = proc_want_fds(need);
 	if (have >= need || hosts_on)
 		return;
-	fit = (have - 64) / per;
+	fit = (have - reserve) / per;
 	if (fit < 1)
 		fit = 1;
-	err_warnx("-j %ld: only enough open files for %ld jobs at once "
-	    "(ulimit -n is %ld)", C.slots, fit, have);
+	err_warnx("-j %ld: only enough open files for %ld job%s at once "
+	    "(ulimit -n is %ld)", C.slots, fit, fit == 1 ? "" : "s", have);
 	C.slots = fit;
 }
 
@@ -390,6 +397,16 @@ setup(void)
 	tmpl_init(&C);
 	if (hosts_on)
 		C.slots = hosts_setup(&C, L);
+	/* The signals before want_fds, which counts their descriptors; the
+	 * loop calls their handlers only once it runs. */
+	if (loop_add_signal(L, SIGCHLD, on_chld, NULL) < 0 ||
+	    loop_add_signal(L, SIGUSR1, on_usr1, NULL) < 0)
+		err_die(EXIT_TOOL, "signals");
+	/* Interrupting: a write to a reader that has stalled must not keep
+	 * these signals from being handled (see out_init). */
+	for (i = 0; i < 3; i++)
+		if (loop_add_signal_intr(L, stops[i], on_stop, NULL) < 0)
+			err_die(EXIT_TOOL, "signals");
 	want_fds();
 	jobs = calloc(C.slots, sizeof *jobs);
 	if (jobs == NULL)
@@ -400,14 +417,6 @@ setup(void)
 	}
 	out_init(&C, L, jobs, C.slots);
 	setup_jobserver();
-	if (loop_add_signal(L, SIGCHLD, on_chld, NULL) < 0 ||
-	    loop_add_signal(L, SIGUSR1, on_usr1, NULL) < 0)
-		err_die(EXIT_TOOL, "signals");
-	/* Interrupting: a write to a reader that has stalled must not keep
-	 * these signals from being handled (see out_init). */
-	for (i = 0; i < 3; i++)
-		if (loop_add_signal_intr(L, stops[i], on_stop, NULL) < 0)
-			err_die(EXIT_TOOL, "signals");
 	if (C.bar && !C.pipe && (total = input_count(&in)) >= 0)
 		total = (total + C.maxargs - 1) / C.maxargs;
 	bar_init(C.bar, total);
