@@ -5,7 +5,6 @@
  * then the items of one job. Checked: the argv's shape, what a lone
  * replacement string expands to, and that the quoted command line never
  * holds a raw newline or TAB (a joblog line stays one line). */
-// fuzz-sources: cmd/pool/input.c cmd/pool/hosts.c
 #include "../cmd/pool/job.c"
 
 #include "fuzz.h"

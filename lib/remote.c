@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cli.h"
 #include "err.h"
 #include "proc.h"
@@ -26,80 +27,9 @@ static unsigned ctl_seq;
 static struct remote_conn **open_conns;
 static size_t nopen, capopen;
 
-static int
-grow(char **s, size_t *len, size_t more)
-{
-	size_t cap = *len + more + 1;
-	char *p;
-
-	/* Round up to a power of two so that appending is amortised. */
-	if (cap & (cap - 1)) {
-		size_t c = 64;
-		while (c < cap)
-			c *= 2;
-		cap = c;
-	}
-	p = realloc(*s, cap);
-	if (p == NULL)
-		return -1;
-	*s = p;
-	return 0;
-}
-
-static int
-append(char **s, size_t *len, const char *p, size_t n)
-{
-	if (grow(s, len, n) < 0)
-		return -1;
-	memcpy(*s + *len, p, n);
-	*len += n;
-	(*s)[*len] = '\0';
-	return 0;
-}
-
-static int
-appends(char **s, size_t *len, const char *str)
-{
-	return append(s, len, str, strlen(str));
-}
-
-int
-remote_quote(char **s, size_t *len, const char *w)
-{
-	static const char safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-";
-	const char *p, *q;
-
-	/* A leading '=' or '%' is harmless, but '~' and '#' are not, and
-	 * neither is an empty word: those get quotes. */
-	if (*w && strspn(w, safe) == strlen(w))
-		return append(s, len, w, strlen(w));
-	if (append(s, len, "'", 1) < 0)
-		return -1;
-	for (p = w; (q = strchr(p, '\'')) != NULL; p = q + 1)
-		if (append(s, len, p, q - p) < 0 ||
-		    append(s, len, "'\\''", 4) < 0)
-			return -1;
-	if (append(s, len, p, strlen(p)) < 0)
-		return -1;
-	return append(s, len, "'", 1);
-}
-
-int
-remote_quote_argv(char **s, size_t *len, char *const *argv)
-{
-	int i;
-
-	for (i = 0; argv[i]; i++)
-		if ((i > 0 && append(s, len, " ", 1) < 0) ||
-		    remote_quote(s, len, argv[i]) < 0)
-			return -1;
-	if (*s == NULL)
-		return append(s, len, "", 0);
-	return 0;
-}
-
-char **
+/* The ssh command words ($CONC_SSH or "ssh"), NULL-terminated, and their
+ * count in *N; ssh's path is looked up the first time. */
+static char **
 remote_ssh(int *n)
 {
 	const char *env;
@@ -157,12 +87,38 @@ build(const char *const *mid, char *const *extra, const char *host,
 	return v;
 }
 
+/* The options of a session that goes through C's master. */
+#define CHANNEL_OPTS(c) { "-S", (c)->ctl, "-o", "ControlMaster=no", NULL }
+
 char **
 remote_argv(const struct remote_conn *c, char *const *extra, const char *cmd)
 {
-	const char *mid[] = { "-S", c->ctl, "-o", "ControlMaster=no", NULL };
+	const char *mid[] = CHANNEL_OPTS(c);
 
 	return build(mid, extra, c->host, cmd);
+}
+
+void
+remote_ssh_line(const struct remote_conn *c, struct buf *b)
+{
+	const char *mid[] = CHANNEL_OPTS(c);
+	int n, i;
+	char **w = remote_ssh(&n);
+
+	buf_quote_argv(b, w, 0);
+	for (i = 0; mid[i]; i++) {
+		buf_adds(b, " ");
+		buf_quote(b, mid[i], 0);
+	}
+}
+
+const char *
+remote_ssh_path(void)
+{
+	int n;
+
+	remote_ssh(&n);
+	return ssh_path[0] ? ssh_path : NULL;
 }
 
 static void
@@ -230,11 +186,9 @@ static pid_t
 spawn(char **argv, int in, int out, int err, int pgroup, int *eerr)
 {
 	struct proc_spec sp;
-	int n;
 
-	remote_ssh(&n);
 	proc_spec_init(&sp, argv);
-	sp.path = ssh_path[0] ? ssh_path : NULL;
+	sp.path = remote_ssh_path();
 	sp.fd[0] = in;
 	sp.fd[1] = out;
 	sp.fd[2] = err;
@@ -247,11 +201,10 @@ int
 remote_open(struct remote_conn *c, const char *host, const char *probe,
     int lifeline)
 {
-	const char *tail = "; exec cat >/dev/null";
 	const char *mid[] = { "-M", "-S", NULL, "-o", "ControlPersist=no",
 		NULL };
-	char *cmd = NULL, **argv;
-	size_t len = 0;
+	struct buf cmd = { 0 };
+	char **argv;
 	int p[2], e;
 	pid_t pid;
 
@@ -268,20 +221,21 @@ remote_open(struct remote_conn *c, const char *host, const char *probe,
 		snprintf(c->ctl, n, "%s/%u", ctl_dir, ctl_seq++);
 	}
 	mid[2] = c->ctl;
-	if (probe)
-		e = appends(&cmd, &len, "printf 'conc-ready %s\\n' \"$(") ||
-		    appends(&cmd, &len, probe) || appends(&cmd, &len, ")\"");
-	else
-		e = appends(&cmd, &len, "echo conc-ready");
-	if (e || appends(&cmd, &len, tail) ||
-	    (argv = build(mid, NULL, host, cmd)) == NULL) {
-		free(cmd);
+	if (probe) {
+		buf_adds(&cmd, "printf 'conc-ready %s\\n' \"$(");
+		buf_adds(&cmd, probe);
+		buf_adds(&cmd, ")\"");
+	} else
+		buf_adds(&cmd, "echo conc-ready");
+	buf_adds(&cmd, "; exec cat >/dev/null");
+	if ((argv = build(mid, NULL, host, buf_str(&cmd))) == NULL) {
+		buf_free(&cmd);
 		errno = ENOMEM;
 		return -1;
 	}
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		e = errno;
-		free(cmd);
+		buf_free(&cmd);
 		free(argv);
 		errno = e;
 		return -1;
@@ -290,7 +244,7 @@ remote_open(struct remote_conn *c, const char *host, const char *probe,
 	 * every job's connection first. */
 	pid = spawn(argv, lifeline, p[1], -1, 1, NULL);
 	e = errno;
-	free(cmd);
+	buf_free(&cmd);
 	free(argv);
 	close(p[1]);
 	if (pid < 0) {
@@ -427,8 +381,8 @@ remote_run(const char *host, const char *prog, char *const *argv)
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	struct remote_conn c = { 0 };
 	struct sigaction sa;
-	char ans[8], *cmd = NULL, **av;
-	size_t len = 0;
+	struct buf cmd = { 0 };
+	char ans[8], **av;
 	int life[2], ws, st, i;
 	pid_t pid;
 
@@ -445,12 +399,13 @@ remote_run(const char *host, const char *prog, char *const *argv)
 	}
 	/* Not "exec PROG": a program killed by a signal would then make
 	 * ssh exit 255; the shell turns that into 128+N instead. */
-	if (append(&cmd, &len, "CONC_REMOTE=1 ", 14) < 0 ||
-	    remote_quote(&cmd, &len, prog) < 0 ||
-	    (argv[0] && append(&cmd, &len, " ", 1) < 0) ||
-	    remote_quote_argv(&cmd, &len, argv) < 0 ||
-	    append(&cmd, &len, "; exit $?", 9) < 0 ||
-	    (av = remote_argv(&c, NULL, cmd)) == NULL)
+	buf_adds(&cmd, "CONC_REMOTE=1 ");
+	buf_quote(&cmd, prog, 0);
+	if (argv[0])
+		buf_adds(&cmd, " ");
+	buf_quote_argv(&cmd, argv, 0);
+	buf_adds(&cmd, "; exit $?");
+	if ((av = remote_argv(&c, NULL, buf_str(&cmd))) == NULL)
 		err_diex(EXIT_TOOL, "out of memory");
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_run_signal;
@@ -474,7 +429,7 @@ remote_run(const char *host, const char *prog, char *const *argv)
 		err_warnx("%s: the connection failed (ssh exited 255)", host);
 		st = EXIT_TOOL;
 	}
-	free(cmd);
+	buf_free(&cmd);
 	free(av);
 	remote_close(&c);
 	free(c.ctl);

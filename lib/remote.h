@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct buf;
+
 /* ssh's own status for "the connection failed". */
 #define REMOTE_SSH_FAILED 255
 
@@ -38,27 +40,23 @@ struct remote_conn {
 	size_t rlen;
 };
 
-/* remote_quote: append WORD to *S (malloc'ed, *LEN bytes so far, kept
- * NUL-terminated) quoted for a POSIX shell, so that the shell reads back
- * exactly WORD whatever it holds (blanks, quotes, $, `, \, newlines):
- * bare when made of safe characters, else in single quotes with each '
- * written as '\''. Returns 0, or -1 on ENOMEM. */
-int remote_quote(char **s, size_t *len, const char *word);
-
-/* remote_quote_argv: the words of ARGV quoted and separated by blanks,
- * appended to *S as remote_quote does. */
-int remote_quote_argv(char **s, size_t *len, char *const *argv);
-
-/* remote_ssh: the ssh command words ($CONC_SSH or "ssh"), NULL-terminated,
- * and their count in *N. Exits 125 with a message if $CONC_SSH is blank. */
-char **remote_ssh(int *n);
-
 /* remote_argv: a malloc'ed argv: the ssh command, then the options that
  * go through C's master (-S SOCKET -o ControlMaster=no), then EXTRA
  * (NULL-terminated, may be NULL), then "--", the host and CMD (CMD NULL:
- * none). The strings are not copied. NULL on ENOMEM. */
+ * none). The strings are not copied. NULL on ENOMEM. Exits 125 with a
+ * message if $CONC_SSH is blank. */
 char **remote_argv(const struct remote_conn *c, char *const *extra,
     const char *cmd);
+
+/* remote_ssh_line: append to B, quoted for a shell and separated by
+ * blanks, the words of remote_argv up to the "--": the ssh command and
+ * the options that go through C's master. For a shell script that runs
+ * ssh itself ("... -- HOST CMD" follow), or for rsync's -e. */
+void remote_ssh_line(const struct remote_conn *c, struct buf *b);
+
+/* remote_ssh_path: the ssh command's path, looked up in PATH once, or
+ * NULL when it was not found (exec then fails as execvp would). */
+const char *remote_ssh_path(void);
 
 /* remote_open: start the master connection to HOST (see above), running
  * the shell text PROBE there (may be NULL) and reporting its output on

@@ -70,8 +70,6 @@ static struct loop *L;
 static const struct conf *C;
 static int lifeline[2] = { -1, -1 };
 static int local_rsync;
-static char **ssh_words;         /* ssh ... -S SOCKET -o ControlMaster=no */
-static int nssh;
 static int gone_warned;
 
 static const char probe[] =
@@ -263,7 +261,7 @@ hosts_setup(const struct conf *c, struct loop *l)
 {
 	char path[PATH_MAX];
 	long total = 0;
-	int i, n;
+	int i;
 
 	C = c;
 	L = l;
@@ -284,19 +282,6 @@ hosts_setup(const struct conf *c, struct loop *l)
 			total += hosts[i].slots;
 	if (total == 0)
 		err_diex(EXIT_TOOL, "no host can be reached");
-	/* The words every job's ssh starts with, but for the socket. */
-	{
-		char **w = remote_ssh(&n);
-		ssh_words = malloc((n + 5) * sizeof *ssh_words);
-		if (ssh_words == NULL)
-			nomem();
-		memcpy(ssh_words, w, n * sizeof *w);
-		ssh_words[n] = (char *)"-S";
-		ssh_words[n + 2] = (char *)"-o";
-		ssh_words[n + 3] = (char *)"ControlMaster=no";
-		ssh_words[n + 4] = NULL;
-		nssh = n + 4;
-	}
 	return total > 32768 ? 32768 : total;
 }
 
@@ -442,11 +427,9 @@ hosts_job_ended(struct job *j, int status, int may_rerun)
 	return lost;
 }
 
-static int add(char **s, size_t *len, const char *str);
-
-/* The words of the remote command for J: the wrapper and the job's argv. */
-static int
-remote_command(struct job *j, char **s, size_t *len)
+/* The words of the remote command for X: the wrapper and the job's argv. */
+static void
+remote_command(const struct launch *x, struct buf *s)
 {
 	char grace[32], seq[24], slot[24];
 	char *pre[] = { (char *)"exec", (char *)"sh", (char *)"-c",
@@ -454,261 +437,210 @@ remote_command(struct job *j, char **s, size_t *len)
 		(char *)(C->workdir ? C->workdir : ""), seq, slot, NULL };
 
 	snprintf(grace, sizeof grace, "%.3f", (double)C->grace / 1e9);
-	snprintf(seq, sizeof seq, "%llu", j->seq);
-	snprintf(slot, sizeof slot, "%d", j->slot);
-	if (remote_quote_argv(s, len, pre) < 0 || add(s, len, " "))
-		return -1;
-	return remote_quote_argv(s, len, j->argv);
-}
-
-static int
-add(char **s, size_t *len, const char *str)
-{
-	size_t n = strlen(str);
-	char *p = realloc(*s, *len + n + 1);
-
-	if (p == NULL)
-		return -1;
-	memcpy(p + *len, str, n + 1);
-	*s = p;
-	*len += n;
-	return 0;
+	snprintf(seq, sizeof seq, "%llu", x->seq);
+	snprintf(slot, sizeof slot, "%d", x->slot);
+	buf_quote_argv(s, pre, 0);
+	buf_adds(s, " ");
+	buf_quote_argv(s, x->argv, 0);
 }
 
 /* Append "ssh ... -S SOCKET -o ControlMaster=no -- HOST " to the script. */
-static int
-add_ssh(char **s, size_t *len, const struct host *h)
+static void
+add_ssh(struct buf *s, const struct host *h)
 {
-	int i;
-
-	ssh_words[nssh - 3] = h->conn.ctl;
-	for (i = 0; i < nssh; i++)
-		if (remote_quote(s, len, ssh_words[i]) < 0 || add(s, len, " "))
-			return -1;
-	if (add(s, len, "-- ") || remote_quote(s, len, h->login) ||
-	    add(s, len, " "))
-		return -1;
-	return 0;
+	remote_ssh_line(&h->conn, s);
+	buf_adds(s, " -- ");
+	buf_quote(s, h->login, 0);
+	buf_adds(s, " ");
 }
 
 /* The -e value for rsync: the ssh words, bare or in single quotes. */
-static int
-add_rsync(char **s, size_t *len, const struct host *h)
+static void
+add_rsync(struct buf *s, const struct host *h)
 {
-	char *e = NULL;
-	size_t el = 0;
-	int i, r;
+	struct buf e = { 0 };
 
-	ssh_words[nssh - 3] = h->conn.ctl;
-	for (i = 0; i < nssh; i++)
-		if ((i && add(&e, &el, " ")) ||
-		    remote_quote(&e, &el, ssh_words[i]) < 0) {
-			free(e);
-			return -1;
-		}
-	r = add(s, len, "rsync -Rq -e ") || remote_quote(s, len, e) ||
-	    add(s, len, " ");
-	free(e);
-	return r;
+	remote_ssh_line(&h->conn, &e);
+	buf_adds(s, "rsync -Rq -e ");
+	buf_quote(s, buf_str(&e), 0);
+	buf_adds(s, " ");
+	buf_free(&e);
 }
 
 /* Append the remote path of local file F: relative files go under the
  * working directory (or the login directory), absolute ones stay. With
  * rsync, "/./" marks where the relative part starts. */
-static int
-add_rpath(char **q, size_t *ql, const char *f, int marker)
+static void
+add_rpath(struct buf *q, const char *f, int marker)
 {
-	if (f[0] != '/' && C->workdir && (add(q, ql, C->workdir) ||
-	    add(q, ql, "/")))
-		return -1;
-	if (f[0] != '/' && marker && add(q, ql, "./"))
-		return -1;
-	return add(q, ql, f);
+	if (f[0] != '/' && C->workdir) {
+		buf_adds(q, C->workdir);
+		buf_adds(q, "/");
+	}
+	if (f[0] != '/' && marker)
+		buf_adds(q, "./");
+	buf_adds(q, f);
 }
 
 /* A remote shell command, quoted into the script; CD: in the working
  * directory. A word starting with \001 is shell text, not quoted. */
-static int
-add_rcmd(char **s, size_t *len, const char *const *words, int n, int cd)
-{
-	char *r = NULL;
-	size_t rl = 0;
-	int i, e = 0;
-
-	if (cd && C->workdir)
-		e = add(&r, &rl, "cd -- ") || remote_quote(&r, &rl,
-		    C->workdir) < 0 || add(&r, &rl, " && ");
-	for (i = 0; !e && i < n; i++)
-		e = (words[i][0] == '\001' ? add(&r, &rl, words[i] + 1) :
-		    remote_quote(&r, &rl, words[i]) < 0) || add(&r, &rl, " ");
-	e = e || remote_quote(s, len, r) < 0;
-	free(r);
-	return e ? -1 : 0;
-}
-
-/* Append the expansion of every --return pattern for J to B, each
- * NUL-terminated; returns their offsets in B through OFF. */
 static void
-expand_returns(struct job *j, struct buf *b, size_t *off)
+add_rcmd(struct buf *s, const char *const *words, int n, int cd)
 {
-	int k;
+	struct buf r = { 0 };
+	int i;
 
-	b->len = 0;
-	for (k = 0; k < C->nreturns; k++) {
-		off[k] = b->len;
-		job_expand(j, C->returns[k], b);
-		buf_add(b, "", 1);
+	if (cd && C->workdir) {
+		buf_adds(&r, "cd -- ");
+		buf_quote(&r, C->workdir, 0);
+		buf_adds(&r, " && ");
 	}
+	for (i = 0; i < n; i++) {
+		if (words[i][0] == '\001')
+			buf_adds(&r, words[i] + 1);
+		else
+			buf_quote(&r, words[i], 0);
+		buf_adds(&r, " ");
+	}
+	buf_quote(s, buf_str(&r), 0);
+	buf_free(&r);
 }
 
-static int
-transfer_one(char **s, size_t *len, const struct host *h, const char *f)
+static void
+transfer_one(struct buf *s, const struct host *h, const char *f)
 {
-	char *d = NULL, *rp = NULL;
-	size_t dl = 0, rl = 0;
-	int e;
+	struct buf d = { 0 }, rp = { 0 };
 
 	if (h->rsync) {
-		e = add_rsync(s, len, h);
-		if (!e && C->workdir)
-			e = add(&rp, &rl, "mkdir -p -- ") ||
-			    remote_quote(&rp, &rl, C->workdir) < 0 ||
-			    add(&rp, &rl, " && rsync") ||
-			    add(s, len, "--rsync-path=") ||
-			    remote_quote(s, len, rp) < 0 || add(s, len, " ");
-		e = e || add(s, len, "-- ") || remote_quote(s, len, f) < 0 ||
-		    add(s, len, " ") || add(&d, &dl, h->login) ||
-		    add(&d, &dl, f[0] == '/' ? ":/" : ":");
-		if (!e && f[0] != '/' && C->workdir)
-			e = add(&d, &dl, C->workdir) || add(&d, &dl, "/");
-		e = e || remote_quote(s, len, d) < 0;
+		add_rsync(s, h);
+		if (C->workdir) {
+			buf_adds(&rp, "mkdir -p -- ");
+			buf_quote(&rp, C->workdir, 0);
+			buf_adds(&rp, " && rsync");
+			buf_adds(s, "--rsync-path=");
+			buf_quote(s, buf_str(&rp), 0);
+			buf_adds(s, " ");
+		}
+		buf_adds(s, "-- ");
+		buf_quote(s, f, 0);
+		buf_adds(s, " ");
+		buf_adds(&d, h->login);
+		buf_adds(&d, f[0] == '/' ? ":/" : ":");
+		if (f[0] != '/' && C->workdir) {
+			buf_adds(&d, C->workdir);
+			buf_adds(&d, "/");
+		}
+		buf_quote(s, buf_str(&d), 0);
 	} else {
 		const char *w[] = { "\001mkdir -p -- \"$(dirname --", NULL,
 			"\001)\" && cat >", NULL };
-		e = add_rpath(&d, &dl, f, 0);
-		w[1] = w[3] = d;
-		e = e || add_ssh(s, len, h) || add_rcmd(s, len, w, 4, 0) ||
-		    add(s, len, " <") || remote_quote(s, len, f) < 0;
+		add_rpath(&d, f, 0);
+		w[1] = w[3] = buf_str(&d);
+		add_ssh(s, h);
+		add_rcmd(s, w, 4, 0);
+		buf_adds(s, " <");
+		buf_quote(s, f, 0);
 	}
-	free(d);
-	free(rp);
-	return e || add(s, len, " || exit 255\n") ? -1 : 0;
+	buf_free(&d);
+	buf_free(&rp);
+	buf_adds(s, " || exit 255\n");
 }
 
-static int
-return_one(char **s, size_t *len, const struct host *h, const char *f)
+static void
+return_one(struct buf *s, const struct host *h, const char *f)
 {
-	char *d = NULL;
-	size_t dl = 0;
-	int e;
+	struct buf d = { 0 };
 
 	if (h->rsync) {
-		e = add_rsync(s, len, h) || add(s, len, "-- ") ||
-		    add(&d, &dl, h->login) || add(&d, &dl, ":") ||
-		    add_rpath(&d, &dl, f, 1) || remote_quote(s, len, d) < 0 ||
-		    add(s, len, f[0] == '/' ? " /" : " .");
+		add_rsync(s, h);
+		buf_adds(s, "-- ");
+		buf_adds(&d, h->login);
+		buf_adds(&d, ":");
+		add_rpath(&d, f, 1);
+		buf_quote(s, buf_str(&d), 0);
+		buf_adds(s, f[0] == '/' ? " /" : " .");
 	} else {
 		const char *w[] = { "cat", "--", f };
-		e = add(s, len, "mkdir -p -- \"$(dirname -- ") ||
-		    remote_quote(s, len, f) < 0 || add(s, len, ")\" && ") ||
-		    add_ssh(s, len, h) || add_rcmd(s, len, w, 3, 1) ||
-		    add(s, len, " >") || remote_quote(s, len, f) < 0;
+		buf_adds(s, "mkdir -p -- \"$(dirname -- ");
+		buf_quote(s, f, 0);
+		buf_adds(s, ")\" && ");
+		add_ssh(s, h);
+		add_rcmd(s, w, 3, 1);
+		buf_adds(s, " >");
+		buf_quote(s, f, 0);
 	}
-	free(d);
-	return e || add(s, len, " || s=255\n") ? -1 : 0;
+	buf_free(&d);
+	buf_adds(s, " || s=255\n");
 }
 
-/* The local script of a job with --transfer, --return or --cleanup:
- * transfer, run, return, clean up. Its status is the job's, or 255 when
- * a transfer or a return failed (see the man page). */
-static int
-file_script(struct job *j, char **s, size_t *len)
+/* The local script of a job X on host H with --transfer, --return or
+ * --cleanup: transfer, run, return, clean up. Its status is the job's, or
+ * 255 when a transfer or a return failed (see the man page). */
+static void
+file_script(const struct host *h, const struct launch *x, struct buf *s)
 {
-	struct host *h = j->host;
-	struct buf rets = { 0 };
-	size_t *off = calloc(C->nreturns + 1, sizeof *off);
-	const char **w = calloc(j->nitems + C->nreturns + 2, sizeof *w);
-	char *r = NULL;
-	size_t rl = 0;
-	int i, n = 0, e = 0;
+	struct buf r = { 0 };
+	const char **w;
+	int i, n = 0, nfiles = 0, nrets = 0;
 
-	if (off == NULL || w == NULL)
-		nomem();
-	expand_returns(j, &rets, off);
-	for (i = 0; !e && C->transfer && i < j->nitems; i++)
-		e = transfer_one(s, len, h, j->items.p + j->ioff[i]);
-	e = e || add_ssh(s, len, h) || remote_command(j, &r, &rl) < 0 ||
-	    remote_quote(s, len, r) < 0 ||
-	    add(s, len, "\ns=$?\n[ \"$s\" = 255 ] && exit 255\n");
-	for (i = 0; !e && i < C->nreturns; i++)
-		e = return_one(s, len, h, rets.p + off[i]);
-	if (!e && C->cleanup && (C->transfer || C->nreturns)) {
+	while (x->files && x->files[nfiles])
+		nfiles++;
+	while (x->rets && x->rets[nrets])
+		nrets++;
+	for (i = 0; C->transfer && i < nfiles; i++)
+		transfer_one(s, h, x->files[i]);
+	add_ssh(s, h);
+	remote_command(x, &r);
+	buf_quote(s, buf_str(&r), 0);
+	buf_adds(s, "\ns=$?\n[ \"$s\" = 255 ] && exit 255\n");
+	for (i = 0; i < nrets; i++)
+		return_one(s, h, x->rets[i]);
+	if (C->cleanup && (C->transfer || nrets)) {
+		if ((w = calloc(nfiles + nrets + 1, sizeof *w)) == NULL)
+			nomem();
 		w[n++] = "\001rm -f --";
-		for (i = 0; C->transfer && i < j->nitems; i++)
-			w[n++] = j->items.p + j->ioff[i];
-		for (i = 0; i < C->nreturns; i++)
-			w[n++] = rets.p + off[i];
-		e = add_ssh(s, len, h) || add_rcmd(s, len, w, n, 1) ||
-		    add(s, len, "\n");
+		for (i = 0; C->transfer && i < nfiles; i++)
+			w[n++] = x->files[i];
+		for (i = 0; i < nrets; i++)
+			w[n++] = x->rets[i];
+		add_ssh(s, h);
+		add_rcmd(s, w, n, 1);
+		buf_adds(s, "\n");
+		free(w);
 	}
-	free(r);
-	free(off);
-	free(w);
-	buf_free(&rets);
-	return e || add(s, len, "exit \"$s\"\n") ? -1 : 0;
+	buf_free(&r);
+	buf_adds(s, "exit \"$s\"\n");
 }
 
-int
-hosts_spec(struct job *j, struct proc_spec *sp)
+void
+hosts_wrap(struct job *j, struct launch *x)
 {
 	struct host *h = j->host;
-	size_t len = 0;
-	int n = 0;
 
 	if (h == NULL || h->local)
-		return 0;
-	free(j->rcmd);
-	j->rcmd = NULL;
+		return;
+	j->rcmd.len = 0;
 	if (C->transfer || C->nreturns || C->cleanup) {
 		static char sh[] = "sh", dash_c[] = "-c";
-		if (file_script(j, &j->rcmd, &len) < 0)
-			nomem();
+		file_script(h, x, &j->rcmd);
 		j->rargv = realloc(j->rargv, 4 * sizeof *j->rargv);
 		if (j->rargv == NULL)
 			nomem();
 		j->rargv[0] = sh;
 		j->rargv[1] = dash_c;
-		j->rargv[2] = j->rcmd;
+		j->rargv[2] = buf_str(&j->rcmd);
 		j->rargv[3] = NULL;
-		sp->argv = j->rargv;
-		sp->path = "/bin/sh";
+		x->path = "/bin/sh";
 	} else {
-		if (remote_command(j, &j->rcmd, &len) < 0)
-			nomem();
-		j->rargv = realloc(j->rargv, (nssh + 4) * sizeof *j->rargv);
+		remote_command(x, &j->rcmd);
+		free(j->rargv);
+		j->rargv = remote_argv(&h->conn, NULL, buf_str(&j->rcmd));
 		if (j->rargv == NULL)
 			nomem();
-		ssh_words[nssh - 3] = h->conn.ctl;
-		memcpy(j->rargv, ssh_words, nssh * sizeof *ssh_words);
-		n = nssh;
-		j->rargv[n++] = (char *)"--";
-		j->rargv[n++] = h->login;
-		j->rargv[n++] = j->rcmd;
-		j->rargv[n] = NULL;
-		sp->argv = j->rargv;
-		sp->path = NULL;
-		{
-			static char ssh_path[PATH_MAX];
-			static int resolved;
-			if (!resolved)
-				resolved = proc_resolve(ssh_words[0], ssh_path,
-				    sizeof ssh_path) == 0 ? 1 : -1;
-			if (resolved > 0)
-				sp->path = ssh_path;
-		}
+		x->path = remote_ssh_path();
 	}
-	sp->fd[0] = lifeline[0];
-	return 0;
+	x->argv = j->rargv;
+	x->in = lifeline[0];
 }
 
 void

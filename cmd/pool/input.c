@@ -24,35 +24,6 @@
 
 #define INPUT_CHUNK 65536
 
-int
-buf_reserve(struct buf *b, size_t more)
-{
-	size_t cap;
-	char *p;
-
-	if (b->len + more <= b->cap)
-		return 0;
-	cap = b->cap ? b->cap : 256;
-	while (cap < b->len + more)
-		cap *= 2;
-	p = realloc(b->p, cap);
-	if (p == NULL)
-		err_diex(EXIT_TOOL, "out of memory");
-	b->p = p;
-	b->cap = cap;
-	return 0;
-}
-
-void
-buf_add(struct buf *b, const void *p, size_t n)
-{
-	if (n == 0)     /* B may have no memory yet: memcpy(NULL, ...) */
-		return;
-	buf_reserve(b, n);
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-}
-
 /* Memory for a --pipe block: with transparent huge pages on request
  * (madvise mode), a 64 MiB block costs 32 page faults instead of 16384,
  * which on a virtual machine is most of the time of its first use. */
@@ -72,13 +43,6 @@ block_alloc(void *old, size_t n)
 	if (p == NULL)
 		err_diex(EXIT_TOOL, "out of memory");
 	return p;
-}
-
-void
-buf_free(struct buf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof *b);
 }
 
 int

@@ -1,4 +1,9 @@
-/* pool: building a job's argument vector and environment, and spawning it.
+/* pool: building a job's argument vector and environment, and starting it.
+ *
+ * A job is started in three steps, each in one file: job_build (here)
+ * makes its argv from the template and its items; hosts_wrap (hosts.c)
+ * turns that into the ssh command that runs it on its host, with -S;
+ * job_start (here) starts it with its pipes.
  *
  * Everything that does not change between jobs is prepared once: the
  * command's path is resolved once (execvp would try every PATH entry for
@@ -114,7 +119,7 @@ parse_arg(struct targ *t, const char *a)
 		add_seg(t, SEG_LIT, lit, strlen(lit), 0);
 }
 
-int
+void
 tmpl_init(const struct conf *c)
 {
 	int i;
@@ -130,19 +135,6 @@ tmpl_init(const struct conf *c)
 	/* A command that cannot be found is not pool's error: each job
 	 * then fails with 127 (or 126), and --halt decides what follows. */
 	have_path = proc_resolve(c->cmd[0], path, sizeof path) == 0;
-	return 0;
-}
-
-int
-tmpl_uses_items(void)
-{
-	return any_repl;
-}
-
-const char *
-job_resolved_path(void)
-{
-	return have_path ? path : NULL;
 }
 
 void
@@ -266,7 +258,8 @@ expand_seg(const struct seg *g, const struct job *j, struct buf *b)
 	}
 }
 
-void
+/* Append TMPL with J's replacement strings expanded to B. */
+static void
 job_expand(const struct job *j, const char *tmpl, struct buf *b)
 {
 	struct targ t = { 0 };
@@ -317,13 +310,29 @@ close_pair(int p[2])
 	p[0] = p[1] = -1;
 }
 
-int
-job_spawn(struct job *j, const struct conf *c, int devnull)
+/* A NULL-terminated vector of the N NUL-terminated strings in B at OFF
+ * (or one after the other when OFF is NULL), in *V (grown as needed). */
+static char **
+str_vector(char ***v, const struct buf *b, const size_t *off, int n)
 {
-	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 };
-	struct proc_spec sp;
-	int eerr, i;
-	pid_t pid;
+	char **p = realloc(*v, (n + 1) * sizeof *p);
+	size_t at = 0;
+	int i;
+
+	if (p == NULL)
+		err_diex(EXIT_TOOL, "out of memory");
+	for (i = 0; i < n; i++) {
+		p[i] = b->p + (off ? off[i] : at);
+		at += strlen(p[i]) + 1;
+	}
+	p[n] = NULL;
+	return *v = p;
+}
+
+void
+job_build(struct job *j, const struct conf *c, struct launch *x)
+{
+	int k;
 
 	if (j->argc_cap < c->ncmd + j->nitems + 1) {
 		int cap = c->ncmd + j->nitems + 1;
@@ -336,14 +345,40 @@ job_spawn(struct job *j, const struct conf *c, int devnull)
 	build_argv(j, c);
 	put_ull(seqvar + 9, j->seq);
 	put_ull(slotvar + 10, (unsigned long long)j->slot);
+	memset(x, 0, sizeof *x);
+	x->argv = j->argv;
+	x->path = have_path ? path : NULL;
+	x->in = -1;
+	x->seq = j->seq;
+	x->slot = j->slot;
+	if (c->transfer || c->cleanup)
+		x->files = str_vector(&j->filev, &j->items, j->ioff,
+		    j->nitems);
+	if (c->nreturns) {
+		j->rets.len = 0;
+		for (k = 0; k < c->nreturns; k++) {
+			job_expand(j, c->returns[k], &j->rets);
+			buf_add(&j->rets, "", 1);
+		}
+		x->rets = str_vector(&j->retv, &j->rets, NULL, c->nreturns);
+	}
+}
 
-	proc_spec_init(&sp, j->argv);
-	sp.path = have_path ? path : NULL;
+int
+job_start(struct job *j, const struct conf *c, const struct launch *x,
+    int devnull)
+{
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 };
+	struct proc_spec sp;
+	int eerr, i;
+	pid_t pid;
+
+	proc_spec_init(&sp, x->argv);
+	sp.path = x->path;
 	sp.envp = envp;
 	sp.pgroup = 1;
 	sp.pdeathsig = SIGKILL;
-	sp.fd[0] = devnull;
-	hosts_spec(j, &sp);
+	sp.fd[0] = x->in >= 0 ? x->in : devnull;
 	if (!c->ungroup) {
 		if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
 			goto fail;
@@ -379,8 +414,6 @@ job_spawn(struct job *j, const struct conf *c, int devnull)
 		close(in[0]);
 	j->infd = in[1];
 	j->pid = pid;
-	j->reaped = 0;
-	j->timedout = 0;
 	return 0;
 fail:
 	i = errno;
@@ -391,53 +424,13 @@ fail:
 	return -1;
 }
 
-/* Append WORD to B quoted so that a shell reads it back as is: bare when
- * it is made of safe characters, in single quotes otherwise, and in $'...'
- * (POSIX.1-2024, bash, ksh, zsh) when it holds control characters, so that
- * a joblog line never contains a raw newline or TAB. */
-static void
-shell_quote(struct buf *b, const char *w)
-{
-	static const char safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-";
-	const unsigned char *p;
-	int ctl = 0;
-	char esc[8];
-
-	if (*w && strspn(w, safe) == strlen(w)) {
-		buf_add(b, w, strlen(w));
-		return;
-	}
-	for (p = (const unsigned char *)w; *p; p++)
-		ctl |= *p < 0x20 || *p == 0x7f;
-	buf_add(b, ctl ? "$'" : "'", ctl ? 2 : 1);
-	for (p = (const unsigned char *)w; *p; p++) {
-		if (*p == '\'' && !ctl)
-			buf_add(b, "'\\''", 4);
-		else if (ctl && (*p == '\'' || *p == '\\')) {
-			esc[0] = '\\';
-			esc[1] = (char)*p;
-			buf_add(b, esc, 2);
-		} else if (ctl && (*p < 0x20 || *p == 0x7f)) {
-			snprintf(esc, sizeof esc, "\\x%02x", *p);
-			buf_add(b, esc, 4);
-		} else
-			buf_add(b, p, 1);
-	}
-	buf_add(b, "'", 1);
-}
-
 void
 job_command_line(const struct job *j, struct buf *out)
 {
-	int i;
-
+	/* $'...' for control characters: a joblog line never holds a raw
+	 * newline or TAB. */
 	out->len = 0;
-	for (i = 0; j->argv && j->argv[i]; i++) {
-		if (i > 0)
-			buf_add(out, " ", 1);
-		shell_quote(out, j->argv[i]);
-	}
-	buf_add(out, "", 1);
-	out->len--;
+	if (j->argv)
+		buf_quote_argv(out, j->argv, BUF_QUOTE_CTL);
+	buf_str(out);
 }

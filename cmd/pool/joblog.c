@@ -115,14 +115,14 @@ load(const char *path, int failed_only)
 	settle();
 }
 
-int
+void
 joblog_open(const struct conf *c)
 {
 	struct stat st;
 	int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
 
 	if (c->joblog == NULL)
-		return 0;
+		return;
 	logname = c->joblog;
 	if (c->resume || c->resume_failed)
 		load(c->joblog, c->resume_failed);
@@ -134,7 +134,6 @@ joblog_open(const struct conf *c)
 	if (fstat(logfd, &st) == 0 && st.st_size == 0 &&
 	    write(logfd, header, sizeof header - 1) != sizeof header - 1)
 		err_die(EXIT_TOOL, "write joblog %s", c->joblog);
-	return 0;
 }
 
 int

@@ -34,6 +34,7 @@
 #include "opt.h"
 #include "pool.h"
 #include "proc.h"
+#include "remote.h"
 
 #define JOBS_MAX 32768
 #define GRACE_DEFAULT (2 * OPT_NS_PER_SEC)
@@ -429,7 +430,7 @@ signal_all(int sig)
 	long i;
 
 	for (i = 0; i < C.slots; i++)
-		if (jobs[i].busy && jobs[i].pid > 0)
+		if (jobs[i].state != JOB_FREE && jobs[i].pid > 0)
 			proc_kill_group(jobs[i].pid, sig);
 }
 
@@ -548,6 +549,28 @@ check_halt(int status)
 		terminate(SIGTERM);
 }
 
+/* Every change of a job's state goes through here (see enum job_state),
+ * and so does the count of the slots in use. */
+static void
+set_state(struct job *j, enum job_state to)
+{
+	static const unsigned char allowed[4][4] = {
+		[JOB_FREE] = { [JOB_RUNNING] = 1 },
+		[JOB_AWAIT] = { [JOB_RUNNING] = 1, [JOB_REAPED] = 1 },
+		[JOB_RUNNING] = { [JOB_REAPED] = 1 },
+		[JOB_REAPED] = { [JOB_FREE] = 1, [JOB_RUNNING] = 1,
+			[JOB_AWAIT] = 1 },
+	};
+
+	if (!allowed[j->state][to])
+		abort();
+	if (j->state == JOB_FREE)
+		running++;
+	else if (to == JOB_FREE)
+		running--;
+	j->state = to;
+}
+
 static void attempt(struct job *j);
 
 /* The job has exited and its output pipes are closed. */
@@ -567,14 +590,14 @@ complete(struct job *j)
 	if (j->host && hosts_job_ended(j, status, !j->timedout &&
 	    !terminated)) {
 		out_job_retry(j);
-		j->await = 1;
+		set_state(j, JOB_AWAIT);
 		return;
 	}
 	if (status != 0 && j->tries < C.retries && !stopping && !halting) {
 		j->tries++;
 		out_job_retry(j);
 		if (j->host)
-			j->await = 1;   /* preferably on another host */
+			set_state(j, JOB_AWAIT);  /* preferably another host */
 		else
 			attempt(j);
 		return;
@@ -586,9 +609,8 @@ complete(struct job *j)
 	else
 		nsucc++;
 	out_job_done(j);
-	j->busy = 0;
 	j->pid = 0;
-	running--;
+	set_state(j, JOB_FREE);
 	check_halt(status);
 	bar_update(ndone, nfailed, 0);
 }
@@ -596,8 +618,20 @@ complete(struct job *j)
 static void
 check_complete(struct job *j)
 {
-	if (j->busy && j->reaped && j->fd[0] < 0 && j->fd[1] < 0)
+	if (j->state == JOB_REAPED && j->fd[0] < 0 && j->fd[1] < 0)
 		complete(j);
+}
+
+/* J did not run after all (it could not be started, or no host is left
+ * for it): it ends as if its process had exited with STATUS. */
+static void
+end_unstarted(struct job *j, int status)
+{
+	j->pid = 0;
+	j->timedout = 0;
+	j->wstatus = status << 8;
+	set_state(j, JOB_REAPED);
+	complete(j);
 }
 
 static void
@@ -695,21 +729,23 @@ on_timeout(struct loop *l, void *arg)
 static void
 attempt(struct job *j)
 {
+	struct launch x;
 	int i;
 
+	set_state(j, JOB_RUNNING);
+	j->timedout = 0;
 	j->start_mono = loop_now();
 	if (C.joblog) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		j->start_wall = ts.tv_sec + ts.tv_nsec / 1e9;
 	}
-	if (job_spawn(j, &C, devnull) < 0) {
+	job_build(j, &C, &x);
+	if (j->host)
+		hosts_wrap(j, &x);
+	if (job_start(j, &C, &x, devnull) < 0) {
 		err_warn("cannot start job %llu", j->seq);
-		j->pid = 0;
-		j->reaped = 1;
-		j->timedout = 0;
-		j->wstatus = EXIT_TOOL << 8;
-		complete(j);
+		end_unstarted(j, EXIT_TOOL);
 		return;
 	}
 	for (i = 0; i < 2; i++)
@@ -731,8 +767,6 @@ launch(struct job *j, unsigned long long seq)
 {
 	j->seq = seq;
 	j->tries = 0;
-	j->busy = 1;
-	running++;
 	if (hosts_on)
 		host_take(j, host_pick(NULL));
 	out_job_start(j);
@@ -745,13 +779,15 @@ free_slot(void)
 	long i;
 
 	for (i = 0; i < C.slots; i++)
-		if (!jobs[i].busy && !jobs[i].open)
+		if (jobs[i].state == JOB_FREE && !jobs[i].open)
 			return &jobs[i];
 	return NULL;
 }
 
-/* Collect the next job's items (or block) into J: 1 ready, 0 wait for
- * input, -1 no more input. */
+/* Collect the next job's items (or block) into J: 1 ready; 2 ready as
+ * an open block (--pipe from a pipe: the block's first records are in,
+ * the rest is still to be read, see open_block); 0 wait for input; -1 no
+ * more input. */
 static int
 gather(struct job *j)
 {
@@ -851,21 +887,15 @@ place_awaiting(void)
 	for (i = 0; i < C.slots; i++) {
 		struct job *j = &jobs[i];
 		struct host *h;
-		if (!j->await)
+		if (j->state != JOB_AWAIT)
 			continue;
 		if (!alive || terminated) {
-			j->await = 0;
 			j->host = NULL;
-			j->pid = 0;
-			j->reaped = 1;
-			j->timedout = 0;
-			j->wstatus = 255 << 8;
-			complete(j);
+			end_unstarted(j, REMOTE_SSH_FAILED);
 			continue;
 		}
 		if ((h = host_pick(j->host)) == NULL)
 			continue;
-		j->await = 0;
 		host_take(j, h);
 		out_job_retag(j);
 		attempt(j);
@@ -994,14 +1024,14 @@ on_chld(struct loop *l, int signo, void *arg)
 		if (hosts_on && hosts_reaped(pid, ws))
 			continue;
 		for (i = 0; i < C.slots; i++)
-			if (jobs[i].busy && jobs[i].pid == pid &&
-			    !jobs[i].reaped)
+			if (jobs[i].state == JOB_RUNNING &&
+			    jobs[i].pid == pid)
 				break;
 		if (i == C.slots) {
 			orphans = 1;
 			continue;
 		}
-		jobs[i].reaped = 1;
+		set_state(&jobs[i], JOB_REAPED);
 		jobs[i].wstatus = ws;
 		if (jobs[i].infd >= 0)
 			close_feed(&jobs[i]);
@@ -1038,7 +1068,7 @@ on_usr1(struct loop *l, int signo, void *arg)
 		mux_out_flush(&out_std[1]);
 	for (i = 0; i < C.slots; i++) {
 		const struct job *j = &jobs[i];
-		if (!j->busy)
+		if (j->state == JOB_FREE)
 			continue;
 		n = snprintf(head, sizeof head, "pool: job %llu slot %d pid %ld "
 		    "%.3fs: ", j->seq, j->slot, (long)j->pid,

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "buf.h"
 #include "jobserver.h"
 #include "loop.h"
 #include "mux.h"
@@ -39,16 +40,6 @@ struct conf {
 	int ncmd;
 };
 
-/* A growable byte buffer. */
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-int buf_reserve(struct buf *b, size_t more);
-void buf_add(struct buf *b, const void *p, size_t n);
-void buf_free(struct buf *b);
-
 /* The output record of a job in the ordered (-k) and grouped modes: what
  * it printed while it could not write through, kept until its turn. */
 enum rec_state { REC_FREE, REC_RUN, REC_DONE };
@@ -61,11 +52,29 @@ struct orec {
 	struct orec *next;      /* the queue of finished records (--group) */
 };
 
-/* A job slot. A slot is busy from the spawn until the job has exited and
- * both of its output pipes have reached end of file. */
+/* The life of a job in its slot. The transitions are made by set_state
+ * in pool.c, and only those its table allows:
+ *
+ *   FREE -> RUNNING            started (launch)
+ *   RUNNING -> REAPED          its process exited, or it could not start
+ *   REAPED -> FREE             done: both its pipes at end of file too
+ *   REAPED -> RUNNING          failed, and runs again here (--retries)
+ *   REAPED -> AWAIT            runs again on another host (-S)
+ *   AWAIT -> RUNNING           a host has room for it
+ *   AWAIT -> REAPED            no host is left for it (status 255)
+ *
+ * A REAPED job whose pipes are both at end of file is complete. */
+enum job_state {
+	JOB_FREE,        /* the slot holds no job */
+	JOB_AWAIT,       /* -S: waiting for a host with a free slot */
+	JOB_RUNNING,     /* started, its process not reaped yet */
+	JOB_REAPED,      /* reaped; its output may still be in its pipes */
+};
+
+/* A job slot. */
 struct job {
 	int slot;                    /* 1..N */
-	int busy;                    /* from launch to completion */
+	enum job_state state;
 	pid_t pid;
 	unsigned long long seq;
 	int fd[2];                   /* read ends of stdout/stderr, or -1 */
@@ -77,9 +86,13 @@ struct job {
 	size_t boff;                 /* bytes of it fed so far */
 	int open;                    /* blk is the part read so far of a
 	                              * block still being read (a view of
-	                              * in.buf); own keeps the slot's buffer */
+	                              * in.buf); own keeps the slot's buffer.
+	                              * The slot is not free until the block
+	                              * is complete, even if the job is done */
 	struct buf own;
-	int reaped, wstatus, timedout, tries;
+	int wstatus;                 /* as waitpid gave it */
+	int timedout;                /* this attempt hit --timeout */
+	int tries;                   /* attempts so far, less one */
 	struct loop_timer *timer;    /* --timeout, then the kill grace */
 	int64_t start_mono;
 	double start_wall;
@@ -93,9 +106,26 @@ struct job {
 	struct mux_src src[2];       /* line mode: stdout, stderr */
 	struct orec *rec;
 	struct host *host;           /* -S: where it runs, or NULL */
-	int await;                   /* waiting for a host to run on */
-	char *rcmd;                  /* -S: the remote command or script */
+	char **filev;                /* --transfer, --cleanup: the items */
+	struct buf rets;             /* --return: the patterns expanded */
+	char **retv;                 /* ... one string each */
+	struct buf rcmd;             /* -S: the remote command or script */
 	char **rargv;                /* -S: the local ssh or sh argv */
+};
+
+/* What a job runs. job_build makes it from the job (its command and
+ * arguments, run here); hosts_wrap turns it into the ssh (or sh) command
+ * that runs it on the job's host; job_start starts it. The strings belong
+ * to the job and stay valid until the job is built again. */
+struct launch {
+	char *const *argv;
+	const char *path;         /* argv[0]'s file, or NULL: search PATH */
+	int in;                   /* its stdin, or -1: /dev/null */
+	unsigned long long seq;   /* {#}, POOL_SEQ */
+	int slot;                 /* {%}, POOL_SLOT */
+	char *const *files;       /* --transfer, --cleanup: the job's items;
+	                           * else NULL (NULL-terminated vectors) */
+	char *const *rets;        /* --return: the patterns expanded, or NULL */
 };
 
 /* input.c: items and blocks read lazily from stdin or --arg-file. */
@@ -117,6 +147,8 @@ struct input {
 	unsigned long long nread;   /* items or blocks returned */
 };
 
+/* input_open: read items separated by DELIM from FILE (NULL or "-":
+ * stdin); -1 with errno set when FILE cannot be opened. */
 int input_open(struct input *in, const char *file, int delim);
 /* input_item: 1 and the next item in *p, *n (valid until the next call),
  * 0 when reading would block (wait for readiness), -1 at the end. */
@@ -141,68 +173,117 @@ int input_ahead(struct input *in, size_t size);
 /* input_count: the number of items left in a regular file, or -1. */
 long long input_count(const struct input *in);
 
-/* parse.c: -d C (the byte) and --halt RULE (into C); exit 125 if bad. */
+/* parse.c: option values that need more than lib/opt; each exits 125
+ * with a message when the value is bad. */
+/* parse_delim: -d C: the delimiter byte ('\t', '\0', '\x1e' or one
+ * character). */
 int parse_delim(const char *s);
+/* parse_halt: --halt RULE into C's halt_when, halt_on, halt_n and
+ * halt_pct. */
 void parse_halt(const char *s, struct conf *c);
 
 /* job.c: command templates, argv and environment, spawning. */
-int tmpl_init(const struct conf *c);
-int tmpl_uses_items(void);
+/* tmpl_init: parse C's ARGs into literal and replacement pieces, and
+ * resolve CMD's path, once for all jobs. */
+void tmpl_init(const struct conf *c);
+/* env_init: the environment of every job: ours, with POOL_SEQ and
+ * POOL_SLOT (filled in per job) and, unless NULL, MAKEFLAGS replaced. */
 void env_init(const char *makeflags);
-int job_spawn(struct job *j, const struct conf *c, int devnull);
+/* job_build: J's argv with its items, environment and --return files
+ * into X. */
+void job_build(struct job *j, const struct conf *c, struct launch *x);
+/* job_start: start X for J in its own process group with its output
+ * pipes (none with -u) and --pipe's input pipe; 0, or -1 with errno set
+ * when it could not be started. */
+int job_start(struct job *j, const struct conf *c, const struct launch *x,
+    int devnull);
+/* job_command_line: J's argv as a shell would read it, in OUT (replaced,
+ * NUL-terminated), for --joblog and SIGUSR1; never a raw newline or TAB. */
 void job_command_line(const struct job *j, struct buf *out);
-const char *job_resolved_path(void);
-/* job_expand: append TMPL with J's replacement strings expanded to B. */
-void job_expand(const struct job *j, const char *tmpl, struct buf *b);
 
 /* hosts.c: -S/--sshlogin, jobs on other hosts over ssh. */
-struct proc_spec;
-extern int hosts_on;
+extern int hosts_on;          /* -S or --sshloginfile was given */
+/* hosts_add: add the hosts of the comma-separated [N/]HOST LIST; FROM
+ * names the option in messages. Exits 125 on a bad entry. */
 void hosts_add(const char *list, const char *from);
+/* hosts_add_file: hosts_add for each line of FILE but blank ones and
+ * #-comments. */
 void hosts_add_file(const char *file);
 /* hosts_setup: connect to every host; returns the slots of all hosts. */
 long hosts_setup(const struct conf *c, struct loop *l);
 /* host_pick: the host with the most room, avoiding AVOID while another
  * has room; NULL when no host has a free slot. */
 struct host *host_pick(const struct host *avoid);
+/* host_take: J runs on H (takes one of its slots). */
 void host_take(struct job *j, struct host *h);
+/* host_name: the login J runs on, ":" for this host (joblog, --tag). */
 const char *host_name(const struct job *j);
 /* hosts_job_ended: J's attempt ended with STATUS; frees its host slot.
  * 1 when the host's connection failed (run J again elsewhere). */
 int hosts_job_ended(struct job *j, int status, int may_rerun);
 int hosts_reaped(pid_t pid, int ws);   /* 1: PID was a master */
 int hosts_alive(void);                  /* 0 once every host has failed */
-int hosts_spec(struct job *j, struct proc_spec *sp);
+/* hosts_wrap: X (built for J) becomes the command that runs it on J's
+ * host, when that is another host. */
+void hosts_wrap(struct job *j, struct launch *x);
+/* hosts_close: end every master connection (at exit). */
 void hosts_close(void);
 
 /* output.c: the output modes. */
+/* out_init: set up the output mode C asks for, for the NJOBS slots at
+ * JOBS. */
 void out_init(const struct conf *c, struct loop *l, struct job *jobs,
     long njobs);
+/* out_job_start: J (its seq set) is about to start: its record, tag and
+ * line sources. */
 void out_job_start(struct job *j);
+/* out_readable: J's stdout (WHICH 0) or stderr (1) is readable: read it;
+ * at end of file the descriptor is closed and j->fd[WHICH] set to -1. */
 void out_readable(struct job *j, int which);
+/* out_job_done: J is complete: its output goes out when its turn comes
+ * (-k, --group). */
 void out_job_done(struct job *j);
 /* out_job_retry: J failed and runs again; with -k or --group the output
  * it held back is dropped, so only the last attempt's goes out. */
 void out_job_retry(struct job *j);
 void out_job_retag(struct job *j);   /* --tag: J moved to another host */
 int out_flush(void);        /* 0, or the errno of a failed write */
+/* out_window_full: 1 when job SEQ may not start yet: -k or --group would
+ * hold more records than the ring has (the oldest is still pending). */
 int out_window_full(unsigned long long seq);
+/* out_skip: job SEQ will not run (--resume): the order moves past it. */
 void out_skip(unsigned long long seq);
 extern struct mux_out out_std[2];
 
 /* joblog.c: --joblog, --resume, --resume-failed. */
-int joblog_open(const struct conf *c);
+/* joblog_open: with --resume, read which jobs the log has; open it for
+ * appending (truncated without --resume) and write its header. Exits 125
+ * when it cannot. */
+void joblog_open(const struct conf *c);
+/* joblog_skip: 1 when job SEQ is logged as done (--resume) or done well
+ * (--resume-failed), so it is not run again. */
 int joblog_skip(unsigned long long seq);
+/* joblog_write: the log line of J, which ended at NOW_MONO. */
 void joblog_write(const struct job *j, int64_t now_mono);
+/* joblog_close: close the log (at exit). */
 void joblog_close(void);
 
 /* bar.c: --bar. */
+/* bar_init: show a progress line if ENABLED and stderr is a terminal;
+ * TOTAL jobs, or -1 while unknown. */
 void bar_init(int enabled, long long total);
+/* bar_total: the number of jobs is now known to be TOTAL. */
 void bar_total(long long total);
+/* bar_update: DONE jobs have ended, FAILED of them failed; redrawn at most
+ * ten times a second unless FORCE. */
 void bar_update(unsigned long long done, unsigned long long failed, int force);
+/* bar_clear, bar_redraw: erase the line before output is written to the
+ * terminal, draw it again afterwards. */
 void bar_clear(void);
 void bar_redraw(void);
+/* bar_active: 1 when the line is on (--bar, and stderr is a terminal). */
 int bar_active(void);
+/* bar_end: draw the line a last time and end it with a newline. */
 void bar_end(void);
 
 #endif
