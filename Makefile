@@ -15,6 +15,10 @@
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/concutils
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 DESTDIR ?=
 PROGPREFIX ?=
 VERSION := 0.1.0
@@ -97,15 +101,36 @@ $(B)/test/torture/torture: $(TORTURE_OBJ) $(LIB)
 torture: all $(B)/test/torture/torture
 	@nice -n 10 $(B)/test/torture/torture -v -t $(or $(TORTURE_TIME),5m)
 
+# Installed names carry PROGPREFIX: the programs, their pages (and the
+# names in them, man/prefix.awk) and the completions, which all share
+# DATADIR/complete.
+NAMES  := $(TOOLS:%=$(PROGPREFIX)%)
+PREFIX_PAGE = awk -v p='$(PROGPREFIX)' -v tools='$(TOOLS)' -f man/prefix.awk
+COMPL_SUBST = sed -e 's|@COMPLETE@|$(DATADIR)/complete|g' -e 's|@NAMES@|$(NAMES)|g'
+
 install: all
-	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(DATADIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	for t in $(TOOLS); do install -m 0755 bin/$$t $(DESTDIR)$(BINDIR)/$(PROGPREFIX)$$t; done
-	for t in $(TOOLS); do install -m 0644 man/$$t.1 $(DESTDIR)$(MANDIR)/man1/$(PROGPREFIX)$$t.1; done
-	install -m 0644 man/concutils.7 $(DESTDIR)$(MANDIR)/man7/concutils.7
+	for t in $(TOOLS); do $(PREFIX_PAGE) man/$$t.1 >$(DESTDIR)$(MANDIR)/man1/$(PROGPREFIX)$$t.1 && \
+	    chmod 0644 $(DESTDIR)$(MANDIR)/man1/$(PROGPREFIX)$$t.1 || exit 1; done
+	$(PREFIX_PAGE) man/concutils.7 >$(DESTDIR)$(MANDIR)/man7/concutils.7
+	chmod 0644 $(DESTDIR)$(MANDIR)/man7/concutils.7
+	install -m 0644 completion/complete $(DESTDIR)$(DATADIR)/complete
+	for t in $(NAMES); do \
+	    $(COMPL_SUBST) completion/concutils.bash >$(DESTDIR)$(BASHCOMPDIR)/$$t && \
+	    chmod 0644 $(DESTDIR)$(BASHCOMPDIR)/$$t && \
+	    sed 's|@NAME@|'$$t'|g' completion/concutils.fish | $(COMPL_SUBST) >$(DESTDIR)$(FISHCOMPDIR)/$$t.fish && \
+	    chmod 0644 $(DESTDIR)$(FISHCOMPDIR)/$$t.fish || exit 1; done
+	$(COMPL_SUBST) completion/_concutils >$(DESTDIR)$(ZSHCOMPDIR)/_$(PROGPREFIX)concutils
+	chmod 0644 $(DESTDIR)$(ZSHCOMPDIR)/_$(PROGPREFIX)concutils
 
 uninstall:
-	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$(PROGPREFIX)$$t $(DESTDIR)$(MANDIR)/man1/$(PROGPREFIX)$$t.1; done
-	rm -f $(DESTDIR)$(MANDIR)/man7/concutils.7
+	for t in $(NAMES); do rm -f $(DESTDIR)$(BINDIR)/$$t $(DESTDIR)$(MANDIR)/man1/$$t.1 \
+	    $(DESTDIR)$(BASHCOMPDIR)/$$t $(DESTDIR)$(FISHCOMPDIR)/$$t.fish; done
+	rm -f $(DESTDIR)$(MANDIR)/man7/concutils.7 $(DESTDIR)$(ZSHCOMPDIR)/_$(PROGPREFIX)concutils \
+	    $(DESTDIR)$(DATADIR)/complete
+	-rmdir $(DESTDIR)$(DATADIR) 2>/dev/null
 
 clean:
 	rm -rf build build-san bin bench/bin
