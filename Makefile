@@ -11,6 +11,7 @@
 #   make torture [TORTURE_TIME=5m] [SEED=N]  the long crash test (test/torture/)
 #   PROGPREFIX=c                 install the programs as cpool, cparallel, ... (avoids
 #                                clashing with GNU parallel's /usr/bin/parallel)
+#   PREFIXED="parallel sem"      only these get PROGPREFIX (default: all)
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
@@ -101,34 +102,38 @@ $(B)/test/torture/torture: $(TORTURE_OBJ) $(LIB)
 torture: all $(B)/test/torture/torture
 	@nice -n 10 $(B)/test/torture/torture -v -t $(or $(TORTURE_TIME),5m)
 
-# Installed names carry PROGPREFIX: the programs, their pages (and the
-# names in them, man/prefix.awk) and the completions, which all share
-# DATADIR/complete.
-NAMES  := $(TOOLS:%=$(PROGPREFIX)%)
-PREFIX_PAGE = awk -v p='$(PROGPREFIX)' -v tools='$(TOOLS)' -f man/prefix.awk
+# Installed names carry PROGPREFIX, on the programs PREFIXED lists (all by
+# default; debian/rules prefixes only those whose names Debian has taken):
+# the programs, their pages (and the names in them, man/prefix.awk) and the
+# completions, which all share DATADIR/complete.
+PREFIXED ?= $(TOOLS)
+NAMES := $(foreach t,$(TOOLS),$(if $(filter $(t),$(PREFIXED)),$(PROGPREFIX))$(t))
+PREFIX_PAGE = awk -v p='$(PROGPREFIX)' -v tools='$(PREFIXED)' -f man/prefix.awk
 COMPL_SUBST = sed -e 's|@COMPLETE@|$(DATADIR)/complete|g' -e 's|@NAMES@|$(NAMES)|g'
+# In a recipe's loop over the tools: n := the installed name of $$t.
+NAME_OF = n=$$t; case ' $(PREFIXED) ' in *" $$t "*) n=$(PROGPREFIX)$$t ;; esac
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
 	    $(DESTDIR)$(DATADIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
-	for t in $(TOOLS); do install -m 0755 bin/$$t $(DESTDIR)$(BINDIR)/$(PROGPREFIX)$$t; done
-	for t in $(TOOLS); do $(PREFIX_PAGE) man/$$t.1 >$(DESTDIR)$(MANDIR)/man1/$(PROGPREFIX)$$t.1 && \
-	    chmod 0644 $(DESTDIR)$(MANDIR)/man1/$(PROGPREFIX)$$t.1 || exit 1; done
+	for t in $(TOOLS); do $(NAME_OF); \
+	    install -m 0755 bin/$$t $(DESTDIR)$(BINDIR)/$$n && \
+	    $(PREFIX_PAGE) man/$$t.1 >$(DESTDIR)$(MANDIR)/man1/$$n.1 && \
+	    chmod 0644 $(DESTDIR)$(MANDIR)/man1/$$n.1 && \
+	    $(COMPL_SUBST) completion/concutils.bash >$(DESTDIR)$(BASHCOMPDIR)/$$n && \
+	    chmod 0644 $(DESTDIR)$(BASHCOMPDIR)/$$n && \
+	    sed 's|@NAME@|'$$n'|g' completion/concutils.fish | $(COMPL_SUBST) >$(DESTDIR)$(FISHCOMPDIR)/$$n.fish && \
+	    chmod 0644 $(DESTDIR)$(FISHCOMPDIR)/$$n.fish || exit 1; done
 	$(PREFIX_PAGE) man/concutils.7 >$(DESTDIR)$(MANDIR)/man7/concutils.7
 	chmod 0644 $(DESTDIR)$(MANDIR)/man7/concutils.7
-	install -m 0644 completion/complete $(DESTDIR)$(DATADIR)/complete
-	for t in $(NAMES); do \
-	    $(COMPL_SUBST) completion/concutils.bash >$(DESTDIR)$(BASHCOMPDIR)/$$t && \
-	    chmod 0644 $(DESTDIR)$(BASHCOMPDIR)/$$t && \
-	    sed 's|@NAME@|'$$t'|g' completion/concutils.fish | $(COMPL_SUBST) >$(DESTDIR)$(FISHCOMPDIR)/$$t.fish && \
-	    chmod 0644 $(DESTDIR)$(FISHCOMPDIR)/$$t.fish || exit 1; done
-	$(COMPL_SUBST) completion/_concutils >$(DESTDIR)$(ZSHCOMPDIR)/_$(PROGPREFIX)concutils
-	chmod 0644 $(DESTDIR)$(ZSHCOMPDIR)/_$(PROGPREFIX)concutils
+	install -m 0755 completion/complete $(DESTDIR)$(DATADIR)/complete
+	$(COMPL_SUBST) completion/_concutils >$(DESTDIR)$(ZSHCOMPDIR)/_concutils
+	chmod 0644 $(DESTDIR)$(ZSHCOMPDIR)/_concutils
 
 uninstall:
-	for t in $(NAMES); do rm -f $(DESTDIR)$(BINDIR)/$$t $(DESTDIR)$(MANDIR)/man1/$$t.1 \
-	    $(DESTDIR)$(BASHCOMPDIR)/$$t $(DESTDIR)$(FISHCOMPDIR)/$$t.fish; done
-	rm -f $(DESTDIR)$(MANDIR)/man7/concutils.7 $(DESTDIR)$(ZSHCOMPDIR)/_$(PROGPREFIX)concutils \
+	for t in $(TOOLS); do $(NAME_OF); rm -f $(DESTDIR)$(BINDIR)/$$n $(DESTDIR)$(MANDIR)/man1/$$n.1 \
+	    $(DESTDIR)$(BASHCOMPDIR)/$$n $(DESTDIR)$(FISHCOMPDIR)/$$n.fish; done
+	rm -f $(DESTDIR)$(MANDIR)/man7/concutils.7 $(DESTDIR)$(ZSHCOMPDIR)/_concutils \
 	    $(DESTDIR)$(DATADIR)/complete
 	-rmdir $(DESTDIR)$(DATADIR) 2>/dev/null
 
