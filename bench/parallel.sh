@@ -6,6 +6,8 @@
 #   limit      the N writers share one pipe, read by cat (no prefix, and
 #              lines stay whole only because writes are below PIPE_BUF)
 #   parallel   bin/parallel with its default prefix ("1 | ")
+#   pty        the same with --pty: each writer on a pseudo-terminal
+#              (section 1 only)
 #   gnu        GNU parallel --line-buffer --tag -j N (tag "1<TAB>")
 #   moreutils  moreutils' parallel -j N -- CMD... (children write straight
 #              to the shared output: neither prefixed nor line-safe)
@@ -51,6 +53,11 @@ run_parallel() {
 	for ((i = 1; i <= n; i++)); do cmds+=("$lines $each $len"); done
 	"$ours" "${cmds[@]}"
 }
+run_pty() {
+	local i cmds=()
+	for ((i = 1; i <= n; i++)); do cmds+=("$lines $each $len"); done
+	"$ours" --pty "${cmds[@]}"
+}
 run_gnu() {
 	"$GNU_PARALLEL" --line-buffer --tag -j "$n" "$lines" "$each" "$len" \
 	    ::: $(seq "$n")
@@ -68,6 +75,7 @@ label() {
 	case $1 in
 	limit) echo "N writers into one pipe (limit)" ;;
 	parallel) echo "parallel" ;;
+	pty) echo "parallel --pty" ;;
 	gnu) echo "GNU parallel --line-buffer --tag" ;;
 	moreutils) echo "moreutils parallel (not line-safe)" ;;
 	esac
@@ -91,16 +99,17 @@ timed_cpu() {
 table_start "Four writers, merged into /dev/null; median of $rounds alternating round(s)" \
     "line length" "command" "MB/s" "CPU s/GB" "time over the pipe's"
 n=4
+four=("${cases[@]}" pty)
 for len in 2 64; do
 	if [ $len = 2 ]; then bytes=$short; else bytes=$total; fi
 	each=$((bytes / n))
 	say "parallel: 4 writers, $len-byte lines, $((bytes >> 20)) MiB"
 	for ((r = 0; r < rounds; r++)); do
-		for x in "${cases[@]}"; do
+		for x in "${four[@]}"; do
 			timed_cpu "l$len" "$x"
 		done
 	done
-	for x in "${cases[@]}"; do
+	for x in "${four[@]}"; do
 		table_row "$len bytes" "$(label "$x")" "$(mbs "$bytes" "l$len" "$x")" \
 		    "$(calc "$(median <"$work/cpu.l$len.$x") * 1e9 / $bytes" %.2f)" \
 		    "$(fmt_x "$(ratio_med "l$len" "$x" limit)")"

@@ -191,3 +191,30 @@ else
 	    "$(fmt_us "$(calc "$(med rt rt_queue) / $pairs" %.0f)")" "-" "" \
 	    "two spawns of true" "$(ratio_med rt rt_queue rt_true)"
 fi
+
+# --- 4. queue run: the cost per message of the crash-safe worker ------------
+# The same N messages from a file, each run once by a job (bench/nop where
+# it builds, else true(1)): `queue run -jJ` (claim, spawn, acknowledge)
+# against `pool -jJ` reading the file (pool's per-job cost is the limit:
+# run adds a lock round and a journal commit per message).
+if [ "$QUICK" = 1 ]; then NR=300 rrounds=1; else NR=2000 rrounds=3; fi
+if ${CC:-cc} -O2 -static -nostdlib -o bench/bin/nop bench/nop.c 2>/dev/null; then
+	runjob=$top/bench/bin/nop
+else
+	runjob=$(type -P true)
+fi
+seq "$NR" >"$work/items"
+J=$(nproc)
+run_wk_pool() { "$top/bin/pool" -j"$J" -a "$work/items" "$runjob"; }
+run_wk_run() {
+	"$Q" rm w 2>/dev/null
+	"$Q" put w <"$work/items" && "$Q" close w &&
+	    "$Q" run -j"$J" w "$runjob"
+}
+say "queue: run against pool"
+alternate "$rrounds" wk wk_pool wk_run
+table_start "queue run against pool: $NR messages, each run once by $(basename "$runjob") with -j$J, median of $rrounds alternating round(s)" \
+    "runner" "per message" "over pool"
+table_row "pool -a FILE (limit)" "$(fmt_us "$(calc "$(med wk wk_pool) / $NR" %.0f)")" "1.00x"
+table_row "queue put FILE; queue run" "$(fmt_us "$(calc "$(med wk wk_run) / $NR" %.0f)")" "$(fmt_x "$(ratio_med wk wk_run wk_pool)")"
+table_end

@@ -84,10 +84,13 @@ static void
 put(int32_t prio)
 {
 	static const struct q_msg m[2] = { { "hello", 5 }, { "", 0 } };
+	/* An odd priority puts with an extension (a retried message's). */
+	static const struct q_meta meta = { 7, 0, 2, 1 };
 	struct q_shared *sh = q.sh;
 
 	q_lock(&q);
-	if (!sh->closed && q_insert(&q, m, 2, prio) == 0 && sh->claimed > 0)
+	if (!sh->closed && q_insert(&q, m, 2, prio, prio & 1 ? &meta : NULL) ==
+	    0 && sh->claimed > 0)
 		q_reap(&q);
 	q_slot_put(&q);
 	q_unlock(&q);

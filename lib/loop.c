@@ -332,6 +332,39 @@ loop_add_signal_intr(struct loop *l, int signo, loop_signal_fn *fn, void *arg)
 }
 
 int
+loop_add_stop_signals(struct loop *l, const sigset_t *except,
+    loop_signal_fn *fn, void *arg)
+{
+	static const int fixed[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1,
+		SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ,
+#ifdef SIGIO
+		SIGIO,
+#endif
+#ifdef SIGPWR
+		SIGPWR,
+#endif
+#ifdef SIGSTKFLT
+		SIGSTKFLT,
+#endif
+	};
+	int n = (int)(sizeof fixed / sizeof fixed[0]), i, s;
+
+	for (i = 0; i < n + SIGRTMAX - SIGRTMIN + 1; i++) {
+		struct sigaction old;
+		s = i < n ? fixed[i] : SIGRTMIN + i - n;
+		if (except && sigismember(except, s) == 1)
+			continue;
+		if (sigaction(s, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
+		/* A real-time signal may be taken (valgrind keeps one for
+		 * itself): that one stays at its default. */
+		if (add_signal(l, s, fn, arg, 1) < 0 && i < n)
+			return -1;
+	}
+	return 0;
+}
+
+int
 loop_run_once(struct loop *l, int64_t max_wait)
 {
 	int64_t now = loop_now(), wait = max_wait;

@@ -8,6 +8,7 @@
 #ifndef CONC_LOOP_H
 #define CONC_LOOP_H
 
+#include <signal.h>
 #include <stdint.h>
 
 enum {
@@ -62,6 +63,18 @@ int loop_add_signal(struct loop *l, int signo, loop_signal_fn *fn, void *arg);
  * pipe can notice the signal (see loop_interrupted) and give up. */
 int loop_add_signal_intr(struct loop *l, int signo, loop_signal_fn *fn,
     void *arg);
+
+/* loop_add_stop_signals: loop_add_signal_intr for every asynchronous
+ * signal whose default action ends the program, so that it can stop what
+ * it started before it goes: SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1,
+ * SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ, SIGIO, SIGPWR,
+ * SIGSTKFLT (where defined) and the real-time signals, but none in EXCEPT
+ * (NULL: none) and none ignored now. Faults (SIGSEGV, SIGBUS, SIGILL,
+ * SIGFPE, SIGABRT, SIGTRAP, SIGSYS) are not caught: a handler that
+ * returns would run into the fault again (lib/pgroup's watcher covers a
+ * program they kill). Returns 0, or -1 with errno set. */
+int loop_add_stop_signals(struct loop *l, const sigset_t *except,
+    loop_signal_fn *fn, void *arg);
 
 /* loop_interrupted: nonzero once a signal added with loop_add_signal_intr
  * has been caught (it stays set). Safe to call at any time. */

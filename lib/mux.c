@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,11 +28,16 @@
 int
 mux_out_init(struct mux_out *o, int fd, size_t cap)
 {
+	struct stat st;
+
 	memset(o, 0, sizeof *o);
 	o->fd = fd;
 	o->cap = cap < 4096 ? 4096 : cap;
 	o->cont = "\n";
 	o->buf = malloc(o->cap + MUX_SLACK);
+	if (fd >= 0 && fstat(fd, &st) == 0)
+		o->may_stall = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
+		    S_ISCHR(st.st_mode);
 	return o->buf ? 0 : -1;
 }
 
@@ -42,13 +48,61 @@ mux_out_free(struct mux_out *o)
 	o->buf = NULL;
 }
 
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* The deadline of O's writes, or -1 when they may wait for ever. */
+static int64_t
+deadline_of(const struct mux_out *o)
+{
+	return o->deadline && o->may_stall ? o->deadline() : -1;
+}
+
+/* Wait for room in O's descriptor until DEADLINE. Returns nonzero if
+ * there is room; 0 once the deadline has passed. */
+static int
+room_by(const struct mux_out *o, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd pfd = { o->fd, POLLOUT, 0 };
+		int64_t left = deadline - mono_ns();
+		int ms, r;
+		if (left <= 0)
+			return 0;
+		ms = left > 86400000LL * 1000000 ? 86400000 :
+		    (int)((left + 999999) / 1000000);
+		r = poll(&pfd, 1, ms);
+		if (r > 0)
+			return 1;
+		if (r < 0 && errno != EINTR)
+			return 1;  /* let the write report it */
+	}
+}
+
 static void
 write_all(struct mux_out *o, const char *p, size_t n)
 {
 	while (n > 0 && !o->err) {
 		size_t k = n;
 		ssize_t w;
-		if (o->cancel && o->cancel()) {
+		int64_t d = deadline_of(o);
+		int quit = (o->cancel && o->cancel()) ||
+		    (d >= 0 && mono_ns() >= d);
+		if (!quit && d >= 0) {
+			/* Wait for room until the deadline (then the next
+			 * turn gives up); after POLLOUT, PIPE_BUF bytes go
+			 * without waiting. */
+			if (!room_by(o, d))
+				continue;
+			if (k > PIPE_BUF)
+				k = PIPE_BUF;
+		} else if (quit) {
 			/* Given up: write only what goes without waiting.
 			 * After POLLOUT, PIPE_BUF bytes fit in a pipe. */
 			struct pollfd pfd = { o->fd, POLLOUT, 0 };
@@ -340,6 +394,8 @@ process(struct mux_src *s, size_t from)
 		last = memrchr(s->buf + from, '\n', s->len - from);
 	if (last) {
 		size_t n = last - s->buf + 1;
+		if (s->watch)
+			s->watch(s, s->buf, n, s->watch_arg);
 		emit_lines(s, s->buf, n);
 		memmove(s->buf, s->buf + n, s->len - n);
 		s->len -= n;
@@ -413,6 +469,8 @@ mux_src_finish(struct mux_src *s)
 	if (s->nclock)
 		clock_tick(s);
 	if (s->len > 0) {
+		if (s->watch)
+			s->watch(s, s->buf, s->len, s->watch_arg);
 		emit_piece(s, s->len, "\n");
 		s->lines++;
 		s->bytes++;

@@ -12,6 +12,7 @@
 #define CONC_MUX_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct mux_out {
@@ -27,6 +28,13 @@ struct mux_out {
 	 * a stalled reader; the signal must interrupt the write (no
 	 * SA_RESTART: see loop_add_signal_intr). */
 	int (*cancel)(void);
+	/* deadline: if set, asked before every write: a CLOCK_MONOTONIC
+	 * time in ns (-1: none). A write to a pipe, socket or terminal
+	 * waits for room no longer than that; past it the flush acts as
+	 * cancelled. Lets a program's loop timer (a --timeout) get its
+	 * turn while the reader has stalled, without a signal. */
+	int64_t (*deadline)(void);
+	int may_stall;      /* fd is a pipe, socket or terminal */
 };
 
 struct mux_src {
@@ -41,6 +49,12 @@ struct mux_src {
 	int raw;            /* pass bytes through as they are: no prefix,
 	                     * no line handling, nothing added at the end */
 	unsigned long long lines, bytes; /* emitted so far */
+	/* watch: if set, called with each run of complete lines (N bytes
+	 * ending with '\n') before they are emitted, and with the held
+	 * partial line (no '\n') when the source finishes. Costs nothing
+	 * when NULL; may be cleared by the callback. */
+	void (*watch)(struct mux_src *s, const char *p, size_t n, void *arg);
+	void *watch_arg;
 	char *own;          /* the prefix copy made by mux_src_prefix */
 	size_t clock_at[4]; /* where in it the clock goes */
 	int nclock;

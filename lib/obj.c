@@ -63,19 +63,6 @@ open_existing(struct obj *o, const struct obj_type *t)
 			err_warn("%s: open %s", o->name, o->path);
 		return -1;
 	}
-	/* With stdin, stdout or stderr closed the object could get fd 0-2,
-	 * and a message or a printf meant for them would land in the
-	 * object. Move it above them; the write to the closed stream then
-	 * fails as it should. */
-	if (o->fd <= STDERR_FILENO) {
-		int fd = fcntl(o->fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
-		if (fd < 0) {
-			err_warn("%s: open %s", o->name, o->path);
-			goto fail;
-		}
-		close(o->fd);
-		o->fd = fd;
-	}
 	if (fstat(o->fd, &st) < 0) {
 		err_warn("%s: stat", o->name);
 		goto fail;
@@ -219,6 +206,8 @@ obj_open(struct obj *o, const char *name, const struct obj_type *t,
 {
 	int r, tries;
 
+	/* The object must not become stdin, stdout or stderr. */
+	(void)proc_std_fds();
 	memset(o, 0, sizeof *o);
 	o->fd = -1;
 	snprintf(o->name, sizeof o->name, "%s", name);
@@ -269,6 +258,8 @@ obj_list(const struct obj_type *t, void (*fn)(struct obj *, void *),
 	const char *why;
 	struct dirent *d;
 	DIR *dp;
+
+	(void)proc_std_fds();
 
 	if (ns_dir(dir, sizeof dir, &why) < 0) {
 		err_warnx("namespace directory %s: %s", dir, why);
@@ -424,6 +415,53 @@ obj_futex_wait(uint32_t *word, uint32_t val, int64_t deadline)
 	    FUTEX_BITSET_MATCH_ANY);
 	if (r == 0 || errno == EAGAIN)
 		return 0;
+	return errno == ETIMEDOUT ? ETIMEDOUT : EINTR;
+}
+
+#ifndef SYS_futex_waitv
+#define SYS_futex_waitv 449
+#endif
+
+/* struct futex_waitv of <linux/futex.h> (Linux 5.16), spelled out for
+ * older headers. */
+struct obj_waitv {
+	uint64_t val;
+	uint64_t uaddr;
+	uint32_t flags;
+	uint32_t reserved;
+};
+
+int
+obj_futex_waitv(uint32_t *const *words, const uint32_t *vals, int n,
+    int64_t deadline)
+{
+	struct obj_waitv v[OBJ_WAITV_MAX];
+	struct timespec ts, *tp = NULL;
+	int i;
+	long r;
+
+	if (n == 1)
+		return obj_futex_wait(words[0], vals[0], deadline);
+	if (n > OBJ_WAITV_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		v[i].val = vals[i];
+		v[i].uaddr = (uint64_t)(uintptr_t)words[i];
+		v[i].flags = 2;    /* FUTEX2_SIZE_U32, shared */
+		v[i].reserved = 0;
+	}
+	if (deadline >= 0) {
+		ts.tv_sec = deadline / 1000000000LL;
+		ts.tv_nsec = deadline % 1000000000LL;
+		tp = &ts;
+	}
+	r = syscall(SYS_futex_waitv, v, (unsigned)n, 0, tp, CLOCK_MONOTONIC);
+	if (r >= 0 || errno == EAGAIN)
+		return 0;
+	if (errno == ENOSYS)
+		return -1;
 	return errno == ETIMEDOUT ? ETIMEDOUT : EINTR;
 }
 

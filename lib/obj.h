@@ -91,6 +91,14 @@ void obj_unlock(pthread_mutex_t *m);
  * value had changed), ETIMEDOUT, or EINTR. */
 int obj_futex_wait(uint32_t *word, uint32_t val, int64_t deadline);
 
+/* obj_futex_waitv: obj_futex_wait on N (at most OBJ_WAITV_MAX) words at
+ * once: sleep while every *WORDS[i] == VALS[i]. Returns as
+ * obj_futex_wait, or -1 with errno ENOSYS on a kernel before Linux 5.16
+ * (which has no futex_waitv) and EINVAL for too many words. */
+#define OBJ_WAITV_MAX 128
+int obj_futex_waitv(uint32_t *const *words, const uint32_t *vals, int n,
+    int64_t deadline);
+
 /* obj_futex_wake: wake up to N waiters on WORD (INT32_MAX: all). */
 void obj_futex_wake(uint32_t *word, int n);
 

@@ -1,4 +1,3 @@
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -6,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -47,9 +47,35 @@ proc_sig_kept(int signo)
 }
 
 int
+proc_sig_forward(int signo)
+{
+	return signo == SIGHUP || signo == SIGINT || signo == SIGQUIT ||
+	    signo == SIGTERM ? signo : SIGTERM;
+}
+
+int
 proc_sig_from_tty(const siginfo_t *si)
 {
 	return si->si_code == SI_KERNEL;
+}
+
+unsigned
+proc_std_fds(void)
+{
+	static unsigned closed;
+	static int done;
+	int fd;
+
+	if (done)
+		return closed;
+	done = 1;
+	for (fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			closed |= 1u << fd;
+			if (open("/dev/null", O_RDONLY) != fd)
+				err_die(EXIT_TOOL, "open /dev/null");
+		}
+	return closed;
 }
 
 /* The descriptor limit before proc_want_fds raised it, which the jobs
@@ -78,28 +104,6 @@ proc_want_fds(long need)
 	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)LONG_MAX)
 		return LONG_MAX;
 	return (long)rl.rlim_cur;
-}
-
-long
-proc_open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	struct rlimit rl;
-	long n = 0, fd, max;
-
-	if (d != NULL) {
-		while ((e = readdir(d)) != NULL)
-			n += e->d_name[0] != '.';
-		closedir(d);
-		return n - 1;   /* the directory's own descriptor */
-	}
-	max = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 65536 ?
-	    (long)rl.rlim_cur : 65536;
-	for (fd = 0; fd < max; fd++)
-		n += fcntl((int)fd, F_GETFD) >= 0;
-	return n;
 }
 
 void
@@ -140,7 +144,9 @@ child(const struct proc_spec *sp, const sigset_t *mask, volatile int *errslot,
 			sigaction(reset[i], &sa, NULL);
 	if (nofile_raised)
 		setrlimit(RLIMIT_NOFILE, &nofile_orig);
-	if (sp->pgroup)
+	if (sp->ctty)
+		setsid();
+	else if (sp->pgroup)
 		setpgid(0, 0);
 #ifdef __linux__
 	if (sp->pdeathsig) {
@@ -168,6 +174,8 @@ child(const struct proc_spec *sp, const sigset_t *mask, volatile int *errslot,
 		else if (dup2(fd[i], i) < 0)
 			goto fail;
 	}
+	if (sp->ctty && ioctl(1, TIOCSCTTY, 0) < 0)
+		goto fail;
 	if (sp->dir && chdir(sp->dir) < 0)
 		goto fail;
 	sigprocmask(SIG_SETMASK, mask, NULL);

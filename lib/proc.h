@@ -21,6 +21,9 @@ struct proc_spec {
 	char *const *envp;   /* environment; NULL: the current environ */
 	int fd[3];           /* child's 0, 1, 2: an fd to dup2, or -1 to inherit */
 	int pgroup;          /* nonzero: the child leads a new process group */
+	int ctty;            /* nonzero: the child starts a new session (so
+	                      * leads a new group too) and makes its fd 1, a
+	                      * terminal, its controlling terminal */
 	int pdeathsig;       /* nonzero: signal sent to the child if we die */
 	const char *dir;     /* working directory, or NULL */
 };
@@ -32,11 +35,25 @@ struct proc_spec {
  * start inherits the ignoring. */
 int proc_sig_kept(int signo);
 
+/* proc_sig_forward: the signal to pass on to our children's groups when
+ * SIGNO stops us: SIGHUP, SIGINT, SIGQUIT and SIGTERM themselves (as a
+ * terminal or a shell would send them), SIGTERM for any other. */
+int proc_sig_forward(int signo);
+
 /* proc_sig_from_tty: SI (from an SA_SIGINFO handler) is a signal the
  * terminal sent to its whole foreground process group (^C, ^\\, hang-up),
  * so a child in our process group has it already: passing it on would
  * deliver it twice. */
 int proc_sig_from_tty(const siginfo_t *si);
+
+/* proc_std_fds: call before opening anything. Each of the descriptors
+ * 0, 1 and 2 that is closed gets /dev/null opened read-only, so that no
+ * file we open later becomes stdin, stdout or stderr (and output meant
+ * for them lands in it): reads from it see end of file, and writes fail
+ * with EBADF as they would on the closed descriptor. Returns a mask with
+ * bit FD set for each one that was closed (the same on every call). If
+ * /dev/null cannot be opened: "open /dev/null" and exit 125. */
+unsigned proc_std_fds(void);
 
 /* proc_want_fds: make room for NEED open descriptors, raising the soft
  * RLIMIT_NOFILE (up to the hard limit) if it is lower; returns the limit
@@ -44,10 +61,6 @@ int proc_sig_from_tty(const siginfo_t *si);
  * with, as it would have without us: programs that use select(2) cannot
  * handle descriptors above 1023. */
 long proc_want_fds(long need);
-
-/* proc_open_fds: how many descriptors this process has open (from
- * /proc/self/fd, else by probing each number below the soft limit). */
-long proc_open_fds(void);
 
 /* proc_spec_init: a spec that inherits everything and runs argv. */
 void proc_spec_init(struct proc_spec *sp, char *const *argv);

@@ -19,6 +19,12 @@ test_setup() {
 	chmod +x reaped
 }
 
+test_teardown() {
+	if mountpoint -q "$BATS_TEST_TMPDIR/small" 2>/dev/null; then
+		umount "$BATS_TEST_TMPDIR/small"
+	fi
+}
+
 count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 	[ "$(find . -maxdepth 1 -name "$2*" | wc -l)" -eq "$1" ]
 }
@@ -190,7 +196,8 @@ count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 }
 
 @test "--kill-others stops the rest when one ends" {
-	run -143 parallel -k 'until [ -s p2 ]; do sleep 0.01; done' 'echo $$ >p2; sleep 1000'
+	# The commands parallel stopped are no failures (they were, 143).
+	run -0 parallel -k 'until [ -s p2 ]; do sleep 0.01; done' 'echo $$ >p2; sleep 1000'
 	gone "$(cat p2)"
 	run -0 parallel -k -s first 'true' 'sleep 1000'
 }
@@ -314,6 +321,53 @@ count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 	exec 4<&-
 }
 
+@test "every signal that would end parallel stops the commands' groups first: SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM" {
+	# Each left a background process running (issue 24).
+	for sig in QUIT USR1 USR2 ALRM; do
+		rm -f p
+		bg parallel --grace 0 'sleep 1000 & echo $! >p; wait'
+		pid=$!
+		wait_for test -s p
+		kill -"$sig" "$pid"
+		wait_status "$pid" $((128 + $(kill -l "$sig")))
+		wait_for gone "$(cat p)"
+	done
+}
+
+@test "parallel killed with SIGKILL: the commands' groups die too (the watcher)" {
+	bg parallel 'sleep 1000 & echo $! >p1; echo $$ >p2; wait' 'sh -c "sleep 1000 & echo \$! >p3; wait"'
+	pid=$!
+	wait_for test -s p1 -a -s p2 -a -s p3
+	kill -KILL "$pid"
+	wait_status "$pid" 137
+	wait_for gone "$(cat p1)" "$(cat p2)" "$(cat p3)"
+}
+
+@test "an external SIGALRM is a signal like the others, not --timeout: 142" {
+	# It used to stop everything and exit 124 with no --timeout given.
+	run -142 parallel 'kill -ALRM $PPID; exec sleep 1000'
+}
+
+@test "--timeout also ends a parallel whose stdout does not drain" {
+	mkfifo out
+	exec 4<>out # a reader that never reads
+	run -124 sh -c 'parallel --timeout 0.2 yes >out'
+	exec 4<&-
+}
+
+@test "--group with a full TMPDIR: one line, status 125, the rest of the output as before" {
+	[ "$(id -u)" = 0 ] || skip "needs root to mount a small tmpfs"
+	mkdir small
+	mount -t tmpfs -o size=64k tmpfs small 2>/dev/null ||
+	    skip "mounting a tmpfs is not permitted here"
+	# The spool file used to end short without a word, and the
+	# command's own complaint went into the full file system too.
+	run -125 --separate-stderr env TMPDIR="$PWD/small" parallel -g 'head -c 300000 /dev/zero | tr "\0" x; echo; echo end' 'echo two'
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[ "$stderr" = "parallel: write the output of 1 to a spool file in $PWD/small: No space left on device" ]
+	[ "${lines[-1]}" = "2 | two" ]
+}
+
 @test "when stdout goes away the commands see a broken pipe" {
 	run -0 bash -c 'parallel yes yes | head -n 1000 >/dev/null; echo "${PIPESTATUS[0]}"'
 	[ "$output" = 141 ]
@@ -410,4 +464,305 @@ count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 	one_line
 	[ "$output" = "parallel: 100 commands need about 232 open files, but the limit is 150 (ulimit -n)" ]
 	count_files 0 s.
+}
+
+# A stack: readiness and dependencies (issue 19).
+
+@test "--ready /ERE/ and file:, --after: a chain of three starts in order" {
+	# Each command checks, when it starts, that the ready line of what it
+	# waits for is already out (parallel writes it before it starts them).
+	run -0 sh -c "parallel -k -n db,api,web --ready 'db=/accepting/' --ready api=file:api.up --after api=db --after web=api 'echo starting; echo accepting connections; exec sleep 1000' 'grep -q \"^db  *| ready (\" err && echo after-db; touch api.up; exec sleep 1000' 'grep -q \"^api *| ready (\" err && echo after-api' 2>err"
+	[ "${lines[0]}" = "db  | starting" ]
+	[[ "$output" == *"api | after-db"* ]]
+	[[ "$output" == *"web | after-api"* ]]
+	run -0 grep -c ready err
+	[ "$output" = 2 ]
+	# --no-ready-line: no line, the same order.
+	rm api.up
+	run -0 sh -c "parallel -k --no-ready-line -n db,web --ready 'db=/up/' --after web=db 'echo up; exec sleep 1000' 'echo web' 2>err"
+	[ ! -s err ]
+}
+
+@test "--ready tcp:HOST:PORT: the dependent starts once a connection succeeds" {
+	command -v perl >/dev/null || skip "perl is needed for a listener"
+	mkfifo gate
+	# Bind a free port, say which, and listen only once the gate opens.
+	bg perl -MSocket -e '
+		socket(my $s, PF_INET, SOCK_STREAM, 0) or die "socket: $!";
+		bind($s, pack_sockaddr_in(0, inet_aton("127.0.0.1"))) or die "bind: $!";
+		my ($port) = unpack_sockaddr_in(getsockname($s));
+		open(my $f, ">", "port.t") or die; print $f "$port\n"; close $f;
+		rename("port.t", "port") or die;
+		open(my $g, "<", "gate") or die; my $x = <$g>;
+		open(my $m, ">", "listening") or die; close $m;
+		listen($s, 5) or die "listen: $!";
+		while (accept(my $c, $s)) { close $c }'
+	wait_for test -s port
+	port=$(cat port)
+	bg parallel -k -n srv,cli --ready "srv=tcp:127.0.0.1:$port" --after cli=srv 'echo $$ >srv; exec sleep 1000' 'test -e listening && echo after-listen' >out 2>err
+	pid=$!
+	wait_for test -s srv
+	echo go >gate
+	wait_status "$pid" 0
+	grep -q "^cli | after-listen$" out
+	grep -q "^srv | ready (" err
+}
+
+@test "--ready exit: a one-shot step; one that fails stops the stack with its status" {
+	# Its successful end does not count for --kill-others.
+	run -0 parallel -k -n migrate,web --ready migrate=exit --after web=migrate 'touch migrated' 'test -e migrated && echo after-migrate'
+	[[ "$output" == *"web     | after-migrate"* ]]
+	run -3 --separate-stderr parallel -n migrate,web --ready migrate=exit --after web=migrate 'exit 3' 'touch web-started'
+	[ ! -e web-started ]
+	[ "$stderr" = "parallel: migrate: ended before it was ready (exit status 3)" ]
+	# A dependency that ends (status 0) before its pattern matched: 1.
+	run -1 --separate-stderr parallel -n db,web --ready 'db=/never/' --after web=db 'echo bye' 'touch web-started'
+	[ ! -e web-started ]
+	[[ "$stderr" == "parallel: db: ended before it was ready (exit status 0)" ]]
+}
+
+@test "--ready and --after: unknown names, cycles, bad conditions: 125 and one line, nothing started" {
+	run -125 parallel -n a,b --after a=b --after b=a 'touch s1' 'touch s2'
+	one_line
+	[[ "$output" == "parallel: --after: "?" waits for itself through a cycle" ]]
+	run -125 parallel -n a,b --after a=zz 'touch s1' 'touch s2'
+	[ "$output" = "parallel: --after 'zz': no command has that name or index" ]
+	run -125 parallel -n a,b --after a=a 'touch s1' 'touch s2'
+	[ "$output" = "parallel: --after a=a: a waits for itself" ]
+	run -125 parallel --ready 'zz=exit' 'touch s1'
+	[ "$output" = "parallel: --ready 'zz': no command has that name or index" ]
+	run -125 parallel --ready '1=/(/' 'touch s1'
+	one_line
+	[[ "$output" == "parallel: --ready 1=/(/: "* ]]
+	run -125 parallel --ready '1=tcp:70000' 'touch s1'
+	[ "$output" = "parallel: --ready 1=tcp:70000: the port must be a number from 1 to 65535" ]
+	run -125 parallel --ready '1=soon' 'touch s1'
+	one_line
+	run -125 parallel --ready '1' 'touch s1'
+	[ "$output" = "parallel: --ready 1: expected NAME=CONDITION" ]
+	run -125 parallel -g --ready '1=/x/' 'touch s1'
+	one_line
+	count_files 0 s
+}
+
+@test "--ready-timeout: a command not ready in time stops the stack, 124 and one line" {
+	run -124 --separate-stderr parallel --ready-timeout 0.2 -n db,web --ready db=file:never --after web=db 'exec sleep 1000' 'touch web-started'
+	[ "$stderr" = "parallel: db: not ready after 0.2 s (--ready db=file:never)" ]
+	[ ! -e web-started ]
+}
+
+@test "--summary shows the time to ready" {
+	run -0 --separate-stderr parallel -k --summary --no-ready-line --ready '1=/up/' --after 2=1 'echo up; exec sleep 1000' 'true'
+	[[ "${stderr_lines[0]}" =~ ^parallel:\ 1:\ signal\ 15\ \(.*\),\ [0-9.]+\ s,\ ready\ after\ [0-9]+\.[0-9]{3}\ s$ ]]
+}
+
+@test "--restart-delay DUR,MAX doubles the delay up to MAX; --restart always; --restart-on exit" {
+	run -1 --separate-stderr parallel --restart 4 --restart-delay 1ms,10s 'exit 1'
+	[ "${stderr_lines[0]}" = "parallel: 1: exit status 1, restart 1 of 4 in 0.001 s" ]
+	[ "${stderr_lines[1]}" = "parallel: 1: exit status 1, restart 2 of 4 in 0.002 s" ]
+	[ "${stderr_lines[2]}" = "parallel: 1: exit status 1, restart 3 of 4 in 0.004 s" ]
+	[ "${stderr_lines[3]}" = "parallel: 1: exit status 1, restart 4 of 4 in 0.008 s" ]
+	# Up to MAX (each run is much shorter than MAX, which would reset it).
+	run -1 --separate-stderr parallel --restart 3 --restart-delay 0.5s,1s 'exit 1'
+	[ "${stderr_lines[1]}" = "parallel: 1: exit status 1, restart 2 of 3 in 1 s" ]
+	[ "${stderr_lines[2]}" = "parallel: 1: exit status 1, restart 3 of 3 in 1 s" ]
+	# always: until it succeeds.
+	count='n=$(cat c 2>/dev/null || echo 0); n=$((n + 1)); echo $n >c; [ $n -ge 5 ]'
+	run -0 --separate-stderr parallel --restart always "$count"
+	[ "${stderr_lines[3]}" = "parallel: 1: exit status 1, restart 4 in 0 s" ]
+	[ "$(cat c)" = 5 ]
+	# exit: after a success too.
+	run -0 --separate-stderr parallel --restart 2 --restart-on exit 'echo run'
+	[ "${#lines[@]}" -eq 3 ]
+	[ "${stderr_lines[1]}" = "parallel: 1: exit status 0, restart 2 of 2 in 0 s" ]
+	run -125 parallel --restart-on never true
+	run -125 parallel --restart-delay 2s,1s true
+}
+
+@test "--restart-delay: a run longer than MAX resets the delay" {
+	# Runs 1 and 3 fail at once; run 2 lasts longer than MAX (1s).
+	cmd='n=$(cat c 2>/dev/null || echo 0); n=$((n + 1)); echo $n >c; [ $n = 2 ] && sleep 1.1; exit 1'
+	run -1 --separate-stderr parallel --restart 3 --restart-delay 1ms,1s "$cmd"
+	[ "${stderr_lines[0]}" = "parallel: 1: exit status 1, restart 1 of 3 in 0.001 s" ]
+	[ "${stderr_lines[1]}" = "parallel: 1: exit status 1, restart 2 of 3 in 0.001 s" ]
+	[ "${stderr_lines[2]}" = "parallel: 1: exit status 1, restart 3 of 3 in 0.002 s" ]
+}
+
+@test "with --restart, the commands waiting for a dependency keep waiting while it restarts" {
+	cmd='n=$(cat c 2>/dev/null || echo 0); n=$((n + 1)); echo $n >c; [ $n -ge 2 ] && echo up && exec sleep 1000; exit 1'
+	run -0 --separate-stderr parallel -k -n db,web --restart 1 --ready 'db=/up/' --after web=db "$cmd" 'echo web'
+	[[ "$output" == *"web | web"* ]]
+}
+
+@test "-m N runs at most N commands at once, the rest in order as slots free up" {
+	run -0 parallel -m 1 'touch a; sleep 0.1; touch a.done' 'test -e a.done && echo b-after-a'
+	[ "$output" = "2 | b-after-a" ]
+	# The third starts when the second ends; the first waits for it.
+	run -0 parallel -m 2 'until [ -e three ]; do sleep 0.01; done' 'touch two' 'test -e two && touch three && echo three'
+	[ "$output" = "3 | three" ]
+	run -125 parallel -m 0 true
+}
+
+@test "a clean stop is no failure: --kill-others gives the status of the one that ended" {
+	run -0 parallel -k 'true' 'sleep 1000' 'sleep 1000'
+	run -4 parallel -k 'exit 4' 'sleep 1000'
+	run -0 parallel -k -s 2 'true' 'sleep 1000'
+}
+
+@test "-e FILE: KEY=VALUE lines as foreman reads them; a malformed line is 125 naming the file and line" {
+	cat >vars <<-'EOF2'
+		# a comment
+
+		PLAIN=a b  c
+		SINGLE='x "y" \n'
+		DOUBLE="one\ntwo \"q\" \$HOME"
+		EMPTY=
+	EOF2
+	printf 'CRLF=yes\r\n' >>vars
+	run -0 parallel --no-prefix -e vars 'printf "%s|" "$PLAIN" "$SINGLE" "$DOUBLE" "$EMPTY" "$CRLF"'
+	[ "$output" = "$(printf 'a b  c|x "y" \\n|one\ntwo "q" $HOME||yes|')" ]
+	# Later files win.
+	echo PLAIN=later >later.env
+	run -0 parallel --no-prefix -e vars -e later.env 'echo "$PLAIN"'
+	[ "$output" = later ]
+	printf 'A=1\nnot a pair\n' >bad
+	run -125 parallel -e bad 'touch s1'
+	[ "$output" = "parallel: bad:2: expected KEY=VALUE (keys use A-Z a-z 0-9 _)" ]
+	run -125 parallel -e missing 'touch s1'
+	one_line
+	[[ "$output" == "parallel: open env file missing: "* ]]
+	count_files 0 s
+}
+
+@test "-f Procfile loads the .env beside it (not with -e or --no-env)" {
+	mkdir app
+	printf 'show: echo "$WHO"\n' >app/Procfile
+	echo WHO=dotenv >app/.env
+	echo WHO=other >other
+	run -0 parallel --no-prefix -f app/Procfile
+	[ "$output" = dotenv ]
+	run -0 parallel --no-prefix -f app/Procfile -e other
+	[ "$output" = other ]
+	run -0 parallel --no-prefix -f app/Procfile --no-env
+	[ "$output" = "" ]
+}
+
+@test "--port BASE: PORT is BASE + 100 x the command's index, + the copy with --formation" {
+	run -0 parallel --no-prefix --port 5000 -n a,b 'echo $PORT >a' 'until [ -s a ]; do sleep 0.01; done; echo $PORT; cat a'
+	[ "$output" = "$(printf '5100\n5000')" ]
+	printf 'web: echo $PORT >$PORT\nworker: echo $PORT >$PORT\n' >Procfile
+	run -0 parallel --formation web=2,worker=1 --port 5000 -f Procfile
+	[ -e 5000 ] && [ -e 5001 ] && [ -e 5100 ]
+	run -125 parallel --port 65500 'true' 'true'
+	[ "$output" = "parallel: --port 65500: 2 would get port 65600, above 65535" ]
+	run -125 parallel --port 0 true
+}
+
+@test "--formation NAME=N,...: N copies named NAME.1 ... NAME.N; all=N; 0 runs none" {
+	printf 'web: echo web\nworker: echo worker\nclock: echo clock\n' >Procfile
+	run -0 parallel -g --formation web=2,clock=0 -f Procfile
+	[ "$output" = "$(printf 'web.1    | web\nweb.2    | web\nworker.1 | worker')" ]
+	run -0 parallel -g --formation all=0,worker=1 -f Procfile
+	[ "$output" = "worker.1 | worker" ]
+	run -125 parallel --formation zz=1 -f Procfile
+	[ "$output" = "parallel: --formation 'zz': no Procfile entry has that name" ]
+	run -125 parallel --formation web=x -f Procfile
+	one_line
+	run -125 parallel --formation all=0 -f Procfile
+	one_line
+	run -125 parallel --formation web=1 true
+	one_line
+}
+
+@test "--pty: a command's stdout and stderr are a terminal; lines without CR, colours pass through, order kept" {
+	run -0 parallel --pty -n ab 'test -t 1 && echo out-tty; test -t 2 && echo err-tty >&2; tty <&2 | grep -q "^/dev/" && echo named; printf "\033[31mred\033[0m\n"; printf "a\rb\n"; test -t 0 || echo stdin-not-tty'
+	[ "${lines[0]}" = "ab | out-tty" ]
+	[ "${lines[1]}" = "ab | err-tty" ]
+	[ "${lines[2]}" = "ab | named" ]
+	[ "${lines[3]}" = "$(printf 'ab | \033[31mred\033[0m')" ]
+	[ "${lines[4]}" = "$(printf 'ab | a\rb')" ]
+	[ "${lines[5]}" = "ab | stdin-not-tty" ]
+	# Without --pty, a pipe.
+	run -0 parallel 'test -t 1 || echo pipe'
+	[ "$output" = "1 | pipe" ]
+}
+
+@test "--pty: the window is parallel's terminal less the prefix, and follows SIGWINCH" {
+	command -v script >/dev/null || skip "script(1) is needed for a terminal"
+	cat >t.sh <<-'EOF2'
+		stty cols 100 rows 30
+		parallel --pty --color never -n ab 'trap "stty size </dev/tty; exit 0" WINCH; stty size </dev/tty; touch started; while :; do sleep 0.01; done' &
+		p=$!
+		while [ ! -e started ]; do sleep 0.01; done
+		stty cols 90
+		kill -WINCH $p
+		wait $p
+	EOF2
+	run -0 script -qec "sh t.sh" /dev/null
+	run -0 tr -d '\r' <<<"$output"
+	[ "${lines[0]}" = "ab | 30 95" ]
+	[ "${lines[1]}" = "ab | 30 85" ]
+}
+
+@test "--teardown runs after every command has ended, on every way out; its failure does not change the status" {
+	run -0 parallel --teardown 'test -e ended && echo after' 'sleep 0.1; touch ended'
+	[ "${lines[-1]}" = "teardown | after" ]
+	rm ended
+	# --kill-others
+	# (the first ends once the second's trap is set).
+	run -0 parallel -k --teardown 'test -e ended && echo after' 'until [ -e trapped ]; do sleep 0.01; done' 'trap "touch ended; exit 0" TERM; touch trapped; while :; do sleep 0.01; done'
+	[ "${lines[-1]}" = "teardown | after" ]
+	rm ended
+	# --timeout (the command may be stopped before its trap is set)
+	run -124 parallel --timeout 0.2 --teardown 'echo after' 'exec sleep 1000'
+	[ "${lines[-1]}" = "teardown | after" ]
+	# Ctrl-C
+	bg parallel --teardown 'test -e ended && echo after' 'trap "touch ended; exit 0" INT; echo $$ >p; while :; do sleep 0.01; done' >out
+	pid=$!
+	wait_for test -s p
+	kill -INT "$pid"
+	wait_status "$pid" 130
+	[ "$(tail -n 1 out)" = "teardown | after" ]
+	# Several, all at once; a failing one is reported, the status stays.
+	run -0 --separate-stderr parallel --teardown 'exit 3' --teardown 'echo two' 'true'
+	[ "$output" = "teardown.2 | two" ]
+	[ "$stderr" = "parallel: teardown.1: exit status 3" ]
+}
+
+@test "waiting out --grace, parallel says once for which commands" {
+	bg parallel --grace 1000 -n web,db 'trap "" TERM; echo $$ >p1; while :; do sleep 0.01; done' 'trap "" TERM; echo $$ >p2; while :; do sleep 0.01; done' 2>err
+	pid=$!
+	wait_for test -s p1 -a -s p2
+	kill -TERM "$pid"
+	wait_for grep -q waiting err
+	kill -INT "$pid"
+	wait_status "$pid" 143
+	[ "$(cat err)" = "parallel: waiting up to 1000s for web, db; Ctrl-C again to kill" ]
+	# A short grace: no word.
+	run -143 --separate-stderr sh -c 'parallel --grace 0.5 "trap \"\" TERM; kill -TERM \$PPID; while :; do sleep 0.01; done"'
+	[ -z "$stderr" ]
+}
+
+@test "a Procfile's #parallel: lines give the stack's options; the command line wins" {
+	cat >Procfile <<-'EOF2'
+		#parallel: --ready 'db=/accepting/' --after web=db
+		#parallel: --teardown "echo bye"
+		db: echo accepting; exec sleep 1000
+		web: echo web
+	EOF2
+	run -0 --separate-stderr parallel -k -f Procfile
+	[ "$output" = "$(printf 'db  | accepting\nweb | web\nteardown | bye')" ]
+	[[ "$stderr" == "db  | ready ("* ]]
+	# The command line's --ready replaces the Procfile's.
+	run -124 --separate-stderr parallel -k --ready-timeout 0.2 --ready db=file:never -f Procfile
+	[ "${stderr_lines[0]}" = "parallel: db: not ready after 0.2 s (--ready db=file:never)" ]
+	printf '#parallel: --tee\nweb: echo web\n' >Procfile
+	run -125 parallel -f Procfile
+	[ "$output" = "parallel: Procfile:1: --tee cannot be given in a Procfile" ]
+	printf '#parallel: --ready "db=/x/\nweb: echo web\n' >Procfile
+	run -125 parallel -f Procfile
+	[ "$output" = "parallel: Procfile:1: unterminated quote" ]
+	printf '#parallel: --ready\nweb: echo web\n' >Procfile
+	run -125 parallel -f Procfile
+	[ "$output" = "parallel: Procfile:1: --ready needs a value" ]
 }

@@ -278,7 +278,7 @@ big() {
 	one_line
 	run -125 queue get
 	one_line
-	run -125 queue get q extra
+	run -125 queue get q ..
 	one_line
 	run -125 queue frobnicate q
 	one_line

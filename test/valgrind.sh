@@ -74,7 +74,7 @@ same() {
 items=$work/items
 seq 1 40 >"$items"
 printf '1\n0\n0\n' >"$work/fail1"
-printf '0\n5\n' >"$work/slow1"
+printf '0\n100\n' >"$work/slow1"
 printf 'x\0y\0' >"$work/nul2"
 
 # pool: the output modes, order, replacement strings, failures.
@@ -87,7 +87,9 @@ ti 1 "$work/fail1" pool -j2 --retries 1 --joblog "$work/joblog" sh -c 'exit $1' 
 ti 0 "$items" pool --pipe --block 20 -k -j3 wc -l
 ti 0 "$items" pool --pipe --block 30 -j2 queue put pq
 t 0 queue get -n 40 pq
-ti 1 "$work/slow1" pool --timeout 0.3 --grace 0.1 sleep
+# sleep 0 must end within the timeout even on a loaded machine under
+# valgrind (0.3 s did not, once); sleep 100 must not.
+ti 1 "$work/slow1" pool --timeout 5 --grace 0.1 sleep
 ti 0 "$items" pool -j2 --bar -a /dev/null echo
 t 125 pool --halt bogus echo
 
@@ -168,9 +170,15 @@ t 124 barrier wait -t 0.2 b
 t 0 barrier reset b
 t 0 barrier rm b
 
-# Every log file holds valgrind's reports, and only those.
+# Every log file holds valgrind's reports, and only those. Valgrind 3.19
+# (Debian 12) does not know pidfd_open (syscall 434) and warns; it fails
+# the call with ENOSYS and the tools use their documented fallback (sem's
+# tick identity), so that warning, five lines, is not a finding.
 errs=0
 for f in "$logs"/*.log; do
+	awk '/WARNING: unhandled amd64-linux syscall: 434$/ { skip = 5 }
+	    skip > 0 { skip--; next } { print }' "$f" >"$f.rest"
+	mv "$f.rest" "$f"
 	[ -s "$f" ] || continue
 	errs=$((errs + 1))
 	echo "valgrind.sh: $f:" >&2

@@ -324,6 +324,7 @@ main(int argc, char **argv)
 	const char *sub;
 
 	err_init(argv[0]);
+	(void)proc_std_fds();
 	optind = remote_main(argc, argv, &cli_main);
 	if (optind >= argc)
 		cli_usage_error(&cli_main, "missing subcommand");

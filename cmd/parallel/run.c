@@ -1,29 +1,30 @@
 /* run: the engine. Starting, watching, restarting and stopping jobs, and
  * moving their output through the line multiplexer. */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 #include "err.h"
 #include "parallel.h"
+#include "pgroup.h"
 #include "proc.h"
 
 #define SINK_CAP (256 * 1024)
-#define KILL_WAIT 1000000000 /* ns to wait for groups to die of SIGKILL */
 
 static struct loop *loop;
 static struct mux_out sink[2];  /* our stdout and stderr */
 static int sink_dead[2];        /* a write failed: the readers are gone */
 static int out_error;           /* a write failed, not for a broken pipe */
+static int spool_error;         /* --group: a write to a spool file failed */
+static const char *spool_dir;   /* --group: where the spool files are */
 static int colour[2];
 static int devnull = -1;
 static int input_job = -1;      /* --input: the job that gets our stdin */
@@ -34,7 +35,12 @@ static int first_fail = -1;     /* the first job that ended failing */
 static int next_emit;           /* --group: the next job to print */
 static int hard;                /* exit status of a hard stop, else 0 */
 static int soft;                /* --kill-others has stopped the rest */
-static int64_t killed;          /* when the stopped groups got SIGKILL */
+static int halt_status;         /* run_halt's exit status, else 0 */
+static int nheld;               /* jobs started and not ended for good */
+static int nteardown_done;      /* --teardown commands that have ended */
+static struct loop_timer *grace_note;
+static struct loop_timer *timeout_timer;
+static int64_t timeout_at;
 
 static void job_done(struct job *j);
 
@@ -43,7 +49,7 @@ job_of(pid_t pid)
 {
 	int i;
 
-	for (i = 0; i < njobs; i++)
+	for (i = 0; i < njobs + nteardown; i++)
 		if (jobs[i].pid == pid)
 			return &jobs[i];
 	return NULL;
@@ -71,7 +77,7 @@ sink_gone(int k)
 		errno = sink[k].err;
 		err_warn("write %s", k ? "stderr" : "stdout");
 	}
-	for (i = 0; i < njobs; i++)
+	for (i = 0; i < njobs + nteardown; i++)
 		if (jobs[i].out[k] >= 0)
 			close_stream(&jobs[i], k);
 }
@@ -89,12 +95,48 @@ flush_sinks(void)
 	}
 }
 
+/* --group: a job's output reaches its spool file through us rather than
+ * straight from the job, so that a failed write there (a full TMPDIR) is
+ * seen: it is reported once, the rest of that output is read and
+ * dropped, and we exit 125 at the end. */
+static ssize_t
+spool_read(struct job *j, int k)
+{
+	char buf[65536];
+	ssize_t n = read(j->out[k], buf, sizeof buf), w;
+	size_t off = 0;
+
+	while (n > 0 && off < (size_t)n && j->file[k] >= 0) {
+		w = write(j->file[k], buf + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			if (!spool_error)
+				err_warn("write the output of %s to a spool file "
+				    "in %s", j->name, spool_dir);
+			spool_error = 1;
+			break;
+		}
+		off += w;
+	}
+	return n;
+}
+
+/* Read what J's stream K holds: into the multiplexer, or (--group) the
+ * spool file. */
+static ssize_t
+read_output(struct job *j, int k)
+{
+	return opt.group && j->file[k] >= 0 ? spool_read(j, k) :
+	    mux_src_read(&j->src[k], j->out[k]);
+}
+
 static void
 on_output(struct loop *l, int fd, unsigned events, void *arg)
 {
 	struct job *j = arg;
 	int k = fd == j->out[0] ? 0 : 1;
-	ssize_t n = mux_src_read(&j->src[k], fd);
+	ssize_t n = read_output(j, k);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -117,7 +159,7 @@ drain(struct job *j, int k)
 	if (j->out[k] < 0)
 		return;
 	for (i = 0; i < 64; i++) {
-		n = mux_src_read(&j->src[k], j->out[k]);
+		n = read_output(j, k);
 		if (n == 0 || (n < 0 && errno != EINTR))
 			break;
 	}
@@ -149,9 +191,78 @@ set_prefixes(struct job *j)
 	}
 }
 
+/* --pty: the window size for J: our terminal's (stdout's, else
+ * stderr's, else stdin's), less the width of J's prefix; 0 x 0 (unknown)
+ * when none is a terminal. */
+static void
+pty_size(const struct job *j, struct winsize *ws)
+{
+	char *p;
+	int fd, w = 0;
+
+	memset(ws, 0, sizeof *ws);
+	for (fd = 1; fd != 0; fd = (fd + 1) % 3)
+		if (ioctl(fd, TIOCGWINSZ, ws) == 0 && ws->ws_col > 0)
+			break;
+	if (ws->ws_col == 0)
+		return;
+	if (!opt.no_prefix && (p = spec_prefix(j, 0)) != NULL) {
+		for (w = 0; p[w]; w++)
+			;
+		w += 7 * (int)(strchr(p, MUX_CLOCK) != NULL);
+		free(p);
+	}
+	ws->ws_col = ws->ws_col > w + 1 ? ws->ws_col - w : 1;
+}
+
+/* --pty: a pseudo-terminal pair for J: FD[0] the master (ours), FD[1]
+ * the slave (its stdout and stderr). The slave does not turn LF into
+ * CR LF (ONLCR off), so lines arrive as they were written. */
+static int
+open_pty(const struct job *j, int fd[2])
+{
+	struct winsize ws;
+	struct termios t;
+	const char *name;
+
+	fd[0] = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd[0] < 0)
+		return -1;
+	if (grantpt(fd[0]) < 0 || unlockpt(fd[0]) < 0 ||
+	    (name = ptsname(fd[0])) == NULL ||
+	    (fd[1] = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		close(fd[0]);
+		fd[0] = -1;
+		return -1;
+	}
+	if (tcgetattr(fd[1], &t) == 0) {
+		t.c_oflag &= ~ONLCR;
+		(void)tcsetattr(fd[1], TCSANOW, &t);
+	}
+	pty_size(j, &ws);
+	(void)ioctl(fd[0], TIOCSWINSZ, &ws);
+	return 0;
+}
+
+/* SIGWINCH: our terminal changed size; so do the commands' (the kernel
+ * sends them SIGWINCH). */
+static void
+on_winch(struct loop *l, int signo, void *arg)
+{
+	struct winsize ws;
+	int i;
+
+	for (i = 0; i < njobs; i++)
+		if (jobs[i].state == JOB_RUNNING && jobs[i].out[0] >= 0) {
+			pty_size(&jobs[i], &ws);
+			(void)ioctl(jobs[i].out[0], TIOCSWINSZ, &ws);
+		}
+}
+
 /* Start one run of J: sh -c COMMAND as the leader of a new process group,
- * stdout and stderr into pipes (or the --group spool files), stdin from
- * /dev/null, our stdin (--input) or a pipe of ours (--tee). */
+ * stdout and stderr into pipes (or the --group spool files; with --pty
+ * both into one pseudo-terminal, of which it leads the session), stdin
+ * from /dev/null, our stdin (--input) or a pipe of ours (--tee). */
 static int
 spawn(struct job *j)
 {
@@ -160,27 +271,38 @@ spawn(struct job *j)
 	struct proc_spec sp;
 	pid_t pid = -1;
 
-	for (k = 0; k < 2 && !opt.group; k++)
-		if (pipe2(p[k], O_CLOEXEC) < 0)
+	for (k = 0; k < (opt.pty ? 1 : 2); k++)
+		if ((opt.pty ? open_pty(j, p[k]) : pipe2(p[k], O_CLOEXEC)) < 0)
 			goto out;
-	via_tee = opt.tee || (input_tee && j - jobs == input_job);
+	via_tee = j - jobs < njobs &&
+	    (opt.tee || (input_tee && j - jobs == input_job));
 	if (via_tee && (in = tee_attach(j)) == -2)
 		goto out;
 	if (in < 0)
 		in = !via_tee && j - jobs == input_job ? 0 : devnull;
+	if (opt.port) {
+		char port[24];
+		snprintf(port, sizeof port, "%ld", opt.port + 100L * j->entry +
+		    j->copy - 1);
+		if (setenv("PORT", port, 1) < 0)
+			goto out;
+	}
 	proc_spec_init(&sp, argv);
 	sp.path = "/bin/sh";
 	sp.fd[0] = in;
-	sp.fd[1] = opt.group ? j->file[0] : p[0][1];
-	sp.fd[2] = opt.group ? j->file[1] : p[1][1];
+	sp.fd[1] = p[0][1];
+	sp.fd[2] = opt.pty ? p[0][1] : p[1][1];
 	sp.pgroup = 1;
+	sp.ctty = opt.pty;
 	sp.pdeathsig = SIGKILL;
 	pid = proc_spawn(&sp, NULL);
 	if (pid > 0) {
 		/* With vfork the child has already done this; with fork (the
 		 * sanitizer build) the parent must, before it may signal the
-		 * group. An error (the child has exec'd) is harmless. */
-		(void)setpgid(pid, pid);
+		 * group. An error (the child has exec'd) is harmless. A
+		 * session leader (--pty) has it already. */
+		if (!opt.pty)
+			(void)setpgid(pid, pid);
 	}
 out:
 	e = errno;
@@ -189,7 +311,7 @@ out:
 	for (k = 0; k < 2; k++) {
 		if (p[k][1] >= 0)
 			close(p[k][1]);
-		if (p[k][0] >= 0 && (pid <= 0 || sink_dead[k]))
+		if (p[k][0] >= 0 && (pid <= 0 || (sink_dead[k] && !opt.group)))
 			close(p[k][0]);
 	}
 	if (pid <= 0) {
@@ -197,20 +319,23 @@ out:
 		errno = e;
 		return -1;
 	}
-	j->pid = j->pgid = pid;
+	j->pid = pid;
+	j->grp = pgroup_add(pid);
 	j->state = JOB_RUNNING;
 	j->t_start = loop_now();
 	if (j->runs++ == 0)
 		j->t_first = j->t_start;
+	nheld += j->runs == 1;
 	set_prefixes(j);
-	for (k = 0; k < 2 && !opt.group; k++) {
-		if (sink_dead[k])
+	for (k = 0; k < 2; k++) {
+		if ((sink_dead[k] && !opt.group) || p[k][0] < 0)
 			continue;
 		j->out[k] = p[k][0];
 		if (nonblock(p[k][0]) < 0 ||
 		    loop_add_fd(loop, p[k][0], LOOP_IN, on_output, j) < 0)
 			err_die(EXIT_TOOL, "watch the output of %s", j->name);
 	}
+	stack_started(j);
 	return 0;
 }
 
@@ -224,6 +349,44 @@ start(struct job *j)
 	job_done(j);
 }
 
+/* Start the jobs that wait for nothing any more, in command-line order:
+ * their dependencies are ready (--after) and a slot is free (-m). A job
+ * holds its slot from its first start until it ends for good. */
+static void
+schedule(void)
+{
+	int i;
+
+	if (soft || hard)
+		return;
+	for (i = 0; i < njobs && (!opt.max || nheld < opt.max); i++)
+		if (jobs[i].state == JOB_PENDING && stack_deps_ready(&jobs[i]))
+			start(&jobs[i]);
+}
+
+void
+run_ready(struct job *j)
+{
+	struct mux_src m;
+	char line[64], *p;
+	int n;
+
+	/* One line in J's stderr prefix (with its clock and colour), out
+	 * before the jobs that wait for J start. */
+	if (j->ready_kind != READY_START && !opt.no_ready_line &&
+	    !sink_dead[1] && mux_src_init(&m, &sink[1], "", "", 4096) == 0) {
+		p = opt.no_prefix ? NULL : spec_prefix(j, colour[1]);
+		n = snprintf(line, sizeof line, "ready (%.1fs)\n",
+		    (j->t_ready - j->t_first) / 1e9);
+		if ((p == NULL || mux_src_prefix(&m, p) == 0) && n > 0)
+			mux_src_feed(&m, line, n);
+		free(p);
+		mux_src_free(&m);
+		flush_sinks();
+	}
+	schedule();
+}
+
 static void
 on_restart(struct loop *l, void *arg)
 {
@@ -233,52 +396,73 @@ on_restart(struct loop *l, void *arg)
 	start(j);
 }
 
-static void
-wake(struct loop *l, void *arg)
-{
-}
-
-static void
-kill_swept(int sig)
-{
-	int i;
-
-	for (i = 0; i < njobs; i++)
-		if (jobs[i].swept)
-			proc_kill_group(jobs[i].pgid, sig);
-	/* We wait for the groups to empty (to reap what we adopted), but
-	 * at most a second: a process stuck in the kernel cannot die. */
-	if (sig == SIGKILL && !killed) {
-		killed = loop_now();
-		if (loop_add_timer(loop, killed + KILL_WAIT, wake, NULL) == NULL)
-			err_die(EXIT_TOOL, "out of memory");
-	}
-}
-
 /* Ask J to stop (SIG to its process group); a job waiting for its
- * restart simply ends. */
+ * restart, or not started yet, simply ends. */
 static void
 stop_job(struct job *j, int sig)
 {
-	j->stopping = 1;
-	if (j->state == JOB_RUNNING) {
-		j->swept = 1;
-		proc_kill_group(j->pgid, sig);
-	} else if (j->state == JOB_WAITING) {
+	switch (j->state) {
+	case JOB_RUNNING:
+		j->stopped = 1;
+		pgroup_stop(j->grp, sig);
+		break;
+	case JOB_WAITING:
 		loop_del_timer(loop, j->timer);
 		j->timer = NULL;
+		/* FALLTHROUGH */
+	case JOB_PENDING:
+		j->stopped = 1;
 		job_done(j);
+		break;
+	case JOB_DONE:
+		break;
 	}
 }
 
+/* Half a second into a stop, once: which commands we are still waiting
+ * for, and for how long at most (they may ignore the signal). */
 static void
-on_grace(struct loop *l, void *arg)
+on_grace_note(struct loop *l, void *arg)
 {
-	kill_swept(SIGKILL);
+	char line[1024], msg[1200];
+	size_t n = 0;
+	int i, many = 0;
+
+	grace_note = NULL;
+	for (i = 0; i < njobs && n < sizeof line - 128; i++) {
+		const struct job *j = &jobs[i];
+		int w;
+		if (j->state != JOB_RUNNING || !j->stopped)
+			continue;
+		w = snprintf(line + n, sizeof line - 128 - n, "%s%s",
+		    many++ ? ", " : "", j->name);
+		n += w < 0 ? 0 : (size_t)w;
+	}
+	if (many == 0)
+		return;
+	if (n > sizeof line - 128)
+		n = sizeof line - 128;
+	/* Through the stderr sink, in its place among the jobs' lines. */
+	n = snprintf(msg, sizeof msg, "%s: waiting up to %gs for %.*s%s\n",
+	    err_prog, opt.grace / 1e9, (int)n, line,
+	    hard ? "; Ctrl-C again to kill" : "");
+	if (n > 0 && n < sizeof msg)
+		mux_out_write(&sink[1], msg, n);
+}
+
+static void
+note_grace(void)
+{
+	if (grace_note || opt.grace < 1000000000LL)
+		return;
+	grace_note = loop_add_timer(loop, loop_now() + 500000000LL,
+	    on_grace_note, NULL);
+	if (grace_note == NULL)
+		err_die(EXIT_TOOL, "out of memory");
 }
 
 /* --kill-others, --kill-others-on-fail: SIGTERM to the rest, SIGKILL after
- * the grace period. Output still flows as usual meanwhile. */
+ * the grace period (pgroup). Output still flows as usual meanwhile. */
 static void
 stop_others(struct job *except)
 {
@@ -290,60 +474,63 @@ stop_others(struct job *except)
 	for (i = 0; i < njobs; i++)
 		if (&jobs[i] != except)
 			stop_job(&jobs[i], SIGTERM);
-	if (loop_add_timer(loop, loop_now() + opt.grace, on_grace, NULL) == NULL)
-		err_die(EXIT_TOOL, "out of memory");
+	note_grace();
 }
 
-/* The grace period of a hard stop (and --timeout) is timed by SIGALRM
- * rather than a loop timer: the signal interrupts a write to a stalled
- * stdout, where a loop timer would never get its turn. 0 disarms it. */
-static void
-set_alarm(int64_t ns)
-{
-	struct itimerval it;
-
-	memset(&it, 0, sizeof it);
-	it.it_value.tv_sec = ns / 1000000000;
-	it.it_value.tv_usec = ns % 1000000000 / 1000;
-	if (setitimer(ITIMER_REAL, &it, NULL) < 0)
-		err_die(EXIT_TOOL, "setitimer");
-}
-
-/* A signal to parallel or --timeout: signal every job's group, give them
- * the grace period, then SIGKILL; exit with STATUS whatever the jobs do. */
+/* A signal to parallel or --timeout: signal every job's group (and the
+ * groups that outlived their jobs), give them the grace period, then
+ * SIGKILL; exit with STATUS whatever the jobs do. Once a stop signal has
+ * been caught, writes no longer wait for a stalled reader, so the loop
+ * gets to the grace timers (see mux_out.cancel). */
 static void
 hard_stop(int sig, int status)
 {
 	int i;
 
 	hard = status;
-	for (i = 0; i < njobs; i++) {
-		int ended = jobs[i].state != JOB_RUNNING;
-		stop_job(&jobs[i], sig);
-		if (ended && (jobs[i].swept || jobs[i].leftover)) {
-			jobs[i].swept = 1;
-			proc_kill_group(jobs[i].pgid, sig);
-		}
-	}
-	set_alarm(opt.grace > 1000 ? opt.grace : 1000);
+	for (i = 0; i < njobs; i++)
+		if (jobs[i].state != JOB_RUNNING)
+			stop_job(&jobs[i], sig);
+		else
+			jobs[i].stopped = 1;
+	pgroup_stop_all(sig);
+	note_grace();
 }
 
+/* Every signal that would end us (SIGINT, SIGQUIT, SIGUSR1, SIGALRM...):
+ * the jobs' groups get SIGHUP, SIGINT, SIGQUIT or SIGTERM as we did, or
+ * SIGTERM for any other; we exit 128+N. */
 static void
 on_stop_signal(struct loop *l, int signo, void *arg)
 {
 	if (hard)
-		kill_swept(SIGKILL); /* asked twice: no more grace */
+		pgroup_kill_all(); /* asked twice: no more grace */
 	else
-		hard_stop(signo, 128 + signo);
+		hard_stop(proc_sig_forward(signo), 128 + signo);
 }
 
+/* --timeout, a loop timer. Writes to a stalled stdout wait no longer
+ * than its deadline (see sink_deadline), so that it gets its turn. */
 static void
-on_alarm(struct loop *l, int signo, void *arg)
+on_timeout(struct loop *l, void *arg)
 {
-	if (hard)
-		kill_swept(SIGKILL);
-	else
+	timeout_timer = NULL;
+	if (!hard)
 		hard_stop(SIGTERM, EXIT_TIMEOUT);
+}
+
+/* mux_out's cancel: once we stop hard, writes no longer wait. */
+static int
+sink_cancelled(void)
+{
+	return hard || loop_interrupted();
+}
+
+/* mux_out's deadline: the --timeout, while it is armed. */
+static int64_t
+sink_deadline(void)
+{
+	return timeout_timer ? timeout_at : -1;
 }
 
 /* --group: print the output of the jobs that have ended, in the order of
@@ -378,25 +565,52 @@ group_emit(void)
 static void
 job_done(struct job *j)
 {
+	if (j->runs)
+		nheld--;
 	j->state = JOB_DONE;
 	j->order = ++nended;
-	if (j->status != 0 && first_fail < 0)
+	stack_stop(j);
+	if (j->status != 0 && !j->stopped && first_fail < 0)
 		first_fail = j - jobs;
 	if (opt.group)
 		group_emit();
-	if (opt.kill_others || (opt.kill_others_on_fail && j->status != 0))
+	/* A job that others wait for has ended before it became ready: they
+	 * never will start. Stop the stack with its status. */
+	if (!j->ready && !j->stopped && stack_is_dep(j)) {
+		err_warnx("%s: ended before it was ready (exit status %d)",
+		    j->name, j->status);
+		run_halt(j->status ? j->status : 1);
+	}
+	/* A one-shot step (--ready exit) is meant to end. */
+	if ((opt.kill_others && !(j->ready_kind == READY_EXIT && j->ready)) ||
+	    (opt.kill_others_on_fail && j->status != 0))
 		stop_others(j);
+	schedule();
+}
+
+void
+run_halt(int status)
+{
+	if (!halt_status)
+		halt_status = status;
+	stop_others(NULL);
 }
 
 static void
-say_restart(struct job *j)
+say_restart(struct job *j, int64_t delay)
 {
 	char line[512];
 	int n;
 
-	n = snprintf(line, sizeof line,
-	    "%s: %s: exit status %d, restart %d of %lld\n", err_prog, j->name,
-	    j->status, j->runs, opt.restart);
+	if (opt.restart == LLONG_MAX)
+		n = snprintf(line, sizeof line,
+		    "%s: %s: exit status %d, restart %d in %.3g s\n", err_prog,
+		    j->name, j->status, j->runs, delay / 1e9);
+	else
+		n = snprintf(line, sizeof line,
+		    "%s: %s: exit status %d, restart %d of %lld in %.3g s\n",
+		    err_prog, j->name, j->status, j->runs, opt.restart,
+		    delay / 1e9);
 	if (n <= 0)
 		return;
 	/* A very long name is cut short, but the line keeps its newline:
@@ -408,6 +622,53 @@ say_restart(struct job *j)
 	mux_out_write(&sink[1], line, n);
 }
 
+/* A --teardown command has ended: its failure is reported, and does not
+ * change our exit status. */
+static void
+teardown_done(struct job *j)
+{
+	j->state = JOB_DONE;
+	nteardown_done++;
+	if (j->status != 0)
+		err_warnx("%s: exit status %d", j->name, j->status);
+}
+
+/* --teardown: once every command has ended (whatever the way out), run
+ * the teardown commands, all at once, and wait for them. */
+static void
+teardown(void)
+{
+	int i;
+
+	for (i = njobs; i < njobs + nteardown; i++)
+		if (spawn(&jobs[i]) < 0) {
+			err_warn("start %s", jobs[i].name);
+			jobs[i].state = JOB_DONE;
+			nteardown_done++;
+		}
+	while (nteardown_done < nteardown || pgroup_waiting()) {
+		if (loop_run_once(loop, -1) < 0 && errno != EINTR)
+			err_die(EXIT_TOOL, "event loop");
+		flush_sinks();
+	}
+}
+
+/* --restart-delay DUR[,MAX]: DUR, doubled after each restart up to MAX,
+ * back to DUR once a run has lasted longer than MAX. */
+static int64_t
+restart_delay(struct job *j)
+{
+	int64_t d;
+
+	if (j->delay < 0 || (opt.restart_max &&
+	    j->t_end - j->t_start > opt.restart_max))
+		j->delay = opt.restart_delay;
+	d = j->delay;
+	if (opt.restart_max)
+		j->delay = d * 2 > opt.restart_max ? opt.restart_max : d * 2;
+	return d;
+}
+
 static void
 job_exited(struct job *j, int wstatus)
 {
@@ -415,16 +676,24 @@ job_exited(struct job *j, int wstatus)
 	j->pid = 0;
 	j->t_end = loop_now();
 	/* Background processes of the job may live on in its group; a hard
-	 * stop must reach them too (see on_child). */
-	j->leftover = kill(-j->pgid, 0) == 0;
+	 * stop must reach them too (pgroup keeps the group). */
+	pgroup_exited(j->grp);
+	j->grp = NULL;
 	drain(j, 0);
 	drain(j, 1);
 	tee_detach(j);
-	if (!j->stopping && !hard && j->status != 0 && j->runs <= opt.restart) {
-		say_restart(j);
+	if (j - jobs >= njobs) {
+		teardown_done(j);
+		return;
+	}
+	stack_exited(j);
+	if (!j->stopped && !hard && !soft && (j->status != 0 ||
+	    opt.restart_on_exit) && j->runs <= opt.restart) {
+		int64_t delay = restart_delay(j);
+		say_restart(j, delay);
 		j->state = JOB_WAITING;
-		j->timer = loop_add_timer(loop, j->t_end + opt.restart_delay,
-		    on_restart, j);
+		j->timer = loop_add_timer(loop, j->t_end + delay, on_restart,
+		    j);
 		if (j->timer == NULL)
 			err_die(EXIT_TOOL, "out of memory");
 		return;
@@ -432,60 +701,27 @@ job_exited(struct job *j, int wstatus)
 	job_done(j);
 }
 
-/* A job's group that outlived its leader is ours to signal only while it
- * has members: an empty group's number may be reused. Its members are
- * orphans we adopted, and a zombie keeps its group number reserved until
- * it is reaped; so once we have reaped one, we ask whether the group is
- * now empty, and forget it if so. */
-static void
-forget_empty_groups(void)
-{
-	int i;
-
-	for (i = 0; i < njobs; i++)
-		if (jobs[i].leftover && jobs[i].state != JOB_RUNNING &&
-		    kill(-jobs[i].pgid, 0) < 0 && errno == ESRCH)
-			jobs[i].leftover = 0;
-}
-
 /* SIGCHLD: reap every child that has ended. As a subreaper (Linux) we
  * also get the orphaned descendants of our jobs; they are reaped and
- * otherwise only end the groups they leave empty. */
+ * otherwise only end the groups they leave empty (see finished). */
 static void
 on_child(struct loop *l, int signo, void *arg)
 {
 	struct job *j;
 	pid_t pid;
-	int ws, orphans = 0;
+	int ws;
 
-	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0) {
+	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0)
 		if ((j = job_of(pid)) != NULL)
 			job_exited(j, ws);
-		else
-			orphans = 1;
-	}
-	if (orphans)
-		forget_empty_groups();
 }
 
 /* Everything has ended: every job is done, and the process groups we
- * signalled are empty (or got SIGKILL a while ago). A group can outlive
- * its leader (a background process that ignores the signal); its number
- * cannot be reused while it has members, and we ask only within the
- * grace period after its leader ended. */
+ * signalled are empty (or got SIGKILL a while ago: pgroup_waiting). */
 static int
 finished(void)
 {
-	int i;
-
-	if (nended < njobs)
-		return 0;
-	if (killed && loop_now() >= killed + KILL_WAIT)
-		return 1;
-	for (i = 0; i < njobs; i++)
-		if (jobs[i].swept && kill(-jobs[i].pgid, 0) == 0)
-			return 0;
-	return 1;
+	return nended == njobs && pgroup_waiting() == 0;
 }
 
 /* Every command holds two pipes (or --group files) and with --tee a
@@ -501,22 +737,6 @@ want_fds(void)
 	if (have < need)
 		err_diex(EXIT_TOOL, "%d commands need about %ld open files, but "
 		    "the limit is %ld (ulimit -n)", njobs, need, have);
-}
-
-/* A closed 0, 1 or 2 would be taken by the first pipe we create, and our
- * output would go into a job's pipe: fill the gaps with /dev/null. Our
- * writes to a closed stdout or stderr still fail (EBADF), as they would
- * have: that sink writes to -1. */
-static void
-std_fds(int closed[3])
-{
-	int fd;
-
-	for (fd = 0; fd < 3; fd++) {
-		closed[fd] = fcntl(fd, F_GETFD) < 0;
-		if (closed[fd] && open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
-			err_die(EXIT_TOOL, "open /dev/null");
-	}
 }
 
 static int
@@ -536,12 +756,11 @@ spool_file(void)
 	char path[4096];
 	int fd;
 
-	snprintf(path, sizeof path, "%s/parallel.XXXXXX",
-	    dir && *dir ? dir : "/tmp");
+	spool_dir = dir && *dir ? dir : "/tmp";
+	snprintf(path, sizeof path, "%s/parallel.XXXXXX", spool_dir);
 	fd = mkostemp(path, O_CLOEXEC);
 	if (fd < 0)
-		err_die(EXIT_TOOL, "create a spool file in %s",
-		    dir && *dir ? dir : "/tmp");
+		err_die(EXIT_TOOL, "create a spool file in %s", spool_dir);
 	unlink(path);
 	return fd;
 }
@@ -550,7 +769,8 @@ spool_file(void)
 struct loop *
 run_loop(void)
 {
-	int i, k, closed[3];
+	unsigned closed;
+	int i, k;
 
 	if (opt.input)
 		input_job = spec_target("--input", opt.input);
@@ -566,38 +786,38 @@ run_loop(void)
 		success = SUCCESS_LAST;
 	else
 		success = spec_target("--success", opt.success);
-	std_fds(closed);
+	/* Our writes to a closed stdout or stderr still fail (EBADF), as
+	 * they would have: that sink writes to -1. */
+	closed = proc_std_fds();
 	want_fds();
-#ifdef __linux__
-	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
-#endif
 	signal(SIGPIPE, SIG_IGN);
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	loop = loop_new();
 	if (devnull < 0 || loop == NULL)
 		err_die(EXIT_TOOL, devnull < 0 ? "open /dev/null" : "event loop");
+	pgroup_init(loop, opt.grace, 1);
+	stack_init(loop);
 	if (loop_add_signal(loop, SIGCHLD, on_child, NULL) < 0 ||
-	    loop_add_signal_intr(loop, SIGINT, on_stop_signal, NULL) < 0 ||
-	    loop_add_signal_intr(loop, SIGTERM, on_stop_signal, NULL) < 0 ||
-	    loop_add_signal_intr(loop, SIGHUP, on_stop_signal, NULL) < 0 ||
-	    loop_add_signal_intr(loop, SIGALRM, on_alarm, NULL) < 0)
+	    loop_add_stop_signals(loop, NULL, on_stop_signal, NULL) < 0 ||
+	    (opt.pty && loop_add_signal(loop, SIGWINCH, on_winch, NULL) < 0))
 		err_die(EXIT_TOOL, "signals");
 	if (opt.tee || input_tee)
 		tee_init(loop);
 	for (k = 0; k < 2; k++) {
-		if (mux_out_init(&sink[k], closed[k + 1] ? -1 : k + 1,
+		if (mux_out_init(&sink[k], closed >> (k + 1) & 1 ? -1 : k + 1,
 		    SINK_CAP) < 0)
 			err_die(EXIT_TOOL, "out of memory");
 		sink[k].cont = "\\\n";
-		sink[k].cancel = loop_interrupted;
+		sink[k].cancel = sink_cancelled;
+		sink[k].deadline = sink_deadline;
 		colour[k] = want_colour(k + 1);
 	}
-	for (i = 0; i < njobs; i++)
+	for (i = 0; i < njobs + nteardown; i++)
 		for (k = 0; k < 2; k++) {
 			if (mux_src_init(&jobs[i].src[k], &sink[k], "", "",
 			    opt.max_line) < 0)
 				err_die(EXIT_TOOL, "out of memory");
-			if (opt.group)
+			if (opt.group && i < njobs)
 				jobs[i].file[k] = spool_file();
 		}
 	return loop;
@@ -606,14 +826,23 @@ run_loop(void)
 void
 run_start(void)
 {
-	int i;
-
-	if (opt.timeout > 0)
-		set_alarm(opt.timeout > 1000 ? opt.timeout : 1000);
-	for (i = 0; i < njobs; i++)
-		start(&jobs[i]);
+	if (opt.timeout > 0) {
+		timeout_at = loop_now() + opt.timeout;
+		timeout_timer = loop_add_timer(loop, timeout_at, on_timeout,
+		    NULL);
+		if (timeout_timer == NULL)
+			err_die(EXIT_TOOL, "out of memory");
+	}
+	schedule();
 	if (opt.tee || input_tee)
 		tee_start();
+}
+
+/* A job we stopped (or never started) is no failure. */
+static int
+status_of(const struct job *j)
+{
+	return j->stopped ? 0 : j->status;
 }
 
 static int
@@ -623,8 +852,10 @@ exit_status(void)
 
 	if (hard)
 		return hard;
-	if (out_error || tee_error)
+	if (out_error || tee_error || spool_error)
 		return EXIT_TOOL;
+	if (halt_status)
+		return halt_status;
 	switch (success) {
 	case SUCCESS_ALL:
 		return first_fail < 0 ? 0 : jobs[first_fail].status;
@@ -632,10 +863,10 @@ exit_status(void)
 	case SUCCESS_LAST:
 		for (i = 0; i < njobs; i++)
 			if (jobs[i].order == (success == SUCCESS_FIRST ? 1 : njobs))
-				return jobs[i].status;
+				return status_of(&jobs[i]);
 		return EXIT_TOOL;
 	default:
-		return jobs[success].status;
+		return status_of(&jobs[success]);
 	}
 }
 
@@ -648,9 +879,13 @@ run_wait(void)
 		flush_sinks();
 	}
 	/* A --timeout that expires now would cut the last flush short. */
-	if (!hard)
-		set_alarm(0);
+	loop_del_timer(loop, timeout_timer);
+	timeout_timer = NULL;
 	flush_sinks();
+	if (nteardown)
+		teardown();
+	flush_sinks();
+	pgroup_release();
 	return exit_status();
 }
 
@@ -681,6 +916,9 @@ run_summary(int status)
 		if (j->runs > 1)
 			n += snprintf(line + n, sizeof line - n, ", %d runs",
 			    j->runs);
+		if (j->ready && j->ready_kind != READY_START)
+			n += snprintf(line + n, sizeof line - n,
+			    ", ready after %.3f s", (j->t_ready - j->t_first) / 1e9);
 		line[n++] = '\n';
 		mux_out_write(&sink[1], line, n);
 	}

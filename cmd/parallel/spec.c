@@ -36,6 +36,10 @@ job_init(struct job *j, int index, char *name, char *cmd)
 	j->name = name;
 	j->cmd = cmd;
 	j->out[0] = j->out[1] = j->file[0] = j->file[1] = j->in = -1;
+	j->entry = index - 1;
+	j->copy = 1;
+	j->sock = -1;
+	j->delay = -1;
 }
 
 static int
@@ -101,6 +105,87 @@ parse_line(char *s, char **name, char **cmd, const char **why)
 	return 0;
 }
 
+char **spec_directives;
+int spec_ndirectives;
+
+static void
+add_word(const char *w, size_t n)
+{
+	char **v = realloc(spec_directives,
+	    (spec_ndirectives + 2) * sizeof *v);
+
+	if (v == NULL)
+		err_die(EXIT_TOOL, "out of memory");
+	spec_directives = v;
+	if (spec_ndirectives == 0)
+		v[spec_ndirectives++] = xstrdup(err_prog);
+	v[spec_ndirectives] = strndup(w, n);
+	if (v[spec_ndirectives] == NULL)
+		err_die(EXIT_TOOL, "out of memory");
+	v[++spec_ndirectives] = NULL;
+}
+
+/* The options a Procfile may carry: those that describe the stack. */
+static int
+stack_option(const char *w)
+{
+	static const char *const ok[] = { "--ready", "--after",
+		"--ready-timeout", "--restart", "--restart-delay", "--restart-on",
+		"--teardown", "--max", "-m", "--port", "--formation", "--grace",
+		"--kill-others", "-k", "--kill-others-on-fail", "--timeout" };
+	size_t i, n = strcspn(w, "=");
+
+	for (i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		if (strlen(ok[i]) == n && strncmp(w, ok[i], n) == 0)
+			return 1;
+	return 0;
+}
+
+/* A "#parallel: OPTIONS" line of a Procfile (foreman reads it as a
+ * comment): words split at blanks, '...' and "..." kept whole. */
+static void
+directive(const char *path, int lineno, const char *p)
+{
+	int want_value = 0;
+	char word[4096];
+	size_t n;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		for (n = 0; *p && *p != ' ' && *p != '\t'; p++) {
+			if (*p == '\'' || *p == '"') {
+				const char *e = strchr(p + 1, *p);
+				if (e == NULL)
+					err_diex(EXIT_TOOL, "%s:%d: unterminated "
+					    "quote", path, lineno);
+				while (++p < e && n < sizeof word - 1)
+					word[n++] = *p;
+				continue;
+			}
+			if (n < sizeof word - 1)
+				word[n++] = *p;
+		}
+		word[n] = '\0';
+		if (!want_value && word[0] == '-' && !stack_option(word))
+			err_diex(EXIT_TOOL, "%s:%d: %s cannot be given in a "
+			    "Procfile", path, lineno, word);
+		if (!want_value && word[0] != '-')
+			err_diex(EXIT_TOOL, "%s:%d: '%s' is not an option", path,
+			    lineno, word);
+		want_value = !want_value && word[0] == '-' &&
+		    strchr(word, '=') == NULL && strcmp(word, "-k") != 0 &&
+		    strcmp(word, "--kill-others") != 0 &&
+		    strcmp(word, "--kill-others-on-fail") != 0;
+		add_word(word, n);
+	}
+	if (want_value)
+		err_diex(EXIT_TOOL, "%s:%d: %s needs a value", path, lineno,
+		    spec_directives[spec_ndirectives - 1]);
+}
+
 void
 spec_procfile(const char *path)
 {
@@ -117,6 +202,10 @@ spec_procfile(const char *path)
 		len = strlen(line);
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
+		if (strncmp(line, "#parallel:", 10) == 0) {
+			directive(path, lineno, line + 10);
+			continue;
+		}
 		for (s = line; isspace((unsigned char)*s); s++)
 			;
 		if (*s == '\0' || *s == '#')
@@ -290,4 +379,169 @@ spec_prefix(const struct job *j, int colour)
 	if (fclose(f) != 0)
 		err_die(EXIT_TOOL, "out of memory");
 	return buf;
+}
+
+/* An env file's value as foreman reads it: '...' taken as is; "..." with
+ * \n a newline and \X the character X; anything else as it stands. */
+static void
+env_value(char *v)
+{
+	size_t n = strlen(v);
+	char *s, *d;
+
+	if (n >= 2 && v[0] == '\'' && v[n - 1] == '\'') {
+		memmove(v, v + 1, n - 2);
+		v[n - 2] = '\0';
+	} else if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+		v[n - 1] = '\0';
+		for (s = v + 1, d = v; *s; s++) {
+			if (*s == '\\' && s[1]) {
+				s++;
+				*d++ = *s == 'n' ? '\n' : *s;
+			} else {
+				*d++ = *s;
+			}
+		}
+		*d = '\0';
+	}
+}
+
+void
+spec_env_file(const char *path, int must_exist)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL, *s, *eq;
+	size_t cap = 0, len;
+	int lineno = 0;
+
+	if (f == NULL && !must_exist && errno == ENOENT)
+		return;
+	if (f == NULL)
+		err_die(EXIT_TOOL, "open env file %s", path);
+	while (getline(&line, &cap, f) >= 0) {
+		lineno++;
+		len = strlen(line);
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len > 0 && line[len - 1] == '\r')
+			line[--len] = '\0';
+		for (s = line; isspace((unsigned char)*s); s++)
+			;
+		if (*s == '\0' || *s == '#')
+			continue;
+		for (eq = line; isalnum((unsigned char)*eq) || *eq == '_'; eq++)
+			;
+		if (eq == line || *eq != '=')
+			err_diex(EXIT_TOOL, "%s:%d: expected KEY=VALUE (keys use "
+			    "A-Z a-z 0-9 _)", path, lineno);
+		*eq++ = '\0';
+		env_value(eq);
+		if (setenv(line, eq, 1) < 0)
+			err_die(EXIT_TOOL, "%s:%d: setenv", path, lineno);
+	}
+	if (ferror(f))
+		err_die(EXIT_TOOL, "read env file %s", path);
+	fclose(f);
+	free(line);
+}
+
+/* foreman's rule: the .env beside the Procfile. */
+void
+spec_procfile_env(const char *procfile)
+{
+	const char *slash = strrchr(procfile, '/');
+	char *path;
+
+	if (strcmp(procfile, "-") == 0)
+		return;
+	if (asprintf(&path, "%.*s.env", slash ? (int)(slash - procfile + 1) :
+	    0, procfile) < 0)
+		err_die(EXIT_TOOL, "out of memory");
+	spec_env_file(path, 0);
+	free(path);
+}
+
+/* --formation NAME=N,...: N copies of the Procfile entry NAME (all=N:
+ * of every entry), named NAME.1 ... NAME.N as foreman names them; an
+ * entry given 0 is not run. */
+void
+spec_formation(const char *list)
+{
+	char *copy = xstrdup(list), *p, *comma, *eq, *end;
+	int *count = xcalloc(njobs, sizeof *count), i, k, n = 0, all = 1;
+	struct job *nj;
+	long c;
+
+	for (p = copy; p; p = comma ? comma + 1 : NULL) {
+		if ((comma = strchr(p, ',')) != NULL)
+			*comma = '\0';
+		eq = strchr(p, '=');
+		if (eq == NULL || eq == p)
+			err_diex(EXIT_TOOL, "--formation %s: expected "
+			    "NAME=N[,NAME=N...]", list);
+		*eq++ = '\0';
+		errno = 0;
+		c = strtol(eq, &end, 10);
+		if (*eq == '\0' || *end != '\0' || errno || c < 0 || c > 1000)
+			err_diex(EXIT_TOOL, "--formation %s=%s: N must be a "
+			    "number from 0 to 1000", p, eq);
+		if (strcmp(p, "all") == 0) {
+			all = (int)c;
+			continue;
+		}
+		if ((i = find_name(p, njobs)) < 0)
+			err_diex(EXIT_TOOL, "--formation '%s': no Procfile entry "
+			    "has that name", p);
+		count[i] = (int)c + 1;
+	}
+	for (i = 0; i < njobs; i++) {
+		count[i] = count[i] ? count[i] - 1 : all;
+		n += count[i];
+	}
+	if (n == 0)
+		err_diex(EXIT_TOOL, "--formation %s: no command to run", list);
+	nj = xcalloc(n, sizeof *nj);
+	for (i = 0, n = 0; i < njobs; i++)
+		for (k = 1; k <= count[i]; k++) {
+			char *name;
+			if (asprintf(&name, "%s.%d", jobs[i].name, k) < 0)
+				err_die(EXIT_TOOL, "out of memory");
+			job_init(&nj[n], n + 1, name, jobs[i].cmd);
+			nj[n].entry = i;
+			nj[n].copy = k;
+			n++;
+		}
+	free(jobs);
+	jobs = nj;
+	njobs = n;
+	free(count);
+	free(copy);
+}
+
+/* --teardown: the commands go after the others in jobs[], named
+ * "teardown" (or teardown.1, teardown.2, ... when there are several). */
+void
+spec_teardown(char **cmds, int n)
+{
+	struct job *nj;
+	char *name;
+	int i;
+
+	if (n == 0)
+		return;
+	nj = realloc(jobs, (njobs + n) * sizeof *jobs);
+	if (nj == NULL)
+		err_die(EXIT_TOOL, "out of memory");
+	jobs = nj;
+	memset(jobs + njobs, 0, n * sizeof *jobs);
+	for (i = 0; i < n; i++) {
+		if (all_blank(cmds[i]))
+			err_diex(EXIT_TOOL, "--teardown %d is empty", i + 1);
+		if (n == 1)
+			name = xstrdup("teardown");
+		else if (asprintf(&name, "teardown.%d", i + 1) < 0)
+			err_die(EXIT_TOOL, "out of memory");
+		job_init(&jobs[njobs + i], njobs + i + 1, name, cmds[i]);
+	}
+	nteardown = n;
 }

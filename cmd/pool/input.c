@@ -23,6 +23,8 @@
 #include "pool.h"
 
 #define INPUT_CHUNK 65536
+/* MAX_ARG_STRLEN (32 pages) less the terminating NUL. */
+#define ITEM_MAX (128 * 1024 - 1)
 
 /* Memory for a --pipe block: with transparent huge pages on request
  * (madvise mode), a 64 MiB block costs 32 page faults instead of 16384,
@@ -132,6 +134,19 @@ input_unget(struct input *in)
 	in->last = 0;
 }
 
+/* An item longer than the kernel takes in one argument can never run:
+ * reading stops there instead of buffering it without end. */
+static int
+too_long(struct input *in)
+{
+	err_warnx("item %llu: longer than %d bytes, the most one argument "
+	    "can hold", in->nread + 1, ITEM_MAX);
+	in->err = 1;
+	in->eof = 1;
+	in->start = in->len;
+	return -1;
+}
+
 int
 input_item(struct input *in, const char **p, size_t *n)
 {
@@ -140,6 +155,8 @@ input_item(struct input *in, const char **p, size_t *n)
 		size_t avail = in->len - in->start;
 
 		d = avail ? memchr(s, in->delim, avail) : NULL;
+		if ((d ? (size_t)(d - s) : avail) > ITEM_MAX)
+			return too_long(in);
 		if (d) {
 			check_nul(in, s, d - s);
 			*d = '\0';

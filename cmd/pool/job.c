@@ -27,14 +27,18 @@
 
 extern char **environ;
 
-enum seg_kind { SEG_LIT, SEG_ITEM, SEG_NOEXT, SEG_BASE, SEG_DIR,
-	SEG_BASENOEXT, SEG_SEQ, SEG_SLOT, SEG_POS };
+/* Characters that suggest CMD was meant as a shell command line. */
+#define SHELL_CHARS " \t\n|&;<>()$`\\\"'*?[#~=%"
+
+enum seg_kind { SEG_LIT, SEG_VAL, SEG_SEQ, SEG_SLOT };
+enum seg_mod { MOD_NONE, MOD_NOEXT, MOD_BASE, MOD_DIR, MOD_BASENOEXT };
 
 struct seg {
 	int kind;
 	const char *s;  /* SEG_LIT: the literal text */
 	size_t n;
-	long pos;       /* SEG_POS: the item number, 1-based */
+	long pos;       /* SEG_VAL: the value's number, 1-based; 0: all */
+	int mod;        /* SEG_VAL: the part of the value */
 };
 
 struct targ {
@@ -43,24 +47,25 @@ struct targ {
 	int repl;       /* holds a replacement string */
 };
 
-static struct targ *targ;    /* one per ARG (index 0 is CMD, unused) */
-static int any_repl;
-static size_t *argoff;       /* where each expanded ARG starts */
+static struct targ *targ;    /* one per word of CMD ARG... */
+static int any_repl;         /* in a word of CMD ARG... */
+static size_t *woff;         /* where each expanded word starts */
+static size_t woff_cap;
 static char path[PATH_MAX];
 static int have_path;
 static char **envp;
 static char seqvar[40] = "POOL_SEQ=", slotvar[40] = "POOL_SLOT=";
 static int exec_warned;
+static const struct conf *conf;
 
-/* The replacement string that starts at S ("{...}"), or -1; *len is
- * its length and *pos the number of a positional one. */
+/* A modifier after a number or at the start of "{...}": the kind, its
+ * length in *len. */
 static int
-repl_at(const char *s, size_t *len, long *pos)
+mod_at(const char *s, size_t *len)
 {
-	static const struct { const char *s; int kind; } tab[] = {
-		{ "{}", SEG_ITEM }, { "{.}", SEG_NOEXT }, { "{/}", SEG_BASE },
-		{ "{//}", SEG_DIR }, { "{/.}", SEG_BASENOEXT },
-		{ "{#}", SEG_SEQ }, { "{%}", SEG_SLOT },
+	static const struct { const char *s; int mod; } tab[] = {
+		{ "}", MOD_NONE }, { ".}", MOD_NOEXT }, { "/}", MOD_BASE },
+		{ "//}", MOD_DIR }, { "/.}", MOD_BASENOEXT },
 	};
 	size_t i;
 
@@ -68,31 +73,71 @@ repl_at(const char *s, size_t *len, long *pos)
 		size_t n = strlen(tab[i].s);
 		if (strncmp(s, tab[i].s, n) == 0) {
 			*len = n;
-			return tab[i].kind;
+			return tab[i].mod;
 		}
 	}
+	return -1;
+}
+
+/* The replacement string that starts at S, or -1; *len is its length,
+ * and *g (kind, pos, mod) what it stands for. */
+static int
+repl_at(const char *s, size_t *len, struct seg *g)
+{
+	const char *I = conf->replace;
+	size_t n;
+	char *end;
+	long v;
+
+	memset(g, 0, sizeof *g);
+	if (I && strncmp(s, I, strlen(I)) == 0) {
+		*len = strlen(I);
+		return g->kind = SEG_VAL;
+	}
+	if (*s != '{')
+		return -1;
+	if (strncmp(s, "{#}", 3) == 0 || strncmp(s, "{%}", 3) == 0) {
+		*len = 3;
+		return g->kind = s[1] == '#' ? SEG_SEQ : SEG_SLOT;
+	}
+	/* -I STR takes the place of {}; {.} and the others stay. */
+	if ((g->mod = mod_at(s + 1, &n)) >= 0 && !(I && g->mod == MOD_NONE)) {
+		*len = n + 1;
+		return g->kind = SEG_VAL;
+	}
 	if (s[1] >= '1' && s[1] <= '9') {
-		char *end;
-		long v = strtol(s + 1, &end, 10);
-		if (*end == '}' && v > 0 && v < INT_MAX) {
-			*len = end - s + 1;
-			*pos = v;
-			return SEG_POS;
+		v = strtol(s + 1, &end, 10);
+		if (v > 0 && v < INT_MAX && (g->mod = mod_at(end, &n)) >= 0) {
+			*len = end - s + n;
+			g->pos = v;
+			return g->kind = SEG_VAL;
+		}
+	}
+	if (source_header_names()) {
+		n = strcspn(s + 1, "{} \t\n$'\"\\");
+		if (n > 0 && s[1 + n] == '}') {
+			v = source_column(s + 1, n);
+			if (v < 0)
+				err_diex(EXIT_TOOL, "%.*s: no column of that "
+				    "name in the header", (int)n + 2, s);
+			*len = n + 2;
+			g->pos = v;
+			return g->kind = SEG_VAL;
 		}
 	}
 	return -1;
 }
 
 static void
-add_seg(struct targ *t, int kind, const char *s, size_t n, long pos)
+add_seg(struct targ *t, const struct seg *s)
 {
 	struct seg *g = realloc(t->seg, (t->nseg + 1) * sizeof *g);
 
 	if (g == NULL)
 		err_diex(EXIT_TOOL, "out of memory");
 	t->seg = g;
-	g[t->nseg++] = (struct seg){ kind, s, n, pos };
-	if (kind != SEG_LIT)
+	g[t->nseg++] = *s;
+	if (s->kind != SEG_LIT)
 		t->repl = 1;
 }
 
@@ -100,43 +145,69 @@ static void
 parse_arg(struct targ *t, const char *a)
 {
 	const char *lit = a, *p;
+	struct seg g;
 
-	for (p = a; (p = strchr(p, '{')) != NULL;) {
+	for (p = a; *p;) {
 		size_t len;
-		long pos = 0;
-		int kind = repl_at(p, &len, &pos);
-		if (kind < 0) {
+		/* ${name} in a shell line is the shell's. */
+		if ((p > a && p[-1] == '$') || repl_at(p, &len, &g) < 0) {
 			p++;
 			continue;
 		}
 		if (p > lit)
-			add_seg(t, SEG_LIT, lit, p - lit, 0);
-		add_seg(t, kind, NULL, 0, pos);
+			add_seg(t, &(struct seg){ SEG_LIT, lit, p - lit, 0, 0 });
+		add_seg(t, &g);
 		p += len;
 		lit = p;
 	}
 	if (*lit)
-		add_seg(t, SEG_LIT, lit, strlen(lit), 0);
+		add_seg(t, &(struct seg){ SEG_LIT, lit, strlen(lit), 0, 0 });
+}
+
+/* The command cannot run: say so once and exit as xargs does, before
+ * any job starts (a shell line in CMD gets a hint). */
+static void
+no_command(const char *cmd, int e)
+{
+	if (e == ENOENT && strpbrk(cmd, SHELL_CHARS) != NULL)
+		err_warnx("%s: command not found (a shell command line runs "
+		    "with --shell, or as sh -c '...')", cmd);
+	else if (e == ENOENT)
+		err_warnx("%s: command not found", cmd);
+	else {
+		errno = e;
+		err_warn("cannot run %s", cmd);
+	}
+	exit(proc_exec_status(e));
 }
 
 void
 tmpl_init(const struct conf *c)
 {
-	int i;
+	int i, e;
 
+	conf = c;
 	targ = calloc(c->ncmd, sizeof *targ);
-	argoff = calloc(c->ncmd, sizeof *argoff);
-	if (targ == NULL || argoff == NULL)
+	if (targ == NULL)
 		err_diex(EXIT_TOOL, "out of memory");
-	for (i = 1; i < c->ncmd; i++) {
+	/* The values are appended unless a word places them. */
+	for (i = 0; i < c->ncmd; i++) {
 		parse_arg(&targ[i], c->cmd[i]);
 		any_repl |= targ[i].repl;
 	}
-	/* A command that cannot be found is not pool's error: each job
-	 * then fails with 127 (or 126), and --halt decides what follows. */
-	have_path = proc_resolve(c->cmd[0], path, sizeof path) == 0;
+	if (c->shell) {
+		e = proc_resolve("sh", path, sizeof path);
+		have_path = e == 0;
+		return;
+	}
+	if (targ[0].repl)
+		return;     /* found again for every job */
+	e = proc_resolve(c->cmd[0], path, sizeof path);
+	have_path = e == 0;
+	/* On other hosts, or when nothing runs, CMD is not looked for. */
+	if (e && !hosts_on && !c->dry_run)
+		no_command(c->cmd[0], e);
 }
-
 void
 env_init(const char *makeflags)
 {
@@ -193,24 +264,24 @@ transform(int kind, const char *item, size_t *len)
 	size_t n = strlen(item);
 
 	switch (kind) {
-	case SEG_BASE:
+	case MOD_BASE:
 		*len = n - (base - item);
 		return base;
-	case SEG_DIR:
+	case MOD_DIR:
 		if (slash == NULL) {
 			*len = 1;
 			return ".";
 		}
 		*len = slash == item ? 1 : (size_t)(slash - item);
 		return item;
-	case SEG_NOEXT:
-	case SEG_BASENOEXT:
+	case MOD_NOEXT:
+	case MOD_BASENOEXT:
 		/* The extension starts at the basename's last dot, unless
 		 * that dot begins the name (".profile" has none). */
 		dot = strrchr(base, '.');
 		if (dot == NULL || dot == base)
 			dot = item + n;
-		if (kind == SEG_NOEXT) {
+		if (kind == MOD_NOEXT) {
 			*len = dot - item;
 			return item;
 		}
@@ -222,9 +293,30 @@ transform(int kind, const char *item, size_t *len)
 	}
 }
 
-/* Append the expansion of replacement segment G for job J to B. */
+/* How the values of a replacement string are put together: as one
+ * string with spaces between them (--return patterns), as words of their
+ * own (a NUL between them marks where a word ends), or quoted for sh
+ * (--shell). */
+enum join { JOIN_SPACE, JOIN_WORDS, JOIN_SHELL };
+
 static void
-expand_seg(const struct seg *g, const struct job *j, struct buf *b)
+put_value(struct buf *b, const char *s, size_t n, int join)
+{
+	char *q;
+
+	if (join != JOIN_SHELL) {
+		buf_add(b, s, n);
+		return;
+	}
+	if ((q = strndup(s, n)) == NULL)
+		err_diex(EXIT_TOOL, "out of memory");
+	buf_quote(b, q, 0);
+	free(q);
+}
+
+/* Append the expansion of segment G for job J to B. */
+static void
+expand_seg(const struct seg *g, const struct job *j, struct buf *b, int join)
 {
 	char num[24];
 	const char *s;
@@ -241,20 +333,21 @@ expand_seg(const struct seg *g, const struct job *j, struct buf *b)
 		    (unsigned long long)j->slot);
 		buf_add(b, num, n);
 		return;
-	case SEG_POS:
-		if (g->pos <= j->nitems) {
-			s = j->items.p + j->ioff[g->pos - 1];
-			buf_add(b, s, strlen(s));
-		}
+	}
+	if (g->pos > 0) {
+		/* A value that is not there is empty, as in GNU parallel. */
+		s = g->pos <= j->nitems ? j->items.p + j->ioff[g->pos - 1] : "";
+		s = transform(g->mod, s, &n);
+		put_value(b, s, n, join);
 		return;
 	}
-	/* With several items per job (-n), the item replacements expand to
-	 * all of them, separated by spaces. */
+	/* Several values (-n, several sources, --colsep): each its own
+	 * word, as GNU parallel makes them. */
 	for (i = 0; i < j->nitems; i++) {
 		if (i > 0)
-			buf_add(b, " ", 1);
-		s = transform(g->kind, j->items.p + j->ioff[i], &n);
-		buf_add(b, s, n);
+			buf_add(b, join == JOIN_WORDS ? "" : " ", 1);
+		s = transform(g->mod, j->items.p + j->ioff[i], &n);
+		put_value(b, s, n, join);
 	}
 }
 
@@ -267,37 +360,101 @@ job_expand(const struct job *j, const char *tmpl, struct buf *b)
 
 	parse_arg(&t, tmpl);
 	for (g = 0; g < t.nseg; g++)
-		expand_seg(&t.seg[g], j, b);
+		expand_seg(&t.seg[g], j, b, JOIN_SPACE);
 	free(t.seg);
 }
 
-/* Fill j->argv: CMD, the ARGs (expanded), then the items when no ARG
- * has a replacement string. */
+static void
+add_word(size_t *nw, size_t at)
+{
+	if (*nw == woff_cap) {
+		size_t cap = woff_cap ? 2 * woff_cap : 64;
+		size_t *w = realloc(woff, cap * sizeof *w);
+		if (w == NULL)
+			err_diex(EXIT_TOOL, "out of memory");
+		woff = w;
+		woff_cap = cap;
+	}
+	woff[(*nw)++] = at;
+}
+
+/* --shell: the line "CMD ARG..." with the values quoted in it, or after
+ * it when it has no replacement string. */
+static void
+build_line(struct job *j, const struct conf *c)
+{
+	int i, g;
+
+	for (i = 0; i < c->ncmd; i++) {
+		if (i > 0)
+			buf_add(&j->args, " ", 1);
+		for (g = 0; g < targ[i].nseg; g++)
+			expand_seg(&targ[i].seg[g], j, &j->args, JOIN_SHELL);
+	}
+	if (!any_repl)
+		for (i = 0; i < j->nitems; i++) {
+			buf_add(&j->args, " ", 1);
+			buf_quote(&j->args, j->items.p + j->ioff[i], 0);
+		}
+	buf_add(&j->args, "", 1);
+}
+
+static void
+grow_argv(struct job *j, size_t n)
+{
+	if ((size_t)j->argc_cap < n) {
+		char **v = realloc(j->argv, n * sizeof *v);
+		if (v == NULL)
+			err_diex(EXIT_TOOL, "out of memory");
+		j->argv = v;
+		j->argc_cap = (int)n;
+	}
+}
+
+/* Fill j->argv: CMD and the ARGs expanded, then the items when no word
+ * has a replacement string; with --shell, sh -c LINE. */
 static void
 build_argv(struct job *j, const struct conf *c)
 {
-	size_t *off = argoff;
-	int i, k, g;
+	size_t nw = 0, k, i;
+	int a, g;
 
 	j->args.len = 0;
-	if (any_repl) {
-		for (i = 1; i < c->ncmd; i++) {
-			if (!targ[i].repl)
-				continue;
-			off[i] = j->args.len;
-			for (g = 0; g < targ[i].nseg; g++)
-				expand_seg(&targ[i].seg[g], j, &j->args);
-			buf_add(&j->args, "", 1);
-		}
+	if (c->shell) {
+		build_line(j, c);
+		grow_argv(j, 4);
+		j->argv[0] = "sh";
+		j->argv[1] = "-c";
+		j->argv[2] = j->args.p;
+		j->argv[3] = NULL;
+		return;
 	}
-	j->argv[0] = c->cmd[0];
-	for (i = 1; i < c->ncmd; i++)
-		j->argv[i] = targ[i].repl ? j->args.p + off[i] : c->cmd[i];
-	k = c->ncmd;
-	if (!any_repl && !c->pipe)
-		for (i = 0; i < j->nitems; i++)
-			j->argv[k++] = j->items.p + j->ioff[i];
-	j->argv[k] = NULL;
+	/* Each word with a replacement string expands into j->args, NUL
+	 * after NUL, possibly into several words; the others are used as
+	 * they are (woff holds (size_t)-1 - index for those). */
+	for (a = 0; a < c->ncmd; a++) {
+		if (!targ[a].repl) {
+			add_word(&nw, (size_t)-1 - a);
+			continue;
+		}
+		add_word(&nw, j->args.len);
+		for (g = 0; g < targ[a].nseg; g++) {
+			size_t from = j->args.len;
+			expand_seg(&targ[a].seg[g], j, &j->args, JOIN_WORDS);
+			for (k = from; k < j->args.len; k++)
+				if (j->args.p[k] == '\0')
+					add_word(&nw, k + 1);
+		}
+		buf_add(&j->args, "", 1);
+	}
+	k = any_repl || c->pipe ? 0 : (size_t)j->nitems;
+	grow_argv(j, nw + k + 1);
+	for (i = 0; i < nw; i++)
+		j->argv[i] = woff[i] >= j->args.len ?
+		    c->cmd[(size_t)-1 - woff[i]] : j->args.p + woff[i];
+	for (i = 0; i < k; i++)
+		j->argv[nw + i] = j->items.p + j->ioff[i];
+	j->argv[nw + k] = NULL;
 }
 
 static void
@@ -334,14 +491,6 @@ job_build(struct job *j, const struct conf *c, struct launch *x)
 {
 	int k;
 
-	if (j->argc_cap < c->ncmd + j->nitems + 1) {
-		int cap = c->ncmd + j->nitems + 1;
-		char **v = realloc(j->argv, cap * sizeof *v);
-		if (v == NULL)
-			err_diex(EXIT_TOOL, "out of memory");
-		j->argv = v;
-		j->argc_cap = cap;
-	}
 	build_argv(j, c);
 	put_ull(seqvar + 9, j->seq);
 	put_ull(slotvar + 10, (unsigned long long)j->slot);
@@ -369,6 +518,7 @@ job_start(struct job *j, const struct conf *c, const struct launch *x,
     int devnull)
 {
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 };
+	int res[2] = { -1, -1 };
 	struct proc_spec sp;
 	int eerr, i;
 	pid_t pid;
@@ -385,6 +535,12 @@ job_start(struct job *j, const struct conf *c, const struct launch *x,
 		sp.fd[1] = out[1];
 		sp.fd[2] = err[1];
 	}
+	if (c->results) {
+		if (results_fds(j, res) < 0)
+			goto fail;
+		sp.fd[1] = res[0];
+		sp.fd[2] = res[1];
+	}
 	if (c->pipe) {
 		if (pipe2(in, O_CLOEXEC) < 0)
 			goto fail;
@@ -399,8 +555,14 @@ job_start(struct job *j, const struct conf *c, const struct launch *x,
 		goto fail;
 	if (eerr && !exec_warned) {
 		exec_warned = 1;
-		errno = eerr;
-		err_warn("cannot run %s", sp.argv[0]);
+		if (eerr == ENOENT && strpbrk(sp.argv[0], SHELL_CHARS))
+			err_warnx("%s: command not found (a shell command "
+			    "line runs with --shell, or as sh -c '...')",
+			    sp.argv[0]);
+		else {
+			errno = eerr;
+			err_warn("cannot run %s", sp.argv[0]);
+		}
 	}
 	for (i = 0; i < 2; i++) {
 		j->fd[i] = i == 0 ? out[0] : err[0];
@@ -412,6 +574,8 @@ job_start(struct job *j, const struct conf *c, const struct launch *x,
 		close(err[1]);
 	if (in[0] >= 0)
 		close(in[0]);
+	if (!results_own_fds())
+		close_pair(res);
 	j->infd = in[1];
 	j->pid = pid;
 	return 0;
@@ -420,17 +584,31 @@ fail:
 	close_pair(out);
 	close_pair(err);
 	close_pair(in);
+	if (!results_own_fds())
+		close_pair(res);
 	errno = i;
 	return -1;
+}
+
+static int
+has_ctl(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
 }
 
 void
 job_command_line(const struct job *j, struct buf *out)
 {
-	/* $'...' for control characters: a joblog line never holds a raw
-	 * newline or TAB. */
 	out->len = 0;
-	if (j->argv)
+	if (conf->shell && j->argv && !has_ctl(j->argv[2])) {
+		/* The line itself, as sh reads it. */
+		buf_adds(out, j->argv[2]);
+	} else if (j->argv)
+		/* $'...' for control characters: a joblog line never holds
+		 * a raw newline or TAB. */
 		buf_quote_argv(out, j->argv, BUF_QUOTE_CTL);
 	buf_str(out);
 }

@@ -408,17 +408,24 @@ out_skip(unsigned long long seq)
 int
 out_flush(void)
 {
+	int i;
+
 	if (C->ungroup)
 		return 0;
 	/* A failure is reported again with empty buffers: flush_between
 	 * may have met it. */
 	if (out_std[0].len > 0 || out_std[1].len > 0) {
-		if (bar_active())
-			bar_clear();
+		if (progress_active()) {
+			progress_clear();
+			for (i = 0; i < 2; i++)
+				if (out_std[i].len > 0)
+					progress_wrote(i + 1, out_std[i].buf,
+					    out_std[i].len);
+		}
 		mux_out_flush(&out_std[0]);
 		mux_out_flush(&out_std[1]);
-		if (bar_active())
-			bar_redraw();
+		if (progress_active())
+			progress_redraw();
 	}
 	return out_std[0].err ? out_std[0].err : out_std[1].err;
 }

@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,6 +32,7 @@
 #include "cli.h"
 #include "err.h"
 #include "opt.h"
+#include "pgroup.h"
 #include "pool.h"
 #include "proc.h"
 #include "remote.h"
@@ -44,18 +45,33 @@
 #define ITEMS_MAX (128 * 1024 - 2048)
 
 static const struct cli cli = {
-	"pool [OPTIONS] [--] CMD [ARG...]",
-	"usage: pool [OPTIONS] [--] CMD [ARG...]\n"
+	"pool [OPTIONS] [--] CMD [ARG...] [::: ITEM... | :::: FILE...]...",
+	"usage: pool [OPTIONS] [--] CMD [ARG...] [::: ITEM... | :::: FILE...]...\n"
 	"Run CMD ARG... ITEM for every item read from stdin, N at a time.\n"
+	"::: A B takes the items from the command line, :::: F from files;\n"
+	"several sources combine (cartesian product; :::+ and ::::+ link).\n"
 	"A replacement string in an ARG puts the item there instead:\n"
 	"{} item, {.} without extension, {/} basename, {//} dirname,\n"
-	"{/.} basename without extension, {#} job number, {%} slot, {N} item N.\n"
-	"  -j, --jobs N          run N jobs at once (or N% of the CPUs; default:\n"
-	"                        the CPUs available)\n"
+	"{/.} basename without extension, {#} job number, {%} slot, {N} value N\n"
+	"({N.} {N/} {N//} {N/.} too), {name} with --header :.\n"
+	"  -j, --jobs N          run N jobs at once (or N% of the CPUs, 0 as many\n"
+	"                        as possible; default: the CPUs available)\n"
 	"  -n, --max-args N      up to N items per job\n"
 	"  -0, --null            items are separated by NUL, not newline\n"
 	"  -d, --delimiter C     items are separated by C ('\\t', '\\0', '\\x1e')\n"
-	"  -a, --arg-file FILE   read items from FILE instead of stdin\n"
+	"  -a, --arg-file FILE   read items from FILE instead of stdin (repeatable)\n"
+	"  -c, --shell           CMD is a line for sh -c; values quoted in it\n"
+	"      --colsep REGEX    split each item into columns {1} {2}...\n"
+	"      --header :|N      first line names the columns, or skip N lines\n"
+	"  -I STR                STR stands for {}\n"
+	"  -P N                  the same as -j N\n"
+	"  -t, --verbose         print each command line on stderr first\n"
+	"  -r                    accepted (pool never runs without items)\n"
+	"      --dry-run         print the command lines, run nothing\n"
+	"      --quiet           no line for a job killed by a signal, --timeout\n"
+	"                        or --halt\n"
+	"      --results OUT     keep each job's output: a DIR, or a .csv, .tsv\n"
+	"                        or .json file (GNU parallel's layouts)\n"
 	"  -k, --keep-order      output in input order\n"
 	"      --group           output each job's output in one piece at its end\n"
 	"  -u, --ungroup         jobs write straight to pool's stdout and stderr\n"
@@ -68,6 +84,8 @@ static const struct cli cli = {
 	"      --resume          skip the jobs FILE has logged\n"
 	"      --resume-failed   skip the jobs FILE has logged as successful\n"
 	"      --bar             show progress on stderr when it is a terminal\n"
+	"      --eta             the same, as GNU parallel's ETA line\n"
+	"      --total N         the number of jobs, for --bar and --eta\n"
 	"      --pipe            feed blocks of stdin to the jobs' stdin\n"
 	"      --block SIZE      --pipe block size (default 1M)\n"
 	"  -S, --sshlogin [N/]HOST[,...]  run jobs on HOSTs over ssh, N at a time\n"
@@ -83,7 +101,8 @@ static const struct cli cli = {
 
 enum { O_GROUP = 0x100, O_TAG, O_TIMEOUT, O_GRACE, O_RETRIES, O_HALT,
 	O_JOBLOG, O_RESUME, O_RESUME_FAILED, O_BAR, O_PIPE, O_BLOCK,
-	O_SSHLOGINFILE, O_TRANSFER, O_RETURN, O_CLEANUP, O_WORKDIR };
+	O_SSHLOGINFILE, O_TRANSFER, O_RETURN, O_CLEANUP, O_WORKDIR,
+	O_DRY_RUN, O_COLSEP, O_HEADER, O_QUIET, O_RESULTS, O_ETA, O_TOTAL };
 
 static struct conf C;
 static struct loop *L;
@@ -99,18 +118,8 @@ static struct job *open_job;     /* --pipe: the job whose block is still
 static unsigned long long nextseq = 1, ndone, nfailed, nsucc;
 static int input_done, halting, halt_status = -1, stopping, tool_error;
 static int out_failed;
-static struct loop_timer *grace_timer;
+static int jobs0;                /* -j 0 */
 static int terminated;           /* terminate() has signalled the jobs */
-
-/* A process group that outlived the job it belonged to after we told the
- * job to stop (--timeout, SIGINT, --halt now...): its members get SIGKILL
- * when the grace period ends, as they would have if the job had lasted. */
-struct stray {
-	pid_t pgid;
-	struct loop_timer *timer;
-	struct stray *next;
-};
-static struct stray *strays;
 
 static long
 cpus(void)
@@ -140,6 +149,20 @@ parse_jobs(const char *s)
 			err_diex(EXIT_TOOL, "-j %s: %s", s, why);
 		v = cpus() * v / 100;
 		return v < 1 ? 1 : v > JOBS_MAX ? JOBS_MAX : (long)v;
+	}
+	/* -j 0: as many as the limits on processes (and open files, see
+	 * want_fds) allow, as GNU parallel does. */
+	if (strcmp(s, "0") == 0) {
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_NPROC, &rl) == 0 &&
+		    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 2 < JOBS_MAX) {
+			v = rl.rlim_cur / 2 > 0 ? (long)(rl.rlim_cur / 2) : 1;
+			err_warnx("-j 0: %lld jobs at once at most (half of "
+			    "ulimit -u)", v);
+			return (long)v;
+		}
+		jobs0 = 1;
+		return JOBS_MAX;
 	}
 	if (opt_parse_count(s, 1, JOBS_MAX, &v, &why) < 0)
 		err_diex(EXIT_TOOL, "-j %s: %s", s, why);
@@ -175,6 +198,17 @@ parse_options(int argc, char **argv)
 		{ "return", required_argument, 0, O_RETURN },
 		{ "cleanup", no_argument, 0, O_CLEANUP },
 		{ "workdir", required_argument, 0, O_WORKDIR },
+		{ "shell", no_argument, 0, 'c' },
+		{ "dry-run", no_argument, 0, O_DRY_RUN },
+		{ "verbose", no_argument, 0, 't' },
+		{ "no-run-if-empty", no_argument, 0, 'r' },
+		{ "colsep", required_argument, 0, O_COLSEP },
+		{ "header", required_argument, 0, O_HEADER },
+		{ "quiet", no_argument, 0, O_QUIET },
+		{ "eta", no_argument, 0, O_ETA },
+		{ "total", required_argument, 0, O_TOTAL },
+		{ "total-jobs", required_argument, 0, O_TOTAL },
+		{ "results", required_argument, 0, O_RESULTS },
 		CLI_STD_OPTIONS,
 		{ 0, 0, 0, 0 }
 	};
@@ -185,9 +219,11 @@ parse_options(int argc, char **argv)
 	C.delim = '\n';
 	C.grace = GRACE_DEFAULT;
 	C.block = 1 << 20;
-	while ((c = cli_next(argc, argv, "j:n:0d:a:kuS:", longopts, &cli)) != -1) {
+	C.total = -1;
+	while ((c = cli_next(argc, argv, "j:P:n:0d:a:kuS:I:ctr", longopts, &cli)) != -1) {
 		switch (c) {
 		case 'j':
+		case 'P':
 			C.slots = parse_jobs(optarg);
 			C.slots_given = 1;
 			break;
@@ -195,7 +231,29 @@ parse_options(int argc, char **argv)
 			break;
 		case '0': C.delim = '\0'; break;
 		case 'd': C.delim = parse_delim(optarg); break;
-		case 'a': C.argfile = optarg; break;
+		case 'a': C.argfile = optarg; source_file(optarg); break;
+		case 'I':
+			if (*optarg == '\0')
+				cli_usage_error(&cli, "-I: empty");
+			C.replace = optarg;
+			break;
+		case 'c': C.shell = 1; break;
+		case 't': C.verbose = 1; break;
+		case 'r': break;    /* xargs -r: pool never runs without items */
+		case O_DRY_RUN: C.dry_run = 1; break;
+		case O_COLSEP: source_colsep(optarg); break;
+		case O_HEADER: source_header(optarg); break;
+		case O_QUIET: C.quiet = 1; break;
+		case O_ETA: C.eta = 1; break;
+		case O_TOTAL:
+			C.total = (long long)opt_count("--total", optarg, 0,
+			    (uint64_t)1 << 62);
+			break;
+		case O_RESULTS:
+			if (*optarg == '\0')
+				cli_usage_error(&cli, "--results: empty");
+			C.results = optarg;
+			break;
 		case 'k': C.keep = 1; break;
 		case 'u': C.ungroup = 1; break;
 		case O_GROUP: C.group = 1; break;
@@ -245,7 +303,17 @@ parse_options(int argc, char **argv)
 	if (optind >= argc)
 		cli_usage_error(&cli, "no command given");
 	C.cmd = argv + optind;
-	C.ncmd = argc - optind;
+	C.ncmd = source_split(C.cmd, argc - optind);
+	if (C.ncmd == 0)
+		cli_usage_error(&cli, "no command given");
+	C.cmd[C.ncmd] = NULL;
+	if (C.pipe && (source_count() > 1 || C.ncmd < argc - optind ||
+	    source_colsep_on()))
+		cli_usage_error(&cli, "--pipe reads stdin or one -a FILE: it "
+		    "cannot be combined with :::, ::::, several -a or --colsep");
+	if (C.maxargs > 1 && (source_count() > 1 || source_colsep_on()))
+		cli_usage_error(&cli, "-n cannot be combined with several "
+		    "input sources or --colsep");
 	if (C.slots == 0)
 		C.slots = cpus() > JOBS_MAX ? JOBS_MAX : cpus();
 	if (C.ungroup && (C.keep || C.group || C.tag))
@@ -254,6 +322,11 @@ parse_options(int argc, char **argv)
 	if (C.pipe && (C.maxargs > 1 || C.tag))
 		cli_usage_error(&cli, "--pipe cannot be combined with -n or "
 		    "--tag");
+	if (C.results && C.pipe)
+		cli_usage_error(&cli, "--results cannot be combined with --pipe");
+	/* --results: the jobs write to files, not to pool. */
+	if (C.results)
+		C.ungroup = 1, C.keep = C.group = C.tag = 0;
 	if (block_set && !C.pipe)
 		cli_usage_error(&cli, "--block needs --pipe");
 	if ((C.transfer || C.cleanup || C.nreturns || C.workdir) && !hosts_on)
@@ -264,20 +337,6 @@ parse_options(int argc, char **argv)
 	if ((C.resume || C.resume_failed) && C.joblog == NULL)
 		cli_usage_error(&cli, "--resume and --resume-failed need "
 		    "--joblog");
-}
-
-/* Descriptors 0-2 that are closed get /dev/null opened read-only: the
- * descriptors pool opens must not land there, and a write to a closed
- * stdout must still fail (with EBADF) rather than vanish. */
-static void
-fill_std_fds(void)
-{
-	int fd;
-
-	for (fd = 0; fd < 3; fd++)
-		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
-		    open("/dev/null", O_RDONLY) < 0)
-			err_die(EXIT_TOOL, "open /dev/null");
 }
 
 static void
@@ -324,8 +383,8 @@ setup_input(void)
 {
 	struct stat st;
 
-	if (input_open(&in, C.argfile, C.delim) < 0)
-		err_die(EXIT_TOOL, "open %s", C.argfile);
+	if (!source_setup(&in, C.delim))
+		return;     /* every item is in memory */
 	if (C.pipe)
 		input_blocks(&in, C.block);
 	/* epoll refuses regular files (EPERM): reading them never blocks. */
@@ -346,68 +405,94 @@ static void on_usr1(struct loop *l, int signo, void *arg);
 
 /* Each running job holds the read ends of its stdout and stderr pipes
  * (none with -u) and with --pipe the write end of its stdin: -j 1000
- * needs more than the usual soft limit of 1024 descriptors. What pool
- * keeps for itself is open by now (stdio, the loop and its signals,
- * input, joblog) but for the make jobserver's (up to 4, opened next);
- * starting a job briefly needs both ends of its pipes and an exec-error
- * pipe more. When even the hard limit is too low, run fewer
- * jobs at once (as GNU parallel does) rather than fail the jobs that find
- * no descriptor. */
+ * needs more than the usual soft limit of 1024 descriptors. When even the
+ * hard limit is too low, run fewer jobs at once (as GNU parallel does)
+ * rather than fail the jobs that find no descriptor. */
+static long fds_have;       /* the limit, when it allows fewer jobs */
+
+static long
+fd_need_per_job(void)
+{
+	return (C.ungroup && !C.results ? 0 : 2) + (C.pipe ? 1 : 0);
+}
+
 static void
 want_fds(void)
 {
-	long per = (C.ungroup ? 0 : 2) + (C.pipe ? 1 : 0), need, have, fit,
-	    reserve;
+	long per = fd_need_per_job(), need, have, fit;
 
 	if (per == 0)
 		return;
-	reserve = proc_open_fds() + (getenv("MAKEFLAGS") ? 4 : 0) +
-	    2 * per + 2;
-	need = reserve + C.slots * per;
+	need = 64 + C.slots * per;
 	have = proc_want_fds(need);
 	if (have >= need || hosts_on)
 		return;
-	fit = (have - reserve) / per;
-	if (fit < 1)
-		fit = 1;
+	fit = (have - 64) / per;
+	if (fit < 1) {
+		/* Whether one job fits is known once everything else is
+		 * open: see one_job_fits. */
+		fds_have = have;
+		C.slots = 1;
+		return;
+	}
 	err_warnx("-j %ld: only enough open files for %ld job%s at once "
-	    "(ulimit -n is %ld)", C.slots, fit, fit == 1 ? "" : "s", have);
+	    "(ulimit -n is %ld)", jobs0 ? 0 : C.slots, fit, fit == 1 ? "" : "s",
+	    have);
 	C.slots = fit;
+}
+
+/* Under a tiny ulimit -n every job would fail to start ("Too many open
+ * files") one after the other, consuming the whole input: say so once,
+ * before reading any. A job needs both ends of each of its pipes at once,
+ * until the child has its ends. */
+static void
+one_job_fits(long slots_asked)
+{
+	int fds[6], n = 0, ok = 1;
+	long want = 2 * fd_need_per_job();
+
+	if (fds_have == 0)
+		return;
+	while (n < want && ok)
+		if ((fds[n] = fcntl(0, F_DUPFD_CLOEXEC, 3)) >= 0)
+			n++;
+		else
+			ok = 0;
+	while (n > 0)
+		close(fds[--n]);
+	if (!ok)
+		err_diex(EXIT_TOOL, "not enough open files to run even one job "
+		    "(ulimit -n is %ld)", fds_have);
+	if (slots_asked > 1)
+		err_warnx("-j %ld: only enough open files for 1 job at once "
+		    "(ulimit -n is %ld)", slots_asked, fds_have);
 }
 
 static void
 setup(void)
 {
-	static const int stops[] = { SIGINT, SIGTERM, SIGHUP };
-	long i;
+	sigset_t mine;
+	long i, slots_asked = C.slots;
 	long long total = -1;
 
-	fill_std_fds();
+	(void)proc_std_fds();
 	signal(SIGPIPE, SIG_IGN);
-	/* Orphans of our jobs become our children, so that we learn when a
-	 * stray group (see struct stray) has emptied. */
-	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (devnull < 0)
 		err_die(EXIT_TOOL, "open /dev/null");
 	L = loop_new();
 	if (L == NULL)
 		err_die(EXIT_TOOL, "event loop");
+	/* A group that outlives its job is held only when the job was told
+	 * to stop (--timeout, SIGINT, --halt now...): its members get SIGKILL
+	 * when the grace period ends, as they would have if the job had
+	 * lasted. */
+	pgroup_init(L, C.grace, 0);
 	setup_input();
 	joblog_open(&C);
 	tmpl_init(&C);
 	if (hosts_on)
 		C.slots = hosts_setup(&C, L);
-	/* The signals before want_fds, which counts their descriptors; the
-	 * loop calls their handlers only once it runs. */
-	if (loop_add_signal(L, SIGCHLD, on_chld, NULL) < 0 ||
-	    loop_add_signal(L, SIGUSR1, on_usr1, NULL) < 0)
-		err_die(EXIT_TOOL, "signals");
-	/* Interrupting: a write to a reader that has stalled must not keep
-	 * these signals from being handled (see out_init). */
-	for (i = 0; i < 3; i++)
-		if (loop_add_signal_intr(L, stops[i], on_stop, NULL) < 0)
-			err_die(EXIT_TOOL, "signals");
 	want_fds();
 	jobs = calloc(C.slots, sizeof *jobs);
 	if (jobs == NULL)
@@ -417,100 +502,25 @@ setup(void)
 		jobs[i].fd[0] = jobs[i].fd[1] = jobs[i].infd = -1;
 	}
 	out_init(&C, L, jobs, C.slots);
+	if (C.results)
+		results_open(&C, C.slots);
 	setup_jobserver();
-	if (C.bar && !C.pipe && (total = input_count(&in)) >= 0)
-		total = (total + C.maxargs - 1) / C.maxargs;
-	bar_init(C.bar, total);
-}
-
-/* Signal every running job's process group. */
-static void
-signal_all(int sig)
-{
-	long i;
-
-	for (i = 0; i < C.slots; i++)
-		if (jobs[i].state != JOB_FREE && jobs[i].pid > 0)
-			proc_kill_group(jobs[i].pid, sig);
-}
-
-static void
-drop_stray(struct stray **pp)
-{
-	struct stray *s = *pp;
-
-	if (s->timer)
-		loop_del_timer(L, s->timer);
-	*pp = s->next;
-	free(s);
-}
-
-static void
-on_stray_grace(struct loop *l, void *arg)
-{
-	struct stray **pp, *s = arg;
-
-	s->timer = NULL;
-	proc_kill_group(s->pgid, SIGKILL);
-	for (pp = &strays; *pp != s; pp = &(*pp)->next)
-		;
-	drop_stray(pp);
-}
-
-/* The job J has ended after being told to stop: if members of its group
- * live on, remember the group. Its number cannot be reused while it has
- * members, and orphaned members are our children (we are a subreaper), so
- * forget_empty_strays() notices when it empties. */
-static void
-keep_stray(const struct job *j)
-{
-	struct stray *s;
-	int64_t at = loop_now();
-
-	if (j->pid <= 0 || (!j->timedout && !terminated) ||
-	    kill(-j->pid, 0) < 0)
-		return;
-	/* The grace period is over when its timer has already fired. */
-	if (j->timedout ? j->timer != NULL : grace_timer != NULL)
-		at += C.grace;
-	s = malloc(sizeof *s);
-	if (s == NULL || (s->timer = loop_add_timer(L, at, on_stray_grace,
-	    s)) == NULL) {
-		free(s);
-		proc_kill_group(j->pid, SIGKILL);
-		return;
-	}
-	s->pgid = j->pid;
-	s->next = strays;
-	strays = s;
-}
-
-static void
-forget_empty_strays(void)
-{
-	struct stray **pp = &strays;
-
-	while (*pp)
-		if (kill(-(*pp)->pgid, 0) < 0 && errno == ESRCH)
-			drop_stray(pp);
-		else
-			pp = &(*pp)->next;
-}
-
-static void
-kill_strays(void)
-{
-	while (strays) {
-		proc_kill_group(strays->pgid, SIGKILL);
-		drop_stray(&strays);
-	}
-}
-
-static void
-on_grace(struct loop *l, void *arg)
-{
-	grace_timer = NULL;
-	signal_all(SIGKILL);
+	if (loop_add_signal(L, SIGCHLD, on_chld, NULL) < 0 ||
+	    loop_add_signal(L, SIGUSR1, on_usr1, NULL) < 0)
+		err_die(EXIT_TOOL, "signals");
+	/* Every other signal that would end us stops the jobs first.
+	 * Interrupting: a write to a reader that has stalled must not keep
+	 * them from being handled (see out_init). */
+	sigemptyset(&mine);
+	sigaddset(&mine, SIGUSR1);
+	if (loop_add_stop_signals(L, &mine, on_stop, NULL) < 0)
+		err_die(EXIT_TOOL, "signals");
+	one_job_fits(slots_asked);
+	if (C.total >= 0)
+		total = C.total;
+	else if ((C.bar || C.eta) && !C.pipe)
+		total = source_total(C.maxargs, input_count(&in));
+	progress_init(C.bar, C.eta, total);
 }
 
 /* Ask every job to stop with SIG; SIGKILL after the grace period. */
@@ -518,10 +528,7 @@ static void
 terminate(int sig)
 {
 	terminated = 1;
-	signal_all(sig);
-	if (grace_timer == NULL)
-		grace_timer = loop_add_timer(L, loop_now() + C.grace, on_grace,
-		    NULL);
+	pgroup_stop_all(sig);
 }
 
 static void
@@ -572,6 +579,69 @@ set_state(struct job *j, enum job_state to)
 }
 
 static void attempt(struct job *j);
+static void print_command(struct job *j, int fd);
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* One line on stderr for a job that did not end by itself, as xargs
+ * says: killed by a signal, or stopped by --timeout or --halt. A signal
+ * that stops pool itself says enough. */
+static void
+why_killed(const struct job *j)
+{
+	struct buf b = { 0 };
+	char head[200], num[48];
+	int i, n, sig;
+
+	if (stopping || j->pid <= 0)
+		return;
+	if (j->timedout)
+		n = snprintf(head, sizeof head, "timed out after %.3gs",
+		    (double)C.timeout / 1e9);
+	else if (terminated && halting)
+		n = snprintf(head, sizeof head, "stopped by --halt");
+	else if (WIFSIGNALED(j->wstatus)) {
+		sig = WTERMSIG(j->wstatus);
+		n = snprintf(head, sizeof head, "killed by signal %d (%s)",
+		    sig, strsignal(sig));
+	} else
+		return;
+	i = snprintf(num, sizeof num, "pool: job %llu (", j->seq);
+	buf_add(&b, num, i);
+	/* The values, at most 80 bytes of them, control characters shown
+	 * as '?' so that the line stays one line. */
+	for (i = 0; i < j->nitems && b.len < 100; i++) {
+		const char *v = j->items.p + j->ioff[i];
+		size_t k, m = strlen(v);
+		if (i > 0)
+			buf_add(&b, " ", 1);
+		for (k = 0; k < m && k < 80; k++)
+			buf_add(&b, (unsigned char)v[k] < 0x20 ? "?" : v + k, 1);
+		if (m > 80)
+			buf_add(&b, "...", 3);
+	}
+	buf_add(&b, "): ", 3);
+	buf_add(&b, head, n);
+	buf_add(&b, "\n", 1);
+	if (!C.ungroup)
+		mux_out_flush(&out_std[1]);
+	progress_clear();
+	(void)write_all(2, b.p, b.len);
+	buf_free(&b);
+}
 
 /* The job has exited and its output pipes are closed. */
 static void
@@ -580,7 +650,6 @@ complete(struct job *j)
 	int64_t now = loop_now();
 	int status;
 
-	keep_stray(j);
 	if (j->timer) {
 		loop_del_timer(L, j->timer);
 		j->timer = NULL;
@@ -603,6 +672,10 @@ complete(struct job *j)
 		return;
 	}
 	joblog_write(j, now);
+	if (!C.quiet)
+		why_killed(j);
+	if (C.results)
+		results_done(j, now);
 	ndone++;
 	if (status)
 		nfailed++;
@@ -612,7 +685,7 @@ complete(struct job *j)
 	j->pid = 0;
 	set_state(j, JOB_FREE);
 	check_halt(status);
-	bar_update(ndone, nfailed, 0);
+	progress_update(ndone, nfailed, (unsigned long long)running, 0);
 }
 
 static void
@@ -708,22 +781,13 @@ static void
 on_timeout(struct loop *l, void *arg);
 
 static void
-on_kill(struct loop *l, void *arg)
-{
-	struct job *j = arg;
-
-	j->timer = NULL;
-	proc_kill_group(j->pid, SIGKILL);
-}
-
-static void
 on_timeout(struct loop *l, void *arg)
 {
 	struct job *j = arg;
 
+	j->timer = NULL;
 	j->timedout = 1;
-	proc_kill_group(j->pid, SIGTERM);
-	j->timer = loop_add_timer(L, loop_now() + C.grace, on_kill, j);
+	pgroup_stop(j->grp, SIGTERM);
 }
 
 static void
@@ -735,12 +799,14 @@ attempt(struct job *j)
 	set_state(j, JOB_RUNNING);
 	j->timedout = 0;
 	j->start_mono = loop_now();
-	if (C.joblog) {
+	if (C.joblog || C.results) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		j->start_wall = ts.tv_sec + ts.tv_nsec / 1e9;
 	}
 	job_build(j, &C, &x);
+	if (C.verbose)
+		print_command(j, 2);
 	if (j->host)
 		hosts_wrap(j, &x);
 	if (job_start(j, &C, &x, devnull) < 0) {
@@ -748,6 +814,7 @@ attempt(struct job *j)
 		end_unstarted(j, EXIT_TOOL);
 		return;
 	}
+	j->grp = pgroup_add(j->pid);
 	for (i = 0; i < 2; i++)
 		if (j->fd[i] >= 0 &&
 		    loop_add_fd(L, j->fd[i], LOOP_IN, on_output, j) < 0)
@@ -791,8 +858,6 @@ free_slot(void)
 static int
 gather(struct job *j)
 {
-	const char *p;
-	size_t n;
 	int r;
 
 	if (C.pipe) {
@@ -806,29 +871,21 @@ gather(struct job *j)
 			return 2;
 		return r;
 	}
-	while (j->nitems < C.maxargs) {
-		r = input_item(&in, &p, &n);
+	/* A job takes -n items (one value from each source otherwise). */
+	while (C.maxargs == 1 ? j->nitems == 0 : j->nitems < C.maxargs) {
+		int before = j->nitems;
+		r = source_next(&in, j);
 		if (r == 0)
 			return 0;
 		if (r < 0)
 			return j->nitems ? 1 : -1;
 		/* -n N: a job takes fewer items when more would make its
 		 * command line too long, as xargs does. */
-		if (j->nitems > 0 && (j->nitems + 1) * sizeof(char *) +
-		    j->items.len + n + 1 > ITEMS_MAX) {
-			input_unget(&in);
+		if (before > 0 && j->nitems * sizeof(char *) +
+		    j->items.len > ITEMS_MAX) {
+			source_unget(&in, j);
 			return 1;
 		}
-		if (j->nitems == j->icap) {
-			int cap = j->icap ? 2 * j->icap : 4;
-			size_t *o = realloc(j->ioff, cap * sizeof *o);
-			if (o == NULL)
-				err_diex(EXIT_TOOL, "out of memory");
-			j->ioff = o;
-			j->icap = cap;
-		}
-		j->ioff[j->nitems++] = j->items.len;
-		buf_add(&j->items, p, n + 1);
 	}
 	return 1;
 }
@@ -945,6 +1002,37 @@ grow_open_block(void)
 	return r != 0;
 }
 
+/* The command line of J, on FD, for --dry-run and -t. */
+static void
+print_command(struct job *j, int fd)
+{
+	static struct buf line;
+
+	job_command_line(j, &line);
+	buf_add(&line, "\n", 1);
+	if (fd == 1 && !C.ungroup) {
+		mux_out_write(&out_std[0], line.p, line.len);
+		return;
+	}
+	if (!C.ungroup)
+		mux_out_flush(&out_std[1]);
+	if (write_all(fd, line.p, line.len) < 0 && fd == 1) {
+		err_warn("write output");
+		tool_error = 1;
+	}
+}
+
+/* --dry-run: the job's command line instead of the job. */
+static void
+dry_run(struct job *j)
+{
+	struct launch x;
+
+	j->seq = nextseq;
+	job_build(j, &C, &x);
+	print_command(j, 1);
+}
+
 static void
 start_jobs(void)
 {
@@ -974,10 +1062,13 @@ start_jobs(void)
 			stage = NULL;
 			input_done = 1;
 			tool_error |= in.err;
-			bar_total((long long)nextseq - 1);
+			if (C.total < 0)
+				progress_total((long long)nextseq - 1);
 			break;
 		}
-		if (joblog_skip(nextseq)) {
+		if (joblog_skip(nextseq) || C.dry_run) {
+			if (C.dry_run)
+				dry_run(j);
 			out_skip(nextseq++);
 			j->nitems = 0;
 			j->items.len = 0;
@@ -1017,9 +1108,11 @@ static void
 on_chld(struct loop *l, int signo, void *arg)
 {
 	pid_t pid;
-	int ws, orphans = 0;
+	int ws;
 	long i;
 
+	/* Orphans of our jobs (we are a subreaper: see pgroup) are reaped
+	 * and otherwise ignored. */
 	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0) {
 		if (hosts_on && hosts_reaped(pid, ws))
 			continue;
@@ -1027,18 +1120,16 @@ on_chld(struct loop *l, int signo, void *arg)
 			if (jobs[i].state == JOB_RUNNING &&
 			    jobs[i].pid == pid)
 				break;
-		if (i == C.slots) {
-			orphans = 1;
+		if (i == C.slots)
 			continue;
-		}
 		set_state(&jobs[i], JOB_REAPED);
 		jobs[i].wstatus = ws;
+		pgroup_exited(jobs[i].grp);
+		jobs[i].grp = NULL;
 		if (jobs[i].infd >= 0)
 			close_feed(&jobs[i]);
 		check_complete(&jobs[i]);
 	}
-	if (orphans)
-		forget_empty_strays();
 }
 
 static void
@@ -1046,12 +1137,11 @@ on_stop(struct loop *l, int signo, void *arg)
 {
 	/* A second request to stop does not wait for the grace period. */
 	if (stopping) {
-		signal_all(SIGKILL);
-		kill_strays();
+		pgroup_kill_all();
 		return;
 	}
 	stopping = signo;
-	terminate(signo);
+	terminate(proc_sig_forward(signo));
 }
 
 /* SIGUSR1: one line per running job on stderr. */
@@ -1143,7 +1233,7 @@ run(void)
 	watch_stdout();
 	for (;;) {
 		start_jobs();
-		if (running == 0 && strays == NULL && (input_done ||
+		if (running == 0 && pgroup_waiting() == 0 && (input_done ||
 		    stopping || halting || tool_error))
 			break;
 		flush_output();
@@ -1151,14 +1241,17 @@ run(void)
 			err_die(EXIT_TOOL, "event loop");
 	}
 	flush_output();
+	pgroup_release();
 }
 
 static int
 finish(void)
 {
-	bar_update(ndone, nfailed, 1);
-	bar_end();
+	progress_update(ndone, nfailed, 0, 1);
+	progress_end();
 	joblog_close();
+	if (C.results && results_close())
+		tool_error = 1;
 	jobserver_free(&js);
 	if (hosts_on)
 		hosts_close();

@@ -28,7 +28,8 @@ struct conf {
 	int halt_pct;            /* halt_n is a percentage of the jobs done */
 	const char *joblog;
 	int resume, resume_failed;
-	int bar;
+	int bar, eta;             /* --bar, --eta */
+	long long total;         /* --total: the number of jobs, or -1 */
 	int pipe;
 	size_t block;
 	int slots_given;         /* -j was given (with -S: slots per host) */
@@ -36,6 +37,11 @@ struct conf {
 	char **returns;          /* --return PATTERNs */
 	int nreturns;
 	const char *workdir;     /* --workdir on remote hosts */
+	const char *replace;     /* -I STR: STR stands for {} */
+	int shell;               /* --shell: CMD is a line for sh -c */
+	int dry_run, verbose;    /* --dry-run, -t */
+	int quiet;               /* --quiet: no line for a killed job */
+	const char *results;     /* --results DIR or FILE.csv/.tsv/.json */
 	char **cmd;              /* CMD ARG..., NULL-terminated */
 	int ncmd;
 };
@@ -93,7 +99,8 @@ struct job {
 	int wstatus;                 /* as waitpid gave it */
 	int timedout;                /* this attempt hit --timeout */
 	int tries;                   /* attempts so far, less one */
-	struct loop_timer *timer;    /* --timeout, then the kill grace */
+	struct loop_timer *timer;    /* --timeout */
+	struct pgroup *grp;          /* its process group, until reaped */
 	int64_t start_mono;
 	double start_wall;
 	struct buf items;            /* the job's items, NUL-terminated */
@@ -189,8 +196,8 @@ void tmpl_init(const struct conf *c);
 /* env_init: the environment of every job: ours, with POOL_SEQ and
  * POOL_SLOT (filled in per job) and, unless NULL, MAKEFLAGS replaced. */
 void env_init(const char *makeflags);
-/* job_build: J's argv with its items, environment and --return files
- * into X. */
+/* job_build: J's argv with its items (or sh -c LINE with --shell),
+ * environment and --return files into X. */
 void job_build(struct job *j, const struct conf *c, struct launch *x);
 /* job_start: start X for J in its own process group with its output
  * pipes (none with -u) and --pipe's input pipe; 0, or -1 with errno set
@@ -200,6 +207,42 @@ int job_start(struct job *j, const struct conf *c, const struct launch *x,
 /* job_command_line: J's argv as a shell would read it, in OUT (replaced,
  * NUL-terminated), for --joblog and SIGUSR1; never a raw newline or TAB. */
 void job_command_line(const struct job *j, struct buf *out);
+
+/* source.c: input sources: stdin, -a FILE, ::: WORDS, :::: FILES. */
+void source_file(const char *file);         /* -a FILE */
+/* source_split: take the sources after CMD ARG... (::: and the rest);
+ * returns the number of words before them. */
+int source_split(char **cmd, int ncmd);
+int source_count(void);
+void source_colsep(const char *re);         /* --colsep; exits 125 if bad */
+int source_colsep_on(void);
+void source_header(const char *s);          /* --header : or N */
+int source_header_names(void);
+/* source_setup: open the sources; IN is the one read lazily. Returns 1
+ * when IN is a real input (to watch), 0 when every source is in memory. */
+int source_setup(struct input *in, int delim);
+/* source_next: append the next job's values to J: 1, 0 (reading would
+ * block), -1 (no more). */
+int source_next(struct input *in, struct job *j);
+/* source_unget: take back the last values (one source only). */
+void source_unget(struct input *in, struct job *j);
+/* source_total: the number of jobs, MAXARGS items a job, LINES the
+ * items left in the first source when it is read lazily (-1: unknown,
+ * and so is the total). */
+long long source_total(long maxargs, long long lines);
+/* source_column: the 1-based column named NAME (N bytes), or -1. */
+long source_column(const char *name, size_t n);
+
+/* results.c: --results DIR or FILE.csv, .tsv, .json (exits 125 when it
+ * cannot be made). results_fds: the files J writes its stdout and stderr
+ * to (-1 if they cannot be made); with results_own_fds() they stay
+ * results.c's, else the caller closes them after the spawn.
+ * results_done: J's row. results_close: 1 if a write failed. */
+void results_open(const struct conf *c, long slots);
+int results_fds(const struct job *j, int fd[2]);
+int results_own_fds(void);
+void results_done(const struct job *j, int64_t now);
+int results_close(void);
 
 /* hosts.c: -S/--sshlogin, jobs on other hosts over ssh. */
 extern int hosts_on;          /* -S or --sshloginfile was given */
@@ -268,22 +311,28 @@ void joblog_write(const struct job *j, int64_t now_mono);
 /* joblog_close: close the log (at exit). */
 void joblog_close(void);
 
-/* bar.c: --bar. */
-/* bar_init: show a progress line if ENABLED and stderr is a terminal;
- * TOTAL jobs, or -1 while unknown. */
-void bar_init(int enabled, long long total);
-/* bar_total: the number of jobs is now known to be TOTAL. */
-void bar_total(long long total);
-/* bar_update: DONE jobs have ended, FAILED of them failed; redrawn at most
- * ten times a second unless FORCE. */
-void bar_update(unsigned long long done, unsigned long long failed, int force);
-/* bar_clear, bar_redraw: erase the line before output is written to the
- * terminal, draw it again afterwards. */
-void bar_clear(void);
-void bar_redraw(void);
-/* bar_active: 1 when the line is on (--bar, and stderr is a terminal). */
-int bar_active(void);
-/* bar_end: draw the line a last time and end it with a newline. */
-void bar_end(void);
+/* progress.c: --bar and --eta. */
+/* progress_init: show a progress line if ENABLED (GNU parallel's ETA line
+ * if ETA) and stderr is a terminal; TOTAL jobs, or -1 while unknown. */
+void progress_init(int enabled, int eta, long long total);
+/* progress_total: the number of jobs is now known to be TOTAL. */
+void progress_total(long long total);
+/* progress_update: DONE jobs have ended, FAILED of them failed, RUNNING
+ * run; redrawn at most ten times a second unless FORCE. */
+void progress_update(unsigned long long done, unsigned long long failed,
+    unsigned long long running, int force);
+/* progress_clear, progress_redraw: erase the line before output is
+ * written to the terminal, draw it again afterwards. */
+void progress_clear(void);
+void progress_redraw(void);
+/* progress_wrote: the N bytes at P went out on FD; the line is not drawn
+ * while they end a partial line on the terminal. */
+void progress_wrote(int fd, const char *p, size_t n);
+/* progress_active: 1 when the line is on (--bar or --eta, and stderr is
+ * a terminal). */
+int progress_active(void);
+/* progress_end: draw the line a last time, on a line of its own, and end
+ * it with a newline. */
+void progress_end(void);
 
 #endif

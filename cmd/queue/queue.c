@@ -53,7 +53,9 @@
 #include "ns.h"
 #include "obj.h"
 #include "opt.h"
+#include "proc.h"
 #include "remote.h"
+#include "queue.h"
 #include "queueobj.h"
 
 #define BATCH_N 65536             /* messages per claim round */
@@ -61,10 +63,13 @@
 #define READ_CHUNK (256u << 10)   /* input bytes per put round */
 
 #define HELP_TEXT \
-	"usage: queue put [-0] [--nowait | -t DUR] [-p PRIO] [--sync] NAME [MSG...]\n" \
-	"       queue get [-0] [--nowait | -t DUR] [-n COUNT | -f] [--sync] NAME\n" \
+	"usage: queue put [-0] [--nowait | -t DUR] [-p PRIO] [--delay DUR] [--sync] NAME [MSG...]\n" \
+	"       queue get [-0] [--nowait | -t DUR] [-n COUNT | -f] [--meta] [--name] [--sync] NAME...\n" \
 	"       queue create [--max N] [--size BYTES] [--lifo | --priority] [--mode MODE] NAME\n" \
 	"       queue close NAME\n" \
+	"       queue open NAME\n" \
+	"       queue run [-j N] [--retries K] [--retry-delay DUR[,MAX]] [--lease DUR]\n" \
+	"                 [--grace DUR] [--dead NAME] [--stdin] [-k] NAME [--] CMD [ARG...]\n" \
 	"       queue done NAME [N]\n" \
 	"       queue join [--nowait | -t DUR] NAME\n" \
 	"       queue size NAME\n" \
@@ -75,9 +80,12 @@
 	"      --nowait        never block: exit 75 if the queue is full or empty\n" \
 	"  -t, --timeout DUR   exit 124 after blocking DUR without progress\n" \
 	"  -p, --prio PRIO     priority of the messages (lowest first; default 0)\n" \
+	"      --delay DUR     the messages stay hidden for DUR\n" \
 	"      --sync          flush the queue file to disk before exiting\n" \
 	"  -n, --count COUNT   get COUNT messages (default 1)\n" \
 	"  -f, --follow        get messages until the queue is closed and drained\n" \
+	"      --meta          print ATTEMPTS<TAB>STATUS<TAB> before each message\n" \
+	"      --name          print the queue's NAME<TAB> before each message\n" \
 	"      --max N         hold at most N messages (default: as storage allows)\n" \
 	"      --size BYTES    storage; a message takes its length + 16 (default 32M)\n" \
 	"      --lifo          last in, first out\n" \
@@ -88,50 +96,35 @@
 	"  -h, --help          show this help\n" \
 	"      --version       show the version\n"
 
+const char queue_help[] = HELP_TEXT;
+
 static const struct cli cli = {
-	"queue put|get|create|close|done|join|size|stat|ls|rm [OPTIONS] ...",
+	"queue put|get|create|close|open|run|done|join|size|stat|ls|rm [OPTIONS] ...",
 	HELP_TEXT,
 };
 
 enum {
 	OPT_NOWAIT = 0x100, OPT_SYNC, OPT_MAX, OPT_SIZE, OPT_LIFO, OPT_PRIORITY,
-	OPT_MODE,
+	OPT_MODE, OPT_DELAY, OPT_META, OPT_NAME,
 };
 
 struct opts {
-	int null, nowait, sync, follow;
+	int null, nowait, sync, follow, meta_out, name_out;
 	int64_t timeout;        /* -1: none */
 	long long count;        /* -1: not given */
 	int have_prio;
 	int32_t prio;
+	int64_t delay;          /* --delay, ns; 0: none */
+	struct q_meta meta;     /* what a delayed put gives its messages */
+	int have_meta;
 	struct q_settings set;
 	int have_order;
 };
 
 static const struct q_settings defaults = { Q_SIZE_DEFAULT, 0, Q_FIFO, 0 };
 
-/* Which of the standard descriptors we found closed. */
-static int std_closed[3];
-
-/* A closed standard descriptor would be reused by the next open(): the
- * queue file could become "standard output" and get messages written
- * into it. Before opening anything, occupy closed ones with /dev/null
- * and remember which. */
-static void
-guard_std_fds(void)
-{
-	static int done;
-	int fd;
-
-	if (done++)
-		return;
-	for (fd = 0; fd < 3; fd++)
-		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
-			std_closed[fd] = 1;
-			if (open("/dev/null", O_RDWR) != fd)
-				exit(EXIT_TOOL);
-		}
-}
+/* Which of the standard descriptors were closed (see proc_std_fds). */
+#define std_closed(fd) ((proc_std_fds() >> (fd)) & 1)
 
 /* ---- Option parsing ---- */
 
@@ -140,6 +133,7 @@ enum {
 	A_NULL = 1 << 0, A_NOWAIT = 1 << 1, A_TIMEOUT = 1 << 2, A_PRIO = 1 << 3,
 	A_SYNC = 1 << 4, A_COUNT = 1 << 5, A_FOLLOW = 1 << 6, A_MAX = 1 << 7,
 	A_SIZE = 1 << 8, A_LIFO = 1 << 9, A_PRIORITY = 1 << 10, A_MODE = 1 << 11,
+	A_DELAY = 1 << 12, A_META = 1 << 13, A_NAME = 1 << 14,
 };
 
 /* Parse the options of subcommand ARGV[0], which takes those in
@@ -161,13 +155,17 @@ parse(int argc, char **argv, const char *usage, unsigned allowed,
 		{ "lifo", no_argument, 0, OPT_LIFO },
 		{ "priority", no_argument, 0, OPT_PRIORITY },
 		{ "mode", required_argument, 0, OPT_MODE },
+		{ "delay", required_argument, 0, OPT_DELAY },
+		{ "meta", no_argument, 0, OPT_META },
+		{ "name", no_argument, 0, OPT_NAME },
 		CLI_STD_OPTIONS,
 		{ 0, 0, 0, 0 }
 	};
 	/* The bit of each entry of longopts, in the same order. */
 	static const unsigned bits[] = {
 		A_NULL, A_NOWAIT, A_TIMEOUT, A_PRIO, A_SYNC, A_COUNT, A_FOLLOW,
-		A_MAX, A_SIZE, A_LIFO, A_PRIORITY, A_MODE,
+		A_MAX, A_SIZE, A_LIFO, A_PRIORITY, A_MODE, A_DELAY, A_META,
+		A_NAME,
 	};
 	struct cli sub = { usage, HELP_TEXT };
 	int c;
@@ -212,6 +210,9 @@ parse(int argc, char **argv, const char *usage, unsigned allowed,
 			o->have_order = 1;
 			break;
 		case OPT_MODE: o->set.mode = opt_mode("--mode", optarg); break;
+		case OPT_DELAY: o->delay = opt_duration("--delay", optarg); break;
+		case OPT_META: o->meta_out = 1; break;
+		case OPT_NAME: o->name_out = 1; break;
 		}
 	}
 	if (o->nowait && o->timeout >= 0)
@@ -238,9 +239,14 @@ name_operand(int argc, char **argv, int i, int extra, const char *usage)
 static void
 open_or_die(struct queue *q, const char *name, const struct q_settings *s)
 {
-	guard_std_fds();
 	if (q_open(q, name, s) < 0)
 		exit(EXIT_TOOL);
+}
+
+void
+queue_open_or_die(struct queue *q, const char *name)
+{
+	open_or_die(q, name, &defaults);
 }
 
 static void
@@ -262,15 +268,28 @@ put_msgs(struct queue *q, const struct q_msg *m, size_t n,
 	size_t done = 0, k;
 	int st = 0;
 
+	if (o->delay > 0 && sh->order == Q_PRIO)
+		err_diex(EXIT_TOOL, "%s: --delay needs a FIFO or LIFO queue",
+		    q->o.name);
+	for (k = 0; o->have_meta && k < n; k++)
+		if (m[k].len > q_maxmsg_meta(q))
+			err_diex(EXIT_TOOL, "%s: message of %" PRIu32 " bytes is "
+			    "longer than the maximum of %" PRIu32 " for a "
+			    "delayed one", q->o.name, m[k].len,
+			    q_maxmsg_meta(q));
 	q_lock(q);
 	while (done < n) {
 		if (sh->closed) {
-			err_warnx("%s: queue %s", q->o.name, sh->removed ?
-			    "removed" : "closed");
+			if (sh->removed)
+				err_warnx("%s: queue removed", q->o.name);
+			else
+				err_warnx("%s: queue closed (reopen it with "
+				    "'queue open %s')", q->o.name, q->o.name);
 			st = EXIT_NO;
 			break;
 		}
-		if ((k = q_insert(q, m + done, n - done, o->prio)) > 0) {
+		if ((k = q_insert(q, m + done, n - done, o->prio,
+		    o->have_meta ? &o->meta : NULL)) > 0) {
 			done += k;
 			if (o->timeout >= 0)
 				deadline = q_now() + o->timeout;
@@ -294,6 +313,20 @@ put_msgs(struct queue *q, const struct q_msg *m, size_t n,
 	q_slot_put(q);
 	q_unlock(q);
 	return st;
+}
+
+int
+queue_put_meta(struct queue *q, const struct q_msg *m,
+    const struct q_meta *meta)
+{
+	struct opts o;
+
+	memset(&o, 0, sizeof o);
+	o.timeout = -1;
+	o.meta = *meta;
+	o.meta.due = 0;
+	o.have_meta = 1;
+	return put_msgs(q, m, 1, &o);
 }
 
 static void
@@ -430,15 +463,19 @@ static int
 cmd_put(int argc, char **argv)
 {
 	static const char usage[] = "queue put [-0] [--nowait | -t DUR] [-p PRIO] "
-	    "[--sync] NAME [MSG...]";
+	    "[--delay DUR] [--sync] NAME [MSG...]";
 	struct opts o;
 	struct queue q;
 	int i = parse(argc, argv, usage, A_NULL | A_NOWAIT | A_TIMEOUT | A_PRIO |
-	    A_SYNC, &o), st, have;
+	    A_SYNC | A_DELAY, &o), st, have;
 	const char *name = name_operand(argc, argv, i, -1, usage);
 
-	guard_std_fds();
-	if (i + 1 >= argc && std_closed[0])
+	if (o.delay > 0) {
+		o.meta.due = q_realtime() + o.delay;
+		o.have_meta = 1;
+	}
+
+	if (i + 1 >= argc && std_closed(0))
 		err_diex(EXIT_TOOL, "%s: standard input is closed", name);
 	/* A missing queue would be created FIFO: with -p, refuse that
 	 * before creating anything. */
@@ -509,6 +546,19 @@ write_all(const char *p, size_t n)
 	return 0;
 }
 
+/* When a getter that found nothing waits until: DEADLINE, or earlier when
+ * the first delayed message q_claim passed over is due. */
+static int64_t
+q_wake_time(struct queue *q, int64_t deadline)
+{
+	int64_t due;
+
+	if (q->next_due == 0)
+		return deadline;
+	due = q_due_mono(q->next_due);
+	return deadline < 0 || due < deadline ? due : deadline;
+}
+
 /* Get messages as O says: returns the exit status. Each round commits
  * what the previous round wrote and claims the next batch under one
  * lock. */
@@ -557,7 +607,8 @@ get_msgs(struct queue *q, const struct opts *o)
 			/* Nothing is claimed: the reader watcher may end
 			 * us while we wait (see watch_reader). */
 			pthread_mutex_unlock(&busy);
-			q_wait(q, &sh->put_seq, Q_WAIT_GET, deadline);
+			q_wait(q, &sh->put_seq, Q_WAIT_GET,
+			    q_wake_time(q, deadline));
 			pthread_mutex_lock(&busy);
 			continue;
 		}
@@ -580,6 +631,160 @@ get_msgs(struct queue *q, const struct opts *o)
 	q_slot_put(q);
 	q_unlock(q);
 	free(out.buf);
+	return st;
+}
+
+/* Undo multi_register for the first N queues. */
+static void
+multi_unregister(struct queue *qs, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		q_lock(&qs[i]);
+		if (qs[i].sh->getw > 0)
+			qs[i].sh->getw--;
+		if (qs[i].slot >= 0)
+			qs[i].sh->slot[qs[i].slot].role = Q_WAIT_NONE;
+		q_unlock(&qs[i]);
+	}
+}
+
+/* Register as a getter waiting on each of the NQ queues (so that their
+ * putters wake us) and read their put_seq words into SEEN. Returns 1 if
+ * one of them has a message by now (then nobody is registered). */
+static int
+multi_register(struct queue *qs, int nq, uint32_t *seen, int64_t *wake)
+{
+	int i;
+
+	for (i = 0; i < nq; i++) {
+		struct q_shared *sh = qs[i].sh;
+		q_lock(&qs[i]);
+		if (sh->ready > sh->delayed) {
+			q_unlock(&qs[i]);
+			multi_unregister(qs, i);
+			return 1;
+		}
+		/* A dead getter cannot wake us (see q_wait). */
+		if (sh->claimed > 0) {
+			int64_t t = q_now() + 250 * 1000000LL;
+			if (*wake < 0 || t < *wake)
+				*wake = t;
+		}
+		sh->getw++;
+		if (qs[i].slot >= 0)
+			sh->slot[qs[i].slot].role = Q_WAIT_GET;
+		seen[i] = sh->put_seq;
+		q_unlock(&qs[i]);
+	}
+	return 0;
+}
+
+/* queue get NAME1 NAME2...: messages from whichever queue has one, the
+ * queues looked at in the order given; it waits on all of them at once
+ * (futex_waitv). With o->follow it ends when every queue is closed and
+ * drained. */
+static int
+get_multi(struct queue *qs, int nq, const struct opts *o)
+{
+	uint64_t left = o->follow ? UINT64_MAX : o->count > 0 ?
+	    (uint64_t)o->count : 1;
+	int64_t deadline = o->timeout >= 0 ? q_now() + o->timeout : -1;
+	struct q_out out = { NULL, 0, 0 };
+	uint32_t *seen = calloc((size_t)nq, sizeof *seen);
+	uint32_t **words = calloc((size_t)nq, sizeof *words);
+	int st = 0, i;
+
+	if (seen == NULL || words == NULL)
+		err_diex(EXIT_TOOL, "out of memory");
+	for (i = 0; i < nq; i++)
+		words[i] = &qs[i].sh->put_seq;
+	while (left > 0) {
+		int ended = 0, removed = -1;
+		int64_t wake = deadline;
+		size_t k = 0;
+
+		for (i = 0; i < nq && k == 0; i++) {
+			struct queue *q = &qs[i];
+			struct q_shared *sh = q->sh;
+			q_lock(q);
+			if (sh->claimed > 0)
+				q_reap(q);
+			if (q->slot >= 0 || q_slot_get(q) == 0)
+				k = q_claim(q, left < BATCH_N ? left : BATCH_N,
+				    BATCH_BYTES, &out, o->null ? '\0' : '\n');
+			if (k == 0) {
+				if (sh->removed)
+					removed = i;
+				ended += sh->closed && sh->ready == 0 &&
+				    sh->claimed == 0;
+				if (q->next_due) {
+					int64_t d = q_due_mono(q->next_due);
+					if (wake < 0 || d < wake)
+						wake = d;
+				}
+				q_unlock(q);
+				continue;
+			}
+			q_unlock(q);
+			if (write_all(out.buf, out.len) < 0) {
+				int e = errno;
+				q_lock(q);
+				q_unclaim(q);
+				q_slot_put(q);
+				q_unlock(q);
+				errno = e;
+				err_die(EXIT_TOOL, "%s: write", q->o.name);
+			}
+			out.len = 0;
+			q_lock(q);
+			q_commit(q);
+			q_unlock(q);
+			left -= k;
+			if (o->timeout >= 0)
+				deadline = q_now() + o->timeout;
+		}
+		if (k > 0)
+			continue;
+		if (removed >= 0) {
+			err_warnx("%s: queue removed", qs[removed].o.name);
+			st = EXIT_NO;
+			break;
+		}
+		if (ended == nq) {
+			st = o->follow ? 0 : EXIT_NO;
+			break;
+		}
+		if (o->nowait) {
+			st = EXIT_WOULDBLOCK;
+			break;
+		}
+		if (deadline >= 0 && q_now() >= deadline) {
+			st = EXIT_TIMEOUT;
+			break;
+		}
+		if (multi_register(qs, nq, seen, &wake))
+			continue;
+		pthread_mutex_unlock(&busy);
+		if (obj_futex_waitv(words, seen, nq, wake) < 0) {
+			/* A kernel before 5.16: look at each queue in turn,
+			 * 100 ms at a time. */
+			int64_t t = q_now() + 100 * 1000000LL;
+			obj_futex_wait(words[0], seen[0], wake < 0 ||
+			    t < wake ? t : wake);
+		}
+		pthread_mutex_lock(&busy);
+		multi_unregister(qs, nq);
+	}
+	for (i = 0; i < nq; i++) {
+		q_lock(&qs[i]);
+		q_slot_put(&qs[i]);
+		q_unlock(&qs[i]);
+	}
+	free(out.buf);
+	free(seen);
+	free(words);
 	return st;
 }
 
@@ -612,23 +817,42 @@ static int
 cmd_get(int argc, char **argv)
 {
 	static const char usage[] = "queue get [-0] [--nowait | -t DUR] "
-	    "[-n COUNT | -f] [--sync] NAME";
+	    "[-n COUNT | -f] [--meta] [--name] [--sync] NAME...";
 	struct opts o;
-	struct queue q;
+	struct queue *qs;
 	int i = parse(argc, argv, usage, A_NULL | A_NOWAIT | A_TIMEOUT | A_COUNT |
-	    A_FOLLOW | A_SYNC, &o), st;
-	const char *name = name_operand(argc, argv, i, 0, usage);
+	    A_FOLLOW | A_SYNC | A_META | A_NAME, &o), st, nq, k;
+	const char *name = name_operand(argc, argv, i, -1, usage);
+	struct cli sub = { usage, HELP_TEXT };
 
-	guard_std_fds();
-	if (std_closed[1])
+	nq = argc - i;
+	if (nq > OBJ_WAITV_MAX)
+		cli_usage_error(&sub, "more than %d queues", OBJ_WAITV_MAX);
+	if (std_closed(1))
 		err_diex(EXIT_TOOL, "%s: standard output is closed", name);
-	open_or_die(&q, name, &defaults);
+	if ((qs = calloc((size_t)nq, sizeof *qs)) == NULL)
+		err_diex(EXIT_TOOL, "out of memory");
+	/* Every name is checked before any queue is made. */
+	for (k = 0; k < nq; k++)
+		(void)exists(argv[i + k]);
+	for (k = 0; k < nq; k++) {
+		char *tag = NULL;
+		open_or_die(&qs[k], argv[i + k], &defaults);
+		qs[k].print_meta = o.meta_out;
+		if (o.name_out && asprintf(&tag, "%s\t", argv[i + k]) < 0)
+			err_diex(EXIT_TOOL, "out of memory");
+		qs[k].tag = tag;
+	}
 	pthread_mutex_lock(&busy);
 	watch_stdout(name);
-	st = get_msgs(&q, &o);
-	if (o.sync)
-		sync_or_die(&q);
-	q_close(&q);
+	st = nq == 1 ? get_msgs(&qs[0], &o) : get_multi(qs, nq, &o);
+	for (k = 0; k < nq; k++) {
+		if (o.sync)
+			sync_or_die(&qs[k]);
+		free((char *)qs[k].tag);
+		q_close(&qs[k]);
+	}
+	free(qs);
 	return st;
 }
 
@@ -681,6 +905,27 @@ cmd_close(int argc, char **argv)
 	q.sh->closed = 1;
 	q_bump_put(&q);
 	q_bump_get(&q);
+	q_unlock(&q);
+	q_close(&q);
+	return 0;
+}
+
+/* Reopen a closed queue: puts are taken again (a missing queue is
+ * created, as close does). A removed queue stays closed (its file is
+ * gone; a put makes a new one). */
+static int
+cmd_open(int argc, char **argv)
+{
+	static const char usage[] = "queue open NAME";
+	struct opts o;
+	struct queue q;
+	int i = parse(argc, argv, usage, 0, &o);
+	const char *name = name_operand(argc, argv, i, 0, usage);
+
+	open_or_die(&q, name, &defaults);
+	q_lock(&q);
+	if (!q.sh->removed)
+		q.sh->closed = 0;
 	q_unlock(&q);
 	q_close(&q);
 	return 0;
@@ -750,7 +995,7 @@ cmd_join(int argc, char **argv)
 /* ---- size, stat, ls, rm ---- */
 
 struct counts {
-	uint64_t messages, claimed, bytes, used, tasks;
+	uint64_t messages, claimed, bytes, used, tasks, delayed;
 	unsigned getters, putters, joiners;
 };
 
@@ -767,6 +1012,7 @@ read_counts(struct queue *q, struct counts *c)
 	c->bytes = sh->bytes;
 	c->used = sh->used;
 	c->tasks = sh->ready + sh->claimed + sh->undone;
+	c->delayed = q_count_delayed(q);
 	c->getters = q_count_waiting(q, Q_WAIT_GET);
 	c->putters = q_count_waiting(q, Q_WAIT_PUT);
 	c->joiners = q_count_waiting(q, Q_WAIT_JOIN);
@@ -784,7 +1030,7 @@ open_for_report(int argc, char **argv, const char *usage, struct queue *q,
 	const char *name = name_operand(argc, argv, i, 0, usage);
 
 	open_or_die(q, name, NULL);
-	if (std_closed[1])
+	if (std_closed(1))
 		err_diex(EXIT_TOOL, "%s: standard output is closed", name);
 	read_counts(q, c);
 	return name;
@@ -817,10 +1063,12 @@ cmd_stat(int argc, char **argv)
 	else
 		printf("max none\n");
 	printf("maxmsg %" PRIu32 "\nmessages %" PRIu64 "\nclaimed %" PRIu64
+	    "\ndelayed %" PRIu64
 	    "\nbytes %" PRIu64 "\nused %" PRIu64 "\ntasks %" PRIu64
 	    "\nclosed %s\ngetters %u\nputters %u\njoiners %u\n"
 	    "puts %" PRIu64 "\ngets %" PRIu64 "\nrepairs %" PRIu64 "\n",
-	    q.maxmsg, c.messages, c.claimed, c.bytes, c.used, c.tasks,
+	    q.maxmsg, c.messages, c.claimed, c.delayed, c.bytes, c.used,
+	    c.tasks,
 	    q.sh->closed ? "yes" : "no", c.getters, c.putters, c.joiners,
 	    q.sh->puts, q.sh->gets, q.sh->repairs);
 	q_close(&q);
@@ -853,8 +1101,7 @@ cmd_ls(int argc, char **argv)
 
 	if (i < argc)
 		cli_usage_error(&sub, "unexpected operand '%s'", argv[i]);
-	guard_std_fds();
-	if (std_closed[1])
+	if (std_closed(1))
 		err_diex(EXIT_TOOL, "standard output is closed");
 	if (obj_list(&t, ls_one, NULL) < 0)
 		return EXIT_TOOL;
@@ -871,7 +1118,6 @@ cmd_rm(int argc, char **argv)
 	(void)name_operand(argc, argv, i, -1, usage);
 	for (; i < argc; i++) {
 		struct queue q;
-		guard_std_fds();
 		if (q_open(&q, argv[i], NULL) < 0) {
 			st = EXIT_TOOL;
 			continue;
@@ -898,7 +1144,8 @@ static const struct {
 	int (*fn)(int, char **);
 } cmds[] = {
 	{ "put", cmd_put }, { "get", cmd_get }, { "create", cmd_create },
-	{ "close", cmd_close }, { "done", cmd_done }, { "join", cmd_join },
+	{ "close", cmd_close }, { "open", cmd_open }, { "done", cmd_done },
+	{ "join", cmd_join }, { "run", cmd_run },
 	{ "size", cmd_size }, { "stat", cmd_stat }, { "ls", cmd_ls },
 	{ "rm", cmd_rm },
 };
@@ -909,6 +1156,7 @@ main(int argc, char **argv)
 	size_t k;
 
 	err_init(argv[0]);
+	(void)proc_std_fds();
 	optind = remote_main(argc, argv, &cli);
 	if (optind >= argc)
 		cli_usage_error(&cli, "missing command");

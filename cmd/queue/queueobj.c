@@ -2,6 +2,7 @@
  * operations on it. The design is explained at the top of queue.c. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "queueobj.h"
 
 enum { R_READY = 1, R_FREE = 2, R_PAD = 3, R_CLAIMED = 0x10000 };
+#define R_EXT 0x80000000u   /* in q_rec.len: the record has a q_meta */
 enum { S_IDLE = 0, S_ACTIVE = 1, S_COMMITTED = 2 };
 
 #define RING_OFF (((sizeof(struct q_shared)) + 4095) & ~(uint64_t)4095)
@@ -51,9 +53,39 @@ q_now(void)
 }
 
 static uint32_t
-recsz(uint32_t len)
+recsz(uint32_t len, int ext)
 {
-	return Q_RECHDR + ((len + 3) & ~3u);
+	return Q_RECHDR + (ext ? Q_EXTSZ : 0) + ((len + 3) & ~3u);
+}
+
+/* The message's length, without the R_EXT flag. */
+static uint32_t
+rec_len(const struct q_rec *r)
+{
+	return r->len & ~R_EXT;
+}
+
+static unsigned char *
+rec_data(struct q_rec *r)
+{
+	return (unsigned char *)(r + 1) + (r->len & R_EXT ? Q_EXTSZ : 0);
+}
+
+/* The record's q_meta (zeros if it has none). The extension is only
+ * 4-byte aligned: it is copied, never accessed in place. */
+static void
+rec_meta(const struct q_rec *r, struct q_meta *m)
+{
+	if (r->len & R_EXT)
+		memcpy(m, r + 1, sizeof *m);
+	else
+		memset(m, 0, sizeof *m);
+}
+
+static void
+rec_set_meta(struct q_rec *r, const struct q_meta *m)
+{
+	memcpy(r + 1, m, sizeof *m);
 }
 
 static uint64_t
@@ -116,7 +148,8 @@ rec_at(const struct queue *q, uint64_t off)
 	if (off % 4 || off > q->R || q->R - off < Q_RECHDR)
 		damaged(q, "bad record length");
 	r = (struct q_rec *)(void *)(q->ring + off);
-	if (r->len > q->R - off - Q_RECHDR)
+	if (rec_len(r) > q->R - off - Q_RECHDR ||
+	    recsz(rec_len(r), r->len & R_EXT) > q->R - off)
 		damaged(q, "bad record length");
 	st = r->state;
 	if (st == R_PAD) {
@@ -131,7 +164,7 @@ rec_at(const struct queue *q, uint64_t off)
 static uint32_t
 rec_size(const struct q_rec *r)
 {
-	return recsz(r->len);
+	return recsz(rec_len(r), r->len & R_EXT);
 }
 
 /* Make the ring's pages from position P on, for LEN bytes, writable in
@@ -344,7 +377,7 @@ settle(struct queue *q, int i, uint32_t newstate)
 			if (sh->order == Q_PRIO)
 				heap_push(q, r->prio, c.off);
 		} else {
-			sh->bytes -= r->len;
+			sh->bytes -= rec_len(r);
 			sh->used -= rec_size(r);
 		}
 	}
@@ -440,6 +473,7 @@ repair(struct queue *q)
 	for (i = 0; i < Q_NSLOT; i++)
 		dead[i] = i != q->slot && slot_take_dead(q, i);
 	sh->ready = sh->claimed = sh->bytes = sh->used = sh->heap_n = 0;
+	sh->delayed = 0;
 	for (cur_at(q, &c, sh->tail); c.p < sh->head; cur_next(q, &c,
 	    rec_size(r))) {
 		r = rec_at(q, c.off);
@@ -451,9 +485,12 @@ repair(struct queue *q)
 			    S_COMMITTED ? R_FREE : R_READY;
 		if (r->state == R_FREE)
 			continue;
-		sh->bytes += r->len;
+		sh->bytes += rec_len(r);
 		sh->used += rec_size(r);
 		if (r->state == R_READY) {
+			struct q_meta m;
+			rec_meta(r, &m);
+			sh->delayed += m.due != 0;
 			sh->ready++;
 			if (sh->order == Q_PRIO)
 				heap_push(q, r->prio, c.off);
@@ -789,12 +826,17 @@ write_pad(struct queue *q, uint64_t off, uint64_t room)
 	r->prio = 0;
 }
 
-size_t
-q_insert(struct queue *q, const struct q_msg *m, size_t n, int32_t prio)
+/* Append M[0..N) (see q_insert). REPLACING: one claimed message is to
+ * go in the same commit (q_requeue), so it does not count against --max,
+ * and the messages are not new puts. */
+static size_t
+insert(struct queue *q, const struct q_msg *m, size_t n, int32_t prio,
+    const struct q_meta *meta, int replacing)
 {
 	struct q_shared *sh = q->sh;
 	uint64_t R = q->R, tail, last = sh->last;
-	uint64_t count = sh->ready + sh->claimed;
+	uint64_t count = sh->ready + sh->claimed - (replacing ? 1 : 0);
+	int ext = meta != NULL;
 	struct cur c;
 	size_t k;
 
@@ -809,7 +851,7 @@ q_insert(struct queue *q, const struct q_msg *m, size_t n, int32_t prio)
 	tail = sh->tail;
 	cur_at(q, &c, sh->head);
 	for (k = 0; k < n; k++) {
-		uint32_t len = m[k].len, sz = recsz(len);
+		uint32_t len = m[k].len, sz = recsz(len, ext);
 		uint64_t room = R - c.off, need = sz;
 		struct q_rec *r;
 
@@ -817,11 +859,12 @@ q_insert(struct queue *q, const struct q_msg *m, size_t n, int32_t prio)
 			uint64_t want = 0;
 			size_t i;
 			for (i = k; i < n && want < PREFAULT_MAX; i++)
-				want += recsz(m[i].len);
+				want += recsz(m[i].len, ext);
 			prefault(q, c.p, want);
 		}
 
-		if ((sh->max && count >= sh->max) || len > q->maxmsg)
+		if ((sh->max && count >= sh->max) || len > q->maxmsg ||
+		    (ext && len > q_maxmsg_meta(q)))
 			break;
 		if (sz > room)
 			need += room;
@@ -832,11 +875,15 @@ q_insert(struct queue *q, const struct q_msg *m, size_t n, int32_t prio)
 			cur_next(q, &c, (uint32_t)room);
 		}
 		r = (struct q_rec *)(void *)(q->ring + c.off);
-		r->len = len;
+		r->len = len | (ext ? R_EXT : 0);
 		r->state = R_READY;
 		r->back = count ? (uint32_t)(c.p - last) : 0;
 		r->prio = prio;
-		memcpy(r + 1, m[k].data, len);
+		if (ext) {
+			rec_set_meta(r, meta);
+			sh->delayed += meta->due != 0;
+		}
+		memcpy(rec_data(r), m[k].data, len);
 		if (sh->order == Q_PRIO)
 			heap_push(q, prio, c.off);
 		last = c.p;
@@ -852,12 +899,27 @@ q_insert(struct queue *q, const struct q_msg *m, size_t n, int32_t prio)
 	 * what publishes them. */
 	j_add(q, &sh->head, c.p);
 	j_add(q, &sh->last, last);
-	j_add(q, &sh->puts, sh->puts + k);
+	if (!replacing)
+		j_add(q, &sh->puts, sh->puts + k);
 	j_commit(q);
 	if (sh->order == Q_LIFO)
 		sh->rd = last;
 	q_bump_put(q);
 	return k;
+}
+
+size_t
+q_insert(struct queue *q, const struct q_msg *m, size_t n, int32_t prio,
+    const struct q_meta *meta)
+{
+	return insert(q, m, n, prio, meta, 0);
+}
+
+uint32_t
+q_maxmsg_meta(const struct queue *q)
+{
+	return q->maxmsg > q->R - Q_RECHDR - Q_EXTSZ ?
+	    (uint32_t)(q->R - Q_RECHDR - Q_EXTSZ) : q->maxmsg;
 }
 
 /* ---- Getting ---- */
@@ -887,29 +949,73 @@ take(struct queue *q, struct q_rec *r, uint64_t p, struct q_out *out,
 	struct q_shared *sh = q->sh;
 	struct q_slot *s = &sh->slot[q->slot];
 
-	if (out_reserve(out, (size_t)r->len + 1) < 0)
+	uint32_t len = rec_len(r);
+
+	if (r->len & R_EXT) {
+		rec_meta(r, &q->meta);
+		if (q->meta.due != 0) {
+			/* Due now: it counts as delayed no longer. */
+			q->meta.due = 0;
+			rec_set_meta(r, &q->meta);
+			if (sh->delayed > 0)
+				sh->delayed--;
+		}
+	} else {
+		memset(&q->meta, 0, sizeof q->meta);
+	}
+	if (q->want_meta && q->meta.id == 0)
+		q->meta.id = ++sh->ids;
+	size_t tl = q->tag ? strlen(q->tag) : 0;
+
+	if (out_reserve(out, (size_t)len + 32 + tl) < 0)
 		err_die(EXIT_TOOL, "%s: out of memory", q->o.name);
-	memcpy(out->buf + out->len, r + 1, r->len);
-	out->len += r->len;
+	if (tl) {
+		memcpy(out->buf + out->len, q->tag, tl);
+		out->len += tl;
+	}
+	if (q->print_meta)
+		out->len += (size_t)snprintf(out->buf + out->len, 32,
+		    "%" PRIu32 "\t%" PRId32 "\t", q->meta.attempt,
+		    q->meta.status);
+	memcpy(out->buf + out->len, rec_data(r), len);
+	out->len += len;
 	out->buf[out->len++] = term;
 	if (s->n == 0 || p < s->lo)
 		s->lo = p;
 	if (s->n == 0 || p > s->hi)
 		s->hi = p;
 	s->n++;
-	s->nbytes += r->len;
+	s->nbytes += len;
 	s->nused += rec_size(r);
 	r->state = R_CLAIMED | (uint32_t)q->slot;
 	sh->ready--;
 	sh->claimed++;
 }
 
+/* A ready record R that is not due yet at NOW (CLOCK_REALTIME ns, 0:
+ * nothing is delayed) stays where it is; q->next_due learns its time. */
+static int
+hidden(struct queue *q, const struct q_rec *r, int64_t now)
+{
+	struct q_meta m;
+
+	if (now == 0 || !(r->len & R_EXT))
+		return 0;
+	rec_meta(r, &m);
+	if (m.due <= now)
+		return 0;
+	if (q->next_due == 0 || m.due < q->next_due)
+		q->next_due = m.due;
+	return 1;
+}
+
 static size_t
 claim_fifo(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
-    char term)
+    char term, int64_t now)
 {
 	struct q_shared *sh = q->sh;
 	struct q_slot *s = &sh->slot[q->slot];
+	uint64_t skipped = Q_NONE;
 	struct cur c;
 	struct q_rec *r;
 	size_t k = 0;
@@ -920,8 +1026,13 @@ claim_fifo(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
 			prefault(q, c.p, sh->head - c.p < maxbytes ?
 			    sh->head - c.p : maxbytes);
 		r = rec_at(q, c.off);
-		if (r->state == R_READY) {
-			if (k && out->len + r->len + 1 > maxbytes)
+		if (r->state == R_READY && hidden(q, r, now)) {
+			/* The tail must not move past it (q_commit). */
+			if (skipped == Q_NONE)
+				skipped = c.p;
+			s->contig = 0;
+		} else if (r->state == R_READY) {
+			if (k && out->len + rec_len(r) + 1 > maxbytes)
 				break;
 			take(q, r, c.p, out, term);
 			k++;
@@ -930,16 +1041,16 @@ claim_fifo(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
 		}
 		cur_next(q, &c, rec_size(r));
 	}
-	sh->rd = c.p;
+	sh->rd = skipped != Q_NONE ? skipped : c.p;
 	return k;
 }
 
 static size_t
 claim_lifo(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
-    char term)
+    char term, int64_t now)
 {
 	struct q_shared *sh = q->sh;
-	uint64_t p = sh->rd, off;
+	uint64_t p = sh->rd, off, skipped = Q_NONE;
 	struct q_rec *r;
 	size_t k = 0;
 
@@ -952,8 +1063,11 @@ claim_lifo(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
 	off = p % q->R;
 	while (k < maxn) {
 		r = rec_at(q, off);
-		if (r->state == R_READY) {
-			if (k && out->len + r->len + 1 > maxbytes)
+		if (r->state == R_READY && hidden(q, r, now)) {
+			if (skipped == Q_NONE)
+				skipped = p;
+		} else if (r->state == R_READY) {
+			if (k && out->len + rec_len(r) + 1 > maxbytes)
 				break;
 			take(q, r, p, out, term);
 			k++;
@@ -965,7 +1079,7 @@ claim_lifo(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
 		p -= r->back;
 		off = off >= r->back ? off - r->back : off + q->R - r->back;
 	}
-	sh->rd = p;
+	sh->rd = skipped != Q_NONE ? skipped : p;
 	return k;
 }
 
@@ -984,7 +1098,7 @@ claim_prio(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
 
 		if (r->state != R_READY)
 			damaged(q, "priority heap out of step");
-		if (k && out->len + r->len + 1 > maxbytes)
+		if (k && out->len + rec_len(r) + 1 > maxbytes)
 			break;
 		heap_pop(q);
 		take(q, r, sh->tail + heap_age(q, toff, (uint32_t)off), out,
@@ -1001,6 +1115,10 @@ q_claim(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
 	struct q_shared *sh = q->sh;
 	struct q_slot *s = &sh->slot[q->slot];
 
+	/* Priority queues take no delayed messages (refused at put). */
+	int64_t now = sh->delayed > 0 ? q_realtime() : 0;
+
+	q->next_due = 0;
 	if (sh->ready == 0)
 		return 0;
 	if (s->n != 0)
@@ -1009,16 +1127,18 @@ q_claim(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
 	s->contig = 1;
 	switch (sh->order) {
 	case Q_LIFO:
-		return claim_lifo(q, maxn, maxbytes, out, term);
+		return claim_lifo(q, maxn, maxbytes, out, term, now);
 	case Q_PRIO:
 		return claim_prio(q, maxn, maxbytes, out, term);
 	default:
-		return claim_fifo(q, maxn, maxbytes, out, term);
+		return claim_fifo(q, maxn, maxbytes, out, term, now);
 	}
 }
 
-void
-q_commit(struct queue *q)
+/* Remove the messages our slot claimed; TASKS: count them as tasks to
+ * be done (queue done, join). */
+static void
+commit(struct queue *q, int tasks)
 {
 	struct q_shared *sh = q->sh;
 	struct q_slot *s;
@@ -1027,7 +1147,8 @@ q_commit(struct queue *q)
 	if (q->slot < 0 || (s = &sh->slot[q->slot])->n == 0)
 		return;
 	k = s->n;
-	j_add(q, &sh->undone, sh->undone + k);
+	if (tasks)
+		j_add(q, &sh->undone, sh->undone + k);
 	j_add(q, &sh->gets, sh->gets + k);
 	if (sh->order == Q_FIFO && s->contig && s->lo == sh->tail) {
 		/* The usual case: our messages are the oldest, in one run.
@@ -1054,6 +1175,108 @@ q_commit(struct queue *q)
 		tidy(q);
 	}
 	q_bump_get(q);
+}
+
+void
+q_commit(struct queue *q)
+{
+	commit(q, 1);
+}
+
+void
+q_ack(struct queue *q)
+{
+	commit(q, 0);
+}
+
+/* The one record our slot claimed. */
+static struct q_rec *
+claimed_rec(struct queue *q)
+{
+	struct q_shared *sh = q->sh;
+	struct q_slot *s = &sh->slot[q->slot];
+	struct q_rec *r;
+
+	if (s->n != 1 || s->lo != s->hi || s->lo < sh->tail ||
+	    s->lo >= sh->head)
+		damaged(q, "bad claim");
+	r = rec_at(q, s->lo % q->R);
+	if (r->state != (R_CLAIMED | (uint32_t)q->slot))
+		damaged(q, "bad claim");
+	return r;
+}
+
+const void *
+q_claimed_msg(struct queue *q, uint32_t *len)
+{
+	struct q_rec *r = claimed_rec(q);
+
+	*len = rec_len(r);
+	return rec_data(r);
+}
+
+int
+q_requeue(struct queue *q, const struct q_meta *meta)
+{
+	struct q_shared *sh = q->sh;
+	struct q_slot *s = &sh->slot[q->slot];
+	struct q_rec *r = claimed_rec(q);
+	struct q_msg m = { (const char *)rec_data(r), rec_len(r) };
+
+	/* The copy goes above the head, never over the claimed record. Its
+	 * publication (the head's move) and our slot's "committed" mark
+	 * are one journal commit: a repair then frees the old record. */
+	j_add(q, &s->state, S_COMMITTED);
+	if (insert(q, &m, 1, r->prio, meta, 1) == 0) {
+		q->jn = 0;
+		return 0;
+	}
+	settle(q, q->slot, R_FREE);
+	j_add(q, &s->state, S_IDLE);
+	tidy(q);
+	q_bump_get(q);
+	return 1;
+}
+
+uint64_t
+q_count_delayed(struct queue *q)
+{
+	struct q_shared *sh = q->sh;
+	int64_t now;
+	uint64_t n = 0;
+	struct cur c;
+	struct q_rec *r;
+
+	if (sh->delayed == 0)
+		return 0;
+	now = q_realtime();
+	for (cur_at(q, &c, sh->tail); c.p < sh->head; cur_next(q, &c,
+	    rec_size(r))) {
+		struct q_meta m;
+		r = rec_at(q, c.off);
+		if (r->state != R_READY)
+			continue;
+		rec_meta(r, &m);
+		n += m.due > now;
+	}
+	return n;
+}
+
+int64_t
+q_realtime(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int64_t
+q_due_mono(int64_t due)
+{
+	int64_t left = due - q_realtime();
+
+	return q_now() + (left > 0 ? left : 0);
 }
 
 void

@@ -11,9 +11,12 @@
 
 #include "obj.h"
 
-#define Q_VERSION 1
+/* Version 2: records may carry an extension (struct q_meta), and the
+ * header counts ids and delayed messages. */
+#define Q_VERSION 2
 #define Q_NSLOT 512                     /* getters in flight at once */
 #define Q_RECHDR 16                     /* bytes of bookkeeping per message */
+#define Q_EXTSZ 24                      /* ... and more for one with q_meta */
 #define Q_MSG_MAX (16u << 20)           /* longest message of any queue */
 #define Q_SIZE_DEFAULT (32ull << 20)    /* storage of a queue by default */
 #define Q_SIZE_MIN 64
@@ -26,13 +29,24 @@ enum { Q_FIFO, Q_LIFO, Q_PRIO };
 /* What a waiting process waits for (shown by stat). */
 enum { Q_WAIT_NONE, Q_WAIT_GET, Q_WAIT_PUT, Q_WAIT_JOIN };
 
-/* One message in the ring: this header, then LEN bytes, then up to 3
- * bytes of padding to keep headers 4-byte aligned. */
+/* One message in the ring: this header, then (if LEN has R_EXT set) its
+ * q_meta in Q_EXTSZ bytes, then LEN bytes, then up to 3 bytes of padding
+ * to keep headers 4-byte aligned. */
 struct q_rec {
-	uint32_t len;
+	uint32_t len;       /* | R_EXT: an extension follows */
 	uint32_t state;     /* R_READY, R_FREE, R_PAD or R_CLAIMED | slot */
 	uint32_t back;      /* distance to the previous message's start, 0: none */
 	int32_t prio;
+};
+
+/* What a message may carry besides its bytes (the record's extension):
+ * messages that were retried (queue run), dead-lettered or delayed. */
+struct q_meta {
+	uint64_t id;        /* QUEUE_ID (0: none given yet) */
+	int64_t due;        /* CLOCK_REALTIME ns before which it stays hidden;
+	                     * 0: visible */
+	uint32_t attempt;   /* attempts made so far */
+	int32_t status;     /* the last attempt's exit status */
 };
 
 /* A getter's slot: its robust mutex is held for as long as the getter
@@ -83,6 +97,8 @@ struct q_shared {
 	uint64_t rd;            /* where the next get starts looking */
 	uint64_t heap_n;
 	uint64_t repairs;       /* times a dead mutex holder was cleaned up */
+	uint64_t ids;           /* the last QUEUE_ID given out */
+	uint64_t delayed;       /* ready messages with a due time (derived) */
 	struct q_slot slot[Q_NSLOT];
 };
 
@@ -111,6 +127,12 @@ struct queue {
 	int wake_get, wake_put;
 	uint64_t pf_hi;     /* ring positions below this are prefaulted */
 	uint64_t pf_total;  /* bytes prefaulted so far; R: all of the ring */
+	int want_meta;      /* q_claim: give each message an id, keep meta */
+	int print_meta;     /* q_claim: "ATTEMPTS<TAB>STATUS<TAB>" first */
+	const char *tag;    /* q_claim: written before each message, or NULL */
+	struct q_meta meta; /* q_claim: of the last message taken */
+	int64_t next_due;   /* q_claim: earliest due time of the messages it
+	                     * passed over (CLOCK_REALTIME ns), 0: none */
 };
 
 /* A message to put. */
@@ -158,10 +180,13 @@ int q_slot_get(struct queue *q);
 int q_slot_get_waiter(struct queue *q);
 void q_slot_put(struct queue *q);
 
-/* q_insert (locked): append messages M[0..N) with priority PRIO while
- * they fit; returns how many were added. */
+/* q_insert (locked): append messages M[0..N) with priority PRIO and
+ * (unless NULL) META while they fit; returns how many were added. */
 size_t q_insert(struct queue *q, const struct q_msg *m, size_t n,
-    int32_t prio);
+    int32_t prio, const struct q_meta *meta);
+
+/* q_maxmsg_meta: the longest message that fits with a q_meta. */
+uint32_t q_maxmsg_meta(const struct queue *q);
 
 /* q_claim (locked, needs a slot): claim up to MAXN ready messages in
  * queue order (at least one if there is one, at most about MAXBYTES of
@@ -176,6 +201,28 @@ void q_commit(struct queue *q);
 
 /* q_unclaim (locked): give the claimed messages back to the queue. */
 void q_unclaim(struct queue *q);
+
+/* q_ack (locked): the one message claimed by our slot was handled:
+ * remove it (as q_commit, but it leaves no task to be done). */
+void q_ack(struct queue *q);
+
+/* q_requeue (locked): replace the one message claimed by our slot with
+ * a ready copy carrying META, in one journal commit (a crash leaves the
+ * old or the new one, never both or neither). Returns 1, or 0 when it
+ * does not fit now (the claim is kept). */
+int q_requeue(struct queue *q, const struct q_meta *meta);
+
+/* q_claimed_msg (locked): the bytes and length of the one message
+ * claimed by our slot. */
+const void *q_claimed_msg(struct queue *q, uint32_t *len);
+
+/* q_count_delayed (locked): ready messages not yet due. */
+uint64_t q_count_delayed(struct queue *q);
+
+/* q_realtime: CLOCK_REALTIME in ns. q_due_mono: the CLOCK_MONOTONIC
+ * deadline (q_now based) of due time DUE. */
+int64_t q_realtime(void);
+int64_t q_due_mono(int64_t due);
 
 /* q_reap (locked): give back the messages claimed by dead processes.
  * Returns how many slots it recovered. */

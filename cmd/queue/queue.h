@@ -1,0 +1,22 @@
+/* queue: what queue.c shares with run.c (queue run). */
+#ifndef QUEUE_QUEUE_H
+#define QUEUE_QUEUE_H
+
+#include "queueobj.h"
+
+/* The --help text of every subcommand. */
+extern const char queue_help[];
+
+/* queue_open_or_die: open queue NAME, creating it with the defaults if
+ * it is missing; exit 125 after saying why it cannot be. */
+void queue_open_or_die(struct queue *q, const char *name);
+
+/* queue_put_meta: put M into Q with META, waiting while it is full.
+ * Returns 0, or 1 (after a message) if Q is closed. */
+int queue_put_meta(struct queue *q, const struct q_msg *m,
+    const struct q_meta *meta);
+
+/* cmd_run: queue run (run.c). */
+int cmd_run(int argc, char **argv);
+
+#endif
