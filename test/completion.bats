@@ -31,7 +31,10 @@ bashc() {
 
 @test "bash: subcommands, and the subcommand's own options with their long forms" {
 	run -0 bashc queue ""
-	[ "${lines[*]}" = "close create done get join ls put rm size stat" ]
+	for w in put get create close done join size stat ls rm; do
+		[[ " ${lines[*]} " == *" $w "* ]]
+	done
+	[[ "$output" != *-* ]]
 	run -0 bashc queue p
 	[ "$output" = put ]
 	run -0 bashc queue get -
@@ -74,6 +77,11 @@ bashc() {
 	[[ "$output" == *echo* ]]
 	run -0 bashc barrier wait -n 2 phase -- ech
 	[[ "$output" == *echo* ]]
+	# a usage line that goes on over two lines (queue run)
+	run -0 bashc queue run jobs ech
+	[[ "$output" == *echo* ]]
+	run -0 bashc queue run --le
+	[ "$output" = --lease ]
 	run -0 bashc pool echo proc
 	[ "$output" = procfile.txt ]
 }
