@@ -257,6 +257,21 @@ wait_all() {
 	gone "$(cat apid)"
 }
 
+@test "SIGTERM to the party running the action reaches the action's whole group; it returns only when the group is gone (issue 24 point 10)" {
+	bg barrier wait -n 2 g
+	local a=$!
+	wait_for waiting g 1
+	# A grandchild that ignores SIGTERM is killed once the action ends.
+	bg barrier wait -a '(trap "" TERM; exec sleep 1000) & echo $! >gc; sleep 1000 & echo $! >gc2; echo $$ >apid; wait' g
+	local r=$!
+	wait_for test -s apid
+	cat gc gc2 >>"$BATS_TEST_TMPDIR/pids"
+	kill -TERM "$r"
+	reap "$r" 143
+	gone "$(cat apid)" "$(cat gc)" "$(cat gc2)"
+	reap "$a" 1
+}
+
 @test "parties killed at arbitrary moments leave a consistent barrier" {
 	# Kill one of four parties (N=2, with an action) at whatever point it
 	# has reached: not yet arrived, holding the lock, waiting, running

@@ -55,6 +55,7 @@ enum host_state { H_OPENING, H_UP, H_DOWN, H_DEAD };
 struct host {
 	char *login;                 /* as given: HOST or user@HOST, ":" */
 	int local;
+	int slurm;                   /* a node of the Slurm allocation */
 	long slots, given;           /* given: N/ or 0 */
 	long running;
 	int state, fails;
@@ -187,6 +188,17 @@ hosts_add_file(const char *file)
 		err_diex(EXIT_TOOL, "--sshloginfile %s: no host in it", file);
 }
 
+void
+hosts_add_node(const char *name, long slots)
+{
+	struct host *h;
+
+	add_login(name, strlen(name), "--slurm");
+	h = &hosts[nhosts - 1];
+	h->slurm = 1;
+	h->slots = slots;
+}
+
 /* "N rsync" or "N": the probe's answer. */
 static void
 take_answer(struct host *h, const char *ans)
@@ -204,6 +216,7 @@ take_answer(struct host *h, const char *ans)
 }
 
 static void on_ready(struct loop *l, int fd, unsigned ev, void *arg);
+static int node_ended(struct job *j, int may_rerun);
 
 static int
 open_host(struct host *h)
@@ -270,7 +283,9 @@ hosts_setup(const struct conf *c, struct loop *l)
 		err_die(EXIT_TOOL, "pipe");
 	for (i = 0; i < nhosts; i++) {
 		struct host *h = &hosts[i];
-		if (h->local) {
+		if (h->slurm)
+			h->state = H_UP;
+		else if (h->local) {
 			h->slots = h->given ? h->given : c->slots;
 			h->state = H_UP;
 		} else if (open_host(h) < 0)
@@ -406,6 +421,8 @@ hosts_job_ended(struct job *j, int status, int may_rerun)
 	h->running--;
 	if (h->local)
 		return 0;
+	if (h->slurm)
+		return node_ended(j, may_rerun);
 	if (status != REMOTE_SSH_FAILED) {
 		h->fails = 0;
 		return 0;
@@ -425,6 +442,29 @@ hosts_job_ended(struct job *j, int status, int may_rerun)
 	}
 	lost = hosts_alive();
 	return lost;
+}
+
+/* --slurm: srun said the node or the step failed (see slurm.c): the job
+ * runs again elsewhere; after HOST_FAILS such failures in a row the node
+ * is left out. A node is not reopened: one that failed is down or gone
+ * from the allocation, and srun fails on it at once. */
+static int
+node_ended(struct job *j, int may_rerun)
+{
+	struct host *h = j->host;
+
+	if (!slurm_failed(j)) {
+		h->fails = 0;
+		return 0;
+	}
+	if (!may_rerun)
+		return 0;
+	if (++h->fails >= HOST_FAILS && h->state != H_DEAD) {
+		h->state = H_DEAD;
+		err_warnx("%s: the node failed %d times in a row; no more "
+		    "jobs go there", h->login, h->fails);
+	}
+	return hosts_alive();
 }
 
 /* The words of the remote command for X: the wrapper and the job's argv. */
@@ -619,6 +659,10 @@ hosts_wrap(struct job *j, struct launch *x)
 
 	if (h == NULL || h->local)
 		return;
+	if (h->slurm) {
+		slurm_wrap(j, x, h->login);
+		return;
+	}
 	j->rcmd.len = 0;
 	if (C->transfer || C->nreturns || C->cleanup) {
 		static char sh[] = "sh", dash_c[] = "-c";
@@ -649,6 +693,7 @@ hosts_close(void)
 	int i;
 
 	for (i = 0; i < nhosts; i++)
-		if (!hosts[i].local && hosts[i].state != H_DEAD)
+		if (!hosts[i].local && !hosts[i].slurm &&
+		    hosts[i].state != H_DEAD)
 			remote_close(&hosts[i].conn);
 }

@@ -498,6 +498,7 @@ job_build(struct job *j, const struct conf *c, struct launch *x)
 	x->argv = j->argv;
 	x->path = have_path ? path : NULL;
 	x->in = -1;
+	x->deathsig = SIGKILL;
 	x->seq = j->seq;
 	x->slot = j->slot;
 	if (c->transfer || c->cleanup)
@@ -527,7 +528,7 @@ job_start(struct job *j, const struct conf *c, const struct launch *x,
 	sp.path = x->path;
 	sp.envp = envp;
 	sp.pgroup = 1;
-	sp.pdeathsig = SIGKILL;
+	sp.pdeathsig = x->deathsig;
 	sp.fd[0] = x->in >= 0 ? x->in : devnull;
 	if (!c->ungroup) {
 		if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)

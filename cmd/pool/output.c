@@ -330,13 +330,41 @@ spool_read(struct job *j, int which)
 	return n;
 }
 
+/* --slurm: the job's stderr passes through slurm_scan, which looks for
+ * srun's reports of a failed node, on its way to where it goes. */
+static ssize_t
+scan_read(struct job *j, int which)
+{
+	char tmp[SPOOL_READ];
+	struct mux_src *s = !ordered ? &j->src[which] :
+	    j->rec == streamer ? &emit[which] : NULL;
+	ssize_t n = read(j->fd[which], tmp, sizeof tmp);
+
+	if (n == 0 && s)
+		mux_src_finish(s);
+	if (n <= 0)
+		return n;
+	slurm_scan(j, tmp, n);
+	if (s) {
+		mux_src_feed(s, tmp, n);
+		return n;
+	}
+	buf_add(&j->rec->spool[which], tmp, n);
+	spooled += n;
+	if (spooled >= SPOOL_BUDGET)
+		overflow(j);
+	return n;
+}
+
 void
 out_readable(struct job *j, int which)
 {
 	int fd = j->fd[which];
 	ssize_t n;
 
-	if (!ordered)
+	if (slurm_on && which == 1)
+		n = scan_read(j, which);
+	else if (!ordered)
 		n = mux_src_read(&j->src[which], fd);
 	else if (j->rec == streamer)
 		n = mux_src_read(&emit[which], fd);

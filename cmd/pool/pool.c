@@ -95,6 +95,11 @@ static const struct cli cli = {
 	"      --return PATTERN  copy the file PATTERN names back afterwards\n"
 	"      --cleanup         remove the transferred and returned files there\n"
 	"      --workdir DIR     run remote jobs in DIR (default: the login dir)\n"
+	"      --slurm           run every job as a step of the Slurm allocation\n"
+	"                        pool runs in (salloc, sbatch)\n"
+	"      --slurm-cpus C    CPUs per job step (default: SLURM_CPUS_PER_TASK\n"
+	"                        or 1)\n"
+	"      --slurm-args ARGS more srun options for every step\n"
 	"  -h, --help            show this help\n"
 	"      --version         show the version\n",
 };
@@ -102,6 +107,7 @@ static const struct cli cli = {
 enum { O_GROUP = 0x100, O_TAG, O_TIMEOUT, O_GRACE, O_RETRIES, O_HALT,
 	O_JOBLOG, O_RESUME, O_RESUME_FAILED, O_BAR, O_PIPE, O_BLOCK,
 	O_SSHLOGINFILE, O_TRANSFER, O_RETURN, O_CLEANUP, O_WORKDIR,
+	O_SLURM, O_SLURM_CPUS, O_SLURM_ARGS,
 	O_DRY_RUN, O_COLSEP, O_HEADER, O_QUIET, O_RESULTS, O_ETA, O_TOTAL };
 
 static struct conf C;
@@ -198,6 +204,9 @@ parse_options(int argc, char **argv)
 		{ "return", required_argument, 0, O_RETURN },
 		{ "cleanup", no_argument, 0, O_CLEANUP },
 		{ "workdir", required_argument, 0, O_WORKDIR },
+		{ "slurm", no_argument, 0, O_SLURM },
+		{ "slurm-cpus", required_argument, 0, O_SLURM_CPUS },
+		{ "slurm-args", required_argument, 0, O_SLURM_ARGS },
 		{ "shell", no_argument, 0, 'c' },
 		{ "dry-run", no_argument, 0, O_DRY_RUN },
 		{ "verbose", no_argument, 0, 't' },
@@ -212,7 +221,7 @@ parse_options(int argc, char **argv)
 		CLI_STD_OPTIONS,
 		{ 0, 0, 0, 0 }
 	};
-	int c, block_set = 0;
+	int c, block_set = 0, slurm_set = 0;
 
 	C.slots = 0;
 	C.maxargs = 1;
@@ -289,6 +298,13 @@ parse_options(int argc, char **argv)
 				cli_usage_error(&cli, "--workdir: empty");
 			C.workdir = optarg;
 			break;
+		case O_SLURM: slurm_on = 1; break;
+		case O_SLURM_CPUS:
+			C.slurm_cpus = (long)opt_count("--slurm-cpus", optarg, 1,
+			    65536);
+			slurm_set = 1;
+			break;
+		case O_SLURM_ARGS: slurm_args(optarg); slurm_set = 1; break;
 		case O_RETURN:
 			C.returns = realloc(C.returns, (C.nreturns + 1) *
 			    sizeof *C.returns);
@@ -322,6 +338,18 @@ parse_options(int argc, char **argv)
 	if (C.pipe && (C.maxargs > 1 || C.tag))
 		cli_usage_error(&cli, "--pipe cannot be combined with -n or "
 		    "--tag");
+	if (slurm_set && !slurm_on)
+		cli_usage_error(&cli, "--slurm-cpus and --slurm-args need "
+		    "--slurm");
+	if (slurm_on && (hosts_on || C.transfer || C.cleanup ||
+	    C.nreturns || C.workdir))
+		cli_usage_error(&cli, "--slurm cannot be combined with -S, "
+		    "--transfer, --return, --cleanup or --workdir (the nodes "
+		    "share the file system)");
+	/* srun's reports of failed nodes are read on the jobs' stderr. */
+	if (slurm_on && (C.pipe || C.ungroup || C.results))
+		cli_usage_error(&cli, "--slurm cannot be combined with --pipe, "
+		    "-u or --results");
 	if (C.results && C.pipe)
 		cli_usage_error(&cli, "--results cannot be combined with --pipe");
 	/* --results: the jobs write to files, not to pool. */
@@ -491,9 +519,16 @@ setup(void)
 	setup_input();
 	joblog_open(&C);
 	tmpl_init(&C);
-	if (hosts_on)
+	if (slurm_on) {
+		long n = slurm_setup(&C);
+		hosts_setup(&C, L);
+		if (!C.slots_given || C.slots > n)
+			C.slots = n;
+	} else if (hosts_on)
 		C.slots = hosts_setup(&C, L);
 	want_fds();
+	if (slurm_on)
+		slurm_slots(C.slots);
 	jobs = calloc(C.slots, sizeof *jobs);
 	if (jobs == NULL)
 		err_diex(EXIT_TOOL, "out of memory");
@@ -523,12 +558,15 @@ setup(void)
 	progress_init(C.bar, C.eta, total);
 }
 
-/* Ask every job to stop with SIG; SIGKILL after the grace period. */
+/* Ask every job to stop with SIG; SIGKILL after the grace period. With
+ * --slurm a job is srun, which takes a single SIGINT as a request to
+ * report the step's state: any request to stop is SIGTERM, on which srun
+ * cancels the step. */
 static void
 terminate(int sig)
 {
 	terminated = 1;
-	pgroup_stop_all(sig);
+	pgroup_stop_all(slurm_on ? SIGTERM : sig);
 }
 
 static void

@@ -37,6 +37,7 @@ struct conf {
 	char **returns;          /* --return PATTERNs */
 	int nreturns;
 	const char *workdir;     /* --workdir on remote hosts */
+	long slurm_cpus;         /* --slurm-cpus, or 0 */
 	const char *replace;     /* -I STR: STR stands for {} */
 	int shell;               /* --shell: CMD is a line for sh -c */
 	int dry_run, verbose;    /* --dry-run, -t */
@@ -128,6 +129,7 @@ struct launch {
 	char *const *argv;
 	const char *path;         /* argv[0]'s file, or NULL: search PATH */
 	int in;                   /* its stdin, or -1: /dev/null */
+	int deathsig;             /* sent to it when pool dies */
 	unsigned long long seq;   /* {#}, POOL_SEQ */
 	int slot;                 /* {%}, POOL_SLOT */
 	char *const *files;       /* --transfer, --cleanup: the job's items;
@@ -271,6 +273,23 @@ int hosts_alive(void);                  /* 0 once every host has failed */
 void hosts_wrap(struct job *j, struct launch *x);
 /* hosts_close: end every master connection (at exit). */
 void hosts_close(void);
+/* hosts_add_node: a node of the Slurm allocation, with SLOTS slots. */
+void hosts_add_node(const char *name, long slots);
+
+/* slurm.c: --slurm, jobs as steps of the Slurm allocation. */
+extern int slurm_on;
+void slurm_args(const char *s);          /* --slurm-args */
+/* slurm_setup: the allocation's nodes become hosts; returns their slots
+ * (exit 125 outside an allocation). */
+long slurm_setup(const struct conf *c);
+void slurm_slots(long slots);            /* the number of slots, once */
+/* slurm_wrap: X (built for J) becomes the srun that runs it as a step
+ * on NODE. */
+void slurm_wrap(struct job *j, struct launch *x, const char *node);
+/* slurm_scan: bytes of J's stderr, where srun reports failed nodes. */
+void slurm_scan(struct job *j, const char *p, size_t n);
+/* slurm_failed: srun said J's node or step failed (not the task). */
+int slurm_failed(const struct job *j);
 
 /* output.c: the output modes. */
 /* out_init: set up the output mode C asks for, for the NJOBS slots at

@@ -10,8 +10,11 @@
  * to the sem process itself and also records the command it starts, so
  * the slot lives exactly as long as sem run or its command, and never
  * longer: a daemon the command leaves behind has another pid and keeps
- * nothing. The command gets SIGKILL as its parent-death signal, so that
- * killing sem run ends the command too.
+ * nothing. The command leads a process group of its own (lib/wrap):
+ * signals reach the whole group, a signalled group is gone before the
+ * slot is given back, and the record names the group, so that a sem run
+ * killed with SIGKILL (its command then gets SIGKILL as parent-death
+ * signal) keeps the slot while anything of the group still runs.
  *
  * Fairness. A process that finds no slot for it takes a ticket (arrival
  * order) and registers in the waiter table. A waiter may take a slot only
@@ -65,6 +68,7 @@
 #include "proc.h"
 #include "remote.h"
 #include "semobj.h"
+#include "wrap.h"
 
 #define USAGE_RUN "sem run [-n N] [--reentrant] [--mode MODE] " \
 	"[--timeout DUR | --nowait] NAME [--] CMD [ARG...]"
@@ -145,10 +149,8 @@ struct args {
 	int nrest;
 };
 
-/* The signal that asks us to stop waiting, and the command to forward
- * signals to once it runs. */
+/* The signal that asks us to stop waiting. */
 static volatile sig_atomic_t stop_sig;
-static volatile pid_t child_pid;
 
 static const char *
 long_name(int c)
@@ -219,15 +221,9 @@ one_name(const struct args *a, const struct cli *cli)
 }
 
 static void
-on_signal(int sig, siginfo_t *si, void *ctx)
+on_signal(int sig)
 {
-	pid_t c = child_pid;
-
-	if (c > 0) {
-		if (!proc_sig_from_tty(si))
-			kill(c, sig);
-	} else
-		stop_sig = sig;
+	stop_sig = sig;
 }
 
 /* No SA_RESTART: a signal must interrupt the futex wait. */
@@ -239,8 +235,7 @@ catch_signals(void)
 	size_t i;
 
 	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = on_signal;
-	sa.sa_flags = SA_SIGINFO;
+	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
 		if (!proc_sig_kept(sigs[i]))
@@ -311,17 +306,6 @@ init_req(struct sem_req *r, const struct args *a)
 }
 
 static int
-wait_child(pid_t pid)
-{
-	int ws;
-
-	while (waitpid(pid, &ws, 0) < 0)
-		if (errno != EINTR)
-			err_die(EXIT_TOOL, "wait for the command");
-	return proc_status(ws);
-}
-
-static int
 do_run(int argc, char **argv)
 {
 	struct args a;
@@ -357,26 +341,26 @@ do_run(int argc, char **argv)
 	if ((rc = take(&m, name, &a, &r, &slot)) != 0)
 		return rc;
 
+	/* The command leads a process group of its own, which gets the
+	 * terminal if we have it; signals reach the whole group, and the
+	 * slot is given back only when a signalled group is gone (wrap.h).
+	 * Killed with SIGKILL, we cannot clean up: the record names the
+	 * group, and the slot stays taken while any of it runs. */
 	proc_spec_init(&sp, cmd);
 	sp.path = path;
 	sp.pdeathsig = SIGKILL;
-	pid = proc_spawn(&sp, &e);
+	pid = wrap_start(&sp, &e, stop_sig);
 	if (pid < 0) {
 		err_warn("%s: start", cmd[0]);
 		semobj_give(&m, &r.owner, slot);
 		return EXIT_TOOL;
 	}
-	child_pid = pid;
-	/* A signal that came while we were starting the command was only
-	 * noted: pass it on now. */
-	if (stop_sig)
-		kill(pid, stop_sig);
 	if (e != 0) {
 		errno = e;
 		err_warn("%s", cmd[0]);
 	} else
 		semobj_set_child(&m, slot, pid);
-	rc = wait_child(pid);
+	rc = wrap_wait(NULL);
 	semobj_give(&m, &r.owner, slot);
 	return rc;
 }
