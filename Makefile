@@ -11,10 +11,15 @@
 #   make torture [TORTURE_TIME=5m] [SEED=N]  the long crash test (test/torture/)
 #   PROGPREFIX=c                 install the programs as cpool, cparallel, ... (avoids
 #                                clashing with GNU parallel's /usr/bin/parallel)
+#   PREFIXED="parallel sem"      only these get PROGPREFIX (default: all)
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/concutils
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 DESTDIR ?=
 PROGPREFIX ?=
 VERSION := 0.1.0
@@ -97,15 +102,40 @@ $(B)/test/torture/torture: $(TORTURE_OBJ) $(LIB)
 torture: all $(B)/test/torture/torture
 	@nice -n 10 $(B)/test/torture/torture -v -t $(or $(TORTURE_TIME),5m)
 
+# Installed names carry PROGPREFIX, on the programs PREFIXED lists (all by
+# default; debian/rules prefixes only those whose names Debian has taken):
+# the programs, their pages (and the names in them, man/prefix.awk) and the
+# completions, which all share DATADIR/complete.
+PREFIXED ?= $(TOOLS)
+NAMES := $(foreach t,$(TOOLS),$(if $(filter $(t),$(PREFIXED)),$(PROGPREFIX))$(t))
+PREFIX_PAGE = awk -v p='$(PROGPREFIX)' -v tools='$(PREFIXED)' -f man/prefix.awk
+COMPL_SUBST = sed -e 's|@COMPLETE@|$(DATADIR)/complete|g' -e 's|@NAMES@|$(NAMES)|g'
+# In a recipe's loop over the tools: n := the installed name of $$t.
+NAME_OF = n=$$t; case ' $(PREFIXED) ' in *" $$t "*) n=$(PROGPREFIX)$$t ;; esac
+
 install: all
-	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
-	for t in $(TOOLS); do install -m 0755 bin/$$t $(DESTDIR)$(BINDIR)/$(PROGPREFIX)$$t; done
-	for t in $(TOOLS); do install -m 0644 man/$$t.1 $(DESTDIR)$(MANDIR)/man1/$(PROGPREFIX)$$t.1; done
-	install -m 0644 man/concutils.7 $(DESTDIR)$(MANDIR)/man7/concutils.7
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(DATADIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	for t in $(TOOLS); do $(NAME_OF); \
+	    install -m 0755 bin/$$t $(DESTDIR)$(BINDIR)/$$n && \
+	    $(PREFIX_PAGE) man/$$t.1 >$(DESTDIR)$(MANDIR)/man1/$$n.1 && \
+	    chmod 0644 $(DESTDIR)$(MANDIR)/man1/$$n.1 && \
+	    $(COMPL_SUBST) completion/concutils.bash >$(DESTDIR)$(BASHCOMPDIR)/$$n && \
+	    chmod 0644 $(DESTDIR)$(BASHCOMPDIR)/$$n && \
+	    sed 's|@NAME@|'$$n'|g' completion/concutils.fish | $(COMPL_SUBST) >$(DESTDIR)$(FISHCOMPDIR)/$$n.fish && \
+	    chmod 0644 $(DESTDIR)$(FISHCOMPDIR)/$$n.fish || exit 1; done
+	$(PREFIX_PAGE) man/concutils.7 >$(DESTDIR)$(MANDIR)/man7/concutils.7
+	chmod 0644 $(DESTDIR)$(MANDIR)/man7/concutils.7
+	install -m 0755 completion/complete $(DESTDIR)$(DATADIR)/complete
+	$(COMPL_SUBST) completion/_concutils >$(DESTDIR)$(ZSHCOMPDIR)/_concutils
+	chmod 0644 $(DESTDIR)$(ZSHCOMPDIR)/_concutils
 
 uninstall:
-	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$(PROGPREFIX)$$t $(DESTDIR)$(MANDIR)/man1/$(PROGPREFIX)$$t.1; done
-	rm -f $(DESTDIR)$(MANDIR)/man7/concutils.7
+	for t in $(TOOLS); do $(NAME_OF); rm -f $(DESTDIR)$(BINDIR)/$$n $(DESTDIR)$(MANDIR)/man1/$$n.1 \
+	    $(DESTDIR)$(BASHCOMPDIR)/$$n $(DESTDIR)$(FISHCOMPDIR)/$$n.fish; done
+	rm -f $(DESTDIR)$(MANDIR)/man7/concutils.7 $(DESTDIR)$(ZSHCOMPDIR)/_concutils \
+	    $(DESTDIR)$(DATADIR)/complete
+	-rmdir $(DESTDIR)$(DATADIR) 2>/dev/null
 
 clean:
 	rm -rf build build-san bin bench/bin

@@ -6,16 +6,58 @@
 #include "cli.h"
 #include "err.h"
 
+/* at_name: TEXT at P names the program CANON (N bytes) if the word is
+ * CANON, alone, and comes first on a line (after blanks or "usage:") or
+ * after a '|' ("usage: parallel ... | parallel -f PROCFILE"). */
+static int
+at_name(const char *text, const char *p, const char *canon, size_t n)
+{
+	const char *q = p;
+
+	if (strncmp(p, canon, n) != 0 || (p[n] != ' ' && p[n] != '\n' &&
+	    p[n] != '\0'))
+		return 0;
+	while (q > text && q[-1] == ' ')
+		q--;
+	if (q - text >= 6 && strncmp(q - 6, "usage:", 6) == 0)
+		q -= 6;
+	return q == text || q[-1] == '\n' || (q != p && q[-1] == '|');
+}
+
+void
+cli_put_named(FILE *f, const char *text, const char *usage)
+{
+	size_t n = strcspn(usage, " ");
+	const char *p;
+
+	for (p = text; *p != '\0'; p++) {
+		if (at_name(text, p, usage, n)) {
+			fputs(err_prog, f);
+			p += n - 1;
+		} else {
+			putc(*p, f);
+		}
+	}
+}
+
 void
 cli_usage_error(const struct cli *cli, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[1024], *usage = NULL;
+	size_t len;
 	va_list ap;
+	FILE *f;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	err_diex(EXIT_TOOL, "%s; usage: %s", msg, cli->usage);
+	f = open_memstream(&usage, &len);
+	if (f != NULL) {
+		cli_put_named(f, cli->usage, cli->usage);
+		if (fclose(f) != 0)
+			usage = NULL;
+	}
+	err_diex(EXIT_TOOL, "%s; usage: %s", msg, usage ? usage : cli->usage);
 }
 
 void
@@ -52,7 +94,7 @@ cli_next(int argc, char **argv, const char *shortopts,
 	c = getopt_long(argc, argv, opts, longopts, NULL);
 	switch (c) {
 	case CLI_HELP:
-		fputs(cli->help, stdout);
+		cli_put_named(stdout, cli->help, cli->usage);
 		exit(fflush(stdout) == 0 ? 0 : EXIT_TOOL);
 	case CLI_VERSION:
 		printf("%s (concutils) %s\n", err_prog, CONC_VERSION);

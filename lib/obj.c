@@ -238,8 +238,8 @@ create_new(struct obj *o, const struct obj_type *t, const struct obj_create *c)
 		fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
 		    O_NOFOLLOW, 0600);
 	}
-	if (fd < 0) {
-		err_warn("%s: create %s", o->name, tmp);
+	if (fd < 0) {   /* the temporary name is ours: never show it */
+		err_warn("%s: create", o->name);
 		return -1;
 	}
 	if (fchmod(fd, c->mode ? c->mode : 0600) < 0) {

@@ -121,3 +121,34 @@ TOOLS="pool parallel queue sem barrier event"
 		[[ "$output" == *"too long (at most 146 years; 'inf' for no limit)"* ]]
 	done
 }
+
+@test "a tool installed under another name (PROGPREFIX=c) uses that name in help, usage, --version and diagnostics (issue 23)" {
+	local t words
+	mkdir pfx
+	for t in $TOOLS; do
+		ln -s "$TOP/bin/$t" "pfx/c$t"
+		run --separate-stderr "pfx/c$t" --help
+		[ "$status" -eq 0 ]
+		[[ "$output" == "usage: c$t "* ]]
+		# No usage line names the program without the prefix.
+		words=$(grep -E "^(usage:)? *$t |\| $t " <<<"$output" || true)
+		[ -z "$words" ]
+		run -0 "pfx/c$t" --version
+		[[ "$output" == "c$t (concutils) "* ]]
+		run -125 "pfx/c$t" --no-such-option
+		[[ "$output" == "c$t: unknown option '--no-such-option'; usage: c$t "* ]]
+	done
+	run -125 pfx/cparallel --no-such-option
+	[[ "$output" == *"| cparallel [OPTIONS] -f PROCFILE" ]]
+	run -125 pfx/cqueue put
+	[[ "$output" == "cqueue: "*"; usage: cqueue put "* ]]
+}
+
+@test "a path object that cannot be created is named by the user's path, never by a temporary name (issue 23)" {
+	run -125 queue put /nonexistent/dir/q a
+	[ "$output" = "queue: /nonexistent/dir/q: create: No such file or directory" ]
+	run -125 sem acquire /nonexistent/dir/s
+	[ "$output" = "sem: /nonexistent/dir/s: create: No such file or directory" ]
+	run -125 barrier wait -n 1 /nonexistent/dir/b
+	[ "$output" = "barrier: /nonexistent/dir/b: create: No such file or directory" ]
+}

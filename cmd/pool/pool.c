@@ -470,8 +470,9 @@ want_fds(void)
 		C.slots = 1;
 		return;
 	}
-	err_warnx("-j %ld: only enough open files for %ld jobs at once "
-	    "(ulimit -n is %ld)", jobs0 ? 0 : C.slots, fit, have);
+	err_warnx("-j %ld: only enough open files for %ld job%s at once "
+	    "(ulimit -n is %ld)", jobs0 ? 0 : C.slots, fit, fit == 1 ? "" : "s",
+	    have);
 	C.slots = fit;
 }
 
