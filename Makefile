@@ -40,7 +40,7 @@ CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=a
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-TOOLS   := pool parallel queue sem barrier
+TOOLS   := pool parallel queue sem barrier event
 LIB_SRC := $(filter-out lib/loop_epoll.c lib/loop_poll.c,$(wildcard lib/*.c)) lib/loop_$(LOOP).c
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 CMD_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard $(TOOLS:%=cmd/%/*.c)))

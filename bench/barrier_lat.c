@@ -1,7 +1,13 @@
-/* barrier_lat: measurements for bench/barrier.sh.
+/* barrier_lat: measurements for bench/barrier.sh and bench/event.sh.
  *
  *   barrier_lat tool BARRIER N REPS   release spread of `barrier wait`
- *   barrier_lat futex N REPS          the same with a bare futex broadcast
+ *   barrier_lat event EVENT N REPS XLINE
+ *                                     release spread of N `event wait
+ *                                     -- XLINE` by one `event set`
+ *   barrier_lat futex N REPS [XLINE]  the same with a bare futex broadcast
+ *                                     (the woken children exec XLINE, a
+ *                                     program that writes the line, if
+ *                                     given)
  *   barrier_lat spawn REPS CMD...     posix_spawn + waitpid of CMD
  *
  * Each prints one number, the median over REPS in microseconds. The
@@ -142,9 +148,10 @@ read_lines(int fd, int n, int64_t *first, int64_t *last)
 	}
 }
 
-/* Wait until barrier NAME has K parties waiting (set-up, not timed). */
+/* Wait until the object NAME has K processes waiting, as its stat's
+ * KEY line says (set-up, not timed). */
 static void
-wait_waiting(const char *bin, const char *name, int k)
+wait_waiting(const char *bin, const char *name, const char *key, int k)
 {
 	char cmd[PATH_MAX + 256], line[128];
 	int w;
@@ -156,7 +163,8 @@ wait_waiting(const char *bin, const char *name, int k)
 		if (p == NULL)
 			die("popen");
 		while (fgets(line, sizeof line, p))
-			sscanf(line, "waiting %d", &w);
+			if (strncmp(line, key, strlen(key)) == 0)
+				sscanf(line + strlen(key), " %d", &w);
 		pclose(p);
 		if (w == k)
 			return;
@@ -184,7 +192,7 @@ tool(const char *bin, int n, int reps)
 		sink(fd);
 		for (i = 0; i < n - 1; i++)
 			pids[i] = spawn_out(argv, fd[1]);
-		wait_waiting(bin, name, n - 1);
+		wait_waiting(bin, name, "waiting", n - 1);
 		t0 = now_ns(CLOCK_REALTIME); /* the kernel's stamps' clock */
 		pids[n - 1] = spawn_out(argv, fd[1]);
 		close(fd[1]);
@@ -202,8 +210,46 @@ tool(const char *bin, int n, int reps)
 	printf("%.1f %.1f\n", median_us(spread, reps), median_us(total, reps));
 }
 
+/* One `event set` releasing N `event wait -- XLINE`: the spread, and
+ * the time from the set's spawn to the last line. */
 static void
-futex_run(int n, int reps)
+event_run(const char *bin, int n, int reps, const char *xline)
+{
+	int64_t *spread = calloc(reps, sizeof *spread);
+	int64_t *total = calloc(reps, sizeof *total);
+	pid_t *pids = calloc(n, sizeof *pids);
+	char name[64];
+	int r, i, fd[2];
+	int64_t t0, first, last;
+
+	if (!spread || !total || !pids)
+		die("calloc");
+	for (r = 0; r < reps; r++) {
+		char *argv[] = { (char *)bin, "wait", name, "--",
+			(char *)xline, NULL };
+		char *set[] = { (char *)bin, "set", name, NULL };
+		char *rm[] = { (char *)bin, "rm", name, NULL };
+		snprintf(name, sizeof name, "lat-%ld-%d", (long)getpid(), r);
+		sink(fd);
+		for (i = 0; i < n; i++)
+			pids[i] = spawn_out(argv, fd[1]);
+		close(fd[1]);
+		wait_waiting(bin, name, "waiters", n);
+		t0 = now_ns(CLOCK_REALTIME);
+		waitpid(spawn_out(set, -1), NULL, 0);
+		read_lines(fd[0], n, &first, &last);
+		close(fd[0]);
+		for (i = 0; i < n; i++)
+			waitpid(pids[i], NULL, 0);
+		spread[r] = last - first;
+		total[r] = last - t0;
+		waitpid(spawn_out(rm, -1), NULL, 0);
+	}
+	printf("%.1f %.1f\n", median_us(spread, reps), median_us(total, reps));
+}
+
+static void
+futex_run(int n, int reps, const char *xline)
 {
 	int64_t *spread = calloc(reps, sizeof *spread);
 	uint32_t *shm;
@@ -227,6 +273,12 @@ futex_run(int n, int reps)
 				while (__atomic_load_n(&shm[0], __ATOMIC_SEQ_CST) == 0)
 					syscall(SYS_futex, &shm[0], FUTEX_WAIT, 0,
 					    NULL, NULL, 0);
+				if (xline) {
+					char *xv[] = { (char *)xline, NULL };
+					dup2(fd[1], 1);
+					execv(xline, xv);
+					_exit(127);
+				}
 				if (write(fd[1], "x\n", 2) != 2)
 					_exit(1);
 				_exit(0);
@@ -271,13 +323,16 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (argc == 5 && strcmp(argv[1], "tool") == 0)
 		tool(argv[2], atoi(argv[3]), atoi(argv[4]));
-	else if (argc == 4 && strcmp(argv[1], "futex") == 0)
-		futex_run(atoi(argv[2]), atoi(argv[3]));
+	else if (argc == 6 && strcmp(argv[1], "event") == 0)
+		event_run(argv[2], atoi(argv[3]), atoi(argv[4]), argv[5]);
+	else if ((argc == 4 || argc == 5) && strcmp(argv[1], "futex") == 0)
+		futex_run(atoi(argv[2]), atoi(argv[3]), argv[4]);
 	else if (argc >= 4 && strcmp(argv[1], "spawn") == 0)
 		spawn_run(atoi(argv[2]), argv + 3);
 	else {
 		fprintf(stderr, "usage: barrier_lat tool BIN N REPS | "
-		    "futex N REPS | spawn REPS CMD...\n");
+		    "event BIN N REPS XLINE | futex N REPS [XLINE] | "
+		    "spawn REPS CMD...\n");
 		return 2;
 	}
 	return 0;

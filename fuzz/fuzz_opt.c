@@ -20,7 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(s, data, size);
 	s[size] = '\0';
 	if (opt_parse_duration(s, &ns, &why) == 0 &&
-	    (ns < 0 || ns > OPT_DURATION_MAX))
+	    (ns < 0 || (ns > OPT_DURATION_MAX && ns != OPT_DURATION_INF)))
 		abort();
 	if (opt_parse_size(s, 1, 1ULL << 40, &bytes, &why) == 0 &&
 	    (bytes < 1 || bytes > 1ULL << 40))

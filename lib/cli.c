@@ -70,3 +70,51 @@ cli_next(int argc, char **argv, const char *shortopts,
 	}
 	return c;
 }
+
+void
+cli_after_name(const struct cli *cli, const char *word)
+{
+	if (word[0] == '-' && word[1] != '\0' && strcmp(word, "--") != 0)
+		cli_usage_error(cli, "option '%s' after NAME (options go "
+		    "before NAME)", word);
+}
+
+int
+cli_operands(int argc, char **argv, const struct cli *cli, int n)
+{
+	static const struct option longopts[] = { CLI_STD_OPTIONS, { 0 } };
+	int i, left;
+
+	cli_reset();
+	while (cli_next(argc, argv, "", longopts, cli) != -1)
+		;
+	for (i = optind + 1; i < argc; i++)
+		cli_after_name(cli, argv[i]);
+	left = argc - optind;
+	if (left < (n < 0 ? 1 : n))
+		cli_usage_error(cli, "missing operand");
+	if (n >= 0 && left > n)
+		cli_usage_error(cli, "unexpected operand '%s'", argv[optind + n]);
+	return optind;
+}
+
+int
+cli_dispatch(int argc, char **argv, const struct cli_cmd *cmds,
+    const struct cli *cli)
+{
+	int status;
+
+	if (argc < 1)
+		cli_usage_error(cli, "missing subcommand");
+	for (; cmds->name; cmds++)
+		if (strcmp(argv[0], cmds->name) == 0)
+			break;
+	if (cmds->name == NULL)
+		cli_usage_error(cli, "unknown subcommand '%s'", argv[0]);
+	status = cmds->run(argc, argv);
+	if (fflush(stdout) != 0) {
+		err_warn("write");
+		return EXIT_TOOL;
+	}
+	return status;
+}

@@ -35,4 +35,31 @@ void cli_usage_error(const struct cli *cli, const char *fmt, ...)
  * (for tools with subcommands, which parse each subcommand's options). */
 void cli_reset(void);
 
+/* A subcommand: its name and its handler, which gets the subcommand's
+ * own argv (argv[0] is the subcommand's name) and returns the exit
+ * status. Handlers are named cmd_NAME. */
+struct cli_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+};
+
+/* cli_dispatch: run the subcommand ARGV[0] from the table CMDS (ended by
+ * a NULL name); a missing or unknown subcommand is a usage error (CLI's
+ * usage line). Standard output is flushed here, once, for every
+ * subcommand: a write that failed makes the status 125. Returns the
+ * handler's status. */
+int cli_dispatch(int argc, char **argv, const struct cli_cmd *cmds,
+    const struct cli *cli);
+
+/* cli_operands: parse the options of a subcommand that has none but
+ * -h/--help and --version, and return the index of its first operand;
+ * exactly N operands are required (N < 0: at least one). An operand that
+ * looks like an option is refused (cli_after_name). */
+int cli_operands(int argc, char **argv, const struct cli *cli, int n);
+
+/* cli_after_name: WORD came after NAME; if it looks like an option
+ * ("-x", "--xyz", but not "-" or "--"), it is a usage error with the
+ * hint that options go before NAME. */
+void cli_after_name(const struct cli *cli, const char *word);
+
 #endif

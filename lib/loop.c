@@ -259,6 +259,16 @@ on_signal(int signo)
 	int e = errno;
 	unsigned char c = (unsigned char)signo;
 
+	/* In a vfork child that has not exec'd yet (see proc_in_child) the
+	 * signal is the child's: it gets the default action, as after
+	 * exec, and the loop (the parent's memory) is left alone. */
+	if (proc_in_child) {
+		signal(signo, SIG_DFL);
+		raise(signo);
+		errno = e;
+		return;
+	}
+
 	/* A full pipe means the loop already has signals to read. */
 	(void)!write(sigpipe_fd[1], &c, 1);
 	errno = e;
@@ -267,7 +277,8 @@ on_signal(int signo)
 static void
 on_signal_intr(int signo)
 {
-	intr_caught = 1;
+	if (!proc_in_child)
+		intr_caught = 1;
 	on_signal(signo);
 }
 
@@ -283,10 +294,13 @@ read_signals(struct loop *l, int fd, unsigned events, void *arg)
 	unsigned char buf[64];
 	ssize_t n, i;
 
-	while ((n = read(fd, buf, sizeof buf)) > 0)
+	/* A short read has drained the pipe: no read just to see EAGAIN. */
+	do {
+		n = read(fd, buf, sizeof buf);
 		for (i = 0; i < n; i++)
 			if (buf[i] < NSIG && l->sig[buf[i]].fn)
 				l->sig[buf[i]].fn(l, buf[i], l->sig[buf[i]].arg);
+	} while (n == (ssize_t)sizeof buf);
 }
 
 static int

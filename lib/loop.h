@@ -4,7 +4,10 @@
  * (make LOOP=poll forces poll). Timers use absolute deadlines on
  * CLOCK_MONOTONIC. Signals are never handled inside a signal handler: the
  * handler only writes the signal number to a self-pipe, and the loop calls
- * the callback from loop_run_once like any other event. */
+ * the callback from loop_run_once like any other event. The handler is
+ * safe in a vfork child before its exec (proc_spawn): there the signal
+ * gets its default action, so the children of a program whose only
+ * handlers are the loop's need not reset them (proc_spec's sigreset). */
 #ifndef CONC_LOOP_H
 #define CONC_LOOP_H
 
@@ -43,6 +46,7 @@ int loop_mod_fd(struct loop *l, int fd, unsigned events);
 
 /* loop_del_fd: stop watching FD (call before closing it). */
 void loop_del_fd(struct loop *l, int fd);
+
 
 /* loop_add_timer: call FN once at DEADLINE (loop_now() based). Returns
  * the timer, valid until it fires or is deleted, or NULL on ENOMEM. */

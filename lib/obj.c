@@ -18,6 +18,87 @@
 #include "obj.h"
 #include "proc.h"
 
+/* The open mappings, for the SIGBUS handler (kept by value: a struct
+ * obj is copied around; a tool has few objects open at once, more are
+ * simply not covered). */
+#define BUS_MAX 8
+static struct {
+	char *volatile map;
+	size_t size;
+	char name[128];
+} bus_map[BUS_MAX];
+static volatile sig_atomic_t bus_exit = EXIT_TOOL;
+
+void
+obj_bus_status(int status)
+{
+	bus_exit = status;
+}
+
+static void
+on_bus(int sig, siginfo_t *si, void *ctx)
+{
+	static const char msg[] = ": damaged (file truncated while in use)\n";
+	const char *a = si->si_addr;
+	size_t i;
+
+	(void)ctx;
+	for (i = 0; i < BUS_MAX; i++) {
+		const char *m = bus_map[i].map;
+		if (m && a >= m && a < m + bus_map[i].size) {
+			(void)!write(2, err_prog, strlen(err_prog));
+			(void)!write(2, ": ", 2);
+			(void)!write(2, bus_map[i].name,
+			    strlen(bus_map[i].name));
+			(void)!write(2, msg, sizeof msg - 1);
+			_exit(bus_exit);
+		}
+	}
+	signal(sig, SIG_DFL);   /* not ours: fault again, and die of it */
+}
+
+static void
+bus_watch(const struct obj *o)
+{
+	static int installed;
+	struct sigaction sa;
+	size_t i;
+
+	if (!installed) {
+		memset(&sa, 0, sizeof sa);
+		sa.sa_sigaction = on_bus;
+		sa.sa_flags = SA_SIGINFO;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGBUS, &sa, NULL);
+		installed = 1;
+	}
+	for (i = 0; i < BUS_MAX; i++)
+		if (bus_map[i].map == NULL) {
+			bus_map[i].size = o->size;
+			snprintf(bus_map[i].name, sizeof bus_map[i].name,
+			    "%.127s", o->name);
+			bus_map[i].map = o->map;
+			return;
+		}
+}
+
+static void
+bus_unwatch(const struct obj *o)
+{
+	size_t i;
+
+	for (i = 0; i < BUS_MAX; i++)
+		if (o->map && bus_map[i].map == o->map)
+			bus_map[i].map = NULL;
+}
+
+/* "a" or "an", for "not a queue", "not an event". */
+static const char *
+article(const char *noun)
+{
+	return strchr("aeiou", noun[0]) ? "an" : "a";
+}
+
 /* Check the header of a mapped file of SIZE bytes; returns why not, or
  * NULL if it is a valid object of type T. */
 static const char *
@@ -27,11 +108,11 @@ check_hdr(const void *map, size_t size, const struct obj_type *t)
 	static char why[96];
 
 	if (size < sizeof *h || h->magic != OBJ_MAGIC)
-		snprintf(why, sizeof why, "not a %s (no concutils object)",
-		    t->name);
+		snprintf(why, sizeof why, "not %s %s (no concutils object)",
+		    article(t->name), t->name);
 	else if (h->kind != t->kind)
-		snprintf(why, sizeof why, "not a %s (another kind of object)",
-		    t->name);
+		snprintf(why, sizeof why, "not %s %s (another kind of object)",
+		    article(t->name), t->name);
 	else if (h->version != t->version)
 		snprintf(why, sizeof why, "%s format version %u, expected %u",
 		    t->name, h->version, t->version);
@@ -57,8 +138,8 @@ open_existing(struct obj *o, const struct obj_type *t)
 		if (errno == ENOENT)
 			return ENOENT;
 		if (errno == ELOOP)
-			err_warnx("%s: not a %s (a symbolic link)", o->name,
-			    t->name);
+			err_warnx("%s: not %s %s (a symbolic link)", o->name,
+			    article(t->name), t->name);
 		else
 			err_warn("%s: open %s", o->name, o->path);
 		return -1;
@@ -68,13 +149,13 @@ open_existing(struct obj *o, const struct obj_type *t)
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		err_warnx("%s: not a %s (not a regular file)", o->name,
-		    t->name);
+		err_warnx("%s: not %s %s (not a regular file)", o->name,
+		    article(t->name), t->name);
 		goto fail;
 	}
 	if ((size_t)st.st_size < sizeof(struct obj_hdr)) {
-		err_warnx("%s: not a %s (no concutils object)", o->name,
-		    t->name);
+		err_warnx("%s: not %s %s (no concutils object)", o->name,
+		    article(t->name), t->name);
 		goto fail;
 	}
 	o->size = st.st_size;
@@ -85,6 +166,7 @@ open_existing(struct obj *o, const struct obj_type *t)
 		err_warn("%s: mmap", o->name);
 		goto fail;
 	}
+	bus_watch(o);
 	if ((why = check_hdr(o->map, o->size, t)) != NULL) {
 		err_warnx("%s: %s", o->name, why);
 		goto fail;
@@ -235,6 +317,7 @@ obj_open(struct obj *o, const char *name, const struct obj_type *t,
 void
 obj_close(struct obj *o)
 {
+	bus_unwatch(o);
 	if (o->map)
 		munmap(o->map, o->size);
 	if (o->fd >= 0)
@@ -396,6 +479,34 @@ void
 obj_unlock(pthread_mutex_t *m)
 {
 	pthread_mutex_unlock(m);
+}
+
+int
+obj_mutex_grab(pthread_mutex_t *m)
+{
+	int e = pthread_mutex_trylock(m);
+
+	if (e == EOWNERDEAD) {
+		pthread_mutex_consistent(m);
+		return 0;
+	}
+	if (e == ENOTRECOVERABLE && obj_mutex_init(m) == 0)
+		e = pthread_mutex_trylock(m);
+	return e == 0 ? 0 : -1;
+}
+
+int
+obj_mutex_dead(pthread_mutex_t *m)
+{
+	int e = pthread_mutex_trylock(m);
+
+	if (e == EBUSY)
+		return 0;
+	if (e == EOWNERDEAD)
+		pthread_mutex_consistent(m);
+	if (e == 0 || e == EOWNERDEAD)
+		pthread_mutex_unlock(m);
+	return 1;
 }
 
 int

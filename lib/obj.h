@@ -1,4 +1,4 @@
-/* obj: named shared objects (queue, sem, barrier) as memory-mapped files.
+/* obj: named shared objects (queue, sem, barrier, event) as memory-mapped files.
  *
  * Every object file starts with struct obj_hdr (magic, kind, version,
  * size), which obj_open validates before anything else is trusted. A new
@@ -21,7 +21,7 @@
 
 #define OBJ_MAGIC 0x434f4e43u /* "CONC" */
 
-enum { OBJ_QUEUE = 1, OBJ_SEM = 2, OBJ_BARRIER = 3 };
+enum { OBJ_QUEUE = 1, OBJ_SEM = 2, OBJ_BARRIER = 3, OBJ_EVENT = 4 };
 
 struct obj_hdr {
 	uint32_t magic;
@@ -69,6 +69,14 @@ int obj_open(struct obj *o, const char *name, const struct obj_type *t,
 /* obj_close: unmap and close (the object itself stays). */
 void obj_close(struct obj *o);
 
+/* A file truncated while mapped makes every access past its new end a
+ * SIGBUS. obj_open catches it: an access to an open object's mapping
+ * that faults ends the tool with "prog: NAME: damaged (file truncated
+ * while in use)" and the status last given to obj_bus_status (125 by
+ * default; sem run gives its command's status, which must pass
+ * through). A SIGBUS elsewhere keeps its default action. */
+void obj_bus_status(int status);
+
 /* obj_list: call FN for every object of type T in the namespace
  * directory, in name order, with the object open. Returns 0, or -1 if
  * the directory cannot be read (after printing why). */
@@ -85,6 +93,18 @@ int obj_mutex_init(pthread_mutex_t *m);
  * tool with 125 on any other error. */
 int obj_lock(pthread_mutex_t *m);
 void obj_unlock(pthread_mutex_t *m);
+
+/* obj_mutex_grab: take robust mutex M if nobody alive holds it. Returns
+ * 0 if it is now ours (it was free, or its holder died: the kernel tells
+ * through the robust futex list, which makes this a liveness test with
+ * no /proc lookup and no pid-reuse worry), -1 if a live process holds it
+ * (we among them). */
+int obj_mutex_grab(pthread_mutex_t *m);
+
+/* obj_mutex_dead: nonzero if no live process holds M (its holder left or
+ * died); M is left unlocked either way. Call it with the lock that keeps
+ * M from being taken meanwhile. */
+int obj_mutex_dead(pthread_mutex_t *m);
 
 /* obj_futex_wait: sleep while *WORD == VAL, until woken or the absolute
  * CLOCK_MONOTONIC DEADLINE (ns; -1: none). Returns 0 (woken, or the

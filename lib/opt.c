@@ -73,6 +73,10 @@ opt_parse_duration(const char *s, int64_t *ns, const char **why)
 	const char *end;
 	long double v, unit;
 
+	if (strcmp(s, "inf") == 0 || strcmp(s, "infinity") == 0) {
+		*ns = OPT_DURATION_INF;
+		return 0;
+	}
 	if (parse_decimal(s, &end, &v) < 0) {
 		*why = "not a duration (try 1.5, 250ms, 2m, 1h)";
 		return -1;
@@ -90,12 +94,20 @@ opt_parse_duration(const char *s, int64_t *ns, const char **why)
 		return -1;
 	}
 	v = v * unit * OPT_NS_PER_SEC;
-	if (v > (long double)OPT_DURATION_MAX) {
-		*why = "too long (at most 100 years)";
+	if (v + 0.5L > (long double)OPT_DURATION_MAX) {
+		*why = "too long (at most 146 years; 'inf' for no limit)";
 		return -1;
 	}
 	*ns = (int64_t)(v + 0.5L);
 	return 0;
+}
+
+int64_t
+opt_deadline(int64_t now, int64_t dur)
+{
+	if (dur < 0 || dur == OPT_DURATION_INF)
+		return -1;
+	return now + dur;
 }
 
 int

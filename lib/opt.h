@@ -7,17 +7,29 @@
 
 #include <stdint.h>
 
-/* Nanoseconds in a duration; durations are at most OPT_DURATION_MAX. */
+/* Nanoseconds in a duration. Durations are at most OPT_DURATION_MAX,
+ * half of what a signed 64-bit count of nanoseconds holds (about 146
+ * years; the whole range, Python's threading.TIMEOUT_MAX, is about 292):
+ * the other half is for the clock reading a deadline is added to, so
+ * that now + duration never overflows, in any tool. "inf" is
+ * OPT_DURATION_INF, just above the largest: no limit. */
 #define OPT_NS_PER_SEC 1000000000LL
-#define OPT_DURATION_MAX (100LL * 365 * 86400 * OPT_NS_PER_SEC)
+#define OPT_DURATION_MAX (INT64_MAX / 2)
+#define OPT_DURATION_INF (OPT_DURATION_MAX + 1)
 
 /* opt_parse_count: a decimal integer in [min, max]. */
 int opt_parse_count(const char *s, long long min, long long max,
     long long *out, const char **why);
 
 /* opt_parse_duration: "1.5" (seconds), "250ms", "2s", "2m", "1h"; >= 0,
- * at most OPT_DURATION_MAX; the result in nanoseconds. */
+ * at most OPT_DURATION_MAX; the result in nanoseconds. "inf" (or
+ * "infinity") gives OPT_DURATION_INF. */
 int opt_parse_duration(const char *s, int64_t *ns, const char **why);
+
+/* opt_deadline: the absolute deadline DUR after NOW (both in ns, NOW a
+ * CLOCK_MONOTONIC reading), for a --timeout: -1 ("none") when DUR is
+ * negative (not given) or OPT_DURATION_INF. */
+int64_t opt_deadline(int64_t now, int64_t dur);
 
 /* opt_parse_size: "4096", "64K", "1M", "2G" (powers of 1024, a trailing
  * "B" or "iB" allowed: "1MiB"); the result in bytes, in [min, max]. */

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,12 +113,39 @@ proc_spec_init(struct proc_spec *sp, char *const *argv)
 	memset(sp, 0, sizeof *sp);
 	sp->argv = argv;
 	sp->fd[0] = sp->fd[1] = sp->fd[2] = -1;
+	sp->tty = -1;
 }
 
 int
 proc_exec_status(int e)
 {
 	return (e == ENOENT || e == ENOTDIR) ? EXIT_NOTFOUND : EXIT_NOEXEC;
+}
+
+volatile sig_atomic_t proc_in_child;
+
+/* Our pid, asked once (proc_spawn's child compares it with its parent's):
+ * a fork(2) child learns its own through the atfork handler. */
+static pid_t self_pid;
+
+static void
+forget_pid(void)
+{
+	self_pid = 0;
+}
+
+static pid_t
+self(void)
+{
+	if (self_pid == 0) {
+		static int registered;
+		if (!registered && pthread_atfork(NULL, NULL, forget_pid) == 0)
+			registered = 1;
+		if (!registered)
+			return getpid();
+		self_pid = getpid();
+	}
+	return self_pid;
 }
 
 /* The child half of proc_spawn. It shares the parent's memory (vfork), so
@@ -137,17 +165,24 @@ child(const struct proc_spec *sp, const sigset_t *mask, volatile int *errslot,
 	struct sigaction sa;
 	int i, fd[3];
 
+	proc_in_child = 1;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
 	for (i = 0; i < (int)(sizeof reset / sizeof reset[0]); i++)
-		if (!proc_sig_kept(reset[i]))
+		if (!proc_sig_kept(reset[i]) && (sp->sigreset == NULL ||
+		    sigismember(sp->sigreset, reset[i]) == 1))
 			sigaction(reset[i], &sa, NULL);
 	if (nofile_raised)
 		setrlimit(RLIMIT_NOFILE, &nofile_orig);
 	if (sp->ctty)
 		setsid();
-	else if (sp->pgroup)
+	else if (sp->pgroup) {
 		setpgid(0, 0);
+		/* Every signal is blocked here, so the SIGTTOU that a
+		 * background group's tcsetpgrp would raise cannot stop us. */
+		if (sp->tty >= 0)
+			tcsetpgrp(sp->tty, getpid());
+	}
 #ifdef __linux__
 	if (sp->pdeathsig) {
 		prctl(PR_SET_PDEATHSIG, sp->pdeathsig);
@@ -223,7 +258,8 @@ proc_spawn(const struct proc_spec *sp, int *exec_errno)
 {
 	sigset_t all, old, none;
 	volatile int errslot = 0;
-	pid_t pid, self = getpid();
+	pid_t pid;
+	volatile pid_t parent = self();
 #ifdef PROC_FORK
 	int p[2];
 
@@ -241,7 +277,7 @@ proc_spawn(const struct proc_spec *sp, int *exec_errno)
 	pid = fork();
 	if (pid == 0) {
 		close(p[0]);
-		child(sp, &none, &errslot, p[1], self);
+		child(sp, &none, &errslot, p[1], parent);
 	}
 	close(p[1]);
 	if (pid > 0) {
@@ -253,7 +289,8 @@ proc_spawn(const struct proc_spec *sp, int *exec_errno)
 #else
 	pid = vfork();
 	if (pid == 0)
-		child(sp, &none, &errslot, -1, self);
+		child(sp, &none, &errslot, -1, parent);
+	proc_in_child = 0;      /* the child set it in our memory */
 #endif
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (exec_errno)
@@ -400,14 +437,15 @@ pidfd_exited(int fd)
 }
 #endif
 
-int
-proc_ident(pid_t pid, unsigned *kind, unsigned long long *id)
+/* The identity of PID, also of a zombie (*ZOMBIE then set). */
+static int
+ident_read(pid_t pid, unsigned *kind, unsigned long long *id, int *zombie)
 {
 	unsigned long long start;
 	char state;
 #ifdef __linux__
 	struct stat st;
-	int fd, dead;
+	int fd;
 #endif
 
 	if (pid <= 0)
@@ -415,10 +453,8 @@ proc_ident(pid_t pid, unsigned *kind, unsigned long long *id)
 #ifdef __linux__
 	fd = pidfs_open(pid, &st);
 	if (fd >= 0) {
-		dead = pidfd_exited(fd);
+		*zombie = pidfd_exited(fd);
 		close(fd);
-		if (dead)
-			return -1;
 		*kind = PROC_ID_PIDFS;
 		*id = (unsigned long long)st.st_ino;
 		return 0;
@@ -426,12 +462,28 @@ proc_ident(pid_t pid, unsigned *kind, unsigned long long *id)
 	if (errno == ESRCH)
 		return -1;
 #endif
-	if (read_stat(pid, &state, &start) < 0 ||
-	    state == 'Z' || state == 'X')
+	if (read_stat(pid, &state, &start) < 0 || state == 'X')
 		return -1;
+	*zombie = state == 'Z';
 	*kind = PROC_ID_TICKS;
 	*id = start;
 	return 0;
+}
+
+int
+proc_ident(pid_t pid, unsigned *kind, unsigned long long *id)
+{
+	int zombie;
+
+	return ident_read(pid, kind, id, &zombie) < 0 || zombie ? -1 : 0;
+}
+
+int
+proc_ident_any(pid_t pid, unsigned *kind, unsigned long long *id)
+{
+	int zombie;
+
+	return ident_read(pid, kind, id, &zombie);
 }
 
 int
@@ -465,6 +517,49 @@ proc_ident_alive(pid_t pid, unsigned kind, unsigned long long id)
 	if (state == 'Z' || state == 'X')
 		return 0;
 	return id == 0 || now == id;
+}
+
+/* Nonzero if PID is the process with identity (KIND, ID), alive or a
+ * zombie; -1 if there is no process PID. */
+static int
+ident_is(pid_t pid, unsigned kind, unsigned long long id)
+{
+	unsigned long long start;
+	char state;
+
+#ifdef __linux__
+	if (kind == PROC_ID_PIDFS) {
+		struct stat st;
+		int fd = pidfs_open(pid, &st);
+
+		if (fd < 0)
+			return errno == ESRCH ? -1 : 1;
+		close(fd);
+		return (unsigned long long)st.st_ino == id;
+	}
+#endif
+	if (read_stat(pid, &state, &start) < 0)
+		return kill(pid, 0) == 0 || errno == EPERM ? 1 : -1;
+	return start == id;
+}
+
+int
+proc_group_alive(pid_t pgid, unsigned kind, unsigned long long id)
+{
+	int same;
+
+	if (pgid <= 0)
+		return 0;
+	if (kill(-pgid, 0) < 0 && errno == ESRCH)
+		return 0;
+	/* The group has members. Ours, or a new group whose leader got the
+	 * number after ours ended? Its number is our leader's pid: held by
+	 * the leader (alive or a zombie), or free of processes while the
+	 * group lasts without it. */
+	same = ident_is(pgid, kind, id);
+	if (same < 0)   /* no such process: the leader has gone, or left */
+		return kill(-pgid, 0) == 0 || errno == EPERM;
+	return same;
 }
 
 void

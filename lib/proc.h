@@ -21,12 +21,27 @@ struct proc_spec {
 	char *const *envp;   /* environment; NULL: the current environ */
 	int fd[3];           /* child's 0, 1, 2: an fd to dup2, or -1 to inherit */
 	int pgroup;          /* nonzero: the child leads a new process group */
+	int tty;             /* with pgroup, a terminal (fd) whose foreground
+	                      * the new group becomes; -1: none */
 	int ctty;            /* nonzero: the child starts a new session (so
 	                      * leads a new group too) and makes its fd 1, a
 	                      * terminal, its controlling terminal */
 	int pdeathsig;       /* nonzero: signal sent to the child if we die */
 	const char *dir;     /* working directory, or NULL */
+	const sigset_t *sigreset; /* signals the child resets to SIG_DFL
+	                      * before exec; NULL: every signal a program
+	                      * may catch or ignore (a fixed list of 15). A
+	                      * program whose only handlers are lib/loop's
+	                      * (safe in the child, see proc_in_child) gives
+	                      * just the signals it ignores: exec resets
+	                      * handled ones itself, but not ignored ones. */
 };
+
+/* proc_in_child: nonzero only in a child of proc_spawn before its exec.
+ * Such a vfork child shares the parent's memory: a signal handler that
+ * runs there must not touch the parent's state (lib/loop's give the
+ * signal its default action instead). */
+extern volatile sig_atomic_t proc_in_child;
 
 /* proc_sig_kept: nonzero if SIGNO is SIGHUP, SIGINT, SIGQUIT or SIGTERM and
  * was ignored when the program started (nohup; `trap '' INT`; an
@@ -96,10 +111,21 @@ enum { PROC_ID_TICKS = 0, PROC_ID_PIDFS = 1 };
  * does not exist or has exited (a zombie holds nothing). */
 int proc_ident(pid_t pid, unsigned *kind, unsigned long long *id);
 
+/* proc_ident_any: the same, also for a process that has exited and not
+ * been reaped yet (a zombie). */
+int proc_ident_any(pid_t pid, unsigned *kind, unsigned long long *id);
+
 /* proc_ident_alive: nonzero if the process that had identity (KIND, ID)
  * as PID still runs (not a zombie). Where it cannot tell (out of file
  * descriptors), it answers alive: a live holder is never taken for dead. */
 int proc_ident_alive(pid_t pid, unsigned kind, unsigned long long id);
+
+/* proc_group_alive: nonzero while the process group PGID, whose leader
+ * had identity (KIND, ID), still has members (zombies included). The
+ * number of a group cannot go to a new process while the group lasts, so
+ * a live process of that pid with another identity means the group has
+ * ended. Answers alive where it cannot tell (another user's group). */
+int proc_group_alive(pid_t pgid, unsigned kind, unsigned long long id);
 
 /* proc_kill_group: send SIG to the process group PGID; ESRCH is ignored. */
 void proc_kill_group(pid_t pgid, int sig);

@@ -257,6 +257,21 @@ wait_all() {
 	gone "$(cat apid)"
 }
 
+@test "SIGTERM to the party running the action reaches the action's whole group; it returns only when the group is gone (issue 24 point 10)" {
+	bg barrier wait -n 2 g
+	local a=$!
+	wait_for waiting g 1
+	# A grandchild that ignores SIGTERM is killed once the action ends.
+	bg barrier wait -a '(trap "" TERM; exec sleep 1000) & echo $! >gc; sleep 1000 & echo $! >gc2; echo $$ >apid; wait' g
+	local r=$!
+	wait_for test -s apid
+	cat gc gc2 >>"$BATS_TEST_TMPDIR/pids"
+	kill -TERM "$r"
+	reap "$r" 143
+	gone "$(cat apid)" "$(cat gc)" "$(cat gc2)"
+	reap "$a" 1
+}
+
 @test "parties killed at arbitrary moments leave a consistent barrier" {
 	# Kill one of four parties (N=2, with an action) at whatever point it
 	# has reached: not yet arrived, holding the lock, waiting, running
@@ -436,4 +451,70 @@ wait_all() {
 	    /dev/null >/dev/null 2>&1
 	[ "$(cat got)" = int ]
 	[ "$(cat st)" = 130 ]
+}
+
+@test "create -n N: stat, abort and reset work before the first party arrives" {
+	run -0 barrier create -n 3 b
+	[ "$(field b parties)" = 3 ]
+	[ "$(field b waiting)" = 0 ]
+	[ "$(field b broken)" = no ]
+	run -0 barrier abort b
+	[ "$(field b broken)" = aborted ]
+	run -0 barrier reset b
+	[ "$(field b broken)" = no ]
+	run -0 barrier create -n 3 b
+	run -125 barrier create -n 2 b
+	one_line
+	[[ "$output" == *"b: the barrier has 3 parties, not 2"* ]]
+	run -125 barrier create b2
+	[[ "$output" == *"missing -n N"* ]]
+	run -125 barrier create -n 2 -t 1 b2
+	[[ "$output" == *"is not for 'barrier create'"* ]]
+	run -125 barrier create -n 2 b2 -- true
+	run -125 barrier stat b2
+	barrier create -n 2 --mode 640 b3
+	[ "$(stat -c %a "$CONC_DIR/b3")" = 640 ]
+	bg barrier wait b3
+	local p=$!
+	wait_for waiting b3 1
+	run -0 barrier wait -t 60 b3
+	reap "$p" 0
+}
+
+@test "stat and ls tell the truth after a waiting party died (was: waiting 1, broken no)" {
+	bg barrier wait -n 3 b
+	local p=$!
+	wait_for waiting b 1
+	kill -9 "$p"
+	wait "$p" 2>/dev/null || true
+	[ "$(field b broken)" = "a party died while waiting" ]
+	[ "$(field b waiting)" = 0 ]
+	run -0 barrier ls
+	[ "$output" = "b parties=3 waiting=0 generation=0 broken=yes" ]
+	run -1 barrier wait b
+	[ "$output" = "barrier: b: broken: a party died while waiting" ]
+	# ls alone notices too.
+	barrier create -n 2 c
+	bg barrier wait c
+	p=$!
+	wait_for waiting c 1
+	kill -9 "$p"
+	wait "$p" 2>/dev/null || true
+	run -0 barrier ls
+	[[ "$output" == *"c parties=2 waiting=0 generation=0 broken=yes"* ]]
+}
+
+@test "wait -- CMD: a command that cannot run is 127/126 at once, before arriving" {
+	run -127 barrier wait -n 2 b -- no-such-command-xyz
+	one_line
+	[[ "$output" == *"no-such-command-xyz"* ]]
+	printf 'echo x\n' >noexec
+	chmod 644 noexec
+	run -126 barrier wait -n 2 b -- ./noexec
+	one_line
+	# Nobody arrived: the barrier was not even created.
+	run -125 barrier stat b
+	barrier create -n 2 b
+	run -127 barrier wait b -- no-such-command-xyz
+	[ "$(field b waiting)" = 0 ]
 }

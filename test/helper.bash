@@ -101,6 +101,7 @@ make_obj() {
 	queue) queue create "$2" ;;
 	sem) sem create "$2" ;;
 	barrier) barrier wait -n 1 "$2" ;;
+	event) event create "$2" ;;
 	esac
 }
 
@@ -110,14 +111,15 @@ look() {
 	queue) queue size "$2" ;;
 	sem) sem value "$2" ;;
 	barrier) barrier stat "$2" ;;
+	event) event stat "$2" ;;
 	esac
 }
 
-# refused NAME...: queue, sem and barrier each refuse every NAME with 125
+# refused NAME...: queue, sem, barrier and event each refuse every NAME with 125
 # and one line, for a look and for a creation.
 refused() {
 	local t n
-	for t in queue sem barrier; do
+	for t in queue sem barrier event; do
 		for n in "$@"; do
 			run -125 look "$t" "$n"
 			one_line

@@ -253,3 +253,82 @@ need_nobody() {
 	run -0 sem run "$s/m" true
 	rm -rf "$NOBODY_DIR"
 }
+
+# poke FILE OFFSET BYTES: overwrite FILE at OFFSET with BYTES (printf
+# escapes), as another user who can write the object could at any time.
+poke() {
+	printf '%b' "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
+# sem_waiting NAME N, bar_waiting NAME N: N processes wait in NAME.
+sem_waiting() {
+	[ "$(sem stat "$1" | awk '$1 == "waiters" { print $2 }')" = "$2" ]
+}
+bar_waiting() {
+	[ "$(barrier stat "$1" | awk '$1 == "waiting" { print $2 }')" = "$2" ]
+}
+
+# ticked PID N: PID has slept and woken N more times (its voluntary
+# context switches) than when ticks_of last looked.
+ticks_of() {
+	awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$1/status"
+}
+ticked() {
+	[ "$(ticks_of "$1")" -ge $((T0 + $2)) ]
+}
+
+@test "table sizes changed while a sem waits in the object: bounded by what it mapped, never a write outside (issue 24 point 1)" {
+	sleep 1000 &
+	local h=$! w
+	echo "$h" >>"$BATS_TEST_TMPDIR/pids"
+	sem acquire --owner "$h" s
+	bg sem run s touch entered
+	w=$!
+	wait_for sem_waiting s 1
+	# slots (byte 72), used (88) and the holder high-water mark (96)
+	# := 2^32-1: the waiter's next look at the holders walked that many
+	# records of 80 bytes, clearing those it took for dead, far past its
+	# 33 KB mapping (into the next mapping, then SIGSEGV).
+	poke "$CONC_DIR/s" 72 '\377\377\377\377'
+	poke "$CONC_DIR/s" 88 '\377\377\377\377'
+	poke "$CONC_DIR/s" 96 '\377\377\377\377'
+	run -125 sem value s
+	one_line
+	[[ "$output" == *"damaged semaphore (bad table sizes)"* ]]
+	kill -9 "$h"
+	wait_status "$w" 0
+	[ -e entered ]
+}
+
+@test "the slot count changed while a barrier party waits in the object: bounded by what it mapped (issue 24 point 1)" {
+	bg barrier wait -n 2 b
+	local a=$!
+	wait_for bar_waiting b 1
+	# nslots (byte 80) := 2^28: the party's look at its neighbour, every
+	# 250 ms, went round 2^28 slots of 64 bytes (SIGSEGV).
+	T0=$(ticks_of "$a")
+	poke "$CONC_DIR/b" 80 '\0\0\0\020'
+	run -125 barrier wait b
+	[[ "$output" == *"damaged barrier"* ]]
+	wait_for ticked "$a" 3
+	poke "$CONC_DIR/b" 80 '\4\0\0\0'
+	run -0 barrier wait b
+	wait_status "$a" 0
+}
+
+@test "an object truncated while in use: 125 'damaged', no SIGBUS death; sem run still passes its command's status through (issue 24 point 4)" {
+	run -7 sem run s sh -c "truncate -s 0 '$CONC_DIR/s'; exit 7"
+	[ "$output" = "sem: s: damaged (file truncated while in use)" ]
+	rm -f "$CONC_DIR/s"
+	bg barrier wait -n 2 b
+	local a=$!
+	wait_for bar_waiting b 1
+	truncate -s 0 "$CONC_DIR/b"
+	wait_status "$a" 125
+	sem acquire --owner $$ t
+	bg sem acquire t
+	local w=$!
+	wait_for sem_waiting t 1
+	truncate -s 0 "$CONC_DIR/t"
+	wait_status "$w" 125
+}

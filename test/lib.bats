@@ -17,8 +17,16 @@ u() { "${UNIT:-$TOP/build/test/unit}" "$@"; }
 	run u duration 0;      [ "$output" = 0 ]
 }
 
-@test "durations: junk, signs, nan, inf, exponents and overflow are refused" {
-	for d in "" x 1x -1 +1 1e3 nan inf 0x10 "1 s" 1.5.5 ms 1sm 99999999999h; do
+@test "durations: up to 146 years, and inf; junk, signs, nan, exponents and overflow are refused" {
+	# 146 years of 365.25 days fit; 147 do not (concutils(7)).
+	run -0 u duration $((146 * 8766))h
+	run -1 u duration $((147 * 8766))h
+	[[ "$output" == *"too long (at most 146 years; 'inf' for no limit)"* ]]
+	run -0 u duration inf
+	[ "$output" = 4611686018427387904 ]
+	run -0 u duration infinity
+	[ "$output" = 4611686018427387904 ]
+	for d in "" x 1x -1 +1 1e3 nan Inf -inf 0x10 "1 s" 1.5.5 ms 1sm 99999999999h; do
 		run -1 u duration "$d"
 		[[ "$output" == "error: "* ]]
 	done

@@ -1,11 +1,11 @@
 #!/usr/bin/env bats
 # The rules every named object shares (concutils(7), "Named objects"),
-# checked through all three tools that own objects: queue, sem, barrier.
+# checked through all the tools that own objects: queue, sem, barrier, event.
 
 load helper
 
 @test "objects are created mode 0600 inside a 0700 namespace directory" {
-	for t in queue sem barrier; do
+	for t in queue sem barrier event; do
 		make_obj "$t" "o-$t"
 		[ "$(stat -c %a "$CONC_DIR/o-$t")" = 600 ]
 	done
@@ -20,7 +20,7 @@ load helper
 
 @test "a name with a slash is a path" {
 	mkdir d
-	for t in queue sem barrier; do
+	for t in queue sem barrier event; do
 		make_obj "$t" "$PWD/d/p-$t"
 		[ -f "d/p-$t" ]
 		run -0 look "$t" "d/p-$t"
@@ -46,7 +46,7 @@ load helper
 	for size in 0 1 31 32 64 4096 65536; do
 		head -c "$size" /dev/urandom >"$CONC_DIR/junk"
 		cp "$CONC_DIR/junk" before
-		for t in queue sem barrier; do
+		for t in queue sem barrier event; do
 			run -125 look "$t" junk
 			one_line
 			run -125 make_obj "$t" junk
@@ -56,7 +56,7 @@ load helper
 }
 
 @test "an object replaced by a symlink or a FIFO is refused, without hanging" {
-	for t in queue sem barrier; do
+	for t in queue sem barrier event; do
 		make_obj "$t" "real-$t"
 		ln -s "real-$t" "$CONC_DIR/link-$t"
 		run -125 look "$t" "link-$t"
@@ -71,21 +71,21 @@ load helper
 @test "a symlinked, foreign or group-writable namespace directory is refused" {
 	mkdir -m 700 elsewhere
 	ln -s elsewhere "$CONC_DIR"
-	for t in queue sem barrier; do
+	for t in queue sem barrier event; do
 		run -125 make_obj "$t" x
 		one_line
 		[[ "$output" == *"symbolic link"* ]]
 	done
 	rm "$CONC_DIR"
 	mkdir -m 770 "$CONC_DIR"
-	for t in queue sem barrier; do
+	for t in queue sem barrier event; do
 		run -125 make_obj "$t" x
 		[[ "$output" == *"writable by group or others"* ]]
 	done
 	chmod 700 "$CONC_DIR"
 	if [ "$(id -u)" = 0 ]; then
 		chown 65534 "$CONC_DIR"
-		for t in queue sem barrier; do
+		for t in queue sem barrier event; do
 			run -125 make_obj "$t" x
 			[[ "$output" == *"owned by another user"* ]]
 		done
@@ -94,13 +94,14 @@ load helper
 }
 
 @test "many processes creating the same object at once end up with one object" {
-	for t in queue sem barrier; do
+	for t in queue sem barrier event; do
 		pids=()
 		for i in $(seq 1 20); do
 			case $t in
 			queue) queue put --nowait "race-$t" "m$i" & ;;
 			sem) sem run -n 3 "race-$t" true & ;;
 			barrier) barrier wait -n 1 "race-$t" & ;;
+			event) event set "race-$t" & ;;
 			esac
 			pids+=($!)
 		done
@@ -109,6 +110,7 @@ load helper
 	run -0 queue size race-queue; [ "$output" = 20 ]
 	run -0 sem value race-sem;    [ "$output" = 3 ]
 	run -0 barrier stat race-barrier
+	run -0 event gen race-event; [ "$output" = 20 ]
 	[ -z "$(find "$CONC_DIR" -name '.*')" ]
 }
 

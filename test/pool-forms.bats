@@ -129,6 +129,18 @@ load helper
 	[[ $output != *"reading items"* ]]
 }
 
+@test "--shuf runs every job once, in a random order" {
+	run -0 pool --shuf -j1 echo ::: 1 2 3 ::: a b :::+ x y
+	[ "$(sort <<<"$output")" = "$(printf '%s\n' '1 a x' '1 b y' '2 a x' '2 b y' '3 a x' '3 b y')" ]
+	# From stdin, with -n: every item once.
+	run -0 sh -c 'seq 100 | pool --shuf -j1 -n 3 printf "%s\n" | sort -n'
+	[ "$output" = "$(seq 100)" ]
+	# 20 jobs in input order by chance: 1 in 20!; a failure here is a
+	# broken shuffle, not bad luck.
+	run -0 pool --shuf -j1 echo ::: $(seq 20)
+	[ "$output" != "$(seq 20)" ]
+}
+
 # ------------------------------------------------------------ --shell
 
 @test "--shell runs a line with sh, every value quoted: hostile items stay data" {

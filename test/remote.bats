@@ -326,3 +326,13 @@ all_gone() { # FILE: every pid listed in FILE has exited
 	run -125 queue -H h1 --remote-path '' ls
 	one_line
 }
+
+@test "event -H: a waiter on one host is woken by a set from another" {
+	e="$BATS_TEST_TMPDIR/e"
+	bg sh -c 'event -H h1 wait "$1"; echo $? >"$2/r1"' sh "$e" "$PWD"
+	wait_for sh -c 'event stat "$1" | grep -qx "waiters	1"' sh "$e"
+	run -0 event -H h2 set "$e"
+	wait_for test -s r1
+	[ "$(cat r1)" = 0 ]
+	run -0 event -H h1 is-set "$e"
+}

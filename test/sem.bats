@@ -69,6 +69,11 @@ max_inside() {
 	sort -n log | tail -n 1
 }
 
+# not_stopped PID: the process is not stopped.
+not_stopped() {
+	[ "$(awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$1/stat")" != T ]
+}
+
 # unchanged NAME: the state of NAME is what it was when snapshot ran.
 snapshot() {
 	sem stat "$1" >"$BATS_TEST_TMPDIR/snap"
@@ -303,6 +308,82 @@ unchanged() {
 	wait_for gone "$(cat cmdpid)"
 }
 
+@test "sem run killed with SIGKILL: the slot stays taken while the command's children run (issue 24 point 10)" {
+	mkfifo ready
+	bg sem run lock sh -c 'sleep 1000 & echo $! >gc; echo $$ >cmdpid; echo >ready; wait'
+	pid=$!
+	read -r _ <ready
+	cat gc >>"$BATS_TEST_TMPDIR/pids"
+	kill -9 "$pid"
+	wait_for gone "$(cat cmdpid)"
+	# sem and its command are dead; the sleep in the command's group runs.
+	run -75 sem run --nowait lock true
+	kill "$(cat gc)"
+	wait_for free_is lock 1
+	run -0 sem run --nowait lock true
+}
+
+@test "SIGTERM to sem run reaches the command's whole group; sem returns only when the group is gone (issue 24 point 10)" {
+	mkfifo ready
+	# The grandchild ignores SIGTERM: it is killed once the command ends.
+	bg sem run lock sh -c '(trap "" TERM; exec sleep 1000) & echo $! >gc; sleep 1000 & echo $! >gc2; echo >ready; wait'
+	pid=$!
+	read -r _ <ready
+	cat gc gc2 >>"$BATS_TEST_TMPDIR/pids"
+	kill -TERM "$pid"
+	wait_status "$pid" 143
+	gone "$(cat gc)" "$(cat gc2)"
+	free_is lock 1
+}
+
+@test "sem run on a terminal: the command has the terminal's foreground, ^C ends its whole group (issue 24 point 10)" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	# The command reads a line from the terminal (a background group
+	# would be stopped by SIGTTIN), then waits with a child that ignores
+	# SIGINT (as sh starts background commands).
+	cat >cmd.sh <<-'EOF'
+	read -r x; echo "got $x" >out
+	sleep 1000 & echo $! >gc
+	wait
+	EOF
+	{
+		printf 'hello\n'
+		wait_for test -s gc
+		printf '\003'
+		wait_for test -s st
+	} | SHELL=/bin/sh script -qfec 'sem run lock sh cmd.sh; echo $? >st' \
+	    /dev/null >/dev/null 2>&1
+	[ "$(cat out)" = "got hello" ]
+	[ "$(cat st)" = 130 ]
+	gone "$(cat gc)"
+	free_is lock 1
+}
+
+@test "sem run on a terminal under an interactive shell: ^Z stops sem and its command, fg continues both (issue 24 point 10)" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	command -v bash >/dev/null || skip "bash is needed for job control"
+	cat >cmd.sh <<-'EOF'
+	echo $$ >cpid
+	read -r x; echo "got $x" >out
+	EOF
+	# A job that ^Z stops is reported "Stopped" by the shell, which
+	# takes the terminal back; only then is "fg" typed (the ^Z flushed
+	# what was typed before).
+	{
+		printf 'sem run lock sh cmd.sh; echo $? >st1\n'
+		wait_for test -s cpid
+		printf '\032'
+		wait_for grep -q Stopped ts
+		printf 'fg\n'
+		wait_for not_stopped "$(cat cpid)"
+		printf 'hi\n'
+		wait_for test -s out
+		printf 'exit\n'
+	} | SHELL=/bin/bash script -qfec 'bash --norc --noprofile -i' ts >/dev/null 2>&1
+	[ "$(cat out)" = "got hi" ]
+	free_is lock 1
+}
+
 @test "a daemon started by the command does not keep the slot" {
 	run -0 sem run lock sh -c 'sleep 1000 >/dev/null 2>&1 & echo $! >daemon'
 	cat daemon >>"$BATS_TEST_TMPDIR/pids"
@@ -351,7 +432,9 @@ unchanged() {
 	# be faked; where the kernel lacks pidfs the tick fallback is
 	# documented to have that hole, so the test would be a coin toss.
 	[ -w /proc/sys/kernel/ns_last_pid ] || skip "needs a writable /proc/sys/kernel/ns_last_pid (root)"
-	"${UNIT:-$TOP/build/test/unit}" ident $$ | grep -q '^pidfs ' ||
+	unit=${UNIT:-$TOP/build/test/unit}
+	[ -x "$unit" ] || { echo "no $unit: run the tests with make check" >&2; return 1; }
+	"$unit" ident $$ | grep -q '^pidfs ' ||
 		skip "no pidfs (Linux < 6.9): the documented tick identity cannot tell a pid reused within 10 ms"
 	sleep 1000 &
 	old=$!
@@ -359,15 +442,20 @@ unchanged() {
 	kill -9 "$old"
 	wait "$old" || true
 	new=0
+	# A try that missed is killed and reaped at once, and only the pid
+	# that came back is left for teardown to kill: the numbers of the
+	# others are free again, and pids are being handed out again near
+	# them, so killing them later could hit an unrelated process.
 	for _ in $(seq 100); do
 		echo $((old - 1)) >/proc/sys/kernel/ns_last_pid 2>/dev/null || true
 		sleep 1000 &
 		new=$!
-		echo "$new" >>"$BATS_TEST_TMPDIR/pids"
 		[ "$new" = "$old" ] && break
 		kill "$new"
+		wait "$new" || true
 	done
 	[ "$new" = "$old" ] || skip "could not get pid $old back"
+	echo "$new" >>"$BATS_TEST_TMPDIR/pids"
 	kill -0 "$old"
 	free_is lock 1
 	run -0 sem stat lock

@@ -27,6 +27,7 @@
  * the barrier. A process killed while holding the object lock is
  * repaired by the next locker (see repair() in barrierobj.c). */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,9 +45,11 @@
 #define USAGE_WAIT \
 	"barrier wait [-i] [-n N] [-t DUR] [-a CMD] [--mode MODE] NAME " \
 	"[-- CMD [ARG...]]"
+#define USAGE_CREATE "barrier create -n N [--mode MODE] NAME"
 
 static const char help[] =
 	"usage: " USAGE_WAIT "\n"
+	"       " USAGE_CREATE "\n"
 	"       barrier stat NAME\n"
 	"       barrier ls\n"
 	"       barrier rm NAME...\n"
@@ -61,6 +64,7 @@ static const char help[] =
 	"    -i, --index         print this party's arrival index (0..N-1)\n"
 	"        --mode MODE     file mode of a new barrier (octal, 600)\n"
 	"    -- CMD [ARG...]     after the release, execute CMD\n"
+	"  create   create NAME for N parties (-n N, --mode MODE) if missing\n"
 	"  stat     print parties, waiting, generation and broken state\n"
 	"  ls       list the barriers\n"
 	"  rm       break and remove barriers\n"
@@ -73,34 +77,16 @@ static const char help[] =
 	"Exit: 0 released, 1 broken/aborted/reset, 124 timed out, 125 error.\n";
 
 static const struct cli cli_main = {
-	"barrier wait|stat|ls|rm|reset|abort ...", help
+	"barrier wait|create|stat|ls|rm|reset|abort ...", help
 };
 
 static const struct cli cli_wait = { USAGE_WAIT, help };
+static const struct cli cli_create = { USAGE_CREATE, help };
 static const struct cli cli_stat = { "barrier stat NAME", help };
 static const struct cli cli_ls = { "barrier ls", help };
 static const struct cli cli_rm = { "barrier rm NAME...", help };
 static const struct cli cli_resetcmd = { "barrier reset NAME", help };
 static const struct cli cli_abort = { "barrier abort NAME", help };
-
-/* Parse the options of a subcommand without options of its own and
- * return the index of its first operand; N operands are required
- * (-1: at least one). */
-static int
-operands(int argc, char **argv, const struct cli *cli, int n)
-{
-	static const struct option longopts[] = { CLI_STD_OPTIONS, { 0 } };
-	int left;
-
-	cli_reset();
-	while (cli_next(argc, argv, "", longopts, cli) != -1)
-		;
-	left = argc - optind;
-	if (n < 0 ? left < 1 : left != n)
-		cli_usage_error(cli, left < (n < 0 ? 1 : n) ?
-		    "missing operand" : "too many operands");
-	return optind;
-}
 
 struct wait_opts {
 	uint32_t parties;
@@ -110,10 +96,12 @@ struct wait_opts {
 	unsigned mode;
 	const char *name;
 	char **cmd;        /* NULL: none */
+	char path[PATH_MAX]; /* where CMD was found */
 };
 
+/* Parse the options and operands of wait or create (CLI says which). */
 static void
-parse_wait(int argc, char **argv, struct wait_opts *w)
+parse_wait(int argc, char **argv, const struct cli *cli, struct wait_opts *w)
 {
 	static const struct option longopts[] = {
 		{ "parties", required_argument, 0, 'n' },
@@ -128,8 +116,10 @@ parse_wait(int argc, char **argv, struct wait_opts *w)
 	memset(w, 0, sizeof *w);
 	w->timeout = -1;
 	cli_reset();
-	while ((c = cli_next(argc, argv, "n:t:a:i", longopts, &cli_wait)) !=
-	    -1) {
+	while ((c = cli_next(argc, argv, "n:t:a:i", longopts, cli)) != -1) {
+		if (cli == &cli_create && c != 'n' && c != 'm')
+			cli_usage_error(cli, "option '%s' is not for "
+			    "'barrier create'", argv[optind - 1]);
 		switch (c) {
 		case 'n':
 			w->parties = opt_count("-n", optarg, 1,
@@ -150,14 +140,18 @@ parse_wait(int argc, char **argv, struct wait_opts *w)
 		}
 	}
 	if (optind >= argc)
-		cli_usage_error(&cli_wait, "missing barrier name");
+		cli_usage_error(cli, "missing barrier name");
 	w->name = argv[optind++];
 	if (optind < argc) {
+		cli_after_name(cli, argv[optind]);
+		if (cli == &cli_create)
+			cli_usage_error(cli, "unexpected operand '%s'",
+			    argv[optind]);
 		if (strcmp(argv[optind], "--") != 0)
-			cli_usage_error(&cli_wait, "unexpected '%s' (put '--' "
+			cli_usage_error(cli, "unexpected '%s' (put '--' "
 			    "before a command)", argv[optind]);
 		if (++optind >= argc)
-			cli_usage_error(&cli_wait, "missing command after '--'");
+			cli_usage_error(cli, "missing command after '--'");
 		w->cmd = argv + optind;
 	}
 }
@@ -177,7 +171,7 @@ released(const struct wait_opts *w, uint32_t index)
 		return 0;
 	snprintf(buf, sizeof buf, "%u", index);
 	setenv("BARRIER_INDEX", buf, 1);
-	execvp(w->cmd[0], w->cmd);
+	execv(w->path, w->cmd);
 	err_warn("%s", w->cmd[0]);
 	return proc_exec_status(errno);
 }
@@ -192,9 +186,15 @@ cmd_wait(int argc, char **argv)
 	struct barobj *b;
 	int r;
 
-	parse_wait(argc, argv, &w);
-	if (w.timeout >= 0)
-		req.deadline = loop_now() + w.timeout;
+	parse_wait(argc, argv, &cli_wait, &w);
+	/* Find the command before arriving: a party that could not run it
+	 * must not count for the others (127/126 at once). */
+	if (w.cmd && (r = proc_resolve(w.cmd[0], w.path, sizeof w.path))) {
+		errno = r;
+		err_warn("%s", w.cmd[0]);
+		return proc_exec_status(r);
+	}
+	req.deadline = opt_deadline(loop_now(), w.timeout);
 	req.action = w.action;
 	if ((b = barobj_open(&o, w.name, w.parties, w.mode)) == NULL)
 		return EXIT_TOOL;
@@ -240,31 +240,49 @@ print_state(const struct barobj *b, const char *name)
 		    __ATOMIC_SEQ_CST), why ? barobj_why_text(why) : "no");
 }
 
-/* stat and ls read without the lock: a snapshot that may be a moment
- * old is all they promise, and a reader killed mid-way must not count
- * as a crashed party. */
+/* stat and ls first break a barrier at which a party died waiting (the
+ * next arrival would), then read without the lock: a snapshot that may
+ * be a moment old is all they promise. */
+static int
+cmd_create(int argc, char **argv)
+{
+	struct wait_opts w;
+	struct obj o;
+
+	parse_wait(argc, argv, &cli_create, &w);
+	if (w.parties == 0)
+		cli_usage_error(&cli_create, "missing -n N");
+	if (barobj_open(&o, w.name, w.parties, w.mode) == NULL)
+		return EXIT_TOOL;
+	obj_close(&o);
+	return 0;
+}
+
 static int
 cmd_stat(int argc, char **argv)
 {
-	int i = operands(argc, argv, &cli_stat, 1);
+	int i = cli_operands(argc, argv, &cli_stat, 1);
 	struct obj o;
 	struct barobj *b;
 
 	if ((b = barobj_open(&o, argv[i], 0, 0)) == NULL)
 		return EXIT_TOOL;
+	barobj_check(b);
 	print_state(b, NULL);
 	obj_close(&o);
-	return fflush(stdout) == 0 ? 0 : EXIT_TOOL;
+	return 0;
 }
 
 static void
 list_one(struct obj *o, void *arg)
 {
-	const struct barobj *b = o->map;
+	struct barobj *b = barobj_attach(o);
 
 	(void)arg;
-	if (o->size >= sizeof *b)
-		print_state(b, o->name);
+	if (b == NULL)
+		return;
+	barobj_check(b);
+	print_state(b, o->name);
 }
 
 static int
@@ -272,10 +290,8 @@ cmd_ls(int argc, char **argv)
 {
 	static const struct obj_type t = { OBJ_BARRIER, 1, "barrier" };
 
-	operands(argc, argv, &cli_ls, 0);
-	if (obj_list(&t, list_one, NULL) < 0)
-		return EXIT_TOOL;
-	return fflush(stdout) == 0 ? 0 : EXIT_TOOL;
+	cli_operands(argc, argv, &cli_ls, 0);
+	return obj_list(&t, list_one, NULL) < 0 ? EXIT_TOOL : 0;
 }
 
 /* rm breaks the barrier as it unlinks it, so that parties waiting on
@@ -283,7 +299,7 @@ cmd_ls(int argc, char **argv)
 static int
 cmd_rm(int argc, char **argv)
 {
-	int i = operands(argc, argv, &cli_rm, -1), status = 0;
+	int i = cli_operands(argc, argv, &cli_rm, -1), status = 0;
 	struct obj o;
 	struct barobj *b;
 
@@ -302,9 +318,9 @@ cmd_rm(int argc, char **argv)
 }
 
 static int
-cmd_reset_abort(int argc, char **argv, int reset)
+reset_abort(int argc, char **argv, int reset)
 {
-	int i = operands(argc, argv, reset ? &cli_resetcmd : &cli_abort, 1);
+	int i = cli_operands(argc, argv, reset ? &cli_resetcmd : &cli_abort, 1);
 	struct obj o;
 	struct barobj *b;
 
@@ -318,30 +334,30 @@ cmd_reset_abort(int argc, char **argv, int reset)
 	return 0;
 }
 
+static int
+cmd_reset(int argc, char **argv)
+{
+	return reset_abort(argc, argv, 1);
+}
+
+static int
+cmd_abort(int argc, char **argv)
+{
+	return reset_abort(argc, argv, 0);
+}
+
 int
 main(int argc, char **argv)
 {
-	const char *sub;
+	static const struct cli_cmd cmds[] = {
+		{ "wait", cmd_wait }, { "create", cmd_create },
+		{ "stat", cmd_stat }, { "ls", cmd_ls },
+		{ "rm", cmd_rm }, { "reset", cmd_reset }, { "abort", cmd_abort },
+		{ NULL, NULL }
+	};
 
 	err_init(argv[0]);
 	(void)proc_std_fds();
 	optind = remote_main(argc, argv, &cli_main);
-	if (optind >= argc)
-		cli_usage_error(&cli_main, "missing subcommand");
-	sub = argv[optind];
-	argc -= optind;
-	argv += optind;
-	if (strcmp(sub, "wait") == 0)
-		return cmd_wait(argc, argv);
-	if (strcmp(sub, "stat") == 0)
-		return cmd_stat(argc, argv);
-	if (strcmp(sub, "ls") == 0)
-		return cmd_ls(argc, argv);
-	if (strcmp(sub, "rm") == 0)
-		return cmd_rm(argc, argv);
-	if (strcmp(sub, "reset") == 0)
-		return cmd_reset_abort(argc, argv, 1);
-	if (strcmp(sub, "abort") == 0)
-		return cmd_reset_abort(argc, argv, 0);
-	cli_usage_error(&cli_main, "unknown subcommand '%s'", sub);
+	return cli_dispatch(argc - optind, argv + optind, cmds, &cli_main);
 }

@@ -13,6 +13,7 @@
 #include "loop.h"
 #include "obj.h"
 #include "proc.h"
+#include "wrap.h"
 
 /* Slot states. Only SLOT_WAITING changes under a party's feet (to one of
  * the three outcomes, under the lock); the other states stay put until
@@ -23,6 +24,21 @@ enum { SLOT_FREE, SLOT_WAITING, SLOT_RELEASED, SLOT_BROKEN, SLOT_RESET };
 #define CHECK_NS (250 * 1000000LL)
 
 static const struct obj_type barobj_type = { OBJ_BARRIER, 1, "barrier" };
+
+/* The slot count of the barrier barobj_open opened last, fixed from its
+ * mapping's size: every slot index is bounded by it, never by the count
+ * in the file, which anyone who can write the file may change at any
+ * time. A process uses one barrier at a time. */
+static const struct barobj *fixed_b;
+static uint32_t fixed_nslots;
+
+static uint32_t
+nslots(const struct barobj *b)
+{
+	if (b != fixed_b)
+		err_diex(EXIT_TOOL, "barrier used without barobj_open");
+	return fixed_nslots;
+}
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
@@ -55,6 +71,20 @@ fail:
 }
 
 struct barobj *
+barobj_attach(struct obj *o)
+{
+	struct barobj *b = o->map;
+
+	if (o->size < sizeof *b || b->parties < 1 ||
+	    b->parties > BAR_PARTIES_MAX || b->nslots != 2 * b->parties ||
+	    o->size != barobj_size(b->nslots)) {
+		err_warnx("%s: damaged barrier", o->name);
+		return NULL;
+	}
+	return b;
+}
+
+struct barobj *
 barobj_open(struct obj *o, const char *name, uint32_t parties, unsigned mode)
 {
 	struct obj_create c = { barobj_size(2 * parties), mode, barobj_init,
@@ -63,18 +93,15 @@ barobj_open(struct obj *o, const char *name, uint32_t parties, unsigned mode)
 
 	if (obj_open(o, name, &barobj_type, parties ? &c : NULL) < 0)
 		return NULL;
-	b = o->map;
-	if (o->size < sizeof *b || b->parties < 1 ||
-	    b->parties > BAR_PARTIES_MAX || b->nslots != 2 * b->parties ||
-	    o->size != barobj_size(b->nslots)) {
-		err_warnx("%s: damaged barrier", name);
+	if ((b = barobj_attach(o)) == NULL)
 		goto fail;
-	}
 	if (parties && b->parties != parties) {
 		err_warnx("%s: the barrier has %u parties, not %u", name,
 		    b->parties, parties);
 		goto fail;
 	}
+	fixed_b = b;
+	fixed_nslots = (o->size - sizeof *b) / sizeof b->slot[0];
 	return b;
 fail:
 	obj_close(o);
@@ -109,7 +136,7 @@ end_generation(struct barobj *b, uint32_t state, uint32_t why)
 {
 	uint32_t i;
 
-	for (i = 0; i < b->nslots; i++)
+	for (i = 0; i < nslots(b); i++)
 		if (b->slot[i].state == SLOT_WAITING) {
 			b->slot[i].why = why;
 			STORE(&b->slot[i].state, state);
@@ -160,7 +187,7 @@ repair(struct barobj *b)
 		finish_release(b);
 	else if (b->broken)
 		end_generation(b, SLOT_BROKEN, b->broken);
-	for (i = 0; i < b->nslots; i++)
+	for (i = 0; i < nslots(b); i++)
 		n += b->slot[i].state == SLOT_WAITING;
 	STORE(&b->count, n);
 	wake_all(b);
@@ -211,23 +238,6 @@ barobj_reset(struct barobj *b)
 	obj_unlock(&b->lock);
 }
 
-/* Take mutex M if nobody alive holds it: 0 if it is now ours, -1 if a
- * live process holds it. A holder that died is detected by the kernel
- * (robust futex list), which is what makes this a liveness test. */
-static int
-grab(pthread_mutex_t *m)
-{
-	int e = pthread_mutex_trylock(m);
-
-	if (e == EOWNERDEAD) {
-		pthread_mutex_consistent(m);
-		return 0;
-	}
-	if (e == ENOTRECOVERABLE && obj_mutex_init(m) == 0)
-		e = pthread_mutex_trylock(m);
-	return e == 0 ? 0 : -1;
-}
-
 /* A free slot is one that is not in the current generation and whose
  * previous holder has left (or died). Called with the lock held. */
 static int
@@ -235,45 +245,38 @@ take_slot(struct barobj *b)
 {
 	uint32_t i, s;
 
-	for (i = 0; i < b->nslots; i++) {
-		s = (b->hint + i) % b->nslots;
+	for (i = 0; i < nslots(b); i++) {
+		s = (b->hint + i) % nslots(b);
 		if (b->slot[s].state != SLOT_WAITING &&
-		    grab(&b->slot[s].alive) == 0) {
-			b->hint = (s + 1) % b->nslots;
+		    obj_mutex_grab(&b->slot[s].alive) == 0) {
+			b->hint = (s + 1) % nslots(b);
 			return (int)s;
 		}
 	}
 	return -1;
 }
 
-/* Nonzero if the holder of waiting slot I (not ours) has died. Called
- * with the lock held, which keeps the slot from being taken while we
- * briefly hold its mutex. */
-static int
-slot_dead(struct barobj *b, uint32_t i)
-{
-	pthread_mutex_t *m = &b->slot[i].alive;
-	int e = pthread_mutex_trylock(m);
-
-	if (e == EBUSY)
-		return 0;
-	if (e == EOWNERDEAD)
-		pthread_mutex_consistent(m);
-	if (e == 0 || e == EOWNERDEAD)
-		pthread_mutex_unlock(m);
-	return 1;
-}
-
+/* Nonzero if a waiting party other than SELF has died. Called with the
+ * lock held, which keeps a slot from being taken while we look at it. */
 static int
 any_dead(struct barobj *b, uint32_t self)
 {
 	uint32_t i;
 
-	for (i = 0; i < b->nslots; i++)
+	for (i = 0; i < nslots(b); i++)
 		if (i != self && b->slot[i].state == SLOT_WAITING &&
-		    slot_dead(b, i))
+		    obj_mutex_dead(&b->slot[i].alive))
 			return 1;
 	return 0;
+}
+
+void
+barobj_check(struct barobj *b)
+{
+	barobj_lock(b);
+	if (b->broken == 0 && any_dead(b, nslots(b)))
+		break_locked(b, BAR_WHY_DEAD);
+	obj_unlock(&b->lock);
 }
 
 /* Check the next waiting slot after ours (cyclically), without the lock
@@ -290,12 +293,12 @@ check_neighbour(struct barobj *b, uint32_t self)
 	pthread_mutex_t *m;
 	int e;
 
-	for (k = 1; k < b->nslots; k++) {
-		i = (self + k) % b->nslots;
+	for (k = 1; k < nslots(b); k++) {
+		i = (self + k) % nslots(b);
 		if (LOAD(&b->slot[i].state) == SLOT_WAITING)
 			break;
 	}
-	if (k == b->nslots)
+	if (k == nslots(b))
 		return;
 	m = &b->slot[i].alive;
 	e = pthread_mutex_trylock(m);
@@ -375,105 +378,29 @@ await(struct barobj *b, uint32_t self, int64_t deadline, struct barobj_res *res)
 	}
 }
 
-/* Seconds an action may take to end after we passed it a signal. */
-#define GRACE 5
-
-static volatile sig_atomic_t action_pid, action_sig;
-
-/* While the action runs, SIGINT, SIGTERM and SIGHUP are passed on to it
- * (it is in our process group, so a terminal's ^C reaches it anyway);
- * an action still running GRACE seconds later is killed (SIGALRM). */
-static void
-on_signal(int sig)
-{
-	if (sig != SIGALRM && action_sig == 0)
-		action_sig = sig;
-	if (action_pid > 0) {
-		kill(action_pid, sig == SIGALRM ? SIGKILL : sig);
-		if (sig != SIGALRM)
-			alarm(GRACE);
-	}
-}
-
-/* A signal from the terminal reached the running action already (see
- * proc_sig_from_tty); it still starts the grace period. SIGALRM, the
- * kernel's too, is ours. */
-static void
-on_siginfo(int sig, siginfo_t *si, void *ctx)
-{
-	(void)ctx;
-	if (sig != SIGALRM && action_pid > 0 && proc_sig_from_tty(si)) {
-		if (action_sig == 0)
-			action_sig = sig;
-		alarm(GRACE);
-		return;
-	}
-	on_signal(sig);
-}
-
-/* ON: catch the signals (on_siginfo); else back to their defaults. */
-static void
-catch_signals(int on)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGALRM };
-	struct sigaction sa;
-	size_t i;
-
-	memset(&sa, 0, sizeof sa);
-	if (on) {
-		sa.sa_sigaction = on_siginfo;
-		sa.sa_flags = SA_SIGINFO;
-	} else
-		sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		if (!proc_sig_kept(sigs[i]))
-			sigaction(sigs[i], &sa, NULL);
-}
-
 /* Run the action through sh -c; returns its exit status, or -1 if it
- * could not be started (reported). The action dies with us (SIGKILL as
- * parent-death signal) if we are killed outright. */
+ * could not be started (reported). It runs as sem run's command does
+ * (wrap.h): in a process group of its own that gets the terminal if we
+ * have it, SIGINT, SIGTERM and SIGHUP passed on to the whole group, and
+ * the group killed WRAP_GRACE seconds later and waited for. *SIG gets
+ * the signal passed on (0: none). If we are killed outright, the action
+ * dies with us (SIGKILL as parent-death signal). */
 static int
 run_action(const char *action, int *sig)
 {
 	char *argv[] = { "sh", "-c", (char *)action, NULL };
 	struct proc_spec sp;
-	siginfo_t si;
-	int ws = 0, st = -1;
-	pid_t pid;
+	int st;
 
 	proc_spec_init(&sp, argv);
 	sp.path = "/bin/sh";
 	sp.pdeathsig = SIGKILL;
-	/* The handlers are in place before the child exists, and the pid
-	 * is stored before they can need it: a signal in between is
-	 * remembered and passed on right after. */
-	action_sig = 0;
-	action_pid = 0;
-	catch_signals(1);
-	if ((pid = proc_spawn(&sp, NULL)) < 0) {
+	*sig = 0;
+	if (wrap_start(&sp, NULL, 0) < 0) {
 		err_warn("start the action");
-		goto out;
+		return -1;
 	}
-	action_pid = pid;
-	if (action_sig)
-		on_signal(action_sig);
-	/* Wait without reaping first: until the zombie is reaped its pid
-	 * cannot be reused, so the handlers never signal a stranger. */
-	while (waitid(P_PID, pid, &si, WEXITED | WNOWAIT) < 0)
-		if (errno != EINTR) {
-			err_warn("wait for the action");
-			goto out;
-		}
-	action_pid = 0;
-	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-		;
-	st = proc_status(ws);
-out:
-	alarm(0);
-	catch_signals(0);
-	*sig = action_sig;
+	st = wrap_wait(sig);
 	return st;
 }
 
@@ -553,7 +480,7 @@ enter(struct barobj *b, int64_t deadline, int *slot, struct barobj_res *res)
 		 * those at the door watch it, or they would wait for ever. */
 		if (b->count == b->parties && loop_now() >= check) {
 			check = loop_now() + CHECK_NS;
-			if (any_dead(b, b->nslots)) {
+			if (any_dead(b, nslots(b))) {
 				break_locked(b, BAR_WHY_DEAD);
 				res->why = b->broken;
 				obj_unlock(&b->lock);

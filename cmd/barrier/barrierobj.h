@@ -76,6 +76,15 @@ struct barobj_res {
 struct barobj *barobj_open(struct obj *o, const char *name, uint32_t parties,
     unsigned mode);
 
+/* barobj_attach: the barrier in O, an object obj_list opened, or NULL
+ * (reported) if it is damaged. */
+struct barobj *barobj_attach(struct obj *o);
+
+/* barobj_check: break B (BAR_WHY_DEAD) if a party waiting at it has
+ * died, as the next arrival would, so that what stat and ls report is
+ * the truth. */
+void barobj_check(struct barobj *b);
+
 /* barobj_wait: arrive at B and wait for the generation to end. Returns an
  * enum barobj_outcome and fills RES. */
 int barobj_wait(struct barobj *b, const struct barobj_req *req, struct barobj_res *res);

@@ -222,6 +222,10 @@ parse_options(int argc, char **argv)
 			break;
 		case OPT_TIMEOUT:
 			opt.timeout = opt_duration("--timeout", optarg);
+			/* 0 is a deadline already passed (concutils(7));
+			 * opt.timeout 0 means none. */
+			if (opt.timeout == 0)
+				opt.timeout = 1;
 			break;
 		case OPT_GRACE: opt.grace = opt_duration("--grace", optarg); break;
 		case OPT_MAX_LINE:

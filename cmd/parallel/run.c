@@ -355,13 +355,25 @@ start(struct job *j)
 static void
 schedule(void)
 {
+	static int busy, again;
 	int i;
 
-	if (soft || hard)
+	/* A job that becomes ready as it starts asks again from inside:
+	 * one more round here, rather than a recursion per job. */
+	if (busy) {
+		again = 1;
 		return;
-	for (i = 0; i < njobs && (!opt.max || nheld < opt.max); i++)
-		if (jobs[i].state == JOB_PENDING && stack_deps_ready(&jobs[i]))
-			start(&jobs[i]);
+	}
+	busy = 1;
+	do {
+		again = 0;
+		for (i = 0; i < njobs && !soft && !hard &&
+		    (!opt.max || nheld < opt.max); i++)
+			if (jobs[i].state == JOB_PENDING &&
+			    stack_deps_ready(&jobs[i]))
+				start(&jobs[i]);
+	} while (again);
+	busy = 0;
 }
 
 void

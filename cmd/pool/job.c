@@ -55,6 +55,7 @@ static char path[PATH_MAX];
 static int have_path;
 static char **envp;
 static char seqvar[40] = "POOL_SEQ=", slotvar[40] = "POOL_SLOT=";
+static sigset_t sigreset;    /* see job_start */
 static int exec_warned;
 static const struct conf *conf;
 
@@ -195,6 +196,11 @@ tmpl_init(const struct conf *c)
 		parse_arg(&targ[i], c->cmd[i]);
 		any_repl |= targ[i].repl;
 	}
+	/* pool's signal handlers are lib/loop's, which exec resets and
+	 * which are safe in the child before exec: the child need only
+	 * reset what pool ignores. */
+	sigemptyset(&sigreset);
+	sigaddset(&sigreset, SIGPIPE);
 	if (c->shell) {
 		e = proc_resolve("sh", path, sizeof path);
 		have_path = e == 0;
@@ -529,6 +535,7 @@ job_start(struct job *j, const struct conf *c, const struct launch *x,
 	sp.envp = envp;
 	sp.pgroup = 1;
 	sp.pdeathsig = x->deathsig;
+	sp.sigreset = &sigreset;
 	sp.fd[0] = x->in >= 0 ? x->in : devnull;
 	if (!c->ungroup) {
 		if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)

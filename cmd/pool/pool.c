@@ -68,6 +68,7 @@ static const struct cli cli = {
 	"  -t, --verbose         print each command line on stderr first\n"
 	"  -r                    accepted (pool never runs without items)\n"
 	"      --dry-run         print the command lines, run nothing\n"
+	"      --shuf            run the jobs in a random order (reads all first)\n"
 	"      --quiet           no line for a job killed by a signal, --timeout\n"
 	"                        or --halt\n"
 	"      --results OUT     keep each job's output: a DIR, or a .csv, .tsv\n"
@@ -108,7 +109,8 @@ enum { O_GROUP = 0x100, O_TAG, O_TIMEOUT, O_GRACE, O_RETRIES, O_HALT,
 	O_JOBLOG, O_RESUME, O_RESUME_FAILED, O_BAR, O_PIPE, O_BLOCK,
 	O_SSHLOGINFILE, O_TRANSFER, O_RETURN, O_CLEANUP, O_WORKDIR,
 	O_SLURM, O_SLURM_CPUS, O_SLURM_ARGS,
-	O_DRY_RUN, O_COLSEP, O_HEADER, O_QUIET, O_RESULTS, O_ETA, O_TOTAL };
+	O_DRY_RUN, O_COLSEP, O_HEADER, O_QUIET, O_RESULTS, O_ETA, O_TOTAL,
+	O_SHUF };
 
 static struct conf C;
 static struct loop *L;
@@ -215,6 +217,7 @@ parse_options(int argc, char **argv)
 		{ "header", required_argument, 0, O_HEADER },
 		{ "quiet", no_argument, 0, O_QUIET },
 		{ "eta", no_argument, 0, O_ETA },
+		{ "shuf", no_argument, 0, O_SHUF },
 		{ "total", required_argument, 0, O_TOTAL },
 		{ "total-jobs", required_argument, 0, O_TOTAL },
 		{ "results", required_argument, 0, O_RESULTS },
@@ -254,6 +257,7 @@ parse_options(int argc, char **argv)
 		case O_HEADER: source_header(optarg); break;
 		case O_QUIET: C.quiet = 1; break;
 		case O_ETA: C.eta = 1; break;
+		case O_SHUF: C.shuf = 1; source_shuf(); break;
 		case O_TOTAL:
 			C.total = (long long)opt_count("--total", optarg, 0,
 			    (uint64_t)1 << 62);
@@ -269,9 +273,10 @@ parse_options(int argc, char **argv)
 		case O_TAG: C.tag = 1; break;
 		case O_TIMEOUT:
 			C.timeout = opt_duration("--timeout", optarg);
+			/* 0 is a deadline already passed (concutils(7));
+			 * C.timeout 0 means none. */
 			if (C.timeout == 0)
-				err_diex(EXIT_TOOL, "--timeout %s: must be more "
-				    "than 0", optarg);
+				C.timeout = 1;
 			break;
 		case O_GRACE: C.grace = opt_duration("--grace", optarg); break;
 		case O_RETRIES:
@@ -327,6 +332,8 @@ parse_options(int argc, char **argv)
 	    source_colsep_on()))
 		cli_usage_error(&cli, "--pipe reads stdin or one -a FILE: it "
 		    "cannot be combined with :::, ::::, several -a or --colsep");
+	if (C.shuf && C.pipe)
+		cli_usage_error(&cli, "--shuf cannot be combined with --pipe");
 	if (C.maxargs > 1 && (source_count() > 1 || source_colsep_on()))
 		cli_usage_error(&cli, "-n cannot be combined with several "
 		    "input sources or --colsep");

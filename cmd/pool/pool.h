@@ -42,6 +42,7 @@ struct conf {
 	int shell;               /* --shell: CMD is a line for sh -c */
 	int dry_run, verbose;    /* --dry-run, -t */
 	int quiet;               /* --quiet: no line for a killed job */
+	int shuf;                /* --shuf */
 	const char *results;     /* --results DIR or FILE.csv/.tsv/.json */
 	char **cmd;              /* CMD ARG..., NULL-terminated */
 	int ncmd;
@@ -216,6 +217,9 @@ void source_file(const char *file);         /* -a FILE */
  * returns the number of words before them. */
 int source_split(char **cmd, int ncmd);
 int source_count(void);
+/* source_shuf: --shuf, the jobs in a random order (every source is then
+ * read whole first). */
+void source_shuf(void);
 void source_colsep(const char *re);         /* --colsep; exits 125 if bad */
 int source_colsep_on(void);
 void source_header(const char *s);          /* --header : or N */

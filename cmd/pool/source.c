@@ -17,6 +17,7 @@
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -44,6 +45,9 @@ static size_t *odo;             /* per source: the product's position */
 static struct buf cur;          /* the streamed group's current row */
 static int have_row, exhausted;
 static int single;              /* one source, one value per row */
+
+static int shuf;                /* --shuf */
+static size_t *perm, nperm, kperm;
 
 static int colsep_on, colsep_char = -1;
 static regex_t colsep_re;
@@ -121,6 +125,12 @@ source_split(char **cmd, int ncmd)
 			add(cmd[i + 1], w[4] == '+');
 	}
 	return k < 0 ? ncmd : k;
+}
+
+void
+source_shuf(void)
+{
+	shuf = 1;
 }
 
 int
@@ -285,6 +295,66 @@ add_names(const char *p, size_t n)
 	free(t.ioff);
 }
 
+static size_t group_rows(int g);
+static int next_group(int g);
+
+#define SHUF_MAX ((size_t)1 << 24)
+
+static void
+shuffle(void)
+{
+	long long total = source_total(1, -1);
+	unsigned long long x;
+	size_t i, k;
+
+	if (total > (long long)SHUF_MAX)
+		err_diex(EXIT_TOOL, "--shuf: more than %zu jobs", SHUF_MAX);
+	nperm = (size_t)total;
+	perm = malloc((nperm ? nperm : 1) * sizeof *perm);
+	if (perm == NULL)
+		err_diex(EXIT_TOOL, "out of memory");
+	for (i = 0; i < nperm; i++)
+		perm[i] = i;
+	if (getentropy(&x, sizeof x) < 0)
+		x = (unsigned long long)getpid() * 2654435761u ^ (unsigned long long)time(NULL);
+	/* Fisher-Yates with xorshift64*. */
+	for (i = nperm; i > 1; i--) {
+		x ^= x >> 12;
+		x ^= x << 25;
+		x ^= x >> 27;
+		k = (size_t)((x * 2685821657736338717ULL) % i);
+		size_t t = perm[i - 1];
+		perm[i - 1] = perm[k];
+		perm[k] = t;
+	}
+}
+
+/* --shuf: job number IDX's values, the last group varying fastest. */
+static void
+shuf_row(struct job *j, size_t idx)
+{
+	size_t at[64], *pos = nsrc <= 64 ? at : malloc(nsrc * sizeof *pos);
+	const char *p;
+	int g, i;
+
+	if (pos == NULL)
+		err_diex(EXIT_TOOL, "out of memory");
+	for (g = nsrc - 1; g >= 0; g--) {
+		if (src[g].linked)
+			continue;
+		pos[g] = idx % group_rows(g);
+		idx /= group_rows(g);
+	}
+	for (i = 0; i < nsrc; i++) {
+		for (g = i; src[g].linked; g--)
+			;
+		p = src[i].vals[pos[g]];
+		add_cols(j, p, strlen(p));
+	}
+	if (pos != at)
+		free(pos);
+}
+
 /* --header for a source in memory: drop its header lines. */
 static void
 strip_header(struct source *s)
@@ -331,6 +401,12 @@ source_setup(struct input *in, int delim)
 	if (odo == NULL)
 		err_diex(EXIT_TOOL, "out of memory");
 	single = nsrc == 1 && !colsep_on;
+	if (src[0].file && shuf) {
+		/* --shuf: every source in memory, the jobs in a random
+		 * order of their numbers. */
+		load(&src[0], delim);
+		src[0].file = NULL;
+	}
 	if (src[0].file) {
 		stream = 0;
 		stream_file = src[0].file;
@@ -356,6 +432,8 @@ source_setup(struct input *in, int delim)
 		if (header_names || header_skip)
 			strip_header(&src[i]);
 	}
+	if (shuf)
+		shuffle();
 	return stream >= 0;
 }
 
@@ -430,6 +508,12 @@ source_next(struct input *in, struct job *j)
 
 	if (exhausted)
 		return -1;
+	if (shuf) {
+		if (kperm >= nperm)
+			return -1;
+		shuf_row(j, perm[kperm++]);
+		return 1;
+	}
 	if (single) {
 		if (stream >= 0) {
 			r = input_item(in, &p, &n);
@@ -475,7 +559,9 @@ source_next(struct input *in, struct job *j)
 void
 source_unget(struct input *in, struct job *j)
 {
-	if (stream >= 0)
+	if (shuf)
+		kperm--;
+	else if (stream >= 0)
 		input_unget(in);
 	else
 		odo[0]--;

@@ -63,7 +63,7 @@
 #define READ_CHUNK (256u << 10)   /* input bytes per put round */
 
 #define HELP_TEXT \
-	"usage: queue put [-0] [--nowait | -t DUR] [-p PRIO] [--delay DUR] [--sync] NAME [MSG...]\n" \
+	"usage: queue put [-0] [--nowait | -t DUR] [-p PRIO] [--delay DUR] [--sync] NAME [--] [MSG...]\n" \
 	"       queue get [-0] [--nowait | -t DUR] [-n COUNT | -f] [--meta] [--name] [--sync] NAME...\n" \
 	"       queue create [--max N] [--size BYTES] [--lifo | --priority] [--mode MODE] NAME\n" \
 	"       queue close NAME\n" \
@@ -228,8 +228,12 @@ name_operand(int argc, char **argv, int i, int extra, const char *usage)
 {
 	struct cli sub = { usage, HELP_TEXT };
 
+	int k;
+
 	if (i >= argc)
 		cli_usage_error(&sub, "missing NAME");
+	for (k = i + 1; k < argc && strcmp(argv[k], "--") != 0; k++)
+		cli_after_name(&sub, argv[k]);
 	if (extra >= 0 && argc - i - 1 > extra)
 		cli_usage_error(&sub, "unexpected operand '%s'",
 		    argv[i + 1 + extra]);
@@ -264,7 +268,7 @@ put_msgs(struct queue *q, const struct q_msg *m, size_t n,
     const struct opts *o)
 {
 	struct q_shared *sh = q->sh;
-	int64_t deadline = o->timeout >= 0 ? q_now() + o->timeout : -1;
+	int64_t deadline = opt_deadline(q_now(), o->timeout);
 	size_t done = 0, k;
 	int st = 0;
 
@@ -291,8 +295,7 @@ put_msgs(struct queue *q, const struct q_msg *m, size_t n,
 		if ((k = q_insert(q, m + done, n - done, o->prio,
 		    o->have_meta ? &o->meta : NULL)) > 0) {
 			done += k;
-			if (o->timeout >= 0)
-				deadline = q_now() + o->timeout;
+			deadline = opt_deadline(q_now(), o->timeout);
 			continue;
 		}
 		if (sh->claimed > 0 && q_reap(q) > 0)
@@ -463,13 +466,17 @@ static int
 cmd_put(int argc, char **argv)
 {
 	static const char usage[] = "queue put [-0] [--nowait | -t DUR] [-p PRIO] "
-	    "[--delay DUR] [--sync] NAME [MSG...]";
+	    "[--delay DUR] [--sync] NAME [--] [MSG...]";
 	struct opts o;
 	struct queue q;
 	int i = parse(argc, argv, usage, A_NULL | A_NOWAIT | A_TIMEOUT | A_PRIO |
 	    A_SYNC | A_DELAY, &o), st, have;
 	const char *name = name_operand(argc, argv, i, -1, usage);
 
+	/* The messages; a "--" right after NAME lets them look like
+	 * options. */
+	if (i + 1 < argc && strcmp(argv[i + 1], "--") == 0)
+		i++;
 	if (o.delay > 0) {
 		o.meta.due = q_realtime() + o.delay;
 		o.have_meta = 1;
@@ -568,7 +575,7 @@ get_msgs(struct queue *q, const struct opts *o)
 	struct q_shared *sh = q->sh;
 	uint64_t left = o->follow ? UINT64_MAX : o->count > 0 ?
 	    (uint64_t)o->count : 1;
-	int64_t deadline = o->timeout >= 0 ? q_now() + o->timeout : -1;
+	int64_t deadline = opt_deadline(q_now(), o->timeout);
 	struct q_out out = { NULL, 0, 0 };
 	int st = 0;
 	size_t k;
@@ -624,8 +631,7 @@ get_msgs(struct queue *q, const struct opts *o)
 		}
 		out.len = 0;
 		left -= k;
-		if (o->timeout >= 0)
-			deadline = q_now() + o->timeout;
+		deadline = opt_deadline(q_now(), o->timeout);
 		q_lock(q);
 	}
 	q_slot_put(q);
@@ -690,7 +696,7 @@ get_multi(struct queue *qs, int nq, const struct opts *o)
 {
 	uint64_t left = o->follow ? UINT64_MAX : o->count > 0 ?
 	    (uint64_t)o->count : 1;
-	int64_t deadline = o->timeout >= 0 ? q_now() + o->timeout : -1;
+	int64_t deadline = opt_deadline(q_now(), o->timeout);
 	struct q_out out = { NULL, 0, 0 };
 	uint32_t *seen = calloc((size_t)nq, sizeof *seen);
 	uint32_t **words = calloc((size_t)nq, sizeof *words);
@@ -742,8 +748,7 @@ get_multi(struct queue *qs, int nq, const struct opts *o)
 			q_commit(q);
 			q_unlock(q);
 			left -= k;
-			if (o->timeout >= 0)
-				deadline = q_now() + o->timeout;
+			deadline = opt_deadline(q_now(), o->timeout);
 		}
 		if (k > 0)
 			continue;
@@ -967,7 +972,7 @@ cmd_join(int argc, char **argv)
 	struct q_shared *sh;
 	int i = parse(argc, argv, usage, A_NOWAIT | A_TIMEOUT, &o), st = 0;
 	const char *name = name_operand(argc, argv, i, 0, usage);
-	int64_t deadline = o.timeout >= 0 ? q_now() + o.timeout : -1;
+	int64_t deadline = opt_deadline(q_now(), o.timeout);
 
 	open_or_die(&q, name, &defaults);
 	sh = q.sh;
@@ -1045,7 +1050,7 @@ cmd_size(int argc, char **argv)
 	open_for_report(argc, argv, "queue size NAME", &q, &c);
 	printf("%" PRIu64 "\n", c.messages);
 	q_close(&q);
-	return fflush(stdout) == 0 ? 0 : EXIT_TOOL;
+	return 0;
 }
 
 static int
@@ -1072,7 +1077,7 @@ cmd_stat(int argc, char **argv)
 	    q.sh->closed ? "yes" : "no", c.getters, c.putters, c.joiners,
 	    q.sh->puts, q.sh->gets, q.sh->repairs);
 	q_close(&q);
-	return fflush(stdout) == 0 ? 0 : EXIT_TOOL;
+	return 0;
 }
 
 static void
@@ -1103,9 +1108,7 @@ cmd_ls(int argc, char **argv)
 		cli_usage_error(&sub, "unexpected operand '%s'", argv[i]);
 	if (std_closed(1))
 		err_diex(EXIT_TOOL, "standard output is closed");
-	if (obj_list(&t, ls_one, NULL) < 0)
-		return EXIT_TOOL;
-	return fflush(stdout) == 0 ? 0 : EXIT_TOOL;
+	return obj_list(&t, ls_one, NULL) < 0 ? EXIT_TOOL : 0;
 }
 
 static int
@@ -1139,29 +1142,19 @@ cmd_rm(int argc, char **argv)
 	return st;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(int, char **);
-} cmds[] = {
+static const struct cli_cmd cmds[] = {
 	{ "put", cmd_put }, { "get", cmd_get }, { "create", cmd_create },
 	{ "close", cmd_close }, { "open", cmd_open }, { "done", cmd_done },
 	{ "join", cmd_join }, { "run", cmd_run },
 	{ "size", cmd_size }, { "stat", cmd_stat }, { "ls", cmd_ls },
-	{ "rm", cmd_rm },
+	{ "rm", cmd_rm }, { NULL, NULL }
 };
 
 int
 main(int argc, char **argv)
 {
-	size_t k;
-
 	err_init(argv[0]);
 	(void)proc_std_fds();
 	optind = remote_main(argc, argv, &cli);
-	if (optind >= argc)
-		cli_usage_error(&cli, "missing command");
-	for (k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
-		if (strcmp(argv[optind], cmds[k].name) == 0)
-			return cmds[k].fn(argc - optind, argv + optind);
-	cli_usage_error(&cli, "unknown command '%s'", argv[optind]);
+	return cli_dispatch(argc - optind, argv + optind, cmds, &cli);
 }

@@ -219,11 +219,15 @@ j_apply(struct queue *q, uint64_t n)
 	struct q_journal *j = &q->sh->j;
 	uint64_t i;
 
+	if (n > Q_JMAX)
+		damaged(q, "bad journal");
 	for (i = 0; i < n; i++) {
-		if (j->off[i] % 8 || j->off[i] < offsetof(struct q_shared, j) ||
-		    j->off[i] > sizeof(struct q_shared) - 8)
+		uint64_t off = __atomic_load_n(&j->off[i], __ATOMIC_RELAXED);
+
+		if (off % 8 || off < offsetof(struct q_shared, j) ||
+		    off > sizeof(struct q_shared) - 8)
 			damaged(q, "bad journal");
-		*(uint64_t *)(void *)((char *)q->sh + j->off[i]) = j->val[i];
+		*(uint64_t *)(void *)((char *)q->sh + off) = j->val[i];
 	}
 	ORDER();
 	j->n = 0;
@@ -265,7 +269,7 @@ heap_push(struct queue *q, int32_t prio, uint64_t off)
 	uint64_t toff = sh->tail % q->R, i = sh->heap_n;
 	struct q_hent e = { prio, (uint32_t)off };
 
-	if (i >= sh->heap_cap)
+	if (i >= q->hcap)
 		damaged(q, "priority heap overflow");
 	while (i > 0) {
 		uint64_t parent = (i - 1) / 2;
@@ -282,8 +286,13 @@ static void
 heap_pop(struct queue *q)
 {
 	struct q_shared *sh = q->sh;
-	uint64_t toff = sh->tail % q->R, n = --sh->heap_n, i = 0;
-	struct q_hent e = q->heap[n];
+	uint64_t toff = sh->tail % q->R, n = sh->heap_n, i = 0;
+	struct q_hent e;
+
+	if (n == 0 || n > q->hcap)
+		damaged(q, "bad priority heap");
+	sh->heap_n = --n;
+	e = q->heap[n];
 
 	for (;;) {
 		uint64_t c = 2 * i + 1;
@@ -463,10 +472,9 @@ repair(struct queue *q)
 	uint64_t last = Q_NONE;
 	struct cur c;
 	struct q_rec *r;
+	uint32_t st;
 	int i;
 
-	if (sh->j.n > Q_JMAX)
-		damaged(q, "bad journal");
 	j_apply(q, sh->j.n);
 	if (bad_ends(q))
 		damaged(q, "bad head or tail");
@@ -480,8 +488,10 @@ repair(struct queue *q)
 		if (r->state == R_PAD)
 			continue;
 		last = c.p;
-		if (r->state >= R_CLAIMED && dead[r->state - R_CLAIMED])
-			r->state = sh->slot[r->state - R_CLAIMED].state ==
+		st = r->state;
+		if (st >= R_CLAIMED && st < R_CLAIMED + Q_NSLOT &&
+		    dead[st - R_CLAIMED])
+			r->state = sh->slot[st - R_CLAIMED].state ==
 			    S_COMMITTED ? R_FREE : R_READY;
 		if (r->state == R_FREE)
 			continue;
@@ -668,6 +678,7 @@ q_attach(struct queue *q, const struct obj *o)
 		return -1;
 	}
 	q->R = R;
+	q->hcap = (o->size - RING_OFF - R) / sizeof(struct q_hent);
 	q->ring = (unsigned char *)o->map + RING_OFF;
 	q->heap = (struct q_hent *)(void *)((char *)o->map + sh->heap_off);
 	q->maxmsg = R - Q_RECHDR < Q_MSG_MAX ? (uint32_t)(R - Q_RECHDR) :
@@ -948,10 +959,15 @@ take(struct queue *q, struct q_rec *r, uint64_t p, struct q_out *out,
 {
 	struct q_shared *sh = q->sh;
 	struct q_slot *s = &sh->slot[q->slot];
+	uint64_t off = (uint64_t)((unsigned char *)r - q->ring);
+	uint32_t raw = __atomic_load_n(&r->len, __ATOMIC_RELAXED);
+	uint32_t len = raw & ~R_EXT;
+	int ext = (raw & R_EXT) != 0;
 
-	uint32_t len = rec_len(r);
-
-	if (r->len & R_EXT) {
+	/* Read once and checked again: rec_at's look is not ours to keep. */
+	if (recsz(len, ext) > q->R - off)
+		damaged(q, "bad record length");
+	if (ext) {
 		rec_meta(r, &q->meta);
 		if (q->meta.due != 0) {
 			/* Due now: it counts as delayed no longer. */
@@ -977,7 +993,8 @@ take(struct queue *q, struct q_rec *r, uint64_t p, struct q_out *out,
 		out->len += (size_t)snprintf(out->buf + out->len, 32,
 		    "%" PRIu32 "\t%" PRId32 "\t", q->meta.attempt,
 		    q->meta.status);
-	memcpy(out->buf + out->len, rec_data(r), len);
+	memcpy(out->buf + out->len, (unsigned char *)(r + 1) +
+	    (ext ? Q_EXTSZ : 0), len);
 	out->len += len;
 	out->buf[out->len++] = term;
 	if (s->n == 0 || p < s->lo)
@@ -986,7 +1003,7 @@ take(struct queue *q, struct q_rec *r, uint64_t p, struct q_out *out,
 		s->hi = p;
 	s->n++;
 	s->nbytes += len;
-	s->nused += rec_size(r);
+	s->nused += recsz(len, ext);
 	r->state = R_CLAIMED | (uint32_t)q->slot;
 	sh->ready--;
 	sh->claimed++;
@@ -1090,7 +1107,7 @@ claim_prio(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
 	struct q_shared *sh = q->sh;
 	size_t k = 0;
 
-	if (sh->heap_n > sh->heap_cap)
+	if (sh->heap_n > q->hcap)
 		damaged(q, "bad priority heap");
 	while (k < maxn && sh->heap_n > 0) {
 		uint64_t off = q->heap[0].off, toff = sh->tail % q->R;

@@ -120,7 +120,11 @@ struct queue {
 	struct q_shared *sh;
 	unsigned char *ring;
 	struct q_hent *heap;
-	uint64_t R;
+	uint64_t R;         /* ring bytes and (below) heap entries: fixed at
+	                     * attach from the mapping; indices into the
+	                     * file are bounded by these, never by counts
+	                     * read from it */
+	uint64_t hcap;
 	uint32_t maxmsg;    /* longest message this queue takes */
 	int slot;           /* our slot, -1: none */
 	int jn;             /* journal entries being prepared */

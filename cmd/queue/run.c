@@ -203,6 +203,8 @@ parse_opts(int argc, char **argv)
 	C.name = argv[optind++];
 	if (optind < argc && strcmp(argv[optind], "--") == 0)
 		optind++;
+	else if (optind < argc)
+		cli_after_name(&sub, argv[optind]);
 	if (optind >= argc)
 		cli_usage_error(&sub, "missing CMD");
 	C.cmd = argv + optind;

@@ -10,8 +10,11 @@
  * to the sem process itself and also records the command it starts, so
  * the slot lives exactly as long as sem run or its command, and never
  * longer: a daemon the command leaves behind has another pid and keeps
- * nothing. The command gets SIGKILL as its parent-death signal, so that
- * killing sem run ends the command too.
+ * nothing. The command leads a process group of its own (lib/wrap):
+ * signals reach the whole group, a signalled group is gone before the
+ * slot is given back, and the record names the group, so that a sem run
+ * killed with SIGKILL (its command then gets SIGKILL as parent-death
+ * signal) keeps the slot while anything of the group still runs.
  *
  * Fairness. A process that finds no slot for it takes a ticket (arrival
  * order) and registers in the waiter table. A waiter may take a slot only
@@ -65,6 +68,7 @@
 #include "proc.h"
 #include "remote.h"
 #include "semobj.h"
+#include "wrap.h"
 
 #define USAGE_RUN "sem run [-n N] [--reentrant] [--mode MODE] " \
 	"[--timeout DUR | --nowait] NAME [--] CMD [ARG...]"
@@ -145,10 +149,8 @@ struct args {
 	int nrest;
 };
 
-/* The signal that asks us to stop waiting, and the command to forward
- * signals to once it runs. */
+/* The signal that asks us to stop waiting. */
 static volatile sig_atomic_t stop_sig;
-static volatile pid_t child_pid;
 
 static const char *
 long_name(int c)
@@ -213,21 +215,17 @@ one_name(const struct args *a, const struct cli *cli)
 {
 	if (a->nrest < 1)
 		cli_usage_error(cli, "missing NAME");
-	if (a->nrest > 1)
+	if (a->nrest > 1) {
+		cli_after_name(cli, a->rest[1]);
 		cli_usage_error(cli, "unexpected operand '%s'", a->rest[1]);
+	}
 	return a->rest[0];
 }
 
 static void
-on_signal(int sig, siginfo_t *si, void *ctx)
+on_signal(int sig)
 {
-	pid_t c = child_pid;
-
-	if (c > 0) {
-		if (!proc_sig_from_tty(si))
-			kill(c, sig);
-	} else
-		stop_sig = sig;
+	stop_sig = sig;
 }
 
 /* No SA_RESTART: a signal must interrupt the futex wait. */
@@ -239,8 +237,7 @@ catch_signals(void)
 	size_t i;
 
 	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = on_signal;
-	sa.sa_flags = SA_SIGINFO;
+	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
 		if (!proc_sig_kept(sigs[i]))
@@ -306,23 +303,12 @@ init_req(struct sem_req *r, const struct args *a)
 {
 	memset(r, 0, sizeof *r);
 	r->nowait = a->nowait;
-	r->deadline = a->timeout >= 0 ? semobj_now() + a->timeout : -1;
+	r->deadline = opt_deadline(semobj_now(), a->timeout);
 	r->stop = &stop_sig;
 }
 
 static int
-wait_child(pid_t pid)
-{
-	int ws;
-
-	while (waitpid(pid, &ws, 0) < 0)
-		if (errno != EINTR)
-			err_die(EXIT_TOOL, "wait for the command");
-	return proc_status(ws);
-}
-
-static int
-do_run(int argc, char **argv)
+cmd_run(int argc, char **argv)
 {
 	struct args a;
 	struct sem m;
@@ -340,6 +326,8 @@ do_run(int argc, char **argv)
 	cmd = a.rest + 1;
 	if (*cmd && strcmp(*cmd, "--") == 0)
 		cmd++;
+	else if (*cmd)
+		cli_after_name(&cli_run, *cmd);
 	if (*cmd == NULL)
 		cli_usage_error(&cli_run, "missing CMD");
 	/* Find the command before waiting for a slot it could not use. */
@@ -357,32 +345,35 @@ do_run(int argc, char **argv)
 	if ((rc = take(&m, name, &a, &r, &slot)) != 0)
 		return rc;
 
+	/* The command leads a process group of its own, which gets the
+	 * terminal if we have it; signals reach the whole group, and the
+	 * slot is given back only when a signalled group is gone (wrap.h).
+	 * Killed with SIGKILL, we cannot clean up: the record names the
+	 * group, and the slot stays taken while any of it runs. */
 	proc_spec_init(&sp, cmd);
 	sp.path = path;
 	sp.pdeathsig = SIGKILL;
-	pid = proc_spawn(&sp, &e);
+	pid = wrap_start(&sp, &e, stop_sig);
 	if (pid < 0) {
 		err_warn("%s: start", cmd[0]);
 		semobj_give(&m, &r.owner, slot);
 		return EXIT_TOOL;
 	}
-	child_pid = pid;
-	/* A signal that came while we were starting the command was only
-	 * noted: pass it on now. */
-	if (stop_sig)
-		kill(pid, stop_sig);
 	if (e != 0) {
 		errno = e;
 		err_warn("%s", cmd[0]);
 	} else
 		semobj_set_child(&m, slot, pid);
-	rc = wait_child(pid);
+	rc = wrap_wait(NULL);
+	/* The semaphore file truncated under us (SIGBUS) must not hide the
+	 * command's status. */
+	obj_bus_status(rc);
 	semobj_give(&m, &r.owner, slot);
 	return rc;
 }
 
 static int
-do_acquire(int argc, char **argv)
+cmd_acquire(int argc, char **argv)
 {
 	struct args a;
 	struct sem m;
@@ -403,7 +394,7 @@ do_acquire(int argc, char **argv)
 }
 
 static int
-do_release(int argc, char **argv)
+cmd_release(int argc, char **argv)
 {
 	struct args a;
 	struct sem m;
@@ -422,7 +413,7 @@ do_release(int argc, char **argv)
 }
 
 static int
-do_create(int argc, char **argv)
+cmd_create(int argc, char **argv)
 {
 	struct args a;
 	struct sem m;
@@ -432,7 +423,7 @@ do_create(int argc, char **argv)
 }
 
 static int
-do_value(int argc, char **argv)
+cmd_value(int argc, char **argv)
 {
 	struct args a;
 	struct sem m;
@@ -463,7 +454,7 @@ print_holder(const struct sem_holder *h)
 }
 
 static int
-do_stat(int argc, char **argv)
+cmd_stat(int argc, char **argv)
 {
 	struct args a;
 	struct sem m;
@@ -500,7 +491,7 @@ list_one(struct obj *o, void *arg)
 }
 
 static int
-do_ls(int argc, char **argv)
+cmd_ls(int argc, char **argv)
 {
 	struct args a;
 
@@ -511,7 +502,7 @@ do_ls(int argc, char **argv)
 }
 
 static int
-do_rm(int argc, char **argv)
+cmd_rm(int argc, char **argv)
 {
 	struct args a;
 	struct sem m;
@@ -520,6 +511,8 @@ do_rm(int argc, char **argv)
 	parse(argc, argv, "f", &cli_rm, &a);
 	if (a.nrest < 1)
 		cli_usage_error(&cli_rm, "missing NAME");
+	for (i = 1; i < a.nrest; i++)
+		cli_after_name(&cli_rm, a.rest[i]);
 	for (i = 0; i < a.nrest; i++) {
 		if (semobj_open(&m, a.rest[i], NULL) < 0) {
 			rc = EXIT_TOOL;
@@ -541,29 +534,15 @@ do_rm(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} cmds[] = {
-		{ "run", do_run }, { "acquire", do_acquire },
-		{ "release", do_release }, { "create", do_create },
-		{ "value", do_value }, { "stat", do_stat }, { "ls", do_ls },
-		{ "rm", do_rm },
+	static const struct cli_cmd cmds[] = {
+		{ "run", cmd_run }, { "acquire", cmd_acquire },
+		{ "release", cmd_release }, { "create", cmd_create },
+		{ "value", cmd_value }, { "stat", cmd_stat }, { "ls", cmd_ls },
+		{ "rm", cmd_rm }, { NULL, NULL }
 	};
-	size_t i;
-	int rc;
 
 	err_init(argv[0]);
 	(void)proc_std_fds();
 	optind = remote_main(argc, argv, &cli_main);
-	if (optind >= argc)
-		cli_usage_error(&cli_main, "missing COMMAND");
-	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-		if (strcmp(argv[optind], cmds[i].name) == 0) {
-			rc = cmds[i].fn(argc - optind, argv + optind);
-			if (fflush(stdout) != 0)
-				err_die(EXIT_TOOL, "write");
-			return rc;
-		}
-	cli_usage_error(&cli_main, "unknown command '%s'", argv[optind]);
+	return cli_dispatch(argc - optind, argv + optind, cmds, &cli_main);
 }

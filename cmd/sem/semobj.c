@@ -72,8 +72,18 @@ semobj_attach(struct sem *m, const struct obj *o)
 	if (&m->o != o)
 		m->o = *o;
 	m->s = m->o.map;
+	m->slots = s->slots;
+	m->maxwait = s->maxwait;
+	/* Checked again now that they are ours: the file may have changed
+	 * since the look above. */
+	if (m->slots < 1 || m->slots > SEM_SLOTS_MAX || m->maxwait < 1 ||
+	    m->maxwait > SEM_WAITERS ||
+	    o->size != semobj_size(m->slots, m->maxwait)) {
+		err_warnx("%s: damaged semaphore (bad table sizes)", o->name);
+		return -1;
+	}
 	m->h = (struct sem_holder *)(m->s + 1);
-	m->w = (struct sem_waiter *)(m->h + m->s->slots);
+	m->w = (struct sem_waiter *)(m->h + m->slots);
 	return 0;
 }
 
@@ -100,9 +110,9 @@ semobj_open(struct sem *m, const char *name, const struct sem_params *p)
 		return -1;
 	if (semobj_attach(m, &m->o) < 0)
 		goto fail;
-	if (p && p->slots && p->slots != m->s->slots) {
+	if (p && p->slots && p->slots != m->slots) {
 		err_warnx("%s: exists with %u slot%s, not %u", name,
-		    m->s->slots, m->s->slots == 1 ? "" : "s", p->slots);
+		    m->slots, m->slots == 1 ? "" : "s", p->slots);
 		goto fail;
 	}
 	if (p && (p->flags & SEM_REENTRANT) &&
@@ -122,6 +132,33 @@ semobj_close(struct sem *m)
 	obj_close(&m->o);
 }
 
+/* The file changed under us in a way no crash explains (someone who can
+ * write it wrote nonsense): give up with 125. The lock, if held, is
+ * released by our exit, and the next locker repairs the counters. */
+static void __attribute__((noreturn))
+damaged(const struct sem *m, const char *what)
+{
+	err_diex(EXIT_TOOL, "%s: damaged semaphore (%s)", m->o.name, what);
+}
+
+/* The high-water marks as indices we may use: read once from the
+ * shared file and bounded by the table sizes fixed at attach. */
+static uint32_t
+hhigh(const struct sem *m)
+{
+	uint32_t v = __atomic_load_n(&m->s->hhigh, __ATOMIC_RELAXED);
+
+	return v < m->slots ? v : m->slots;
+}
+
+static uint32_t
+whigh(const struct sem *m)
+{
+	uint32_t v = __atomic_load_n(&m->s->whigh, __ATOMIC_RELAXED);
+
+	return v < m->maxwait ? v : m->maxwait;
+}
+
 /* Rebuild the derived counters from the tables. Called when the previous
  * lock owner died in the middle of an update, or when they are out of
  * range: the tables themselves are always valid record by record, since
@@ -133,12 +170,12 @@ repair(struct sem *m)
 	uint32_t i;
 
 	s->used = s->nwait = s->hhigh = s->whigh = 0;
-	for (i = 0; i < s->slots; i++)
+	for (i = 0; i < m->slots; i++)
 		if (m->h[i].owner.pid != 0) {
 			s->used++;
 			s->hhigh = i + 1;
 		}
-	for (i = 0; i < s->maxwait; i++)
+	for (i = 0; i < m->maxwait; i++)
 		if (m->w[i].who.pid != 0) {
 			s->nwait++;
 			s->whigh = i + 1;
@@ -150,8 +187,8 @@ lock(struct sem *m)
 {
 	struct sem_shm *s = m->s;
 
-	if (obj_lock(&s->lock) == 1 || s->hhigh > s->slots ||
-	    s->whigh > s->maxwait || s->used > s->hhigh ||
+	if (obj_lock(&s->lock) == 1 || s->hhigh > m->slots ||
+	    s->whigh > m->maxwait || s->used > s->hhigh ||
 	    s->nwait > s->whigh)
 		repair(m);
 }
@@ -169,9 +206,11 @@ unlock(struct sem *m, struct wakes *wk)
 }
 
 static uint32_t
-free_slots(const struct sem_shm *s)
+free_slots(const struct sem *m)
 {
-	return s->used < s->slots ? s->slots - s->used : 0;
+	uint32_t used = m->s->used;
+
+	return used < m->slots ? m->slots - used : 0;
 }
 
 static void
@@ -188,20 +227,20 @@ static void
 wake_eligible(struct sem *m, struct wakes *wk)
 {
 	struct sem_shm *s = m->s;
-	uint32_t k = free_slots(s), i, j;
+	uint32_t k = free_slots(m), i, j;
 	uint64_t last = 0;
 
 	if (k == 0 || s->nwait == 0)
 		return;
 	if (k >= s->nwait) {
-		for (i = 0; i < s->whigh; i++)
+		for (i = 0; i < whigh(m); i++)
 			if (m->w[i].who.pid != 0)
 				bump(&m->w[i], wk);
 		return;
 	}
 	for (j = 0; j < k; j++) {
 		int best = -1;
-		for (i = 0; i < s->whigh; i++) {
+		for (i = 0; i < whigh(m); i++) {
 			const struct sem_waiter *w = &m->w[i];
 			if (w->who.pid == 0 || (j > 0 && w->ticket <= last))
 				continue;
@@ -226,8 +265,10 @@ clear_holder(struct sem *m, uint32_t i)
 		return;
 	}
 	s->used--;
-	while (s->hhigh > 0 && m->h[s->hhigh - 1].owner.pid == 0)
-		s->hhigh--;
+	i = hhigh(m);
+	while (i > 0 && m->h[i - 1].owner.pid == 0)
+		i--;
+	s->hhigh = i;
 }
 
 static void
@@ -241,18 +282,28 @@ clear_waiter(struct sem *m, uint32_t i)
 		return;
 	}
 	s->nwait--;
-	while (s->whigh > 0 && m->w[s->whigh - 1].who.pid == 0)
-		s->whigh--;
+	i = whigh(m);
+	while (i > 0 && m->w[i - 1].who.pid == 0)
+		i--;
+	s->whigh = i;
 }
 
 /* A holder is alive while its owner or the command sem run started for
- * it is: if sem run is killed, its command (sent SIGKILL by the kernel
- * through the parent-death signal) keeps the slot until it is gone. */
+ * it is, or anything in the command's process group: if sem run is
+ * killed, its command (sent SIGKILL by the kernel through the
+ * parent-death signal) and what the command started keep the slot until
+ * they are gone. */
 static int
 holder_alive(const struct sem_holder *h)
 {
-	return obj_owner_alive(&h->owner) ||
-	    (h->child.pid != 0 && obj_owner_alive(&h->child));
+	if (obj_owner_alive(&h->owner))
+		return 1;
+	if (h->child.pid == 0)
+		return 0;
+	if (h->flags & SEM_HOLDER_GROUP)
+		return proc_group_alive(h->child.pid, h->child.kind,
+		    h->child.start);
+	return obj_owner_alive(&h->child);
 }
 
 /* Reclaim the records of dead holders and (if WAITERS) dead waiters other
@@ -262,13 +313,12 @@ holder_alive(const struct sem_holder *h)
 static void
 reap(struct sem *m, int waiters, int self, struct wakes *wk)
 {
-	struct sem_shm *s = m->s;
 	uint32_t i;
 
-	for (i = 0; i < s->hhigh; i++)
+	for (i = 0; i < hhigh(m); i++)
 		if (m->h[i].owner.pid != 0 && !holder_alive(&m->h[i]))
 			clear_holder(m, i);
-	for (i = 0; waiters && i < s->whigh; i++)
+	for (i = 0; waiters && i < whigh(m); i++)
 		if (m->w[i].who.pid != 0 && (int)i != self &&
 		    !obj_owner_alive(&m->w[i].who))
 			clear_waiter(m, i);
@@ -280,7 +330,7 @@ find_holder(const struct sem *m, const struct obj_owner *ow)
 {
 	int i, best = -1;
 
-	for (i = 0; i < (int)m->s->hhigh; i++) {
+	for (i = 0; i < (int)hhigh(m); i++) {
 		const struct sem_holder *h = &m->h[i];
 		if (obj_owner_same(&h->owner, ow) &&
 		    (best < 0 || h->since >= m->h[best].since))
@@ -297,16 +347,19 @@ grant(struct sem *m, const struct sem_req *r)
 	struct timespec ts;
 	uint32_t i;
 
-	/* used < slots here, so a free record exists. */
-	if (s->used == s->hhigh)
-		i = s->hhigh;
-	else
-		for (i = 0; m->h[i].owner.pid != 0; i++)
+	/* used < slots here, so a free record exists, unless the file was
+	 * changed behind the lock's back. */
+	i = __atomic_load_n(&s->hhigh, __ATOMIC_RELAXED);
+	if (s->used != i || i >= m->slots)
+		for (i = 0; i < m->slots && m->h[i].owner.pid != 0; i++)
 			;
+	if (i >= m->slots)
+		damaged(m, "no free holder record");
 	h = &m->h[i];
 	clock_gettime(CLOCK_REALTIME, &ts);
 	h->since = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 	h->depth = 1;
+	h->flags = 0;
 	h->owner.kind = r->owner.kind;
 	h->owner.start = r->owner.start;
 	memset(&h->child, 0, sizeof h->child);
@@ -326,12 +379,11 @@ enqueue(struct sem *m, const struct sem_req *r)
 	struct sem_waiter *w;
 	uint32_t i;
 
-	if (s->nwait == s->whigh && s->whigh < s->maxwait)
-		i = s->whigh;
-	else {
-		for (i = 0; i < s->maxwait && m->w[i].who.pid != 0; i++)
+	i = __atomic_load_n(&s->whigh, __ATOMIC_RELAXED);
+	if (s->nwait != i || i >= m->maxwait) {
+		for (i = 0; i < m->maxwait && m->w[i].who.pid != 0; i++)
 			;
-		if (i == s->maxwait)
+		if (i == m->maxwait)
 			return -1;
 	}
 	w = &m->w[i];
@@ -350,12 +402,12 @@ enqueue(struct sem *m, const struct sem_req *r)
 static int
 eligible(const struct sem *m, int me)
 {
-	uint32_t k = free_slots(m->s), ahead = 0, i;
+	uint32_t k = free_slots(m), ahead = 0, i;
 	uint64_t t = m->w[me].ticket;
 
 	if (k == 0)
 		return 0;
-	for (i = 0; i < m->s->whigh && ahead < k; i++)
+	for (i = 0; i < whigh(m) && ahead < k; i++)
 		if (m->w[i].who.pid != 0 && (int)i != me && m->w[i].ticket < t)
 			ahead++;
 	return ahead < k;
@@ -431,14 +483,14 @@ semobj_take(struct sem *m, const struct sem_req *r, int *slot)
 	 * If it cannot, look for dead holders and waiters first: always with
 	 * --nowait, which must not fail because of the dead, otherwise at
 	 * most once a tick (a waiter looks again at its next tick anyway). */
-	if (s->nwait >= free_slots(s)) {
+	if (s->nwait >= free_slots(m)) {
 		int64_t now = semobj_now();
 		if (r->nowait || now >= s->next_reap) {
 			s->next_reap = now + SEM_TICK_NS;
 			reap(m, 1, -1, &wk);
 		}
 	}
-	if (s->nwait < free_slots(s)) {
+	if (s->nwait < free_slots(m)) {
 		*slot = grant(m, r);
 		unlock(m, &wk);
 		return 0;
@@ -449,7 +501,7 @@ semobj_take(struct sem *m, const struct sem_req *r, int *slot)
 	}
 	if ((me = enqueue(m, r)) < 0) {
 		unlock(m, &wk);
-		err_warnx("%s: too many waiters (%u)", m->o.name, s->maxwait);
+		err_warnx("%s: too many waiters (%u)", m->o.name, m->maxwait);
 		return EXIT_TOOL;
 	}
 	rc = wait_turn(m, r, me, &wk);
@@ -467,13 +519,20 @@ void
 semobj_set_child(struct sem *m, int slot, pid_t pid)
 {
 	struct obj_owner c;
+	unsigned kind;
+	unsigned long long id;
 
 	/* A command that is already gone (not even a zombie) needs no
-	 * record; a record without its start time would match any process
-	 * that later gets the pid. */
-	if (obj_owner_of(&c, pid) < 0)
+	 * record; a record without its identity would match any process
+	 * that later gets the pid. A zombie's is kept: what it started may
+	 * still run in its group. */
+	if (proc_ident_any(pid, &kind, &id) < 0)
 		return;
+	c.pid = pid;
+	c.kind = kind;
+	c.start = id;
 	lock(m);
+	m->h[slot].flags |= SEM_HOLDER_GROUP;
 	m->h[slot].child.kind = c.kind;
 	m->h[slot].child.start = c.start;
 	__atomic_store_n(&m->h[slot].child.pid, c.pid, __ATOMIC_RELEASE);
@@ -488,7 +547,7 @@ semobj_give(struct sem *m, const struct obj_owner *ow, int slot)
 
 	wk.n = 0;
 	lock(m);
-	if (slot < 0 || slot >= (int)m->s->hhigh ||
+	if (slot < 0 || slot >= (int)hhigh(m) ||
 	    !obj_owner_same(&m->h[slot].owner, ow))
 		slot = find_holder(m, ow);
 	if (slot < 0) {
@@ -513,15 +572,21 @@ semobj_view(struct sem *m, struct semobj_view *v)
 	wk.n = 0;
 	lock(m);
 	reap(m, 1, -1, &wk);
-	v->slots = s->slots;
+	v->slots = m->slots;
 	v->flags = s->flags;
-	v->used = s->used;
 	v->nwait = s->nwait;
 	v->holders = NULL;
-	if (s->used && (v->holders = calloc(s->used, sizeof *v->holders)))
-		for (i = 0; i < s->hhigh && n < s->used; i++)
+	/* Counted here, from the table: the shared count is only a hint. */
+	for (i = 0; i < hhigh(m); i++)
+		n += m->h[i].owner.pid != 0;
+	v->used = n;
+	if (n && (v->holders = calloc(n, sizeof *v->holders))) {
+		uint32_t k = 0;
+		for (i = 0; i < hhigh(m) && k < n; i++)
 			if (m->h[i].owner.pid != 0)
-				v->holders[n++] = m->h[i];
+				v->holders[k++] = m->h[i];
+		v->used = k;
+	}
 	unlock(m, &wk);
 	/* Our copy, not the shared count: a slot taken since the unlock
 	 * made this report "stat: No such process" (the errno of reap). */
@@ -558,7 +623,7 @@ semobj_remove(struct sem *m, int force)
 		unlock(m, &wk);
 		return -1;
 	}
-	for (i = 0; i < s->whigh; i++)
+	for (i = 0; i < whigh(m); i++)
 		if (m->w[i].who.pid != 0)
 			bump(&m->w[i], &wk);
 	unlock(m, &wk);

@@ -16,6 +16,8 @@
 #define SEM_TICK_NS 250000000LL /* waiters wake this often to spot the dead */
 
 enum { SEM_REENTRANT = 1 };     /* struct sem_shm.flags */
+enum { SEM_HOLDER_GROUP = 1 };  /* struct sem_holder.flags: child leads a
+                                 * process group that holds the slot too */
 
 /* One slot in use. In reentrant mode one record per owner, with a depth;
  * otherwise one record per slot (depth 1). owner.pid 0 marks a free
@@ -26,7 +28,7 @@ struct sem_holder {
 	struct obj_owner child; /* sem run: the command; pid 0 otherwise */
 	int64_t since;          /* CLOCK_REALTIME, ns */
 	uint32_t depth;
-	uint32_t pad;
+	uint32_t flags;         /* SEM_HOLDER_GROUP */
 	char comm[SEM_COMM];
 };
 
@@ -56,11 +58,16 @@ struct sem_shm {
 	/* struct sem_holder holders[slots]; struct sem_waiter waiters[maxwait] */
 };
 
+/* A semaphore as this process sees it. SLOTS and MAXWAIT are fixed when
+ * it is attached, from the mapping's size: every index into the tables
+ * is bounded by them, never by a count read from the shared file, which
+ * anyone who can write the file can change at any time. */
 struct sem {
 	struct obj o;
 	struct sem_shm *s;
 	struct sem_holder *h;
 	struct sem_waiter *w;
+	uint32_t slots, maxwait;
 };
 
 /* What to create when the semaphore is missing, and what to insist on
