@@ -263,7 +263,8 @@ slurm_wrap(struct job *j, struct launch *x, const char *node)
 	s->argv[8] = cpus_arg;
 	s->argv[10] = (char *)node;
 	k = nhead;
-	memcpy(s->argv + k, extra, nextra * sizeof *extra);
+	if (nextra > 0)
+		memcpy(s->argv + k, extra, nextra * sizeof *extra);
 	k += nextra;
 	s->argv[k++] = (char *)"--";
 	memcpy(s->argv + k, x->argv, (argc + 1) * sizeof *x->argv);
