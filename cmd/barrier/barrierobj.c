@@ -25,7 +25,7 @@ enum { SLOT_FREE, SLOT_WAITING, SLOT_RELEASED, SLOT_BROKEN, SLOT_RESET };
 
 static const struct obj_type barobj_type = { OBJ_BARRIER, 1, "barrier" };
 
-/* The slot count of the barrier barobj_open opened last, fixed from its
+/* The slot count of the barrier barobj_attach attached last, fixed from its
  * mapping's size: every slot index is bounded by it, never by the count
  * in the file, which anyone who can write the file may change at any
  * time. A process uses one barrier at a time. */
@@ -36,7 +36,7 @@ static uint32_t
 nslots(const struct barobj *b)
 {
 	if (b != fixed_b)
-		err_diex(EXIT_TOOL, "barrier used without barobj_open");
+		err_diex(EXIT_TOOL, "barrier used without barobj_attach");
 	return fixed_nslots;
 }
 
@@ -81,6 +81,8 @@ barobj_attach(struct obj *o)
 		err_warnx("%s: damaged barrier", o->name);
 		return NULL;
 	}
+	fixed_b = b;
+	fixed_nslots = (o->size - sizeof *b) / sizeof b->slot[0];
 	return b;
 }
 
@@ -100,8 +102,6 @@ barobj_open(struct obj *o, const char *name, uint32_t parties, unsigned mode)
 		    b->parties, parties);
 		goto fail;
 	}
-	fixed_b = b;
-	fixed_nslots = (o->size - sizeof *b) / sizeof b->slot[0];
 	return b;
 fail:
 	obj_close(o);
