@@ -25,7 +25,7 @@ enum { SLOT_FREE, SLOT_WAITING, SLOT_RELEASED, SLOT_BROKEN, SLOT_RESET };
 
 static const struct obj_type barobj_type = { OBJ_BARRIER, 1, "barrier" };
 
-/* The slot count of the barrier barobj_attach took last, fixed from its
+/* The slot count of the barrier barobj_attach attached last, fixed from its
  * mapping's size: every slot index is bounded by it, never by the count
  * in the file, which anyone who can write the file may change at any
  * time. A process uses one barrier at a time. */
@@ -36,7 +36,7 @@ static uint32_t
 nslots(const struct barobj *b)
 {
 	if (b != fixed_b)
-		err_diex(EXIT_TOOL, "barrier used without barobj_open");
+		err_diex(EXIT_TOOL, "barrier used without barobj_attach");
 	return fixed_nslots;
 }
 
