@@ -308,6 +308,21 @@ load_jobs(int argc, char **argv)
 	load_env();
 }
 
+/* --input and --success name jobs: resolve them once the jobs are known. */
+static void
+resolve_targets(void)
+{
+	opt.input_job = opt.input ? spec_target("--input", opt.input) : -1;
+	if (strcmp(opt.success, "all") == 0)
+		opt.success_of = SUCCESS_ALL;
+	else if (strcmp(opt.success, "first") == 0)
+		opt.success_of = SUCCESS_FIRST;
+	else if (strcmp(opt.success, "last") == 0)
+		opt.success_of = SUCCESS_LAST;
+	else
+		opt.success_of = spec_target("--success", opt.success);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -318,8 +333,9 @@ main(int argc, char **argv)
 	initial = opt;
 	parse_options(argc, argv);
 	load_jobs(argc, argv);
+	resolve_targets();
 	stack_spec();
-	run_loop();
+	run_setup();
 	run_start();
 	status = run_wait();
 	if (opt.summary)

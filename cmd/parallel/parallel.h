@@ -75,8 +75,10 @@ struct opts {
 	int pty;                 /* --pty */
 	int tee;
 	const char *input;       /* --input NAME|INDEX */
+	int input_job;           /* its index once the jobs are known; -1 */
 	int kill_others, kill_others_on_fail;
 	const char *success;
+	int success_of;          /* SUCCESS_* or a job's index, once known */
 	long long restart;        /* LLONG_MAX: always */
 	int restart_on_exit;      /* --restart-on exit */
 	int64_t restart_delay, restart_max, timeout, grace;
@@ -159,10 +161,10 @@ void run_ready(struct job *j);
 /* run_halt: stop the stack as --kill-others does, the exit status
  * STATUS (called by stack.c for --ready-timeout). */
 void run_halt(int status);
-/* run_loop: everything that can fail for lack of resources before any
+/* run_setup: everything that can fail for lack of resources before any
  * job starts (the event loop, signals, descriptors, output sinks, spool
- * files; --input and --success resolved to jobs); returns the loop. */
-struct loop *run_loop(void);
+ * files); returns the loop. */
+struct loop *run_setup(void);
 /* run_start: start the jobs that wait for nothing (and --tee's reading
  * of stdin). */
 void run_start(void);

@@ -27,9 +27,7 @@ static int spool_error;         /* --group: a write to a spool file failed */
 static const char *spool_dir;   /* --group: where the spool files are */
 static int colour[2];
 static int devnull = -1;
-static int input_job = -1;      /* --input: the job that gets our stdin */
 static int input_tee;           /* --input from a terminal: through a pipe */
-static int success = SUCCESS_ALL;
 static int nended;              /* jobs in state JOB_DONE */
 static int first_fail = -1;     /* the first job that ended failing */
 static int next_emit;           /* --group: the next job to print */
@@ -275,11 +273,11 @@ spawn(struct job *j)
 		if ((opt.pty ? open_pty(j, p[k]) : pipe2(p[k], O_CLOEXEC)) < 0)
 			goto out;
 	via_tee = j - jobs < njobs &&
-	    (opt.tee || (input_tee && j - jobs == input_job));
+	    (opt.tee || (input_tee && j - jobs == opt.input_job));
 	if (via_tee && (in = tee_attach(j)) == -2)
 		goto out;
 	if (in < 0)
-		in = !via_tee && j - jobs == input_job ? 0 : devnull;
+		in = !via_tee && j - jobs == opt.input_job ? 0 : devnull;
 	if (opt.port) {
 		char port[24];
 		snprintf(port, sizeof port, "%ld", opt.port + 100L * j->entry +
@@ -779,25 +777,15 @@ spool_file(void)
 
 /* Everything that can fail for lack of resources, before any job starts. */
 struct loop *
-run_loop(void)
+run_setup(void)
 {
 	unsigned closed;
 	int i, k;
 
-	if (opt.input)
-		input_job = spec_target("--input", opt.input);
 	/* A job runs in a process group of its own, which is never the
 	 * terminal's foreground group: reading the terminal would stop it
 	 * (SIGTTIN). So we read the terminal and pass the bytes on. */
-	input_tee = input_job >= 0 && isatty(0);
-	if (strcmp(opt.success, "all") == 0)
-		success = SUCCESS_ALL;
-	else if (strcmp(opt.success, "first") == 0)
-		success = SUCCESS_FIRST;
-	else if (strcmp(opt.success, "last") == 0)
-		success = SUCCESS_LAST;
-	else
-		success = spec_target("--success", opt.success);
+	input_tee = opt.input_job >= 0 && isatty(0);
 	/* Our writes to a closed stdout or stderr still fail (EBADF), as
 	 * they would have: that sink writes to -1. */
 	closed = proc_std_fds();
@@ -868,17 +856,18 @@ exit_status(void)
 		return EXIT_TOOL;
 	if (halt_status)
 		return halt_status;
-	switch (success) {
+	switch (opt.success_of) {
 	case SUCCESS_ALL:
 		return first_fail < 0 ? 0 : jobs[first_fail].status;
 	case SUCCESS_FIRST:
 	case SUCCESS_LAST:
 		for (i = 0; i < njobs; i++)
-			if (jobs[i].order == (success == SUCCESS_FIRST ? 1 : njobs))
+			if (jobs[i].order == (opt.success_of == SUCCESS_FIRST ? 1 :
+			    njobs))
 				return status_of(&jobs[i]);
 		return EXIT_TOOL;
 	default:
-		return status_of(&jobs[success]);
+		return status_of(&jobs[opt.success_of]);
 	}
 }
 
