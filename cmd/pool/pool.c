@@ -97,7 +97,7 @@ static const struct cli cli = {
 	"      --cleanup         remove the transferred and returned files there\n"
 	"      --workdir DIR     run remote jobs in DIR (default: the login dir)\n"
 	"      --slurm           run every job as a step of the Slurm allocation\n"
-	"                        pool runs in (salloc, sbatch)\n"
+	"                        this runs in (salloc, sbatch)\n"
 	"      --slurm-cpus C    CPUs per job step (default: SLURM_CPUS_PER_TASK\n"
 	"                        or 1)\n"
 	"      --slurm-args ARGS more srun options for every step\n"
