@@ -6,7 +6,7 @@
  * TAB-separated fields whose first is a job number up to 2^40 counts,
  * the last such line of a job wins, and --resume-failed skips only the
  * jobs whose Exitval and Signal are both 0. */
-// fuzz-sources: cmd/pool/joblog.c cmd/pool/job.c cmd/pool/input.c cmd/pool/hosts.c cmd/pool/source.c cmd/pool/results.c
+// fuzz-sources: cmd/pool/joblog.c cmd/pool/job.c cmd/pool/input.c cmd/pool/hosts.c cmd/pool/source.c cmd/pool/results.c cmd/pool/slurm.c
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

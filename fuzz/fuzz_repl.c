@@ -5,7 +5,7 @@
  * then the items of one job. Checked: the argv's shape, what a lone
  * replacement string expands to, and that the quoted command line never
  * holds a raw newline or TAB (a joblog line stays one line). */
-// fuzz-sources: cmd/pool/source.c cmd/pool/results.c cmd/pool/input.c cmd/pool/hosts.c
+// fuzz-sources: cmd/pool/source.c cmd/pool/results.c cmd/pool/input.c cmd/pool/hosts.c cmd/pool/slurm.c
 #include "../cmd/pool/job.c"
 
 #include "fuzz.h"

@@ -99,7 +99,7 @@ t 0 parallel -g -n a,b --summary 'seq 1 100' 'echo b'
 ti 0 "$items" parallel --tee 'wc -l' 'head -1'
 t 124 parallel --timeout 0.3 --grace 0.1 'sleep 5' 'echo x'
 t 3 parallel -s 1 'exit 3' 'exit 0'
-t 143 parallel -k -p '{name} {index} {pid} {time}' 'echo a' 'sleep 5'
+t 0 parallel -k -p '{name} {index} {pid} {time}' 'echo a' 'sleep 5'
 t 0 parallel --max-line 64K --prefix '{name}>' "printf '%0100000d\n' 0"
 
 # queue: put and get in all their forms, stat, tasks, close, rm.

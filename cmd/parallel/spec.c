@@ -111,8 +111,10 @@ int spec_ndirectives;
 static void
 add_word(const char *w, size_t n)
 {
+	/* Room for the program's name first (argv[0] of the words), the
+	 * word and the terminating NULL. */
 	char **v = realloc(spec_directives,
-	    (spec_ndirectives + 2) * sizeof *v);
+	    (spec_ndirectives + 3) * sizeof *v);
 
 	if (v == NULL)
 		err_die(EXIT_TOOL, "out of memory");
@@ -511,6 +513,12 @@ spec_formation(const char *list)
 			nj[n].copy = k;
 			n++;
 		}
+	/* The copies have names of their own and share the commands. */
+	for (i = 0; i < njobs; i++) {
+		free(jobs[i].name);
+		if (count[i] == 0)
+			free(jobs[i].cmd);
+	}
 	free(jobs);
 	jobs = nj;
 	njobs = n;

@@ -99,6 +99,7 @@ parse_ready(const char *arg, int from_procfile)
 		if (r != 0) {
 			char why[256];
 			regerror(r, j->ready_re, why, sizeof why);
+			free(re);
 			err_diex(EXIT_TOOL, "--ready %s: %s", arg, why);
 		}
 		free(re);
