@@ -20,6 +20,7 @@
 struct opts opt;
 struct job *jobs;
 int njobs;
+int nteardown;
 
 /* ASan's hook for its defaults: no leak checks (see above). */
 const char *__asan_default_options(void);
