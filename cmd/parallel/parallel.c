@@ -280,6 +280,11 @@ procfile_options(int argc, char **argv)
 	cli_reset();
 	optind = 0;
 	parse_options(argc, argv);
+	/* The first reading of the command line is replaced. */
+	free(cmdline.ready);
+	free(cmdline.after);
+	free(cmdline.env);
+	free(cmdline.teardown);
 }
 
 /* The jobs: from the operands or the Procfile, then --names. */

@@ -86,6 +86,11 @@ parse_ready(const char *arg, int from_procfile)
 		err_diex(EXIT_TOOL, "--ready %s: given twice for %s", arg,
 		    j->name);
 	j->ready_procfile = from_procfile;
+	if (j->ready_re != NULL) { /* the Procfile's pattern, replaced */
+		regfree(j->ready_re);
+		free(j->ready_re);
+		j->ready_re = NULL;
+	}
 	j->ready_kind = READY_START;
 	j->ready_cond = ++eq;
 	len = strlen(eq);
