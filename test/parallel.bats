@@ -362,10 +362,15 @@ count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 	    skip "mounting a tmpfs is not permitted here"
 	# The spool file used to end short without a word, and the
 	# command's own complaint went into the full file system too.
-	run -125 --separate-stderr env TMPDIR="$PWD/small" parallel -g 'head -c 300000 /dev/zero | tr "\0" x; echo; echo end' 'echo two'
+	# -m 1: the small command has ended, and its spool file is printed
+	# and gone, before the big one fills the file system (run side by
+	# side, which fills it first is a race).
+	run -125 --separate-stderr env TMPDIR="$PWD/small" parallel -g -m 1 'echo one' 'head -c 300000 /dev/zero | tr "\0" x; echo; echo end'
 	[ "${#stderr_lines[@]}" -eq 1 ]
-	[ "$stderr" = "parallel: write the output of 1 to a spool file in $PWD/small: No space left on device" ]
-	[ "${lines[-1]}" = "2 | two" ]
+	[ "$stderr" = "parallel: write the output of 2 to a spool file in $PWD/small: No space left on device" ]
+	[ "${lines[0]}" = "1 | one" ]
+	[[ "${lines[1]}" = "2 | xxx"* ]]
+	[ "${#lines[@]}" -eq 2 ]
 }
 
 @test "when stdout goes away the commands see a broken pipe" {
