@@ -150,6 +150,46 @@ EOF
 	[ "$output" = a ]
 }
 
+@test "run: SIGKILL of the worker kills its jobs' whole groups (the watcher); the message comes back" {
+	queue put q a
+	# The job's shell forks a grandchild, which the parent-death signal
+	# of the shell alone would not reach.
+	bg queue run q sh -c 'sleep 1000 & echo $! >bg.pid; wait'
+	pid=$!
+	wait_for test -s bg.pid
+	kill -KILL "$pid"
+	wait_status "$pid" 137
+	wait_for gone "$(cat bg.pid)"
+	stat_is q claimed 0
+	run -0 queue get --nowait q
+	[ "$output" = a ]
+}
+
+@test "run: every signal that would end it stops the jobs' groups first and gives their messages back" {
+	queue put q a
+	for sig in QUIT USR1 ALRM; do
+		rm -f bg.pid
+		bg queue run --grace 0 q sh -c 'sleep 1000 & echo $! >bg.pid; wait'
+		pid=$!
+		wait_for test -s bg.pid
+		kill -"$sig" "$pid"
+		wait_status "$pid" $((128 + $(kill -l "$sig")))
+		wait_for gone "$(cat bg.pid)"
+		stat_is q messages 1
+		stat_is q claimed 0
+	done
+}
+
+@test "run: a lease reaches what the job left running after its leader exited" {
+	queue put q a
+	queue close q
+	# The leader exits at once; its background child holds the job's
+	# output open and runs until the lease stops it.
+	run -1 queue run --lease 0.5 --grace 0 q sh -c 'sleep 1000 & echo $! >bg.pid'
+	[[ "$output" == *"failed 1 time (last status 124): dropped"* ]]
+	wait_for gone "$(cat bg.pid)"
+}
+
 @test "run: two workers never run one message at once, and each runs once" {
 	seq 100 | queue put q
 	cat >once <<'EOF'
