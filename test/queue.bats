@@ -22,6 +22,20 @@ wait_bg() {
 	done <"$BATS_TEST_TMPDIR/pids"
 }
 
+test_teardown() {
+	if mountpoint -q "$BATS_TEST_TMPDIR/small" 2>/dev/null; then
+		umount "$BATS_TEST_TMPDIR/small"
+	fi
+}
+
+# small_fs: a 64 KiB file system at ./small (root only).
+small_fs() {
+	[ "$(id -u)" = 0 ] || skip "needs root to mount a small tmpfs"
+	mkdir small
+	mount -t tmpfs -o size=64k tmpfs small 2>/dev/null ||
+	    skip "mounting a tmpfs is not permitted here"
+}
+
 # big N: N bytes of 'x' (no newline).
 big() {
 	head -c "$1" /dev/zero | tr '\0' x
@@ -403,6 +417,54 @@ big() {
 	run -125 sh -c 'queue stat q >&-'
 	run -0 queue get q
 	[ "$output" = kept ]
+}
+
+@test "a get that fills the file system removes what it wrote in full; only the torn message goes back" {
+	small_fs
+	# 15 bytes a message: 64 KiB ends inside one of them. All 5000 went
+	# back, and the next get returned the first again (issue 24).
+	seq -f 'message-%05g' 5000 | queue put q
+	run -125 sh -c 'queue get -n 5000 q >small/out'
+	one_line
+	[ "$output" = "queue: q: write: No space left on device" ]
+	w=$(wc -l <small/out)
+	[ "$w" -gt 1000 ] && [ "$w" -lt 5000 ]
+	seq -f 'message-%05g' "$w" | cmp - <(head -n "$w" small/out)
+	stat_is q messages $((5000 - w))
+	stat_is q claimed 0
+	rm small/out
+	queue get -n $((5000 - w)) q >rest
+	seq -f 'message-%05g' $((w + 1)) 5000 | cmp - rest
+}
+
+@test "LIFO, priority and several queues: after a write error the torn message goes back in its place" {
+	small_fs
+	queue create --lifo l
+	seq -f 'message-%05g' 5000 | queue put l
+	run -125 sh -c 'queue get -n 5000 l >small/out'
+	w=$(wc -l <small/out)
+	seq -f 'message-%05g' 5000 | tail -n "$w" | tac | cmp - <(head -n "$w" small/out)
+	rm small/out
+	queue get -n $((5000 - w)) l >rest
+	seq -f 'message-%05g' $((5000 - w)) | tac | cmp - rest
+	queue create --priority p
+	seq -f 'message-%05g' 5000 | queue put -p 3 p
+	queue put -p 1 p first
+	run -125 sh -c 'queue get -n 5001 p >small/out'
+	w=$(wc -l <small/out)
+	{ echo first; seq -f 'message-%05g' $((w - 1)); } | cmp - <(head -n "$w" small/out)
+	rm small/out
+	queue get -n $((5001 - w)) p >rest
+	seq -f 'message-%05g' "$w" 5000 | cmp - rest
+	# get from several queues: --name's prefix counts in the output.
+	seq -f 'message-%05g' 5000 | queue put q
+	run -125 sh -c 'queue get --name -n 5000 l2 q >small/out'
+	w=$(wc -l <small/out)
+	seq -f 'q	message-%05g' "$w" | cmp - <(head -n "$w" small/out)
+	stat_is q messages $((5000 - w))
+	rm small/out
+	run -0 queue get q
+	[ "$output" = "$(printf 'message-%05d' $((w + 1)))" ]
 }
 
 @test "a get killed before writing its message out gives it back" {

@@ -533,9 +533,11 @@ cmd_put(int argc, char **argv)
  * read its message and left must not have it delivered again. */
 static pthread_mutex_t busy = PTHREAD_MUTEX_INITIALIZER;
 
+/* Write P[0..N) to stdout; *DONE: how much was written. */
 static int
-write_all(const char *p, size_t n)
+write_all(const char *p, size_t n, size_t *done)
 {
+	*done = 0;
 	while (n > 0) {
 		ssize_t w = write(1, p, n);
 		if (w < 0 && errno == EINTR)
@@ -549,8 +551,41 @@ write_all(const char *p, size_t n)
 			return -1;
 		p += w;
 		n -= (size_t)w;
+		*done += (size_t)w;
 	}
 	return 0;
+}
+
+/* Write OUT, the messages just claimed from Q. On a write error (a full
+ * file system...), the messages written in full are delivered and
+ * removed, the rest (the one cut short first) go back to the queue in
+ * their place, and we exit 125. */
+static void
+write_claimed(struct queue *q, const struct q_out *out)
+{
+	size_t done, k = 0;
+	int e;
+
+	if (write_all(out->buf, out->len, &done) == 0)
+		return;
+	e = errno;
+	while (k < out->n && out->end[k] <= done)
+		k++;
+	q_lock(q);
+	q_unclaim_after(q, out, k);
+	q_commit(q);
+	q_slot_put(q);
+	q_unlock(q);
+	errno = e;
+	err_die(EXIT_TOOL, "%s: write", q->o.name);
+}
+
+static void
+out_free(struct q_out *out)
+{
+	free(out->buf);
+	free(out->pos);
+	free(out->end);
 }
 
 /* When a getter that found nothing waits until: DEADLINE, or earlier when
@@ -576,7 +611,7 @@ get_msgs(struct queue *q, const struct opts *o)
 	uint64_t left = o->follow ? UINT64_MAX : o->count > 0 ?
 	    (uint64_t)o->count : 1;
 	int64_t deadline = opt_deadline(q_now(), o->timeout);
-	struct q_out out = { NULL, 0, 0 };
+	struct q_out out = { 0 };
 	int st = 0;
 	size_t k;
 
@@ -620,15 +655,7 @@ get_msgs(struct queue *q, const struct opts *o)
 			continue;
 		}
 		q_unlock(q);
-		if (write_all(out.buf, out.len) < 0) {
-			int e = errno;
-			q_lock(q);
-			q_unclaim(q);
-			q_slot_put(q);
-			q_unlock(q);
-			errno = e;
-			err_die(EXIT_TOOL, "%s: write", q->o.name);
-		}
+		write_claimed(q, &out);
 		out.len = 0;
 		left -= k;
 		deadline = opt_deadline(q_now(), o->timeout);
@@ -636,7 +663,7 @@ get_msgs(struct queue *q, const struct opts *o)
 	}
 	q_slot_put(q);
 	q_unlock(q);
-	free(out.buf);
+	out_free(&out);
 	return st;
 }
 
@@ -697,7 +724,7 @@ get_multi(struct queue *qs, int nq, const struct opts *o)
 	uint64_t left = o->follow ? UINT64_MAX : o->count > 0 ?
 	    (uint64_t)o->count : 1;
 	int64_t deadline = opt_deadline(q_now(), o->timeout);
-	struct q_out out = { NULL, 0, 0 };
+	struct q_out out = { 0 };
 	uint32_t *seen = calloc((size_t)nq, sizeof *seen);
 	uint32_t **words = calloc((size_t)nq, sizeof *words);
 	int st = 0, i;
@@ -734,15 +761,7 @@ get_multi(struct queue *qs, int nq, const struct opts *o)
 				continue;
 			}
 			q_unlock(q);
-			if (write_all(out.buf, out.len) < 0) {
-				int e = errno;
-				q_lock(q);
-				q_unclaim(q);
-				q_slot_put(q);
-				q_unlock(q);
-				errno = e;
-				err_die(EXIT_TOOL, "%s: write", q->o.name);
-			}
+			write_claimed(q, &out);
 			out.len = 0;
 			q_lock(q);
 			q_commit(q);
@@ -787,7 +806,7 @@ get_multi(struct queue *qs, int nq, const struct opts *o)
 		q_slot_put(&qs[i]);
 		q_unlock(&qs[i]);
 	}
-	free(out.buf);
+	out_free(&out);
 	free(seen);
 	free(words);
 	return st;
