@@ -318,8 +318,9 @@ big() {
 	[[ "$output" == *"longer than the maximum of 1008"* ]]
 	run -0 queue size q
 	[ "$output" = 0 ]
-	run -125 sh -c "head -c 3000 /dev/zero | queue put q"
+	run -125 sh -c "head -c 3000 /dev/zero | tr '\\0' x | queue put q"
 	one_line
+	[[ "$output" == *"longer than the maximum of 1008"* ]]
 	# From stdin the messages before the long one are added, also when
 	# they come in the same read as it.
 	{ echo a; echo b; big 2000; echo; echo c; } >in
@@ -328,6 +329,37 @@ big() {
 	[[ "$output" == *"longer than the maximum of 1008"* ]]
 	run -0 queue get -n 2 --nowait q
 	[ "$output" = "$(printf 'a\nb')" ]
+}
+
+@test "a line of stdin holding a NUL is refused: 125, one line, the lines before it added" {
+	# It came out of get -0 as two messages (issue 24).
+	msg="queue: q: a line of standard input holds a NUL byte (messages cannot; -0 reads NUL-terminated ones)"
+	run -125 sh -c "printf 'a\0b\n' | queue put q"
+	[ "$output" = "$msg" ]
+	run -0 queue ls
+	[ -z "$output" ]
+	queue put q first
+	run -125 sh -c "printf 'a\0b\n' | queue put q"
+	[ "$output" = "$msg" ]
+	stat_is q messages 1
+	# In a stream, as for a line too long: the lines before it go in,
+	# none after; also when the line is still open at the NUL, or spans
+	# reads.
+	run -125 sh -c "printf 'x\ny\nz\0\nw\n' | queue put q"
+	one_line
+	{ echo v; big 600000; printf '\0'; big 10; echo; echo w; } >in
+	run -125 queue put q <in
+	one_line
+	run -125 sh -c "printf 'u\n\0' | queue put q"
+	one_line
+	queue get -n 5 q >out
+	printf 'first\nx\ny\nv\nu\n' | cmp - out
+	stat_is q messages 0
+	# With -0 a message holds newlines and never a NUL: get -0 splits
+	# back safely.
+	printf 'a\nb\0c\0' | queue put -0 q
+	queue get -0 -n 2 q >out
+	printf 'a\nb\0c\0' | cmp - out
 }
 
 @test "a put refused before its first message creates no queue" {

@@ -364,8 +364,18 @@ xrealloc(const struct queue *q, void *p, size_t n)
 	return np;
 }
 
+/* Without -0, no message may hold a NUL byte: it would split in two in
+ * -0 output, the one framing that is safe for any message. */
+static void
+nul_in_line(const struct queue *q)
+{
+	err_diex(EXIT_TOOL, "%s: a line of standard input holds a NUL byte "
+	    "(messages cannot; -0 reads NUL-terminated ones)", q->o.name);
+}
+
 /* Every record of stdin, split at DELIM, is a message; put them in
- * batches of one read each. */
+ * batches of one read each. A record too long, or without -0 holding a
+ * NUL, ends the put once the records before it are in. */
 static int
 put_stream(struct queue *q, const struct opts *o, const char *name,
     int opened)
@@ -379,8 +389,10 @@ put_stream(struct queue *q, const struct opts *o, const char *name,
 	if (buf == NULL)
 		err_die(EXIT_TOOL, "%s: out of memory", q->o.name);
 	while (!eof && st == 0) {
-		size_t start = 0, i, bad = 0;
+		size_t start = 0, i, bad = 0, nulat = SIZE_MAX;
+		int nul = 0;
 		ssize_t r;
+		char *z;
 
 		if (cap - len < READ_CHUNK) {
 			/* Only a record longer than READ_CHUNK gets here. */
@@ -399,11 +411,19 @@ put_stream(struct queue *q, const struct opts *o, const char *name,
 		i = len;
 		len += (size_t)r;
 		nm = 0;
+		/* One scan of the whole read; the earlier bytes of the record
+		 * carried over had none. */
+		if (!o->null && (z = memchr(buf + i, '\0', (size_t)r)) != NULL)
+			nulat = (size_t)(z - buf);
 		for (;;) {
 			char *e = memchr(buf + i, delim, len - i);
 			size_t end = e ? (size_t)(e - buf) : len;
 			if (e == NULL && !(eof && start < len))
 				break;
+			if (end > nulat) {
+				nul = 1;
+				break;
+			}
 			if (end - start > q->maxmsg) {
 				bad = end - start;
 				break;
@@ -418,7 +438,9 @@ put_stream(struct queue *q, const struct opts *o, const char *name,
 			if (e == NULL)
 				break;
 		}
-		if (!bad && len - (start < len ? start : len) > q->maxmsg)
+		if (nulat != SIZE_MAX)
+			nul = 1;    /* in this record or the one still open */
+		else if (!bad && len - (start < len ? start : len) > q->maxmsg)
 			bad = len - start;
 		/* The messages before a record that is too long go in
 		 * first, as they would have in separate reads. */
@@ -428,6 +450,8 @@ put_stream(struct queue *q, const struct opts *o, const char *name,
 		}
 		if (nm > 0)
 			st = put_msgs(q, m, nm, o);
+		if (nul && st == 0)
+			nul_in_line(q);
 		if (bad && st == 0)
 			too_long(q, bad);
 		if (start >= len)
