@@ -278,6 +278,45 @@ EOF
 	stat_is p messages 0
 }
 
+@test "put --at TIME: hidden until the wall-clock time (@SECONDS, a local date or a UTC one)" {
+	# 5 h 30 east of UTC, so that local and UTC times differ; ten
+	# minutes from now or ago: no run of the test is that slow.
+	export TZ=XYZ-5:30
+	now=$(date +%s)
+	later=$((now + 600)) ago=$((now - 600))
+	queue put --at "@$later" q epoch
+	queue put --at "$(date -d "@$later" '+%Y-%m-%d %H:%M:%S')" q local
+	queue put --at "$(date -u -d "@$later" '+%Y-%m-%dT%H:%M:%SZ')" q utc
+	stat_is q delayed 3
+	run -75 queue get --nowait q
+	# A time that has passed is due: the message is visible at once.
+	queue put --at "@$ago" q epoch-ago
+	queue put --at "$(date -d "@$ago" '+%Y-%m-%dT%H:%M')" q local-ago
+	queue put --at "$(date -u -d "@$ago" '+%Y-%m-%d %H:%MZ')" q utc-ago
+	run -0 queue get --nowait -n 3 q
+	[ "$output" = $'epoch-ago\nlocal-ago\nutc-ago' ]
+	stat_is q messages 3
+	stat_is q delayed 3
+	# A waiting get wakes when the time comes.
+	queue put --at "@$(($(date +%s) + 1))" r soon
+	stat_is r delayed 1
+	run -0 queue get -t 60 r
+	[ "$output" = soon ]
+	# Bad input: 125, one line, nothing added.
+	queue create --priority p
+	for bad in "--at 1700000000" "--at @x" "--at 2023-02-29T00:00" \
+	    "--at @1 --delay 1"; do
+		# shellcheck disable=SC2086 # the words of the options
+		run -125 queue put $bad q x
+		one_line
+	done
+	run -125 queue put --at "@$later" p x
+	one_line
+	[ "$output" = "queue: p: --at needs a FIFO or LIFO queue" ]
+	stat_is q messages 3
+	stat_is p messages 0
+}
+
 @test "run --retry-delay: a failed message waits in the queue, counted as delayed" {
 	queue put q a
 	queue close q

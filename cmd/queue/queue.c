@@ -63,7 +63,8 @@
 #define READ_CHUNK (256u << 10)   /* input bytes per put round */
 
 #define HELP_TEXT \
-	"usage: queue put [-0] [--nowait | -t DUR] [-p PRIO] [--delay DUR] [--sync] NAME [--] [MSG...]\n" \
+	"usage: queue put [-0] [--nowait | -t DUR] [-p PRIO] [--delay DUR | --at TIME] [--sync]\n" \
+	"                 NAME [--] [MSG...]\n" \
 	"       queue get [-0] [--nowait | -t DUR] [-n COUNT | -f] [--meta] [--name] [--sync] NAME...\n" \
 	"       queue create [--max N] [--size BYTES] [--lifo | --priority] [--mode MODE] NAME\n" \
 	"       queue close NAME\n" \
@@ -81,6 +82,8 @@
 	"  -t, --timeout DUR   exit 124 after blocking DUR without progress\n" \
 	"  -p, --prio PRIO     priority of the messages (lowest first; default 0)\n" \
 	"      --delay DUR     the messages stay hidden for DUR\n" \
+	"      --at TIME       ... until TIME (@SECONDS since the epoch,\n" \
+	"                      'YYYY-MM-DD HH:MM[:SS]' local, or ...Z in UTC)\n" \
 	"      --sync          flush the queue file to disk before exiting\n" \
 	"  -n, --count COUNT   get COUNT messages (default 1)\n" \
 	"  -f, --follow        get messages until the queue is closed and drained\n" \
@@ -105,7 +108,7 @@ static const struct cli cli = {
 
 enum {
 	OPT_NOWAIT = 0x100, OPT_SYNC, OPT_MAX, OPT_SIZE, OPT_LIFO, OPT_PRIORITY,
-	OPT_MODE, OPT_DELAY, OPT_META, OPT_NAME,
+	OPT_MODE, OPT_DELAY, OPT_META, OPT_NAME, OPT_AT,
 };
 
 struct opts {
@@ -115,6 +118,7 @@ struct opts {
 	int have_prio;
 	int32_t prio;
 	int64_t delay;          /* --delay, ns; 0: none */
+	int64_t at;             /* --at, CLOCK_REALTIME ns; -1: none */
 	struct q_meta meta;     /* what a delayed put gives its messages */
 	int have_meta;
 	struct q_settings set;
@@ -133,7 +137,7 @@ enum {
 	A_NULL = 1 << 0, A_NOWAIT = 1 << 1, A_TIMEOUT = 1 << 2, A_PRIO = 1 << 3,
 	A_SYNC = 1 << 4, A_COUNT = 1 << 5, A_FOLLOW = 1 << 6, A_MAX = 1 << 7,
 	A_SIZE = 1 << 8, A_LIFO = 1 << 9, A_PRIORITY = 1 << 10, A_MODE = 1 << 11,
-	A_DELAY = 1 << 12, A_META = 1 << 13, A_NAME = 1 << 14,
+	A_DELAY = 1 << 12, A_META = 1 << 13, A_NAME = 1 << 14, A_AT = 1 << 15,
 };
 
 /* Parse the options of subcommand ARGV[0], which takes those in
@@ -158,6 +162,7 @@ parse(int argc, char **argv, const char *usage, unsigned allowed,
 		{ "delay", required_argument, 0, OPT_DELAY },
 		{ "meta", no_argument, 0, OPT_META },
 		{ "name", no_argument, 0, OPT_NAME },
+		{ "at", required_argument, 0, OPT_AT },
 		CLI_STD_OPTIONS,
 		{ 0, 0, 0, 0 }
 	};
@@ -165,15 +170,16 @@ parse(int argc, char **argv, const char *usage, unsigned allowed,
 	static const unsigned bits[] = {
 		A_NULL, A_NOWAIT, A_TIMEOUT, A_PRIO, A_SYNC, A_COUNT, A_FOLLOW,
 		A_MAX, A_SIZE, A_LIFO, A_PRIORITY, A_MODE, A_DELAY, A_META,
-		A_NAME,
+		A_NAME, A_AT,
 	};
 	struct cli sub = { usage, HELP_TEXT };
-	int c;
+	int c, have_delay = 0;
 	size_t k;
 
 	memset(o, 0, sizeof *o);
 	o->timeout = -1;
 	o->count = -1;
+	o->at = -1;
 	o->set = defaults;
 	cli_reset();
 	while ((c = cli_next(argc, argv, "0t:p:n:f", longopts, &sub)) != -1) {
@@ -210,7 +216,11 @@ parse(int argc, char **argv, const char *usage, unsigned allowed,
 			o->have_order = 1;
 			break;
 		case OPT_MODE: o->set.mode = opt_mode("--mode", optarg); break;
-		case OPT_DELAY: o->delay = opt_duration("--delay", optarg); break;
+		case OPT_DELAY:
+			o->delay = opt_duration("--delay", optarg);
+			have_delay = 1;
+			break;
+		case OPT_AT: o->at = opt_time("--at", optarg); break;
 		case OPT_META: o->meta_out = 1; break;
 		case OPT_NAME: o->name_out = 1; break;
 		}
@@ -219,6 +229,8 @@ parse(int argc, char **argv, const char *usage, unsigned allowed,
 		cli_usage_error(&sub, "--nowait and --timeout conflict");
 	if (o->follow && o->count >= 0)
 		cli_usage_error(&sub, "-n and -f conflict");
+	if (have_delay && o->at >= 0)
+		cli_usage_error(&sub, "--delay and --at conflict");
 	return optind;
 }
 
@@ -272,9 +284,9 @@ put_msgs(struct queue *q, const struct q_msg *m, size_t n,
 	size_t done = 0, k;
 	int st = 0;
 
-	if (o->delay > 0 && sh->order == Q_PRIO)
-		err_diex(EXIT_TOOL, "%s: --delay needs a FIFO or LIFO queue",
-		    q->o.name);
+	if ((o->delay > 0 || o->at >= 0) && sh->order == Q_PRIO)
+		err_diex(EXIT_TOOL, "%s: --%s needs a FIFO or LIFO queue",
+		    q->o.name, o->at >= 0 ? "at" : "delay");
 	for (k = 0; o->have_meta && k < n; k++)
 		if (m[k].len > q_maxmsg_meta(q))
 			err_diex(EXIT_TOOL, "%s: message of %" PRIu32 " bytes is "
@@ -326,6 +338,7 @@ queue_put_meta(struct queue *q, const struct q_msg *m,
 
 	memset(&o, 0, sizeof o);
 	o.timeout = -1;
+	o.at = -1;
 	o.meta = *meta;
 	o.meta.due = 0;
 	o.have_meta = 1;
@@ -490,11 +503,11 @@ static int
 cmd_put(int argc, char **argv)
 {
 	static const char usage[] = "queue put [-0] [--nowait | -t DUR] [-p PRIO] "
-	    "[--delay DUR] [--sync] NAME [--] [MSG...]";
+	    "[--delay DUR | --at TIME] [--sync] NAME [--] [MSG...]";
 	struct opts o;
 	struct queue q;
 	int i = parse(argc, argv, usage, A_NULL | A_NOWAIT | A_TIMEOUT | A_PRIO |
-	    A_SYNC | A_DELAY, &o), st, have;
+	    A_SYNC | A_DELAY | A_AT, &o), st, have;
 	const char *name = name_operand(argc, argv, i, -1, usage);
 
 	/* The messages; a "--" right after NAME lets them look like
@@ -503,6 +516,11 @@ cmd_put(int argc, char **argv)
 		i++;
 	if (o.delay > 0) {
 		o.meta.due = q_realtime() + o.delay;
+		o.have_meta = 1;
+	}
+	/* A time that has passed is due: an ordinary message. */
+	if (o.at > q_realtime()) {
+		o.meta.due = o.at;
 		o.have_meta = 1;
 	}
 
