@@ -297,9 +297,9 @@ EOF
 	[ "$output" = $'epoch-ago\nlocal-ago\nutc-ago' ]
 	stat_is q messages 3
 	stat_is q delayed 3
-	# A waiting get wakes when the time comes.
+	# A waiting get wakes when the time comes (on a slow machine it may
+	# have come already).
 	queue put --at "@$(($(date +%s) + 1))" r soon
-	stat_is r delayed 1
 	run -0 queue get -t 60 r
 	[ "$output" = soon ]
 	# Bad input: 125, one line, nothing added.
