@@ -319,8 +319,11 @@ on_note(struct loop *l, int fd, unsigned ev, void *arg)
 static void
 wait_for_queue(int64_t until)
 {
-	struct wreq r = { Q.sh->put_seq, until };
+	struct wreq r;
 
+	memset(&r, 0, sizeof r);   /* no padding of ours goes out unset */
+	r.seen = Q.sh->put_seq;
+	r.until = until;
 	Q.sh->getw++;
 	Q.sh->slot[Q.slot].role = Q_WAIT_GET;
 	waiting = 1;
