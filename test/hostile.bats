@@ -78,7 +78,7 @@ need_nobody() {
 @test "a queue message of exactly the maximum size goes through; one byte more is refused" {
 	queue create --size 1K q
 	run -0 queue stat q
-	[[ "$output" == *$'\nmaxmsg 1008\n'* ]]
+	[[ "$output" == *$'\nmaxmsg\t1008\n'* ]]
 	max=$(printf '%01008d' 0)
 	run -0 queue put q "$max"
 	run -125 queue put q "${max}1"
