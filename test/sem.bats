@@ -579,10 +579,11 @@ unchanged() {
 	[ "${lines[1]}" = $'free\t1' ]
 	[ "${lines[2]}" = $'waiters\t0' ]
 	[ "${lines[3]}" = $'reentrant\tno' ]
-	[ "${lines[4]}" = $'holders\t2' ]
-	[ "${lines[5]}" = $'PID\tCHILD\tDEPTH\tSINCE\tCOMMAND' ]
-	[[ "$output" == *$'\n'"$HOLDER"$'\t-\t1\t'*$'\tsleep'* ]]
-	[[ "$output" == *$'\t1\t'????-??-??T??:??:??$'\tsh'* ]]
+	[ "${lines[4]}" = $'kind\towned' ]
+	[ "${lines[5]}" = $'holders\t2' ]
+	[ "${lines[6]}" = $'PID\tCHILD\tDEPTH\tCOUNT\tSINCE\tCOMMAND' ]
+	[[ "$output" == *$'\n'"$HOLDER"$'\t-\t1\t1\t'*$'\tsleep'* ]]
+	[[ "$output" == *$'\t1\t1\t'????-??-??T??:??:??$'\tsh'* ]]
 	sem create other
 	run -0 sem ls
 	[ "${lines[0]}" = $'other\t1\t1\t0' ]
@@ -646,8 +647,8 @@ unchanged() {
 		# the killer off anything else, such as the helper that
 		# LeakSanitizer forks when a sem exits.
 		case $((RANDOM % 3)) in
-		0) v=$(sem stat t | awk 'NR > 6 && $2 != "-" { print $2 }' | shuf -n 1) ;;
-		1) v=$(sem stat t | awk 'NR > 6 { print $1 }' | shuf -n 1) ;;
+		0) v=$(sem stat t | awk 'NR > 7 && $2 != "-" { print $2 }' | shuf -n 1) ;;
+		1) v=$(sem stat t | awk 'NR > 7 { print $1 }' | shuf -n 1) ;;
 		*) v=$(pgrep -P "$(shuf -n 1 workers)" -x sem | head -n 1) || true ;;
 		esac
 		if [ -n "$v" ] && kill -9 "$v" 2>/dev/null; then
