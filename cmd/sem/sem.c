@@ -16,16 +16,27 @@
  * killed with SIGKILL (its command then gets SIGKILL as parent-death
  * signal) keeps the slot while anything of the group still runs.
  *
+ * Kinds. An owned semaphore (the default) is the above. An rw one is an
+ * owned one in which a shared holder takes one slot and an exclusive
+ * holder all N, by the weights below. An unowned one has no holder table:
+ * a value, lowered by acquire and raised by release from anyone, within
+ * its bound if it has one; nothing is reclaimed, since nobody owns it.
+ *
+ * Weights. A holder record holds COUNT slots (--count K, or N for an
+ * exclusive holder), and a waiter record says how many it WANTs.
+ *
  * Fairness. A process that finds no slot for it takes a ticket (arrival
- * order) and registers in the waiter table. A waiter may take a slot only
- * when fewer earlier waiters are still waiting than there are free slots;
- * a newcomer counts every registered waiter as earlier, so it can never
- * overtake one. This is FIFO, and N waiters can still be admitted at once.
+ * order) and registers in the waiter table. A waiter may take its slots
+ * only when they are free together with all that the earlier waiters
+ * still waiting want; a newcomer counts every registered waiter as
+ * earlier, so it can never overtake one. This is FIFO, a large request at
+ * the head holds back the smaller ones behind it, and a prefix of the
+ * queue can still be admitted at once.
  *
  * Hand-off. Each waiter sleeps on its own futex word in its record. Who
  * frees a slot (release, the end of a run, a reclaim, a waiter giving up)
- * bumps the words of the oldest waiters that may now proceed, as many as
- * there are free slots, and wakes them after dropping the lock. No
+ * bumps the words of the oldest waiters that may now proceed, as long as
+ * what they want together is free, and wakes them after dropping the lock. No
  * condition variable is involved (they are not crash-safe), and the wait
  * is in the kernel, not a sleep loop.
  *
@@ -123,9 +134,9 @@ static const char help_text[] =
 	"      --remote-path PATH  the program there (default: in its PATH)\n"
 	"  -h, --help         show this help\n"
 	"      --version      show the version\n"
-	"Exit: 0 done; 1 rm refused (busy), release above the bound;\n"
-	"75 no slot with --nowait;\n"
-	"124 timed out; 125 error; run: CMD's status (126/127 cannot run it).\n";
+	"Exit: 0 done; 1 rm refused (busy), or release above an unowned bound;\n"
+	"75 no slot with --nowait; 124 timed out; 125 error;\n"
+	"run: CMD's status (126/127 cannot run it).\n";
 
 static const struct cli cli_main = { "sem COMMAND [OPTIONS] [ARG...]", help_text };
 static const struct cli cli_run = { USAGE_RUN, help_text };
