@@ -929,6 +929,16 @@ kind_is() {
 	run -125 sem create --count 2 w
 	one_line
 	unchanged w
+	# Nothing is created for a --count that cannot be served.
+	run -125 sem run --count 2 new true
+	one_line
+	[ "$output" = "sem: new: no such semaphore" ]
+	run -125 sem acquire -n 2 --count 3 new
+	one_line
+	[[ "$output" == "sem: --count 3: more than -n 2; usage: "* ]]
+	[ ! -e "$CONC_DIR/new" ]
+	run -0 sem run -n 3 --count 3 new sem value new
+	[ "$output" = 0 ]
 }
 
 @test "--count FIFO: a large request at the head is not overtaken by later small ones" {
@@ -1188,5 +1198,99 @@ EOF2
 	[ -z "$(awk '$1 == "w" && ($2 != 0 || $3 != 0)' log)" ]
 	[ -z "$(awk '$1 == "r" && ($3 != 0 || $2 > 2)' log)" ]
 	wait_for free_is t 3
+	wait_for waiters t 0
+}
+
+# poke FILE OFFSET BYTES: overwrite FILE at OFFSET with BYTES (printf
+# escapes), as anyone who can write the object could at any time.
+poke() {
+	printf '%b' "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
+@test "kind, counts and wants changed while a sem waits: it keeps what it fixed at open, never trusts the new fields (issue 24 point 1)" {
+	holder
+	sem acquire --owner "$HOLDER" s
+	bg sem run s touch entered
+	w=$!
+	wait_for waiters s 1
+	# flags (byte 76) := unowned and unbounded, which a mutex's sizes do
+	# not fit; the holder's count (record at 128, count at +48) and the
+	# waiter's want (record at 128 + 88, want at +28) := 2^32-1.
+	poke "$CONC_DIR/s" 76 '\006\0\0\0'
+	poke "$CONC_DIR/s" 176 '\377\377\377\377'
+	poke "$CONC_DIR/s" 244 '\377\377\377\377'
+	run -125 sem value s
+	one_line
+	[ "$output" = "sem: s: damaged semaphore (bad table sizes)" ]
+	# The waiter still sees the mutex it opened: the dead holder's huge
+	# count is recounted, not wrapped, and its own want is its own.
+	kill -9 "$HOLDER"
+	wait_status "$w" 0
+	[ -e entered ]
+	poke "$CONC_DIR/s" 76 '\0\0\0\0'
+	free_is s 1
+	waiters s 0
+}
+
+# make_crit_w: crit_w.sh K, the critical section of a holder of K slots:
+# like crit.sh, it leaves a token (its start time and K) and logs the sum
+# of K over the holders it finds inside alive, itself included.
+make_crit_w() {
+	mkdir -p in
+	: >log
+	cat >crit_w.sh <<'EOF2'
+#!/bin/sh
+k=$1
+read -r line </proc/$$/stat
+# shellcheck disable=SC2086
+set -- $line
+echo "${22} $k" >in/.$$
+mv in/.$$ in/$$
+sum=0
+for f in in/*; do
+	[ -e "$f" ] || continue
+	read -r want n <"$f" || continue
+	read -r line 2>/dev/null </proc/"${f##*/}"/stat || continue
+	# shellcheck disable=SC2086
+	set -- $line
+	[ "$3" != Z ] && [ "${22}" = "$want" ] && sum=$((sum + n))
+done
+echo "$sum" >>log
+sleep 0.01
+rm -f in/$$
+EOF2
+	chmod +x crit_w.sh
+}
+
+@test "--count torture: SIGKILL of random holders, waiters and commands never lets more than N slots' worth in" {
+	make_crit_w
+	sem create -n 4 t
+	: >workers
+	for k in 1 1 2 3 4; do
+		bg sh -c "while [ ! -e stop ]; do sem run --count $k t ./crit_w.sh $k; done"
+		echo $! >>workers
+	done
+	kills=0 tries=0
+	while [ "$kills" -lt 12 ] && [ "$tries" -lt 300 ]; do
+		tries=$((tries + 1))
+		seen=$(wc -l <log)
+		case $((RANDOM % 3)) in
+		0) v=$(sem stat t | awk 'NR > 7 && $2 != "-" { print $2 }' | shuf -n 1) ;;
+		1) v=$(sem stat t | awk 'NR > 7 { print $1 }' | shuf -n 1) ;;
+		*) v=$(pgrep -P "$(shuf -n 1 workers)" -x sem | head -n 1) || true ;;
+		esac
+		if [ -n "$v" ] && kill -9 "$v" 2>/dev/null; then
+			kills=$((kills + 1))
+		fi
+		wait_for log_past "$seen"
+	done
+	wait_for log_past 40
+	touch stop
+	while read -r w; do
+		wait "$w" || true
+	done <workers
+	[ "$kills" -ge 12 ]
+	[ "$(max_inside)" -le 4 ]
+	wait_for free_is t 4
 	wait_for waiters t 0
 }

@@ -214,6 +214,9 @@ check_kind(const struct args *a, const struct cli *cli)
 		    a->shared ? "shared" : "rw");
 	if (a->shared && a->count)
 		cli_usage_error(cli, "--count and --shared exclude each other");
+	if (a->count > 1 && a->p.slots && a->count > a->p.slots)
+		cli_usage_error(cli, "--count %u: more than -n %u", a->count,
+		    a->p.slots);
 	if ((f & SEM_UNBOUNDED) && !(f & SEM_UNOWNED))
 		cli_usage_error(cli, "--unbounded is for --unowned semaphores");
 	if ((f & SEM_UNBOUNDED) && a->p.slots)
@@ -373,7 +376,10 @@ take(struct sem *m, const char *name, const struct args *a,
 	int rc, tries;
 
 	for (tries = 0; tries < 100; tries++) {
-		if (semobj_open(m, name, &a->p) < 0)
+		/* A semaphore made without -n would have 1 slot, too few
+		 * for --count K: only an existing one is used then. */
+		if (semobj_open(m, name, a->count > 1 && a->p.slots == 0 ?
+		    NULL : &a->p) < 0)
 			return EXIT_TOOL;
 		if ((m->kind & SEM_UNOWNED) && (run || a->owner)) {
 			err_warnx("%s: %s: not for an unowned semaphore (its "
