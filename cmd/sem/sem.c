@@ -78,6 +78,7 @@
 #include "opt.h"
 #include "proc.h"
 #include "remote.h"
+#include "report.h"
 #include "semobj.h"
 #include "wrap.h"
 
@@ -91,8 +92,8 @@
 #define USAGE_CREATE "sem create [-n N | --unbounded] " \
 	"[--reentrant | --rw | --unowned [--value V]] [--mode MODE] NAME"
 #define USAGE_VALUE "sem value NAME"
-#define USAGE_STAT "sem stat NAME"
-#define USAGE_LS "sem ls"
+#define USAGE_STAT "sem stat [--json] NAME"
+#define USAGE_LS "sem ls [--json] [--header]"
 #define USAGE_RM "sem rm [--force] NAME..."
 
 static const char help_text[] =
@@ -126,6 +127,8 @@ static const char help_text[] =
 	"                     exclusive); a missing one is created --rw\n"
 	"  -c, --count K      take, or give back, K slots (permits) at once\n"
 	"  -m, --mode MODE    permission bits of a new semaphore (default 0600)\n"
+	"      --json         stat, ls: print JSON\n"
+	"      --header       ls: print the column names first\n"
 	"  -t, --timeout DUR  give up waiting after DUR (status 124)\n"
 	"  -w, --nowait       do not wait for a slot (status 75)\n"
 	"  -o, --owner PID    the process the slot belongs to (default: the caller)\n"
@@ -567,45 +570,67 @@ cmd_value(int argc, char **argv)
 }
 
 static void
-print_holder(const struct sem_holder *h)
+report_holder(struct report *r, const struct sem_holder *h)
 {
-	char when[32], child[24] = "-";
+	char when[32];
 	struct tm tm;
 	time_t t = (time_t)(h->since / 1000000000LL);
 
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S",
 	    localtime_r(&t, &tm));
+	report_begin(r);
+	report_num(r, "pid", (unsigned long long)h->owner.pid);
 	if (h->child.pid != 0)
-		snprintf(child, sizeof child, "%ld", (long)h->child.pid);
-	printf("%ld\t%s\t%u\t%u\t%s\t%s\n", (long)h->owner.pid, child,
-	    h->depth, h->count, when, h->comm[0] ? h->comm : "?");
+		report_num(r, "child", (unsigned long long)h->child.pid);
+	else
+		report_none(r, "child");
+	report_num(r, "depth", h->depth);
+	report_num(r, "count", h->count);
+	report_str(r, "since", when);
+	report_str(r, "command", h->comm[0] ? h->comm : "?");
+	report_end(r);
+}
+
+/* The fields of stat and ls; with HOLDERS (stat), the holders' list. */
+static void
+report_sem(struct report *r, const char *name, struct sem *m, int holders)
+{
+	struct semobj_view v;
+	uint32_t i;
+
+	semobj_view(m, &v);
+	report_begin(r);
+	report_str(r, "name", name);
+	report_str(r, "kind", semobj_kind_name(v.flags));
+	if (v.flags & SEM_UNBOUNDED)
+		report_none(r, "slots");
+	else
+		report_num(r, "slots", v.slots);
+	report_num(r, "free", v.free);
+	report_num(r, "waiters", v.nwait);
+	report_bool(r, "reentrant", v.flags & SEM_REENTRANT);
+	report_num(r, "holders", v.nheld);
+	if (holders) {
+		report_list_begin(r, "holder");
+		for (i = 0; i < v.nheld; i++)
+			report_holder(r, &v.holders[i]);
+		report_list_end(r);
+	}
+	report_end(r);
+	free(v.holders);
 }
 
 static int
 cmd_stat(int argc, char **argv)
 {
-	struct args a;
+	struct report r;
 	struct sem m;
-	struct semobj_view v;
-	uint32_t i;
+	const char *name = argv[report_options(argc, argv, &cli_stat, 0, 1,
+	    &r)];
 
-	parse(argc, argv, "", &cli_stat, &a);
-	if (semobj_open(&m, one_name(&a, &cli_stat), NULL) < 0)
+	if (semobj_open(&m, name, NULL) < 0)
 		return EXIT_TOOL;
-	semobj_view(&m, &v);
-	if (v.flags & SEM_UNBOUNDED)
-		printf("slots\tunbounded\n");
-	else
-		printf("slots\t%u\n", v.slots);
-	printf("free\t%llu\nwaiters\t%u\nreentrant\t%s\nkind\t%s\n"
-	    "holders\t%u\n", (unsigned long long)v.free, v.nwait,
-	    v.flags & SEM_REENTRANT ? "yes" : "no",
-	    semobj_kind_name(v.flags), v.nheld);
-	if (v.nheld)
-		printf("PID\tCHILD\tDEPTH\tCOUNT\tSINCE\tCOMMAND\n");
-	for (i = 0; i < v.nheld; i++)
-		print_holder(&v.holders[i]);
-	free(v.holders);
+	report_sem(&r, name, &m, 1);
 	return 0;
 }
 
@@ -613,30 +638,25 @@ static void
 list_one(struct obj *o, void *arg)
 {
 	struct sem m;
-	struct semobj_view v;
-	char slots[16];
 
 	if (semobj_attach(&m, o) < 0)
 		return;
-	semobj_view(&m, &v);
-	free(v.holders);
-	if (v.flags & SEM_UNBOUNDED)
-		snprintf(slots, sizeof slots, "unbounded");
-	else
-		snprintf(slots, sizeof slots, "%u", v.slots);
-	printf("%s\t%s\t%llu\t%u\n", o->name, slots,
-	    (unsigned long long)v.free, v.nwait);
+	report_sem(arg, o->name, &m, 0);
 }
 
 static int
 cmd_ls(int argc, char **argv)
 {
-	struct args a;
+	static const char *const cols[] = { "name", "kind", "slots", "free",
+		"waiters", "reentrant", "holders", NULL };
+	struct report r;
+	int st;
 
-	parse(argc, argv, "", &cli_ls, &a);
-	if (a.nrest > 0)
-		cli_usage_error(&cli_ls, "unexpected operand '%s'", a.rest[0]);
-	return obj_list(&semobj_type, list_one, NULL) < 0 ? EXIT_TOOL : 0;
+	report_options(argc, argv, &cli_ls, 1, 0, &r);
+	report_ls_begin(&r, cols);
+	st = obj_list(&semobj_type, list_one, &r) < 0 ? EXIT_TOOL : 0;
+	report_ls_end(&r);
+	return st;
 }
 
 static int
