@@ -449,12 +449,51 @@ unstick(pthread_mutex_t *m)
 #endif
 }
 
+/* The stop signals a terminal sends (Ctrl-Z, a background job's read or
+ * write) are blocked while this process holds an object's lock, so that
+ * it never stops with every other user locked out: they take effect as
+ * the lock is given back. SIGSTOP cannot be blocked (concutils(7)). */
+static int lock_depth;
+static sigset_t lock_unblock;   /* the stop signals we blocked */
+
+static void
+stops_block(void)
+{
+	sigset_t s, old;
+
+	if (lock_depth++ > 0)
+		return;
+	sigemptyset(&s);
+	sigaddset(&s, SIGTSTP);
+	sigaddset(&s, SIGTTIN);
+	sigaddset(&s, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &s, &old);
+	sigemptyset(&lock_unblock);
+	if (!sigismember(&old, SIGTSTP))
+		sigaddset(&lock_unblock, SIGTSTP);
+	if (!sigismember(&old, SIGTTIN))
+		sigaddset(&lock_unblock, SIGTTIN);
+	if (!sigismember(&old, SIGTTOU))
+		sigaddset(&lock_unblock, SIGTTOU);
+}
+
+static void
+stops_unblock(void)
+{
+	if (lock_depth == 0 || --lock_depth > 0)
+		return;
+	sigprocmask(SIG_UNBLOCK, &lock_unblock, NULL);
+}
+
 int
 obj_lock(pthread_mutex_t *m)
 {
 	struct timespec ts;
 	int e;
 
+	/* Blocked before the lock is taken: blocked after, a stop could
+	 * land in between. */
+	stops_block();
 	/* Look at the holder once a second (the clock that timedlock
 	 * takes, CLOCK_REALTIME, may jump: that only moves the look). */
 	for (;;) {
@@ -463,6 +502,12 @@ obj_lock(pthread_mutex_t *m)
 		e = pthread_mutex_timedlock(m, &ts);
 		if (e != ETIMEDOUT)
 			break;
+		/* Still waiting, holding no lock: a Ctrl-Z that came
+		 * meanwhile stops us here. */
+		if (lock_depth == 1) {
+			sigprocmask(SIG_UNBLOCK, &lock_unblock, NULL);
+			sigprocmask(SIG_BLOCK, &lock_unblock, NULL);
+		}
 		unstick(m);
 	}
 	if (e == 0)
@@ -471,6 +516,7 @@ obj_lock(pthread_mutex_t *m)
 		pthread_mutex_consistent(m);
 		return 1;
 	}
+	stops_unblock();
 	errno = e;
 	err_die(EXIT_TOOL, "lock");
 }
@@ -479,12 +525,28 @@ void
 obj_unlock(pthread_mutex_t *m)
 {
 	pthread_mutex_unlock(m);
+	stops_unblock();
+}
+
+int
+obj_mutex_trylock(pthread_mutex_t *m)
+{
+	int e = pthread_mutex_trylock(m);
+
+	/* A copied object (cp of a live one, a backup restored) keeps the
+	 * lock words of its original: a holder that has since gone is
+	 * found as for the main lock, by the thread it names. */
+	if (e == EBUSY) {
+		unstick(m);
+		e = pthread_mutex_trylock(m);
+	}
+	return e;
 }
 
 int
 obj_mutex_grab(pthread_mutex_t *m)
 {
-	int e = pthread_mutex_trylock(m);
+	int e = obj_mutex_trylock(m);
 
 	if (e == EOWNERDEAD) {
 		pthread_mutex_consistent(m);
@@ -498,7 +560,7 @@ obj_mutex_grab(pthread_mutex_t *m)
 int
 obj_mutex_dead(pthread_mutex_t *m)
 {
-	int e = pthread_mutex_trylock(m);
+	int e = obj_mutex_trylock(m);
 
 	if (e == EBUSY)
 		return 0;

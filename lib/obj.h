@@ -89,16 +89,25 @@ int obj_mutex_init(pthread_mutex_t *m);
 /* obj_lock: lock M. Returns 0, or 1 if the previous owner died holding
  * it: the caller then repairs the state it guards before unlocking (the
  * mutex is already marked consistent). A holder that does not exist (a
- * damaged file) is taken for a dead one after about a second. Aborts the
- * tool with 125 on any other error. */
+ * damaged or copied file) is taken for a dead one after about a second.
+ * Aborts the tool with 125 on any other error. From obj_lock to the
+ * matching obj_unlock, SIGTSTP, SIGTTIN and SIGTTOU are blocked (they
+ * take effect at obj_unlock), so that a Ctrl-Z never stops a process
+ * that locks everyone else out; while it still waits for M, one that
+ * came stops it within about a second. Locks may nest. */
 int obj_lock(pthread_mutex_t *m);
 void obj_unlock(pthread_mutex_t *m);
 
+/* obj_mutex_trylock: pthread_mutex_trylock of robust mutex M, except
+ * that a lock word naming a thread that does not exist (a copied or
+ * damaged object: the kernel marks a robust mutex only for a holder
+ * that dies holding it) is taken for a dead holder's: EOWNERDEAD. */
+int obj_mutex_trylock(pthread_mutex_t *m);
+
 /* obj_mutex_grab: take robust mutex M if nobody alive holds it. Returns
  * 0 if it is now ours (it was free, or its holder died: the kernel tells
- * through the robust futex list, which makes this a liveness test with
- * no /proc lookup and no pid-reuse worry), -1 if a live process holds it
- * (we among them). */
+ * through the robust futex list, and obj_mutex_trylock for the thread
+ * of a copied object), -1 if a live process holds it (we among them). */
 int obj_mutex_grab(pthread_mutex_t *m);
 
 /* obj_mutex_dead: nonzero if no live process holds M (its holder left or

@@ -332,3 +332,34 @@ ticked() {
 	truncate -s 0 "$CONC_DIR/t"
 	wait_status "$w" 125
 }
+
+@test "a copy of a live queue gives back the claim of a getter that has gone, and join returns (issue 24 point 6)" {
+	queue put q hello
+	mkfifo started
+	bg queue run -j1 q sh -c 'echo $$ >started; exec sleep 600'
+	local w=$!
+	read -r job <started
+	echo "$job" >>"$BATS_TEST_TMPDIR/pids"
+	# The copy's getter lock names the worker, which is alive: the
+	# claim is held.
+	cp "$CONC_DIR/q" "$CONC_DIR/c"
+	[ "$(queue stat c | awk '$1 == "claimed" { print $2 }')" = 1 ]
+	kill -9 "$w" "$job"
+	wait "$w" || true
+	wait_for gone "$job"
+	# Now the lock names a thread that does not exist.
+	run -0 queue get -t 30 c
+	[ "$output" = hello ]
+	queue done c
+	run -0 queue join -t 30 c
+}
+
+@test "a copy of a live barrier breaks when the copied party has gone, never releases one live party of two (issue 24 point 6)" {
+	bg barrier wait -n 2 b
+	local a=$!
+	wait_for bar_waiting b 1
+	cp "$CONC_DIR/b" "$CONC_DIR/c"
+	kill -9 "$a"
+	wait "$a" || true
+	run -1 barrier wait -t 30 c
+}
