@@ -363,3 +363,70 @@ ticked() {
 	wait "$a" || true
 	run -1 barrier wait -t 30 c
 }
+
+# state_of PID: the state letter of PID (T: stopped); stopped PID: it is T.
+state_of() {
+	awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$1/stat"
+}
+stopped() {
+	[ "$(state_of "$1")" = T ]
+}
+# sig_in PID FIELD SIG...: each SIG is set in the mask FIELD (SigBlk,
+# ShdPnd) of /proc/PID/status.
+sig_in() {
+	local m s
+	m=$(awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status")
+	shift 2
+	for s in "$@"; do
+		(((16#$m >> (s - 1)) & 1)) || return 1
+	done
+}
+
+@test "Ctrl-Z inside a critical section takes effect once the lock is given back; a process waiting for the lock stops at once (issue 24 point 5)" {
+	local unit=${UNIT:-$TOP/build/test/unit} h w
+	mkfifo in
+	exec 7<>in
+	# Job control, as in an interactive shell: each job in a group of
+	# its own whose parent is in the session. The kernel discards
+	# SIGTSTP sent to an orphaned group (bats' own may be one).
+	set -m
+	"$unit" lockhold "$PWD/l" <in >out &
+	h=$!
+	echo "$h" >>"$BATS_TEST_TMPDIR/pids"
+	wait_for grep -qx locked out
+	sig_in "$h" SigBlk 20 21 22     # SIGTSTP SIGTTIN SIGTTOU
+	kill -TSTP "$h"
+	sig_in "$h" ShdPnd 20
+	[ "$(state_of "$h")" != T ]
+	"$unit" lockhold "$PWD/l" </dev/null >out2 &
+	w=$!
+	echo "$w" >>"$BATS_TEST_TMPDIR/pids"
+	kill -TSTP "$w"
+	wait_for stopped "$w"
+	[ ! -s out2 ]
+	echo >&7
+	wait_for stopped "$h"
+	[ "$(cat out)" = locked ]
+	# The lock was given back before h stopped: w takes it.
+	kill -CONT "$w"
+	wait_for grep -qx unlocked out2
+	[ "$(cat out2)" = $'locked\nunlocked' ]
+	kill -CONT "$h"
+	wait_for grep -qx unlocked out
+	[ "$(cat out)" = $'locked\nunlocked' ]
+	set +m
+}
+
+@test "sem stat shows a stopped holder as stopped (issue 24 point 5)" {
+	bg sleep 600
+	local p=$!
+	sem acquire --owner "$p" s
+	run -0 sem stat s
+	[[ "${lines[6]}" == "$p"$'\t-\t1\t'*$'\tsleep\trunning' ]]
+	kill -STOP "$p"
+	wait_for stopped "$p"
+	run -0 sem stat s
+	[ "${lines[5]}" = $'PID\tCHILD\tDEPTH\tSINCE\tCOMMAND\tSTATE' ]
+	[[ "${lines[6]}" == "$p"$'\t-\t1\t'*$'\tsleep\tstopped' ]]
+	kill -CONT "$p"
+}

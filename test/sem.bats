@@ -580,9 +580,9 @@ unchanged() {
 	[ "${lines[2]}" = $'waiters\t0' ]
 	[ "${lines[3]}" = $'reentrant\tno' ]
 	[ "${lines[4]}" = $'holders\t2' ]
-	[ "${lines[5]}" = $'PID\tCHILD\tDEPTH\tSINCE\tCOMMAND' ]
-	[[ "$output" == *$'\n'"$HOLDER"$'\t-\t1\t'*$'\tsleep'* ]]
-	[[ "$output" == *$'\t1\t'????-??-??T??:??:??$'\tsh'* ]]
+	[ "${lines[5]}" = $'PID\tCHILD\tDEPTH\tSINCE\tCOMMAND\tSTATE' ]
+	[[ "$output" == *$'\n'"$HOLDER"$'\t-\t1\t'*$'\tsleep\trunning'* ]]
+	[[ "$output" == *$'\t1\t'????-??-??T??:??:??$'\tsh\trunning'* ]]
 	sem create other
 	run -0 sem ls
 	[ "${lines[0]}" = $'other\t1\t1\t0' ]

@@ -449,8 +449,10 @@ print_holder(const struct sem_holder *h)
 	    localtime_r(&t, &tm));
 	if (h->child.pid != 0)
 		snprintf(child, sizeof child, "%ld", (long)h->child.pid);
-	printf("%ld\t%s\t%u\t%s\t%s\n", (long)h->owner.pid, child, h->depth,
-	    when, h->comm[0] ? h->comm : "?");
+	printf("%ld\t%s\t%u\t%s\t%s\t%s\n", (long)h->owner.pid, child,
+	    h->depth, when, h->comm[0] ? h->comm : "?",
+	    proc_stopped(h->owner.pid) || (h->child.pid != 0 &&
+	    proc_stopped(h->child.pid)) ? "stopped" : "running");
 }
 
 static int
@@ -469,7 +471,7 @@ cmd_stat(int argc, char **argv)
 	    "holders\t%u\n", v.slots, v.slots - v.used, v.nwait,
 	    v.flags & SEM_REENTRANT ? "yes" : "no", v.used);
 	if (v.used)
-		printf("PID\tCHILD\tDEPTH\tSINCE\tCOMMAND\n");
+		printf("PID\tCHILD\tDEPTH\tSINCE\tCOMMAND\tSTATE\n");
 	for (i = 0; i < v.used; i++)
 		print_holder(&v.holders[i]);
 	free(v.holders);
