@@ -350,7 +350,7 @@ ticked() {
 	# Now the lock names a thread that does not exist.
 	run -0 queue get -t 30 c
 	[ "$output" = hello ]
-	queue done c
+	queue 'done' c
 	run -0 queue join -t 30 c
 }
 
