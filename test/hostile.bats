@@ -430,3 +430,46 @@ sig_in() {
 	[[ "${lines[6]}" == "$p"$'\t-\t1\t'*$'\tsleep\tstopped' ]]
 	kill -CONT "$p"
 }
+
+# in_shm CMD: run the shell command CMD (as root) in a mount namespace of
+# its own with an empty /dev/shm, without CONC_DIR or XDG_RUNTIME_DIR and
+# with HOME=$NOBODY_DIR/home: the default namespace directory, out of
+# reach of every other test. CMD uses $nobody to run a tool as nobody.
+in_shm() {
+	unshare -m sh -c 'mount -t tmpfs -o mode=1777 none /dev/shm && exec "$@"' sh \
+	    env -u CONC_DIR -u XDG_RUNTIME_DIR HOME="$NOBODY_DIR/home" PATH="$PATH" \
+	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	    nobody='setpriv --reuid=nobody --regid=nogroup --clear-groups' \
+	    sh -c "cd / && $1"
+}
+
+@test "/dev/shm/concutils-UID taken by another user: the tools fall back to \$HOME/.cache/concutils and say so; 125 and why when they cannot (issue 24 point 3)" {
+	need_nobody
+	unshare -m sh -c 'mount -t tmpfs none /dev/shm' 2>/dev/null ||
+	    skip "needs a mount namespace with a tmpfs"
+	NOBODY_DIR=$(mktemp -d)
+	chmod 755 "$NOBODY_DIR"
+	mkdir -m 700 "$NOBODY_DIR/home"
+	chown nobody "$NOBODY_DIR/home"
+	# root has taken nobody's name: first a directory, then a symlink.
+	for take in 'mkdir -m 700' 'ln -s /tmp'; do
+		rm -rf "$NOBODY_DIR/home/.cache"
+		run -0 in_shm "$take /dev/shm/concutils-65534 &&
+		    \$nobody sh -c 'sem create s && sem value s && sem value s && sem ls'"
+		[ "${lines[0]}" = "sem: namespace directory /dev/shm/concutils-65534: taken by another user; using $NOBODY_DIR/home/.cache/concutils instead" ]
+		[ "${lines[1]}" = 1 ]
+		[ "${lines[2]}" = 1 ]     # the fallback is kept: no warning
+		[ "${lines[3]}" = $'s\t1\t1\t0' ]
+		[ "${#lines[@]}" = 4 ]
+		[ "$(stat -c '%U %a' "$NOBODY_DIR/home/.cache/concutils")" = "nobody 700" ]
+		[ -f "$NOBODY_DIR/home/.cache/concutils/s" ]
+	done
+	# No fallback possible (HOME not writable): 125, and what to do.
+	rm -rf "$NOBODY_DIR/home/.cache"
+	chmod 555 "$NOBODY_DIR/home"
+	run -125 in_shm "mkdir -m 700 /dev/shm/concutils-65534 &&
+	    \$nobody sem create s"
+	one_line
+	[ "$output" = "sem: namespace directory /dev/shm/concutils-65534: owned by another user, and no fallback ($NOBODY_DIR/home/.cache/concutils: Permission denied); set CONC_DIR or XDG_RUNTIME_DIR to a directory of your own" ]
+	rm -rf "$NOBODY_DIR"
+}
