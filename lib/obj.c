@@ -124,6 +124,14 @@ check_hdr(const void *map, size_t size, const struct obj_type *t)
 	return why;
 }
 
+int
+obj_owner_trusted(uid_t uid)
+{
+	const char *env = getenv("CONC_SHARED");
+
+	return uid == geteuid() || uid == 0 || (env && *env);
+}
+
 /* Open and map PATH; returns 0, -1 (reported), or ENOENT (not reported). */
 static int
 open_existing(struct obj *o, const struct obj_type *t)
@@ -151,6 +159,12 @@ open_existing(struct obj *o, const struct obj_type *t)
 	if (!S_ISREG(st.st_mode)) {
 		err_warnx("%s: not %s %s (not a regular file)", o->name,
 		    article(t->name), t->name);
+		goto fail;
+	}
+	if (!obj_owner_trusted(st.st_uid)) {
+		err_warnx("%s: owned by another user (uid %lu); set "
+		    "CONC_SHARED=1 to use other users' objects", o->name,
+		    (unsigned long)st.st_uid);
 		goto fail;
 	}
 	if ((size_t)st.st_size < sizeof(struct obj_hdr)) {

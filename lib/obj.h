@@ -62,9 +62,16 @@ struct obj_create {
 /* obj_open: open the object NAME of type T into O. When it does not exist
  * and C is not NULL, create it as C says. Prints "prog: NAME: why" and
  * returns -1 on every failure: bad name, no such object (C NULL), not an
- * object, an object of another kind or version, a system error. */
+ * object, an object of another kind or version, a file of another user
+ * (obj_owner_trusted), a system error. */
 int obj_open(struct obj *o, const char *name, const struct obj_type *t,
     const struct obj_create *c);
+
+/* obj_owner_trusted: nonzero if an object file owned by UID may be used:
+ * UID is ours or root's, or CONC_SHARED is set (non-empty), which says
+ * that the user shares objects with others and trusts them
+ * (concutils(7), "Sharing objects"). obj_open refuses any other. */
+int obj_owner_trusted(uid_t uid);
 
 /* obj_close: unmap and close (the object itself stays). */
 void obj_close(struct obj *o);
