@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -132,6 +133,74 @@ obj_owner_trusted(uid_t uid)
 	return uid == geteuid() || uid == 0 || (env && *env);
 }
 
+/* This process's pid namespace (the inode of /proc/self/ns/pid), 0 if
+ * unknown; and a hash of the boot id (FNV-1a), never 0. */
+static uint32_t
+my_pidns(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/pid", &st) == 0 ? (uint32_t)st.st_ino : 0;
+}
+
+static uint32_t
+my_boot(void)
+{
+	static uint32_t h;
+	char id[64];
+	ssize_t n = 0, i;
+	int fd;
+
+	if (h != 0)
+		return h;
+	fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, id, sizeof id);
+		close(fd);
+	}
+	h = 2166136261u;
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)id[i]) * 16777619u;
+	if (h == 0)
+		h = 1;
+	return h;
+}
+
+/* Record our pid namespace in an object that has none (or one from an
+ * earlier boot); refuse the object if it is used from another. Returns
+ * 0, or -1 (reported). */
+static int
+check_pidns(struct obj *o)
+{
+	struct obj_hdr *h = o->map;
+	uint32_t ns = my_pidns(), boot = my_boot();
+
+	if (ns == 0)
+		return 0;
+	if (__atomic_load_n(&h->boot, __ATOMIC_ACQUIRE) != boot ||
+	    __atomic_load_n(&h->pidns, __ATOMIC_RELAXED) == 0) {
+		/* flock serialises the processes that record it; the boot
+		 * is stored last, so whoever sees it current sees the
+		 * namespace recorded with it. */
+		if (flock(o->fd, LOCK_EX) < 0) {
+			err_warn("%s: lock file", o->name);
+			return -1;
+		}
+		if (h->boot != boot || h->pidns == 0) {
+			__atomic_store_n(&h->pidns, ns, __ATOMIC_RELAXED);
+			__atomic_store_n(&h->boot, boot, __ATOMIC_RELEASE);
+		}
+		flock(o->fd, LOCK_UN);
+	}
+	if (__atomic_load_n(&h->pidns, __ATOMIC_RELAXED) != ns) {
+		err_warnx("%s: in use from another pid namespace (pid:[%lu]; "
+		    "this process is in pid:[%lu])", o->name,
+		    (unsigned long)h->pidns, (unsigned long)ns);
+		return -1;
+	}
+	return 0;
+}
+
 /* Open and map PATH; returns 0, -1 (reported), or ENOENT (not reported). */
 static int
 open_existing(struct obj *o, const struct obj_type *t)
@@ -185,6 +254,8 @@ open_existing(struct obj *o, const struct obj_type *t)
 		err_warnx("%s: %s", o->name, why);
 		goto fail;
 	}
+	if (check_pidns(o) < 0)
+		goto fail;
 	return 0;
 fail:
 	obj_close(o);
@@ -275,6 +346,8 @@ create_new(struct obj *o, const struct obj_type *t, const struct obj_create *c)
 	h->version = t->version;
 	h->size = c->size;
 	h->mode = c->mode ? c->mode : 0600;
+	h->pidns = my_pidns();
+	h->boot = my_boot();
 	if (c->init && c->init(map, c->size, c->arg) < 0) {
 		munmap(map, c->size);
 		goto out;

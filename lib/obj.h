@@ -29,7 +29,9 @@ struct obj_hdr {
 	uint16_t version;
 	uint64_t size;      /* size of the whole file */
 	uint32_t mode;      /* permission bits it was created with */
-	uint32_t reserved[3];
+	uint32_t reserved[1];
+	uint32_t pidns;     /* inode of the pid namespace of its users */
+	uint32_t boot;      /* a hash of the boot id when PIDNS was set */
 };
 
 /* What a tool says about its kind of object. */
@@ -63,7 +65,16 @@ struct obj_create {
  * and C is not NULL, create it as C says. Prints "prog: NAME: why" and
  * returns -1 on every failure: bad name, no such object (C NULL), not an
  * object, an object of another kind or version, a file of another user
- * (obj_owner_trusted), a system error. */
+ * (obj_owner_trusted), an object in use from another pid namespace, a
+ * system error.
+ *
+ * Pid namespaces. The pids an object records (sem holders, the threads
+ * in its lock words) mean something only in the pid namespace of the
+ * process that wrote them, so an object is used from one pid namespace:
+ * the header records it (PIDNS, with the boot it was recorded in), the
+ * first opener of an object without one (or recorded in an earlier
+ * boot) records its own, and a process in another pid namespace is
+ * refused. Where /proc/self/ns/pid cannot be read, nothing is checked. */
 int obj_open(struct obj *o, const char *name, const struct obj_type *t,
     const struct obj_create *c);
 

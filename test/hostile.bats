@@ -473,3 +473,37 @@ in_shm() {
 	[ "$output" = "sem: namespace directory /dev/shm/concutils-65534: owned by another user, and no fallback ($NOBODY_DIR/home/.cache/concutils: Permission denied); set CONC_DIR or XDG_RUNTIME_DIR to a directory of your own" ]
 	rm -rf "$NOBODY_DIR"
 }
+
+# in_pidns CMD...: run CMD in a pid namespace of its own (with its /proc).
+in_pidns() {
+	unshare -pf --mount-proc env \
+	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$@"
+}
+
+@test "an object in use from another pid namespace is refused with 125 and left as it was; one made inside works inside (issue 24 point 8)" {
+	[ "$(id -u)" = 0 ] || skip "needs root for a pid namespace"
+	unshare -pf --mount-proc true 2>/dev/null || skip "needs unshare -pf --mount-proc"
+	sem create -n 1 s
+	sem acquire --owner $$ s
+	# Inside, pid $$ is not ours: it would be taken for dead.
+	run -125 in_pidns sh -c 'sem acquire --nowait s; exit $?'
+	one_line
+	[[ "$output" == "sem: s: in use from another pid namespace (pid:["[0-9]*"]; this process is in pid:["[0-9]*"])" ]]
+	run -125 in_pidns sem run s true
+	one_line
+	run -0 sem value s
+	[ "$output" = 0 ]
+	for t in queue barrier event; do
+		make_obj "$t" "$t"
+		run -125 in_pidns "$t" "$([ "$t" = queue ] && echo size || echo stat)" "$t"
+		one_line
+		[[ "$output" == "$t: $t: in use from another pid namespace"* ]]
+	done
+	run -0 queue size queue
+	# The namespace is the first user's: made inside, used inside,
+	# refused outside.
+	run -0 in_pidns sh -c 'sem create -n 1 i && sem run i sem value i'
+	[ "$output" = 0 ]
+	run -125 sem value i
+	one_line
+}
