@@ -364,6 +364,23 @@ ticked() {
 	run -1 barrier wait -t 30 c
 }
 
+@test "a copy of a live event forgets a waiting party that has gone (issue 24 point 6)" {
+	event create e
+	bg event wait e
+	local a=$!
+	wait_for ev_waiters e 1
+	cp "$CONC_DIR/e" "$CONC_DIR/c"
+	ev_waiters c 1      # the party lives: present in the copy too
+	kill -9 "$a"
+	wait "$a" || true
+	ev_waiters c 0
+}
+
+# ev_waiters NAME N: N live processes wait on event NAME.
+ev_waiters() {
+	[ "$(event stat "$1" | awk -F'\t' '$1 == "waiters" { print $2 }')" = "$2" ]
+}
+
 # state_of PID: the state letter of PID (T: stopped); stopped PID: it is T.
 state_of() {
 	awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$1/stat"
