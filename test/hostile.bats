@@ -468,8 +468,8 @@ in_shm() {
 	chmod 755 "$NOBODY_DIR"
 	mkdir -m 700 "$NOBODY_DIR/home"
 	chown nobody "$NOBODY_DIR/home"
-	# root has taken nobody's name: first a directory, then a symlink.
-	for take in 'mkdir -m 700' 'ln -s /tmp'; do
+	# root has taken nobody's name: a directory, a symlink, a file.
+	for take in 'mkdir -m 700' 'ln -s /tmp' 'touch'; do
 		rm -rf "$NOBODY_DIR/home/.cache"
 		run -0 in_shm "$take /dev/shm/concutils-65534 &&
 		    \$nobody sh -c 'sem create s && sem value s && sem value s && sem ls'"
