@@ -80,26 +80,33 @@ check_dir(const char *dir, const char **why)
 	return 0;
 }
 
+/* Pick the namespace directory; *SHARED tells that it is a per-user name
+ * in a directory everyone can write (/dev/shm, /tmp), which another user
+ * can take first. */
 static int
-pick_dir(char *buf, size_t len)
+pick_dir(char *buf, size_t len, int *shared)
 {
 	const char *env = getenv("CONC_DIR");
 	struct stat st;
 	int n;
 
+	*shared = 0;
 	if (env && *env)
 		n = snprintf(buf, len, "%s", env);
 	else if ((env = getenv("XDG_RUNTIME_DIR")) && *env == '/' &&
 	    stat(env, &st) == 0 && S_ISDIR(st.st_mode) &&
 	    access(env, W_OK) == 0)
 		n = snprintf(buf, len, "%s/concutils", env);
-	else if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) &&
-	    access("/dev/shm", W_OK) == 0)
-		n = snprintf(buf, len, "/dev/shm/concutils-%lu",
-		    (unsigned long)geteuid());
-	else
-		n = snprintf(buf, len, "/tmp/concutils-%lu",
-		    (unsigned long)geteuid());
+	else {
+		*shared = 1;
+		if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) &&
+		    access("/dev/shm", W_OK) == 0)
+			n = snprintf(buf, len, "/dev/shm/concutils-%lu",
+			    (unsigned long)geteuid());
+		else
+			n = snprintf(buf, len, "/tmp/concutils-%lu",
+			    (unsigned long)geteuid());
+	}
 	if (n < 0 || (size_t)n >= len) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -107,12 +114,75 @@ pick_dir(char *buf, size_t len)
 	return 0;
 }
 
+/* The fallback for a shared name taken by another user: a directory
+ * under $HOME, which only the user can write. */
+static int
+fallback_path(char *buf, size_t len)
+{
+	const char *home = getenv("HOME");
+	int n;
+
+	if (home == NULL || *home != '/') {
+		errno = ENOENT;
+		return -1;
+	}
+	n = snprintf(buf, len, "%s/.cache/concutils", home);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/* Nonzero if what is at DIR was put there by another user (a directory,
+ * a symlink or a file of someone else's): the name is taken. */
+static int
+taken(const char *dir)
+{
+	struct stat st;
+
+	return lstat(dir, &st) == 0 && st.st_uid != geteuid();
+}
+
+/* Make (if missing) and check the fallback FB; returns 0 or -1 with
+ * *why set. */
+static int
+make_fallback(const char *fb, const char **why)
+{
+	char parent[PATH_MAX];
+	char *slash;
+
+	snprintf(parent, sizeof parent, "%s", fb);
+	if ((slash = strrchr(parent, '/')) != NULL)
+		*slash = '\0';
+	if ((mkdir(parent, 0700) < 0 && errno != EEXIST) ||
+	    (mkdir(fb, 0700) < 0 && errno != EEXIST)) {
+		*why = strerror(errno);
+		return -1;
+	}
+	return check_dir(fb, why);
+}
+
 int
 ns_dir(char *buf, size_t len, const char **why)
 {
-	if (pick_dir(buf, len) < 0) {
+	static char msg[PATH_MAX + 160];
+	char fb[PATH_MAX];
+	const char *fwhy;
+	int shared;
+
+	fb[0] = '\0';
+	if (pick_dir(buf, len, &shared) < 0) {
 		*why = strerror(errno);
 		return -1;
+	}
+	/* Once made, the fallback is used for as long as it exists, so
+	 * that the user's processes agree on one directory even if the
+	 * shared name is given up later. */
+	if (shared && fallback_path(fb, sizeof fb) == 0 &&
+	    check_dir(fb, &fwhy) == 0 && strlen(fb) < len) {
+		snprintf(buf, len, "%s", fb);
+		return 0;
 	}
 	/* mkdir fails with EEXIST on an existing symlink too, so the
 	 * check that follows sees whatever is there. */
@@ -120,7 +190,26 @@ ns_dir(char *buf, size_t len, const char **why)
 		*why = strerror(errno);
 		return -1;
 	}
-	return check_dir(buf, why);
+	if (check_dir(buf, why) == 0)
+		return 0;
+	if (!shared || !taken(buf))
+		return -1;
+	if (fallback_path(fb, sizeof fb) < 0)
+		fwhy = "HOME is not set to an absolute path";
+	else if (strlen(fb) >= len)
+		fwhy = strerror(ENAMETOOLONG);
+	else if (make_fallback(fb, &fwhy) == 0) {
+		err_warnx("namespace directory %s: taken by another user; "
+		    "using %s instead", buf, fb);
+		snprintf(buf, len, "%s", fb);
+		return 0;
+	}
+	snprintf(msg, sizeof msg, "%s, and no fallback (%s: %s); set "
+	    "CONC_DIR or XDG_RUNTIME_DIR to a directory of your own", *why,
+	    fb[0] == '/' ? fb : "$HOME/.cache/concutils", fwhy);
+	*why = msg;
+	errno = EPERM;
+	return -1;
 }
 
 /* A name fit for a one-line message: control characters escaped, and

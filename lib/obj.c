@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -124,6 +125,82 @@ check_hdr(const void *map, size_t size, const struct obj_type *t)
 	return why;
 }
 
+int
+obj_owner_trusted(uid_t uid)
+{
+	const char *env = getenv("CONC_SHARED");
+
+	return uid == geteuid() || uid == 0 || (env && *env);
+}
+
+/* This process's pid namespace (the inode of /proc/self/ns/pid), 0 if
+ * unknown; and a hash of the boot id (FNV-1a), never 0. */
+static uint32_t
+my_pidns(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/pid", &st) == 0 ? (uint32_t)st.st_ino : 0;
+}
+
+static uint32_t
+my_boot(void)
+{
+	static uint32_t h;
+	char id[64];
+	ssize_t n = 0, i;
+	int fd;
+
+	if (h != 0)
+		return h;
+	fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, id, sizeof id);
+		close(fd);
+	}
+	h = 2166136261u;
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)id[i]) * 16777619u;
+	if (h == 0)
+		h = 1;
+	return h;
+}
+
+/* Record our pid namespace in an object that has none (or one from an
+ * earlier boot); refuse the object if it is used from another. Returns
+ * 0, or -1 (reported). */
+static int
+check_pidns(struct obj *o)
+{
+	struct obj_hdr *h = o->map;
+	uint32_t ns = my_pidns(), boot = my_boot();
+
+	if (ns == 0)
+		return 0;
+	if (__atomic_load_n(&h->boot, __ATOMIC_ACQUIRE) != boot ||
+	    __atomic_load_n(&h->pidns, __ATOMIC_RELAXED) == 0) {
+		/* flock serialises the processes that record it; the boot
+		 * is stored last, so whoever sees it current sees the
+		 * namespace recorded with it. */
+		if (flock(o->fd, LOCK_EX) < 0) {
+			err_warn("%s: lock file", o->name);
+			return -1;
+		}
+		if (h->boot != boot || h->pidns == 0) {
+			__atomic_store_n(&h->pidns, ns, __ATOMIC_RELAXED);
+			__atomic_store_n(&h->boot, boot, __ATOMIC_RELEASE);
+		}
+		flock(o->fd, LOCK_UN);
+	}
+	if (__atomic_load_n(&h->pidns, __ATOMIC_RELAXED) != ns) {
+		err_warnx("%s: in use from another pid namespace (pid:[%lu]; "
+		    "this process is in pid:[%lu])", o->name,
+		    (unsigned long)h->pidns, (unsigned long)ns);
+		return -1;
+	}
+	return 0;
+}
+
 /* Open and map PATH; returns 0, -1 (reported), or ENOENT (not reported). */
 static int
 open_existing(struct obj *o, const struct obj_type *t)
@@ -153,6 +230,12 @@ open_existing(struct obj *o, const struct obj_type *t)
 		    article(t->name), t->name);
 		goto fail;
 	}
+	if (!obj_owner_trusted(st.st_uid)) {
+		err_warnx("%s: owned by another user (uid %lu); set "
+		    "CONC_SHARED=1 to use other users' objects", o->name,
+		    (unsigned long)st.st_uid);
+		goto fail;
+	}
 	if ((size_t)st.st_size < sizeof(struct obj_hdr)) {
 		err_warnx("%s: not %s %s (no concutils object)", o->name,
 		    article(t->name), t->name);
@@ -171,6 +254,8 @@ open_existing(struct obj *o, const struct obj_type *t)
 		err_warnx("%s: %s", o->name, why);
 		goto fail;
 	}
+	if (check_pidns(o) < 0)
+		goto fail;
 	return 0;
 fail:
 	obj_close(o);
@@ -261,6 +346,8 @@ create_new(struct obj *o, const struct obj_type *t, const struct obj_create *c)
 	h->version = t->version;
 	h->size = c->size;
 	h->mode = c->mode ? c->mode : 0600;
+	h->pidns = my_pidns();
+	h->boot = my_boot();
 	if (c->init && c->init(map, c->size, c->arg) < 0) {
 		munmap(map, c->size);
 		goto out;
@@ -449,12 +536,51 @@ unstick(pthread_mutex_t *m)
 #endif
 }
 
+/* The stop signals a terminal sends (Ctrl-Z, a background job's read or
+ * write) are blocked while this process holds an object's lock, so that
+ * it never stops with every other user locked out: they take effect as
+ * the lock is given back. SIGSTOP cannot be blocked (concutils(7)). */
+static int lock_depth;
+static sigset_t lock_unblock;   /* the stop signals we blocked */
+
+static void
+stops_block(void)
+{
+	sigset_t s, old;
+
+	if (lock_depth++ > 0)
+		return;
+	sigemptyset(&s);
+	sigaddset(&s, SIGTSTP);
+	sigaddset(&s, SIGTTIN);
+	sigaddset(&s, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &s, &old);
+	sigemptyset(&lock_unblock);
+	if (!sigismember(&old, SIGTSTP))
+		sigaddset(&lock_unblock, SIGTSTP);
+	if (!sigismember(&old, SIGTTIN))
+		sigaddset(&lock_unblock, SIGTTIN);
+	if (!sigismember(&old, SIGTTOU))
+		sigaddset(&lock_unblock, SIGTTOU);
+}
+
+static void
+stops_unblock(void)
+{
+	if (lock_depth == 0 || --lock_depth > 0)
+		return;
+	sigprocmask(SIG_UNBLOCK, &lock_unblock, NULL);
+}
+
 int
 obj_lock(pthread_mutex_t *m)
 {
 	struct timespec ts;
 	int e;
 
+	/* Blocked before the lock is taken: blocked after, a stop could
+	 * land in between. */
+	stops_block();
 	/* Look at the holder once a second (the clock that timedlock
 	 * takes, CLOCK_REALTIME, may jump: that only moves the look). */
 	for (;;) {
@@ -463,6 +589,12 @@ obj_lock(pthread_mutex_t *m)
 		e = pthread_mutex_timedlock(m, &ts);
 		if (e != ETIMEDOUT)
 			break;
+		/* Still waiting, holding no lock: a Ctrl-Z that came
+		 * meanwhile stops us here. */
+		if (lock_depth == 1) {
+			sigprocmask(SIG_UNBLOCK, &lock_unblock, NULL);
+			sigprocmask(SIG_BLOCK, &lock_unblock, NULL);
+		}
 		unstick(m);
 	}
 	if (e == 0)
@@ -471,6 +603,7 @@ obj_lock(pthread_mutex_t *m)
 		pthread_mutex_consistent(m);
 		return 1;
 	}
+	stops_unblock();
 	errno = e;
 	err_die(EXIT_TOOL, "lock");
 }
@@ -479,12 +612,28 @@ void
 obj_unlock(pthread_mutex_t *m)
 {
 	pthread_mutex_unlock(m);
+	stops_unblock();
+}
+
+int
+obj_mutex_trylock(pthread_mutex_t *m)
+{
+	int e = pthread_mutex_trylock(m);
+
+	/* A copied object (cp of a live one, a backup restored) keeps the
+	 * lock words of its original: a holder that has since gone is
+	 * found as for the main lock, by the thread it names. */
+	if (e == EBUSY) {
+		unstick(m);
+		e = pthread_mutex_trylock(m);
+	}
+	return e;
 }
 
 int
 obj_mutex_grab(pthread_mutex_t *m)
 {
-	int e = pthread_mutex_trylock(m);
+	int e = obj_mutex_trylock(m);
 
 	if (e == EOWNERDEAD) {
 		pthread_mutex_consistent(m);
@@ -498,7 +647,7 @@ obj_mutex_grab(pthread_mutex_t *m)
 int
 obj_mutex_dead(pthread_mutex_t *m)
 {
-	int e = pthread_mutex_trylock(m);
+	int e = obj_mutex_trylock(m);
 
 	if (e == EBUSY)
 		return 0;

@@ -29,7 +29,9 @@ struct obj_hdr {
 	uint16_t version;
 	uint64_t size;      /* size of the whole file */
 	uint32_t mode;      /* permission bits it was created with */
-	uint32_t reserved[3];
+	uint32_t reserved[1];
+	uint32_t pidns;     /* inode of the pid namespace of its users */
+	uint32_t boot;      /* a hash of the boot id when PIDNS was set */
 };
 
 /* What a tool says about its kind of object. */
@@ -62,9 +64,25 @@ struct obj_create {
 /* obj_open: open the object NAME of type T into O. When it does not exist
  * and C is not NULL, create it as C says. Prints "prog: NAME: why" and
  * returns -1 on every failure: bad name, no such object (C NULL), not an
- * object, an object of another kind or version, a system error. */
+ * object, an object of another kind or version, a file of another user
+ * (obj_owner_trusted), an object in use from another pid namespace, a
+ * system error.
+ *
+ * Pid namespaces. The pids an object records (sem holders, the threads
+ * in its lock words) mean something only in the pid namespace of the
+ * process that wrote them, so an object is used from one pid namespace:
+ * the header records it (PIDNS, with the boot it was recorded in), the
+ * first opener of an object without one (or recorded in an earlier
+ * boot) records its own, and a process in another pid namespace is
+ * refused. Where /proc/self/ns/pid cannot be read, nothing is checked. */
 int obj_open(struct obj *o, const char *name, const struct obj_type *t,
     const struct obj_create *c);
+
+/* obj_owner_trusted: nonzero if an object file owned by UID may be used:
+ * UID is ours or root's, or CONC_SHARED is set (non-empty), which says
+ * that the user shares objects with others and trusts them
+ * (concutils(7), "Sharing objects"). obj_open refuses any other. */
+int obj_owner_trusted(uid_t uid);
 
 /* obj_close: unmap and close (the object itself stays). */
 void obj_close(struct obj *o);
@@ -89,16 +107,25 @@ int obj_mutex_init(pthread_mutex_t *m);
 /* obj_lock: lock M. Returns 0, or 1 if the previous owner died holding
  * it: the caller then repairs the state it guards before unlocking (the
  * mutex is already marked consistent). A holder that does not exist (a
- * damaged file) is taken for a dead one after about a second. Aborts the
- * tool with 125 on any other error. */
+ * damaged or copied file) is taken for a dead one after about a second.
+ * Aborts the tool with 125 on any other error. From obj_lock to the
+ * matching obj_unlock, SIGTSTP, SIGTTIN and SIGTTOU are blocked (they
+ * take effect at obj_unlock), so that a Ctrl-Z never stops a process
+ * that locks everyone else out; while it still waits for M, one that
+ * came stops it within about a second. Locks may nest. */
 int obj_lock(pthread_mutex_t *m);
 void obj_unlock(pthread_mutex_t *m);
 
+/* obj_mutex_trylock: pthread_mutex_trylock of robust mutex M, except
+ * that a lock word naming a thread that does not exist (a copied or
+ * damaged object: the kernel marks a robust mutex only for a holder
+ * that dies holding it) is taken for a dead holder's: EOWNERDEAD. */
+int obj_mutex_trylock(pthread_mutex_t *m);
+
 /* obj_mutex_grab: take robust mutex M if nobody alive holds it. Returns
  * 0 if it is now ours (it was free, or its holder died: the kernel tells
- * through the robust futex list, which makes this a liveness test with
- * no /proc lookup and no pid-reuse worry), -1 if a live process holds it
- * (we among them). */
+ * through the robust futex list, and obj_mutex_trylock for the thread
+ * of a copied object), -1 if a live process holds it (we among them). */
 int obj_mutex_grab(pthread_mutex_t *m);
 
 /* obj_mutex_dead: nonzero if no live process holds M (its holder left or

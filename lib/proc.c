@@ -412,6 +412,16 @@ read_stat(pid_t pid, char *state, unsigned long long *start)
 	return 0;
 }
 
+int
+proc_stopped(pid_t pid)
+{
+	unsigned long long start;
+	char state;
+
+	return read_stat(pid, &state, &start) == 0 &&
+	    (state == 'T' || state == 't');
+}
+
 #ifdef __linux__
 #ifndef PIDFS_MAGIC
 #define PIDFS_MAGIC 0x50494446

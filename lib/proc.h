@@ -131,6 +131,10 @@ int proc_ident_alive(pid_t pid, unsigned kind, unsigned long long id);
  * ended. Answers alive where it cannot tell (another user's group). */
 int proc_group_alive(pid_t pgid, unsigned kind, unsigned long long id);
 
+/* proc_stopped: nonzero if PID is stopped (SIGSTOP, a terminal's
+ * SIGTSTP, a debugger: state T or t in /proc/PID/stat). */
+int proc_stopped(pid_t pid);
+
 /* proc_kill_group: send SIG to the process group PGID; ESRCH is ignored. */
 void proc_kill_group(pid_t pgid, int sig);
 

@@ -332,3 +332,194 @@ ticked() {
 	truncate -s 0 "$CONC_DIR/t"
 	wait_status "$w" 125
 }
+
+@test "a copy of a live queue gives back the claim of a getter that has gone, and join returns (issue 24 point 6)" {
+	queue put q hello
+	mkfifo started
+	bg queue run -j1 q sh -c 'echo $$ >started; exec sleep 600'
+	local w=$!
+	read -r job <started
+	echo "$job" >>"$BATS_TEST_TMPDIR/pids"
+	# The copy's getter lock names the worker, which is alive: the
+	# claim is held.
+	cp "$CONC_DIR/q" "$CONC_DIR/c"
+	[ "$(queue stat c | awk '$1 == "claimed" { print $2 }')" = 1 ]
+	kill -9 "$w" "$job"
+	wait "$w" || true
+	wait_for gone "$job"
+	# Now the lock names a thread that does not exist.
+	run -0 queue get -t 30 c
+	[ "$output" = hello ]
+	queue 'done' c
+	run -0 queue join -t 30 c
+}
+
+@test "a copy of a live barrier breaks when the copied party has gone, never releases one live party of two (issue 24 point 6)" {
+	bg barrier wait -n 2 b
+	local a=$!
+	wait_for bar_waiting b 1
+	cp "$CONC_DIR/b" "$CONC_DIR/c"
+	kill -9 "$a"
+	wait "$a" || true
+	run -1 barrier wait -t 30 c
+}
+
+@test "a copy of a live event forgets a waiting party that has gone (issue 24 point 6)" {
+	event create e
+	bg event wait e
+	local a=$!
+	wait_for ev_waiters e 1
+	cp "$CONC_DIR/e" "$CONC_DIR/c"
+	ev_waiters c 1      # the party lives: present in the copy too
+	kill -9 "$a"
+	wait "$a" || true
+	ev_waiters c 0
+}
+
+# ev_waiters NAME N: N live processes wait on event NAME.
+ev_waiters() {
+	[ "$(event stat "$1" | awk -F'\t' '$1 == "waiters" { print $2 }')" = "$2" ]
+}
+
+# state_of PID: the state letter of PID (T: stopped); stopped PID: it is T.
+state_of() {
+	awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$1/stat"
+}
+stopped() {
+	[ "$(state_of "$1")" = T ]
+}
+# sig_in PID FIELD SIG...: each SIG is set in the mask FIELD (SigBlk,
+# ShdPnd) of /proc/PID/status.
+sig_in() {
+	local m s
+	m=$(awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status")
+	shift 2
+	for s in "$@"; do
+		(((16#$m >> (s - 1)) & 1)) || return 1
+	done
+}
+
+@test "Ctrl-Z inside a critical section takes effect once the lock is given back; a process waiting for the lock stops at once (issue 24 point 5)" {
+	local unit=${UNIT:-$TOP/build/test/unit} h w
+	mkfifo in
+	exec 7<>in
+	# Job control, as in an interactive shell: each job in a group of
+	# its own whose parent is in the session. The kernel discards
+	# SIGTSTP sent to an orphaned group (bats' own may be one).
+	set -m
+	"$unit" lockhold "$PWD/l" <in >out &
+	h=$!
+	echo "$h" >>"$BATS_TEST_TMPDIR/pids"
+	wait_for grep -qx locked out
+	sig_in "$h" SigBlk 20 21 22     # SIGTSTP SIGTTIN SIGTTOU
+	kill -TSTP "$h"
+	sig_in "$h" ShdPnd 20
+	[ "$(state_of "$h")" != T ]
+	"$unit" lockhold "$PWD/l" </dev/null >out2 &
+	w=$!
+	echo "$w" >>"$BATS_TEST_TMPDIR/pids"
+	kill -TSTP "$w"
+	wait_for stopped "$w"
+	[ ! -s out2 ]
+	echo >&7
+	wait_for stopped "$h"
+	[ "$(cat out)" = locked ]
+	# The lock was given back before h stopped: w takes it.
+	kill -CONT "$w"
+	wait_for grep -qx unlocked out2
+	[ "$(cat out2)" = $'locked\nunlocked' ]
+	kill -CONT "$h"
+	wait_for grep -qx unlocked out
+	[ "$(cat out)" = $'locked\nunlocked' ]
+	set +m
+}
+
+@test "sem stat shows a stopped holder as stopped (issue 24 point 5)" {
+	bg sleep 600
+	local p=$!
+	sem acquire --owner "$p" s
+	run -0 sem stat s
+	[[ "${lines[7]}" == "holder"$'\t'"$p"$'\tnone\t1\t'*$'\tsleep\trunning' ]]
+	kill -STOP "$p"
+	wait_for stopped "$p"
+	run -0 sem stat s
+	[[ "${lines[7]}" == "holder"$'\t'"$p"$'\tnone\t1\t'*$'\tsleep\tstopped' ]]
+	kill -CONT "$p"
+}
+
+# in_shm CMD: run the shell command CMD (as root) in a mount namespace of
+# its own with an empty /dev/shm, without CONC_DIR or XDG_RUNTIME_DIR and
+# with HOME=$NOBODY_DIR/home: the default namespace directory, out of
+# reach of every other test. CMD uses $nobody to run a tool as nobody.
+in_shm() {
+	unshare -m sh -c 'mount -t tmpfs -o mode=1777 none /dev/shm && exec "$@"' sh \
+	    env -u CONC_DIR -u XDG_RUNTIME_DIR HOME="$NOBODY_DIR/home" PATH="$PATH" \
+	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	    nobody='setpriv --reuid=nobody --regid=nogroup --clear-groups' \
+	    sh -c "cd / && $1"
+}
+
+@test "/dev/shm/concutils-UID taken by another user: the tools fall back to \$HOME/.cache/concutils and say so; 125 and why when they cannot (issue 24 point 3)" {
+	need_nobody
+	unshare -m sh -c 'mount -t tmpfs none /dev/shm' 2>/dev/null ||
+	    skip "needs a mount namespace with a tmpfs"
+	NOBODY_DIR=$(mktemp -d)
+	chmod 755 "$NOBODY_DIR"
+	mkdir -m 700 "$NOBODY_DIR/home"
+	chown nobody "$NOBODY_DIR/home"
+	# root has taken nobody's name: a directory, a symlink, a file.
+	for take in 'mkdir -m 700' 'ln -s /tmp' 'touch'; do
+		rm -rf "$NOBODY_DIR/home/.cache"
+		run -0 in_shm "$take /dev/shm/concutils-65534 &&
+		    \$nobody sh -c 'sem create s && sem value s && sem value s && sem ls'"
+		[ "${lines[0]}" = "sem: namespace directory /dev/shm/concutils-65534: taken by another user; using $NOBODY_DIR/home/.cache/concutils instead" ]
+		[ "${lines[1]}" = 1 ]
+		[ "${lines[2]}" = 1 ]     # the fallback is kept: no warning
+		[ "${lines[3]}" = $'s\towned\t1\t1\t0\tno\t0' ]
+		[ "${#lines[@]}" = 4 ]
+		[ "$(stat -c '%U %a' "$NOBODY_DIR/home/.cache/concutils")" = "nobody 700" ]
+		[ -f "$NOBODY_DIR/home/.cache/concutils/s" ]
+	done
+	# No fallback possible (HOME not writable): 125, and what to do.
+	rm -rf "$NOBODY_DIR/home/.cache"
+	chmod 555 "$NOBODY_DIR/home"
+	run -125 in_shm "mkdir -m 700 /dev/shm/concutils-65534 &&
+	    \$nobody sem create s"
+	one_line
+	[ "$output" = "sem: namespace directory /dev/shm/concutils-65534: owned by another user, and no fallback ($NOBODY_DIR/home/.cache/concutils: Permission denied); set CONC_DIR or XDG_RUNTIME_DIR to a directory of your own" ]
+	rm -rf "$NOBODY_DIR"
+}
+
+# in_pidns CMD...: run CMD in a pid namespace of its own (with its /proc).
+in_pidns() {
+	unshare -pf --mount-proc env \
+	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$@"
+}
+
+@test "an object in use from another pid namespace is refused with 125 and left as it was; one made inside works inside (issue 24 point 8)" {
+	[ "$(id -u)" = 0 ] || skip "needs root for a pid namespace"
+	unshare -pf --mount-proc true 2>/dev/null || skip "needs unshare -pf --mount-proc"
+	sem create -n 1 s
+	sem acquire --owner $$ s
+	# Inside, pid $$ is not ours: it would be taken for dead.
+	run -125 in_pidns sh -c 'sem acquire --nowait s; exit $?'
+	one_line
+	[[ "$output" == "sem: s: in use from another pid namespace (pid:["[0-9]*"]; this process is in pid:["[0-9]*"])" ]]
+	run -125 in_pidns sem run s true
+	one_line
+	run -0 sem value s
+	[ "$output" = 0 ]
+	for t in queue barrier event; do
+		make_obj "$t" "$t"
+		run -125 in_pidns "$t" "$([ "$t" = queue ] && echo size || echo stat)" "$t"
+		one_line
+		[[ "$output" == "$t: $t: in use from another pid namespace"* ]]
+	done
+	run -0 queue size queue
+	# The namespace is the first user's: made inside, used inside,
+	# refused outside.
+	run -0 in_pidns sh -c 'sem create -n 1 i && sem run i sem value i'
+	[ "$output" = 0 ]
+	run -125 sem value i
+	one_line
+}

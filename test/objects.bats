@@ -135,3 +135,34 @@ load helper
 		[ "$output" = 0 ]
 	done
 }
+
+@test "an object file of another user is refused with 125 unless CONC_SHARED is set; root's and our own are used (issue 24 point 2)" {
+	[ "$(id -u)" = 0 ] || skip "needs root to chown"
+	mkdir -m 1777 shared
+	for t in queue sem barrier event; do
+		make_obj "$t" "shared/$t"
+		chmod 666 "shared/$t"
+		run -0 look "$t" "shared/$t"        # root's own
+		chown 65534 "shared/$t"
+		run -125 look "$t" "shared/$t"
+		one_line
+		[ "$output" = "$t: shared/$t: owned by another user (uid 65534); set CONC_SHARED=1 to use other users' objects" ]
+		run -125 make_obj "$t" "shared/$t"
+		one_line
+		CONC_SHARED=1 run -0 look "$t" "shared/$t"
+	done
+	# The queue kept to what it was: nothing was put or taken.
+	CONC_SHARED=1 run -0 queue size shared/queue
+	[ "$output" = 0 ]
+	# Root's objects are used by everyone.
+	if command -v setpriv >/dev/null; then
+		d=$(mktemp -d)
+		chmod 755 "$d"
+		sem create --mode 666 "$d/r"
+		run -0 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		    env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		    sem value "$d/r"
+		rm -rf "$d"
+		[ "$output" = 1 ]
+	fi
+}

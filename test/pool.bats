@@ -209,8 +209,8 @@ make_counter() {
 	wait_for test -s err
 	fit=$(sed -n 's/^pool: -j 30: only enough open files for \([0-9]*\) jobs at once (ulimit -n is 64)$/\1/p' err)
 	[ "$fit" -ge 20 ]
-	started() { [ "$(wc -l <started)" -ge "$fit" ]; }
-	wait_for started || { exec 8>&-; false; }
+	all_started() { [ "$(wc -l <started)" -ge "$fit" ]; }
+	wait_for all_started || { exec 8>&-; false; }
 	exec 8>&-
 	wait_status "$(tail -n 1 "$BATS_TEST_TMPDIR/pids")" 0
 	[ "$(wc -l <started)" = 30 ]

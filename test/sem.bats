@@ -132,7 +132,7 @@ unchanged() {
 	[ "$(max_inside)" = 1 ]
 	[ "$(wc -l <log)" = 50 ]
 	run -0 sem ls
-	[ "$output" = $'mx\t1\t1\t0' ]
+	[ "$output" = $'mx\towned\t1\t1\t0\tno\t0' ]
 }
 
 @test "run -n 3: at most 3 inside, and 3 do get in together" {
@@ -173,7 +173,7 @@ unchanged() {
 	sem acquire lock
 	free_is lock 0
 	run -0 sem stat lock
-	[[ "$output" == *$'\n'"$$"$'\t-\t1\t'* ]]
+	[[ "$output" == *$'\nholder\t'"$$"$'\tnone\t1\t'* ]]
 	sem release lock
 	free_is lock 1
 	# A shell that exits without releasing gives its slot back.
@@ -263,7 +263,7 @@ unchanged() {
 	one_line
 	unchanged s2
 	run -0 sem ls
-	[ "$output" = $'s2\t2\t2\t0' ]
+	[ "$output" = $'s2\towned\t2\t2\t0\tno\t0' ]
 }
 
 @test "an object that is not a semaphore is refused with 125" {
@@ -488,7 +488,7 @@ unchanged() {
 	free_is rl 0
 	run -0 sem stat rl
 	[[ "$output" == *$'reentrant\tyes'* ]]
-	[[ "$output" == *$'\n'"$HOLDER"$'\t-\t3\t'* ]]
+	[[ "$output" == *$'\nholder\t'"$HOLDER"$'\tnone\t3\t'* ]]
 	# Another owner still has to wait.
 	run -75 sem acquire --nowait rl
 	sem release --owner "$HOLDER" rl
@@ -575,19 +575,22 @@ unchanged() {
 	run -0 sem value pool3
 	[ "$output" = 1 ]
 	run -0 sem stat pool3
-	[ "${lines[0]}" = $'slots\t3' ]
-	[ "${lines[1]}" = $'free\t1' ]
-	[ "${lines[2]}" = $'waiters\t0' ]
-	[ "${lines[3]}" = $'reentrant\tno' ]
-	[ "${lines[4]}" = $'kind\towned' ]
-	[ "${lines[5]}" = $'holders\t2' ]
-	[ "${lines[6]}" = $'PID\tCHILD\tDEPTH\tCOUNT\tSINCE\tCOMMAND' ]
-	[[ "$output" == *$'\n'"$HOLDER"$'\t-\t1\t1\t'*$'\tsleep'* ]]
-	[[ "$output" == *$'\t1\t1\t'????-??-??T??:??:??$'\tsh'* ]]
+	[ "${lines[0]}" = $'name\tpool3' ]
+	[ "${lines[1]}" = $'kind\towned' ]
+	[ "${lines[2]}" = $'slots\t3' ]
+	[ "${lines[3]}" = $'free\t1' ]
+	[ "${lines[4]}" = $'waiters\t0' ]
+	[ "${lines[5]}" = $'reentrant\tno' ]
+	[ "${lines[6]}" = $'holders\t2' ]
+	[ "${#lines[@]}" = 9 ]
+	[[ "$output" == *$'\nholder\t'"$HOLDER"$'\tnone\t1\t1\t'*$'\tsleep\trunning'* ]]
+	[[ "$output" == *$'\t1\t1\t'????-??-??T??:??:??$'\tsh\trunning'* ]]
 	sem create other
 	run -0 sem ls
-	[ "${lines[0]}" = $'other\t1\t1\t0' ]
-	[ "${lines[1]}" = $'pool3\t3\t1\t0' ]
+	[ "${lines[0]}" = $'other\towned\t1\t1\t0\tno\t0' ]
+	[ "${lines[1]}" = $'pool3\towned\t3\t1\t0\tno\t2' ]
+	run -0 sem ls --header
+	[ "${lines[0]}" = $'name\tkind\tslots\tfree\twaiters\treentrant\tholders' ]
 }
 
 @test "rm: refuses while held (status 1), --force removes anyway; waiters then fail" {
@@ -729,8 +732,8 @@ kind_is() {
 @test "unowned -n N (BoundedSemaphore): a release beyond N is refused with 1 and the value unchanged" {
 	sem create --unowned -n 2 b
 	run -0 sem stat b
-	[ "${lines[0]}" = $'slots\t2' ]
-	[ "${lines[1]}" = $'free\t2' ]
+	[ "${lines[2]}" = $'slots\t2' ]
+	[ "${lines[3]}" = $'free\t2' ]
 	run -1 sem release b
 	one_line
 	[ "$output" = "sem: b: release refused: the value would pass its bound of 2" ]
@@ -758,7 +761,7 @@ kind_is() {
 	sem create --unowned u
 	sem create --unowned --unbounded u
 	run -0 sem stat u
-	[ "${lines[0]}" = $'slots\tunbounded' ]
+	[ "${lines[2]}" = $'slots\tnone' ]
 	sem release --count 1000000 u
 	sem release u
 	free_is u 1000002
@@ -778,8 +781,8 @@ kind_is() {
 	[ "$output" = "sem: max: release refused: the value would pass 9223372036854775807" ]
 	free_is max 9223372036854775807
 	run -0 sem ls
-	[ "${lines[0]}" = $'d\t5\t5\t0' ]
-	[ "${lines[3]}" = $'u\tunbounded\t2\t0' ]
+	[ "${lines[0]}" = $'d\tunowned\t5\t5\t0\tno\t0' ]
+	[ "${lines[3]}" = $'u\tunowned\tnone\t2\t0\tno\t0' ]
 }
 
 @test "unowned: no reclamation, no owner, no sem run" {
@@ -789,8 +792,8 @@ kind_is() {
 	sh -c 'sem acquire p'
 	free_is p 2
 	run -0 sem stat p
-	[ "${lines[5]}" = $'holders\t0' ]
-	[ "${#lines[@]}" = 6 ]
+	[ "${lines[6]}" = $'holders\t0' ]
+	[ "${#lines[@]}" = 7 ]
 	run -125 sem run p true
 	one_line
 	[ "$output" = "sem: p: sem run: not for an unowned semaphore (its permits belong to nobody)" ]
@@ -859,8 +862,8 @@ kind_is() {
 	kill -9 "$first"
 	wait_for waiters s 1
 	run -0 sem stat s
-	[ "${lines[1]}" = $'free\t0' ]
-	[ "${lines[2]}" = $'waiters\t1' ]
+	[ "${lines[3]}" = $'free\t0' ]
+	[ "${lines[4]}" = $'waiters\t1' ]
 	# The second waiter asks for 2: one release is not enough for it.
 	sem release s
 	free_is s 1
@@ -879,8 +882,8 @@ kind_is() {
 	sem acquire -n 4 --count 3 --owner "$HOLDER" w
 	free_is w 1
 	run -0 sem stat w
-	[ "${lines[5]}" = $'holders\t1' ]
-	[[ "${lines[7]}" == "$HOLDER"$'\t-\t1\t3\t'* ]]
+	[ "${lines[6]}" = $'holders\t1' ]
+	[[ "${lines[7]}" == "holder"$'\t'"$HOLDER"$'\tnone\t1\t3\t'* ]]
 	run -75 sem acquire --count 2 --nowait w
 	sem acquire --owner "$HOLDER" w
 	free_is w 0
@@ -896,7 +899,7 @@ kind_is() {
 	sem release --count 2 --owner "$HOLDER" w
 	free_is w 3
 	run -0 sem stat w
-	[[ "${lines[7]}" == "$HOLDER"$'\t-\t1\t1\t'* ]]
+	[[ "${lines[7]}" == "holder"$'\t'"$HOLDER"$'\tnone\t1\t1\t'* ]]
 	run -125 sem release --count 2 --owner "$HOLDER" w
 	one_line
 	[[ "$output" =~ ^sem:\ w:\ process\ [0-9]+\ holds\ fewer\ than\ 2\ slots$ ]]
@@ -1047,7 +1050,7 @@ kind_is() {
 	sem acquire --owner "$a" rw
 	free_is rw 0
 	run -0 sem stat rw
-	[[ "${lines[7]}" == "$a"$'\t-\t1\t3\t'* ]]
+	[[ "${lines[7]}" == "holder"$'\t'"$a"$'\tnone\t1\t3\t'* ]]
 	run -75 sem acquire --shared --nowait rw
 	run -75 sem run --nowait rw true
 	sem release --owner "$a" rw

@@ -10,6 +10,9 @@
  *   unit orphans N        N times, as a child subreaper: a child spawns
  *                         "sleep 1" with a parent-death signal and is
  *                         SIGKILLed at once; print how many sleeps ran on
+ *   unit lockhold PATH    lock the lock object PATH (made if missing) with
+ *                         obj_lock, print "locked", read a line from stdin,
+ *                         unlock, print "unlocked"
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +30,7 @@
 #include "loop.h"
 #include "mux.h"
 #include "ns.h"
+#include "obj.h"
 #include "opt.h"
 #include "proc.h"
 
@@ -216,6 +220,39 @@ do_mux(int n)
 	return 0;
 }
 
+/* An object holding one robust lock, for the critical-section tests. */
+static int
+lock_init(void *map, size_t size, void *arg)
+{
+	(void)size;
+	(void)arg;
+	return obj_mutex_init((pthread_mutex_t *)(void *)
+	    ((char *)map + sizeof(struct obj_hdr))) ? -1 : 0;
+}
+
+static int
+do_lockhold(const char *path)
+{
+	static const struct obj_type t = { 99, 1, "lock" };
+	struct obj_create c = { sizeof(struct obj_hdr) +
+	    sizeof(pthread_mutex_t), 0600, lock_init, NULL };
+	pthread_mutex_t *m;
+	struct obj o;
+	char line[64];
+
+	if (obj_open(&o, path, &t, &c) < 0)
+		return 1;
+	m = (pthread_mutex_t *)(void *)((char *)o.map +
+	    sizeof(struct obj_hdr));
+	obj_lock(m);
+	puts("locked");
+	(void)!fgets(line, sizeof line, stdin);
+	obj_unlock(m);
+	puts("unlocked");
+	obj_close(&o);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -265,6 +302,8 @@ main(int argc, char **argv)
 		return do_mux(atoi(argv[2]));
 	} else if (strcmp(argv[1], "orphans") == 0 && argc == 3) {
 		return do_orphans(atoi(argv[2]));
+	} else if (strcmp(argv[1], "lockhold") == 0 && argc == 3) {
+		return do_lockhold(argv[2]);
 	} else if (strcmp(argv[1], "ident") == 0 && argc == 3) {
 		unsigned kind;
 		unsigned long long id;

@@ -301,7 +301,7 @@ check_neighbour(struct barobj *b, uint32_t self)
 	if (k == nslots(b))
 		return;
 	m = &b->slot[i].alive;
-	e = pthread_mutex_trylock(m);
+	e = obj_mutex_trylock(m);
 	if (e == EBUSY)
 		return;
 	if (e == EOWNERDEAD)

@@ -439,7 +439,7 @@ recover_slot(struct queue *q, int i)
 static int
 slot_take_dead(struct queue *q, int i)
 {
-	int e = pthread_mutex_trylock(&q->sh->slot[i].m);
+	int e = obj_mutex_trylock(&q->sh->slot[i].m);
 
 	if (e == EOWNERDEAD) {
 		pthread_mutex_consistent(&q->sh->slot[i].m);

@@ -588,6 +588,9 @@ report_holder(struct report *r, const struct sem_holder *h)
 	report_num(r, "count", h->count);
 	report_str(r, "since", when);
 	report_str(r, "command", h->comm[0] ? h->comm : "?");
+	report_str(r, "state", proc_stopped(h->owner.pid) ||
+	    (h->child.pid != 0 && proc_stopped(h->child.pid)) ?
+	    "stopped" : "running");
 	report_end(r);
 }
 
