@@ -80,6 +80,9 @@ static const struct cli cli = {
 	"      --timeout DUR     kill a job that runs longer than DUR (status 124)\n"
 	"      --grace DUR       wait DUR between SIGTERM and SIGKILL (default 2s)\n"
 	"      --retries N       run a failed job up to N more times\n"
+	"      --delay DUR       at least DUR between the starts of two jobs\n"
+	"      --load N          start a job only while fewer than N tasks are\n"
+	"                        runnable (or N% of the CPUs)\n"
 	"      --halt RULE       now|soon,fail|success|done=N (or P%), never\n"
 	"      --joblog FILE     log finished jobs to FILE (GNU parallel format)\n"
 	"      --resume          skip the jobs FILE has logged\n"
@@ -111,6 +114,7 @@ enum { O_GROUP = 0x100, O_TAG, O_TIMEOUT, O_GRACE, O_RETRIES, O_HALT,
 	O_SLURM, O_SLURM_CPUS, O_SLURM_ARGS,
 	O_DRY_RUN, O_COLSEP, O_HEADER, O_QUIET, O_RESULTS, O_ETA, O_TOTAL,
 	O_SHUF };
+enum { O_DELAY = 0x180, O_LOAD };   /* sched.c */
 
 static struct conf C;
 static struct loop *L;
@@ -193,6 +197,8 @@ parse_options(int argc, char **argv)
 		{ "timeout", required_argument, 0, O_TIMEOUT },
 		{ "grace", required_argument, 0, O_GRACE },
 		{ "retries", required_argument, 0, O_RETRIES },
+		{ "delay", required_argument, 0, O_DELAY },
+		{ "load", required_argument, 0, O_LOAD },
 		{ "halt", required_argument, 0, O_HALT },
 		{ "joblog", required_argument, 0, O_JOBLOG },
 		{ "resume", no_argument, 0, O_RESUME },
@@ -283,6 +289,8 @@ parse_options(int argc, char **argv)
 			C.retries = (long)opt_count("--retries", optarg, 0,
 			    1000000);
 			break;
+		case O_DELAY: sched_delay(optarg); break;
+		case O_LOAD: sched_load(optarg, cpus()); break;
 		case O_HALT: parse_halt(optarg, &C); break;
 		case O_JOBLOG: C.joblog = optarg; break;
 		case O_RESUME: C.resume = 1; break;
@@ -523,6 +531,7 @@ setup(void)
 	 * when the grace period ends, as they would have if the job had
 	 * lasted. */
 	pgroup_init(L, C.grace, 0);
+	sched_init(L);
 	setup_input();
 	joblog_open(&C);
 	tmpl_init(&C);
@@ -710,8 +719,9 @@ complete(struct job *j)
 	if (status != 0 && j->tries < C.retries && !stopping && !halting) {
 		j->tries++;
 		out_job_retry(j);
-		if (j->host)
-			set_state(j, JOB_AWAIT);  /* preferably another host */
+		/* To another host, preferably; or when sched.c allows. */
+		if (j->host || sched_on)
+			set_state(j, JOB_AWAIT);
 		else
 			attempt(j);
 		return;
@@ -849,6 +859,8 @@ attempt(struct job *j)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		j->start_wall = ts.tv_sec + ts.tv_nsec / 1e9;
 	}
+	if (sched_on)
+		sched_started(j->start_mono);
 	job_build(j, &C, &x);
 	if (C.verbose)
 		print_command(j, 2);
@@ -976,13 +988,26 @@ prefetch(void)
 		loop_mod_fd(L, in.fd, LOOP_IN);
 }
 
-/* -S: start the jobs that wait for a host on one that has room; when
- * every host has failed (or we stop), they end with ssh's 255. */
+/* The jobs that have started and not ended yet (sched_hold). */
+static long
+busy(void)
+{
+	long i, n = 0;
+
+	for (i = 0; i < C.slots; i++)
+		n += jobs[i].state == JOB_RUNNING || jobs[i].state == JOB_REAPED;
+	return n;
+}
+
+/* Start the jobs that wait to run again: -S, on a host that has room
+ * (when every host has failed, or we stop, they end with ssh's 255);
+ * --delay or --load, once sched.c allows (when we stop, they end as
+ * their last attempt did). */
 static void
 place_awaiting(void)
 {
 	long i;
-	int alive = hosts_alive();
+	int alive = hosts_on ? hosts_alive() : 1;
 
 	if (!alive)
 		tool_error = 1;
@@ -991,9 +1016,21 @@ place_awaiting(void)
 		struct host *h;
 		if (j->state != JOB_AWAIT)
 			continue;
-		if (!alive || terminated) {
+		if (hosts_on && (!alive || terminated)) {
 			j->host = NULL;
 			end_unstarted(j, REMOTE_SSH_FAILED);
+			continue;
+		}
+		if (terminated) {
+			j->tries = C.retries;
+			set_state(j, JOB_REAPED);
+			complete(j);
+			continue;
+		}
+		if (sched_hold(busy()))
+			break;
+		if (!hosts_on) {
+			attempt(j);
 			continue;
 		}
 		if ((h = host_pick(j->host)) == NULL)
@@ -1081,7 +1118,7 @@ dry_run(struct job *j)
 static void
 start_jobs(void)
 {
-	if (hosts_on)
+	if (hosts_on || sched_on)
 		place_awaiting();
 	/* The open block's job gets its block even while we halt. */
 	if (open_job && !stopping && !tool_error && !grow_open_block())
@@ -1120,7 +1157,8 @@ start_jobs(void)
 			continue;
 		}
 		if (out_window_full(nextseq) || (hosts_on &&
-		    host_pick(NULL) == NULL) || !take_token())
+		    host_pick(NULL) == NULL) || (sched_on && sched_hold(busy())) ||
+		    !take_token())
 			break;
 		stage = NULL;
 		if (r == 2)
@@ -1211,6 +1249,11 @@ on_usr1(struct loop *l, int signo, void *arg)
 		buf_add(&b, head, n);
 		job_command_line(j, &cmd);
 		buf_add(&b, cmd.p, cmd.len);
+		buf_add(&b, "\n", 1);
+	}
+	if (sched_on && (n = sched_why(head, sizeof head)) > 0) {
+		buf_add(&b, "pool: ", 6);
+		buf_add(&b, head, n);
 		buf_add(&b, "\n", 1);
 	}
 	if (b.len)

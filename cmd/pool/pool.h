@@ -295,6 +295,24 @@ void slurm_scan(struct job *j, const char *p, size_t n);
 /* slurm_failed: srun said J's node or step failed (not the task). */
 int slurm_failed(const struct job *j);
 
+/* sched.c: when the next job may start: --delay, --load. */
+#define SCHED_PERIOD (250 * 1000000LL)  /* ns between looks at the load */
+extern int sched_on;          /* one of them was given */
+void sched_delay(const char *s);            /* --delay DUR */
+void sched_load(const char *s, long ncpus); /* --load N or N% */
+/* sched_init: the timers go on L; POOL_LOADAVG names the file read
+ * instead of /proc/loadavg (a testing aid). */
+void sched_init(struct loop *l);
+/* sched_hold: 1 when a job may not start now (a timer of the loop is
+ * armed to wake it when the answer may change); BUSY jobs run. When none
+ * runs, --load holds nothing back. */
+int sched_hold(long busy);
+/* sched_started: a job started at NOW (loop_now). */
+void sched_started(int64_t now);
+/* sched_why: why jobs are held back, in B (N bytes), for --bar and
+ * SIGUSR1; its length, 0 when they are not. */
+int sched_why(char *b, size_t n);
+
 /* output.c: the output modes. */
 /* out_init: set up the output mode C asks for, for the NJOBS slots at
  * JOBS. */

@@ -1,0 +1,191 @@
+/* pool: when the next job may start. --delay spaces the starts of jobs;
+ * --load holds them back while the machine has too many runnable tasks.
+ *
+ * pool.c asks sched_hold before each start (a new job, a retry, a job
+ * moving to another host). When the start must wait, sched_hold arms one
+ * timer on the loop, whose firing wakes the loop, which asks again: at
+ * the end of the --delay, or SCHED_PERIOD later while --load holds jobs
+ * back. The load is also read again at every turn of the loop while a
+ * job waits (when a job ends, for instance). Nothing here costs anything
+ * unless one of the options is given (sched_on). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "opt.h"
+#include "pool.h"
+
+int sched_on;
+
+static struct loop *L;
+static struct loop_timer *timer;
+static int64_t delay;           /* --delay, ns; 0: none */
+static int64_t last_start;
+static int started;
+static long load_max;           /* --load: start while fewer runnable */
+static const char *loadavg = "/proc/loadavg";
+static long load_seen = -1;     /* held back by --load at this count */
+
+static const char *
+duration_why(const char *s, int64_t *ns)
+{
+	const char *why;
+
+	if (opt_parse_duration(s, ns, &why) < 0)
+		return why;
+	if (*ns == OPT_DURATION_INF)
+		return "must be finite";
+	return NULL;
+}
+
+void
+sched_delay(const char *s)
+{
+	const char *why = duration_why(s, &delay);
+
+	if (why)
+		err_diex(EXIT_TOOL, "--delay %s: %s", s, why);
+	sched_on |= delay > 0;
+}
+
+void
+sched_load(const char *s, long ncpus)
+{
+	size_t n = strlen(s);
+	const char *why;
+	char num[32];
+	long long v;
+
+	if (n > 1 && n < sizeof num && s[n - 1] == '%') {
+		memcpy(num, s, n - 1);
+		num[n - 1] = '\0';
+		if (opt_parse_count(num, 1, 100000, &v, &why) < 0)
+			err_diex(EXIT_TOOL, "--load %s: %s", s, why);
+		v = ncpus * v / 100;
+		if (v < 1)
+			v = 1;
+	} else if (opt_parse_count(s, 1, 1000000, &v, &why) < 0)
+		err_diex(EXIT_TOOL, "--load %s: %s (a count of runnable "
+		    "tasks, or a percentage of the CPUs)", s, why);
+	load_max = (long)v;
+	sched_on = 1;
+}
+
+void
+sched_init(struct loop *l)
+{
+	const char *f = getenv("POOL_LOADAVG");
+
+	L = l;
+	if (f && *f)
+		loadavg = f;
+}
+
+static void
+on_timer(struct loop *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	timer = NULL;   /* the loop has woken: pool.c asks again */
+}
+
+static void
+arm(int64_t deadline)
+{
+	if (timer)
+		loop_del_timer(L, timer);
+	timer = loop_add_timer(L, deadline, on_timer, NULL);
+	if (timer == NULL)
+		err_diex(EXIT_TOOL, "out of memory");
+}
+
+/* The runnable tasks on the machine but pool itself: the fourth field
+ * of /proc/loadavg is RUNNABLE/ALL. -1 when it cannot be read (then the
+ * load holds nothing back, and pool says so once). */
+static long
+runnable(void)
+{
+	static int warned;
+	char b[256], *p;
+	ssize_t n;
+	long r;
+	int fd, i;
+
+	fd = open(loadavg, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		goto bad;
+	n = read(fd, b, sizeof b - 1);
+	close(fd);
+	if (n <= 0)
+		goto bad;
+	b[n] = '\0';
+	p = b;
+	for (i = 0; i < 3 && p; i++)
+		if ((p = strchr(p, ' ')) != NULL)
+			p++;
+	if (p == NULL || *p < '0' || *p > '9')
+		goto bad;
+	r = strtol(p, NULL, 10);
+	return r > 0 ? r - 1 : 0;
+bad:
+	if (!warned) {
+		warned = 1;
+		err_warnx("warning: --load: cannot read the runnable tasks from %s; "
+		    "going on without --load", loadavg);
+	}
+	return -1;
+}
+
+int
+sched_hold(long busy)
+{
+	int64_t now;
+	long r;
+
+	if (!sched_on)
+		return 0;
+	now = loop_now();
+	if (delay && started && now - last_start < delay) {
+		arm(last_start + delay);
+		return 1;
+	}
+	/* When no job runs, one starts whatever the load: the run always
+	 * goes on. */
+	r = load_max && busy > 0 ? runnable() : -1;
+	if (r >= load_max) {
+		if (load_seen != r) {
+			load_seen = r;
+			progress_redraw();
+		}
+		arm(now + SCHED_PERIOD);
+		return 1;
+	}
+	if (load_seen >= 0) {
+		load_seen = -1;
+		progress_redraw();
+	}
+	return 0;
+}
+
+void
+sched_started(int64_t now)
+{
+	last_start = now;
+	started = 1;
+}
+
+int
+sched_why(char *b, size_t n)
+{
+	int k;
+
+	if (load_seen < 0)
+		return 0;
+	k = snprintf(b, n, "held back by --load %ld: %ld runnable tasks",
+	    load_max, load_seen);
+	return k < 0 ? 0 : (size_t)k < n ? k : (int)n - 1;
+}
