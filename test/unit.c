@@ -231,6 +231,12 @@ main(int argc, char **argv)
 		if (opt_parse_duration(argv[2], &ns, &why) < 0)
 			return fail(why);
 		printf("%lld\n", (long long)ns);
+	} else if (strcmp(argv[1], "backoff") == 0 && argc == 4) {
+		int64_t first, max;
+		if (opt_parse_backoff(argv[2], &first, &max, &why) < 0)
+			return fail(why);
+		printf("%lld\n", (long long)opt_backoff(first, max,
+		    strtoul(argv[3], NULL, 10)));
 	} else if (strcmp(argv[1], "size") == 0 && argc == 3) {
 		uint64_t v;
 		if (opt_parse_size(argv[2], 0, UINT64_MAX, &v, &why) < 0)
