@@ -28,7 +28,7 @@ u() { "${UNIT:-$TOP/build/test/unit}" "$@"; }
 	run -0 u backoff 0,1s 1000000; [ "$output" = 0 ]
 	run -1 u backoff 2s,1s 1
 	[[ "$output" == *"MAX is below DUR"* ]]
-	for d in "" , 1s, ,1s x 1s,x "$(printf '%070d' 1)"; do
+	for d in "" "," "1s," ",1s" x "1s,x" "$(printf '%070d' 1)"; do
 		run -1 u backoff "$d" 1
 	done
 }
