@@ -154,3 +154,102 @@ load_file() {
 	readme=$(grep -E '^pool .*--delay' "$TOP/README.md")
 	[ "$readme" = "$line" ]
 }
+
+# ------------------------------------------------------------ retry delay
+
+@test "--retry-delay: the slot runs other jobs while a failed job waits; SIGTERM ends the waiting job as its attempt did" {
+	printf '%s\n' a b >in
+	bg pool -j1 --retries 1 --retry-delay 1h --joblog log -a in sh -c '
+		echo "$1" >>tries; [ "$1" = b ]' _
+	pid=$!
+	wait_for grep -qx b tries
+	wait_for grep -q '^2	' log
+	kill -TERM "$pid"
+	wait_status "$pid" 143
+	[ "$(cat tries)" = "$(printf 'a\nb')" ]
+	# a is logged once, with the exit status of its only attempt.
+	run cut -f 1,7,8 log
+	[ "${#lines[@]}" -eq 3 ]
+	[ "${lines[1]}" = "$(printf '2\t0\t0')" ]
+	[ "${lines[2]}" = "$(printf '1\t1\t0')" ]
+}
+
+@test "--retry-delay DUR,MAX: DUR before the first retry, doubling up to MAX (lower bounds from the jobs' own stamps)" {
+	# An attempt's stamp is written before it ends, the next one's after
+	# it starts: their gap is at least the delay.
+	run -1 pool --retries 3 --retry-delay 0.1,0.25 sh -c '
+		date +%s.%N >>stamps; exit 1' ::: a
+	[ "$(wc -l <stamps)" -eq 4 ]
+	run awk 'NR > 1 { printf "%.3f\n", $1 - prev } { prev = $1 }' stamps
+	[ "${#lines[@]}" -eq 3 ]
+	awk -v g="${lines[0]}" 'BEGIN { exit !(g >= 0.099) }'
+	awk -v g="${lines[1]}" 'BEGIN { exit !(g >= 0.199) }'
+	awk -v g="${lines[2]}" 'BEGIN { exit !(g >= 0.249) }'
+}
+
+@test "--retry-delay with -k: output in input order, only the last attempt's" {
+	cat >flaky <<-'EOF2'
+	#!/bin/sh
+	echo x >>"tries.$1"
+	n=$(wc -l <"tries.$1")
+	echo "$1 attempt $n"
+	[ "$1" != a ] || [ "$n" -ge 2 ]
+	EOF2
+	chmod +x flaky
+	run -0 pool -k -j2 --retries 1 --retry-delay 50ms ./flaky ::: a b c
+	[ "$output" = "$(printf 'a attempt 2\nb attempt 1\nc attempt 1')" ]
+}
+
+# listed_more N: SIGUSR1 has listed job 1 more than N times in err.
+listed_more() {
+	[ "$(grep -c '^pool: job 1 waits' err)" -gt "$1" ]
+}
+
+@test "--retry-delay: SIGUSR1 lists the waiting jobs; no new job starts while more wait than there are slots" {
+	seq 3 >in
+	touch err
+	bg pool -j1 --retries 1 --retry-delay 1h -a in sh -c 'echo "$1" >>tries; exit 1' _ 2>>err
+	pid=$!
+	wait_for grep -qx 2 tries
+	# Job 2's failure is known once SIGUSR1 lists it as waiting; job 3
+	# would have started at that same turn. Job 1 waits all along.
+	until grep -q '^pool: job 2 waits' err; do
+		n=$(grep -c '^pool: job 1 waits' err || :)
+		kill -USR1 "$pid"
+		wait_for listed_more "$n"
+	done
+	grep -q "^pool: job 1 waits [0-9.]*s for retry 1: sh -c" err
+	run -1 grep -q '^pool: job 3' err
+	[ "$(cat tries)" = "$(printf '1\n2')" ]
+	kill -TERM "$pid"
+	wait_status "$pid" 143
+	[ "$(cat tries)" = "$(printf '1\n2')" ]
+}
+
+@test "--retry-delay: bad values are status 125 with one line and start no job" {
+	for d in x 2s,1s 1s,x inf -1 ,1s; do
+		run -125 pool --retries 1 --retry-delay "$d" touch ran ::: a
+		one_line
+		[[ "$output" == "pool: --retry-delay $d: "* ]]
+	done
+	[ ! -e ran ]
+}
+
+@test "--pipe --retry-delay feeds the same block again, also one still being read from a pipe" {
+	seq 1000 >in
+	# Each block's first attempt fails after reading it; the retry sees it
+	# again whole, while other blocks go to the slot.
+	run -0 pool --pipe --block 1K -k -j2 --retries 1 --retry-delay 10ms sh -c \
+	    'f=tried.$POOL_SEQ; d=$(cat); [ -e $f ] || { : >$f; exit 1; }; printf "%s\n" "$d"' <in
+	[ "$output" = "$(cat in)" ]
+	rm -f tried.*
+	run -0 sh -c 'cat in | pool --pipe --block 1K -k -j2 --retries 1 --retry-delay 10ms sh -c \
+	    '\''f=tried.$POOL_SEQ; d=$(cat); [ -e $f ] || { : >$f; exit 1; }; printf "%s\n" "$d"'\'
+	[ "$output" = "$(cat in)" ]
+	# A first attempt that fails before reading anything, from a pipe:
+	# the retry gets the whole block.
+	seq 300000 >in
+	run -0 sh -c 'cat in | pool --pipe --block 4M --retries 1 --retry-delay 10ms sh -c \
+	    '\''[ -e tried ] || { : >tried; exit 1; }; wc -l'\'
+	[ "$output" = 300000 ]
+}

@@ -80,6 +80,8 @@ static const struct cli cli = {
 	"      --timeout DUR     kill a job that runs longer than DUR (status 124)\n"
 	"      --grace DUR       wait DUR between SIGTERM and SIGKILL (default 2s)\n"
 	"      --retries N       run a failed job up to N more times\n"
+	"      --retry-delay DUR[,MAX]  wait DUR before a failed job's first\n"
+	"                        retry, doubling up to MAX; the slot runs others\n"
 	"      --delay DUR       at least DUR between the starts of two jobs\n"
 	"      --load N          start a job only while fewer than N tasks are\n"
 	"                        runnable (or N% of the CPUs)\n"
@@ -114,7 +116,7 @@ enum { O_GROUP = 0x100, O_TAG, O_TIMEOUT, O_GRACE, O_RETRIES, O_HALT,
 	O_SLURM, O_SLURM_CPUS, O_SLURM_ARGS,
 	O_DRY_RUN, O_COLSEP, O_HEADER, O_QUIET, O_RESULTS, O_ETA, O_TOTAL,
 	O_SHUF };
-enum { O_DELAY = 0x180, O_LOAD };   /* sched.c */
+enum { O_DELAY = 0x180, O_LOAD, O_RETRY_DELAY };   /* sched.c */
 
 static struct conf C;
 static struct loop *L;
@@ -198,6 +200,7 @@ parse_options(int argc, char **argv)
 		{ "grace", required_argument, 0, O_GRACE },
 		{ "retries", required_argument, 0, O_RETRIES },
 		{ "delay", required_argument, 0, O_DELAY },
+		{ "retry-delay", required_argument, 0, O_RETRY_DELAY },
 		{ "load", required_argument, 0, O_LOAD },
 		{ "halt", required_argument, 0, O_HALT },
 		{ "joblog", required_argument, 0, O_JOBLOG },
@@ -290,6 +293,7 @@ parse_options(int argc, char **argv)
 			    1000000);
 			break;
 		case O_DELAY: sched_delay(optarg); break;
+		case O_RETRY_DELAY: sched_retry_delay(optarg); break;
 		case O_LOAD: sched_load(optarg, cpus()); break;
 		case O_HALT: parse_halt(optarg, &C); break;
 		case O_JOBLOG: C.joblog = optarg; break;
@@ -697,6 +701,19 @@ why_killed(const struct job *j)
 	buf_free(&b);
 }
 
+/* --retry-delay: J failed and waits for its retry out of its slot,
+ * which is free from now on. */
+static void
+park(struct job *j)
+{
+	struct job *p;
+
+	set_state(j, JOB_FREE);
+	p = sched_park(j);
+	if (open_job == j)
+		open_job = p;
+}
+
 /* The job has exited and its output pipes are closed. */
 static void
 complete(struct job *j)
@@ -719,6 +736,10 @@ complete(struct job *j)
 	if (status != 0 && j->tries < C.retries && !stopping && !halting) {
 		j->tries++;
 		out_job_retry(j);
+		if (sched_retry_on) {
+			park(j);
+			return;
+		}
 		/* To another host, preferably; or when sched.c allows. */
 		if (j->host || sched_on)
 			set_state(j, JOB_AWAIT);
@@ -1041,6 +1062,52 @@ place_awaiting(void)
 	}
 }
 
+/* --retry-delay: the jobs whose wait is over go back into free slots
+ * and run again. When pool stops (or no host is left) every one of them
+ * ends at once, as its last attempt did; no job starts any more, so the
+ * slot gathering the next one may take it. */
+static void
+unpark(void)
+{
+	int end = terminated || (hosts_on && !hosts_alive());
+	struct host *h;
+	struct job *p, *j;
+	long i;
+
+	if (end)
+		stage = NULL;
+	while ((p = sched_ready(end)) != NULL) {
+		h = NULL;
+		for (i = 0; i < C.slots; i++)
+			if (jobs[i].state == JOB_FREE && !jobs[i].open &&
+			    &jobs[i] != stage)
+				break;
+		if (i == C.slots)
+			return;     /* until a slot frees up */
+		j = &jobs[i];
+		if (!end && (sched_hold(busy()) || (hosts_on &&
+		    (h = host_pick(p->host)) == NULL) || !take_token()))
+			return;
+		sched_unpark(p, j);
+		if (open_job == p)
+			open_job = j;
+		if (end) {
+			/* Its host slot was given back when it failed. */
+			j->host = NULL;
+			j->tries = C.retries;
+			set_state(j, JOB_RUNNING);
+			set_state(j, JOB_REAPED);
+			complete(j);
+			continue;
+		}
+		if (h) {
+			host_take(j, h);
+			out_job_retag(j);
+		}
+		attempt(j);
+	}
+}
+
 /* J starts on the part of its block read so far: its buffer is kept
  * aside and it is fed from in.buf, which holds the block until it is
  * complete (in pipe mode in.buf is never moved or grown). */
@@ -1120,6 +1187,8 @@ start_jobs(void)
 {
 	if (hosts_on || sched_on)
 		place_awaiting();
+	if (sched_retry_on)
+		unpark();
 	/* The open block's job gets its block even while we halt. */
 	if (open_job && !stopping && !tool_error && !grow_open_block())
 		goto out;
@@ -1128,6 +1197,14 @@ start_jobs(void)
 		int r;
 
 		if (j == NULL)
+			break;
+		/* While more jobs wait for their retry than there are
+		 * slots, no new one starts, so that memory stays bounded.
+		 * Nor while -k's window is full: the slot taken would
+		 * wait for a job that waits for a slot. */
+		if (stage == NULL && sched_retry_on &&
+		    (sched_parked() > (size_t)C.slots ||
+		    out_window_full(nextseq)))
 			break;
 		if (stage == NULL) {
 			j->nitems = 0;
@@ -1251,6 +1328,8 @@ on_usr1(struct loop *l, int signo, void *arg)
 		buf_add(&b, cmd.p, cmd.len);
 		buf_add(&b, "\n", 1);
 	}
+	if (sched_retry_on)
+		sched_list(&b);
 	if (sched_on && (n = sched_why(head, sizeof head)) > 0) {
 		buf_add(&b, "pool: ", 6);
 		buf_add(&b, head, n);
@@ -1321,7 +1400,8 @@ run(void)
 	watch_stdout();
 	for (;;) {
 		start_jobs();
-		if (running == 0 && pgroup_waiting() == 0 && (input_done ||
+		if (running == 0 && pgroup_waiting() == 0 &&
+		    (!sched_retry_on || sched_parked() == 0) && (input_done ||
 		    stopping || halting || tool_error))
 			break;
 		flush_output();

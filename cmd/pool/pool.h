@@ -313,6 +313,22 @@ void sched_started(int64_t now);
  * SIGUSR1; its length, 0 when they are not. */
 int sched_why(char *b, size_t n);
 
+/* --retry-delay DUR[,MAX]: a failed job waits for its retry out of its
+ * slot. sched_park: J (its slot, now free, its tries counted) is put
+ * aside: the slot gets a blank job, and the job its own place, which is
+ * returned (valid until sched_unpark). sched_ready: a parked job whose
+ * wait is over (any, if ALL), the longest due first; NULL if none.
+ * sched_unpark: P goes back into the free SLOT. A timer of the loop wakes
+ * it when a wait ends. */
+extern int sched_retry_on;
+void sched_retry_delay(const char *s);
+struct job *sched_park(struct job *j);
+size_t sched_parked(void);
+struct job *sched_ready(int all);
+void sched_unpark(struct job *p, struct job *slot);
+/* sched_list: SIGUSR1's line for each parked job, appended to B. */
+void sched_list(struct buf *b);
+
 /* output.c: the output modes. */
 /* out_init: set up the output mode C asks for, for the NJOBS slots at
  * JOBS. */

@@ -189,3 +189,169 @@ sched_why(char *b, size_t n)
 	    load_max, load_seen);
 	return k < 0 ? 0 : (size_t)k < n ? k : (int)n - 1;
 }
+
+/* --retry-delay: a failed job waits for its retry out of its slot, in
+ * a struct job of its own (the slot gets a blank one in exchange), so
+ * that the slot runs other jobs meanwhile. At most as many jobs wait as
+ * there are slots (pool.c starts no new job while they do), so memory
+ * stays bounded. */
+struct parked {
+	struct job *j;
+	int64_t at;                 /* loop_now() when it may run again */
+};
+
+int sched_retry_on;
+static int64_t rdelay, rdelay_max;
+static struct parked *parked;
+static size_t nparked, capparked;
+static struct job **spare;      /* blank jobs, for the next exchange */
+static size_t nspare, capspare;
+static struct loop_timer *ptimer;
+
+void
+sched_retry_delay(const char *s)
+{
+	opt_backoff_arg("--retry-delay", s, &rdelay, &rdelay_max);
+	if (rdelay == OPT_DURATION_INF)
+		err_diex(EXIT_TOOL, "--retry-delay %s: must be finite", s);
+	sched_retry_on = rdelay > 0;
+}
+
+static void
+on_ptimer(struct loop *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	ptimer = NULL;
+}
+
+/* Wake the loop when the next parked job's wait is over. */
+static void
+rearm(void)
+{
+	int64_t next = -1;
+	size_t i;
+
+	for (i = 0; i < nparked; i++)
+		if (next < 0 || parked[i].at < next)
+			next = parked[i].at;
+	if (ptimer) {
+		loop_del_timer(L, ptimer);
+		ptimer = NULL;
+	}
+	if (next >= 0 && (ptimer = loop_add_timer(L, next, on_ptimer,
+	    NULL)) == NULL)
+		err_diex(EXIT_TOOL, "out of memory");
+}
+
+/* Exchange the jobs A and B but their slot numbers. */
+static void
+exchange(struct job *a, struct job *b)
+{
+	struct job t = *a;
+	int slot = a->slot;
+
+	*a = *b;
+	*b = t;
+	b->slot = a->slot;
+	a->slot = slot;
+	if (a->rec)
+		a->rec->job = a;
+	if (b->rec)
+		b->rec->job = b;
+}
+
+static void *
+grow(void *p, size_t *cap, size_t size)
+{
+	size_t n = *cap ? *cap * 2 : 8;
+
+	if ((p = realloc(p, n * size)) == NULL)
+		err_diex(EXIT_TOOL, "out of memory");
+	*cap = n;
+	return p;
+}
+
+struct job *
+sched_park(struct job *j)
+{
+	struct job *p;
+
+	if (nspare > 0)
+		p = spare[--nspare];
+	else {
+		if ((p = calloc(1, sizeof *p)) == NULL)
+			err_diex(EXIT_TOOL, "out of memory");
+		p->state = JOB_FREE;
+		p->fd[0] = p->fd[1] = p->infd = -1;
+	}
+	exchange(j, p);
+	if (nparked == capparked)
+		parked = grow(parked, &capparked, sizeof *parked);
+	parked[nparked].j = p;
+	parked[nparked].at = loop_now() + opt_backoff(rdelay, rdelay_max,
+	    (unsigned long)p->tries);
+	nparked++;
+	rearm();
+	return p;
+}
+
+size_t
+sched_parked(void)
+{
+	return nparked;
+}
+
+struct job *
+sched_ready(int all)
+{
+	int64_t now = loop_now();
+	struct parked *best = NULL;
+	size_t i;
+
+	for (i = 0; i < nparked; i++)
+		if ((all || parked[i].at <= now) && (best == NULL ||
+		    parked[i].at < best->at))
+			best = &parked[i];
+	return best ? best->j : NULL;
+}
+
+void
+sched_unpark(struct job *p, struct job *slot)
+{
+	size_t i;
+
+	for (i = 0; i < nparked && parked[i].j != p; i++)
+		;
+	if (i == nparked)
+		abort();
+	parked[i] = parked[--nparked];
+	exchange(slot, p);
+	if (nspare == capspare)
+		spare = grow(spare, &capspare, sizeof *spare);
+	spare[nspare++] = p;
+	rearm();
+}
+
+void
+sched_list(struct buf *b)
+{
+	struct buf cmd = { 0 };
+	int64_t now = loop_now();
+	char head[160];
+	size_t i;
+	int n;
+
+	for (i = 0; i < nparked; i++) {
+		const struct job *j = parked[i].j;
+		double left = parked[i].at > now ?
+		    (double)(parked[i].at - now) / 1e9 : 0;
+		n = snprintf(head, sizeof head, "pool: job %llu waits %.3fs "
+		    "for retry %d: ", j->seq, left, j->tries);
+		buf_add(b, head, n);
+		job_command_line(j, &cmd);
+		buf_add(b, cmd.p, cmd.len);
+		buf_add(b, "\n", 1);
+	}
+	buf_free(&cmd);
+}
