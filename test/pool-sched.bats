@@ -218,7 +218,7 @@ listed_more() {
 		kill -USR1 "$pid"
 		wait_for listed_more "$n"
 	done
-	grep -q "^pool: job 1 waits [0-9.]*s for retry 1: sh -c" err
+	grep -q "^pool: job 1 waits [0-9.]*s to run again: sh -c" err
 	run -1 grep -q '^pool: job 3' err
 	[ "$(cat tries)" = "$(printf '1\n2')" ]
 	kill -TERM "$pid"
@@ -252,4 +252,141 @@ listed_more() {
 	run -0 sh -c 'cat in | pool --pipe --block 4M --retries 1 --retry-delay 10ms sh -c \
 	    '\''[ -e tried ] || { : >tried; exit 1; }; wc -l'\'
 	[ "$output" = 300000 ]
+}
+
+# ------------------------------------------------------------ memfree
+
+# POOL_MEMINFO names the file read instead of /proc/meminfo, POOL_CGROUP
+# the cgroup v2 directory instead of pool's own.
+mem_file() { # mem_file KB: MemAvailable is KB
+	printf 'MemTotal:       8000000 kB\nMemFree:          100 kB\nMemAvailable: %8d kB\n' "$1" >mi.new
+	mv mi.new mi
+}
+
+@test "--memfree: while less is available one job runs at a time, and the run ends" {
+	mem_file 80000     # 78M: below 100M, above half of it
+	seq 4 >in
+	POOL_MEMINFO=mi run -0 pool -j4 --memfree 100M -a in sh -c '
+		echo "start $1" >>log; sleep 0.1; echo "end $1" >>log' _
+	[ "$(awk '{ print $1 }' log | paste -sd ' ')" = "start end start end start end start end" ]
+}
+
+@test "--memfree: the last running job is never stopped, however low memory is" {
+	mem_file 1
+	POOL_MEMINFO=mi run -0 --separate-stderr pool -j2 --memfree 1G --joblog log sh -c \
+	    'echo "$1" >>ran; sleep 0.3' _ ::: a b
+	[ -z "$stderr" ]
+	[ "$(sort ran | paste -sd ' ')" = "a b" ]
+	[ "$(tail -n +2 log | cut -f 7,8 | sort -u)" = "$(printf '0\t0')" ]
+}
+
+# listed PATTERN: SIGUSR1 has made pool ($pid) list a line matching
+# PATTERN in err (a new listing is asked for each time).
+listed() {
+	local n
+	n=$(grep -c '^pool: job 1 slot' err || :)
+	kill -USR1 "$pid"
+	wait_for more_listings "$n"
+	grep -q "$1" err
+}
+more_listings() {
+	[ "$(grep -c '^pool: job 1 slot' err)" -gt "$1" ]
+}
+started_twice() { # started_twice N: job N has started twice
+	[ "$(grep -c "^start $1\$" log)" -eq 2 ]
+}
+
+@test "--memfree: below half of SIZE the youngest job is stopped and put back, runs again once memory allows, and the run succeeds" {
+	mem_file 1000000
+	cat >job <<-'EOF2'
+	#!/bin/sh
+	echo "start $1" >>log
+	[ -e "term.$1" ] || trap 'echo "term $1" >>log; : >"term.$1"; exit 143' TERM
+	while [ ! -e go ]; do sleep 0.01; done
+	EOF2
+	chmod +x job
+	touch err
+	POOL_MEMINFO=mi bg pool -j2 --memfree 100M --joblog jl ./job ::: 1 2 2>>err
+	pid=$!
+	wait_for grep -qx 'start 2' log
+	wait_for grep -qx 'start 1' log
+	mem_file 40000     # below half of 100M
+	# Job 2, the youngest, is stopped; job 1 runs on.
+	wait_for grep -qx 'term 2' log
+	grep -qx 'pool: job 2: stopped, as the memory available is below half of --memfree; it runs again later' err
+	# Put back, it waits while memory is short: SIGUSR1 says so.
+	wait_for listed '^pool: held back by --memfree 100M: 39.1M available$'
+	grep -q '^pool: job 2 waits 0.000s to run again: ./job 2$' err
+	[ "$(grep -c 'start 2' log)" -eq 1 ]
+	[ ! -e term.1 ]
+	mem_file 1000000
+	wait_for started_twice 2
+	touch go
+	wait_status "$pid" 0
+	# One joblog line each, both successes; the stop is no failure.
+	[ "$(tail -n +2 jl | cut -f 1,7,8 | sort | paste -sd ' ')" = "$(printf '1\t0\t0 2\t0\t0')" ]
+}
+
+@test "--memfree: the room left under a cgroup v2 memory.max counts when it is smaller" {
+	mem_file 1000000
+	mkdir cg
+	echo $((200 << 20)) >cg/memory.max
+	echo $((150 << 20)) >cg/memory.current
+	printf '%s\n' 1 2 >in
+	mkfifo go
+	touch err
+	POOL_MEMINFO=mi POOL_CGROUP=$PWD/cg bg pool -j2 --memfree 100M -a in sh -c '
+		[ "$1" = 2 ] && exit 0; touch started; read -r x <go' _ 2>>err
+	pid=$!
+	wait_for [ -e started ]
+	wait_for listed 'held back'
+	grep -qx 'pool: held back by --memfree 100M: 50.0M available' err
+	echo >go
+	wait_status "$pid" 0
+	# "max" is no limit.
+	echo max >cg/memory.max
+	POOL_MEMINFO=mi POOL_CGROUP=$PWD/cg run -0 --separate-stderr pool -j2 --memfree 100M true ::: a b
+	[ -z "$stderr" ]
+}
+
+test_teardown() {
+	if [ -n "${CG:-}" ] && [ -d "$CG" ]; then
+		wait_for rmdir "$CG" || true
+	fi
+}
+
+@test "--memfree: pool in a real cgroup v2 with memory.max sees the room left there" {
+	local root=/sys/fs/cgroup
+	[ "$(id -u)" = 0 ] || skip "cgroup v2: not root"
+	[ -f $root/cgroup.controllers ] || skip "cgroup v2 is not mounted on $root"
+	grep -qw memory $root/cgroup.subtree_control 2>/dev/null ||
+	    echo +memory >$root/cgroup.subtree_control 2>/dev/null ||
+	    skip "cgroup v2: the memory controller cannot be enabled"
+	CG=$root/concutils-test-$$-$BATS_TEST_NUMBER
+	mkdir "$CG" 2>/dev/null || skip "cgroup v2 is not writable"
+	echo $((300 << 20)) >"$CG/memory.max" || skip "cgroup v2: memory.max is not writable"
+	printf '%s\n' 1 2 >in
+	mkfifo go
+	touch err
+	bg sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' _ "$CG" pool -j2 --memfree 1G -a in \
+	    sh -c '[ "$1" = 2 ] && exit 0; touch started; read -r x <go' _ 2>>err
+	pid=$!
+	wait_for [ -e started ]
+	wait_for listed 'held back'
+	m=$(sed -n 's/^pool: held back by --memfree 1G: \([0-9.]*\)M available$/\1/p' err | tail -n 1)
+	[ -n "$m" ]
+	awk -v m="$m" 'BEGIN { exit !(m <= 300) }'
+	echo >go
+	wait_status "$pid" 0
+}
+
+@test "--memfree: bad sizes are status 125 with one line and start no job; unreadable memory is a warning" {
+	for m in x -1 0 1Q ''; do
+		run -125 pool --memfree "$m" touch ran ::: a
+		one_line
+		[[ "$output" == "pool: --memfree $m: "* ]]
+	done
+	[ ! -e ran ]
+	POOL_MEMINFO=nosuchfile POOL_CGROUP=nosuchdir run -0 --separate-stderr pool -j2 --memfree 1G true ::: a b c
+	[ "$stderr" = "pool: warning: --memfree: cannot read the memory available from nosuchfile; going on without --memfree" ]
 }

@@ -85,6 +85,9 @@ static const struct cli cli = {
 	"      --delay DUR       at least DUR between the starts of two jobs\n"
 	"      --load N          start a job only while fewer than N tasks are\n"
 	"                        runnable (or N% of the CPUs)\n"
+	"      --memfree SIZE    start a job only while SIZE of memory is\n"
+	"                        available; below half, stop the youngest job\n"
+	"                        and run it again later\n"
 	"      --halt RULE       now|soon,fail|success|done=N (or P%), never\n"
 	"      --joblog FILE     log finished jobs to FILE (GNU parallel format)\n"
 	"      --resume          skip the jobs FILE has logged\n"
@@ -116,7 +119,7 @@ enum { O_GROUP = 0x100, O_TAG, O_TIMEOUT, O_GRACE, O_RETRIES, O_HALT,
 	O_SLURM, O_SLURM_CPUS, O_SLURM_ARGS,
 	O_DRY_RUN, O_COLSEP, O_HEADER, O_QUIET, O_RESULTS, O_ETA, O_TOTAL,
 	O_SHUF };
-enum { O_DELAY = 0x180, O_LOAD, O_RETRY_DELAY };   /* sched.c */
+enum { O_DELAY = 0x180, O_LOAD, O_RETRY_DELAY, O_MEMFREE };   /* sched.c */
 
 static struct conf C;
 static struct loop *L;
@@ -134,6 +137,7 @@ static int input_done, halting, halt_status = -1, stopping, tool_error;
 static int out_failed;
 static int jobs0;                /* -j 0 */
 static int terminated;           /* terminate() has signalled the jobs */
+static struct job *shedding;     /* the job --memfree is stopping */
 
 static long
 cpus(void)
@@ -202,6 +206,7 @@ parse_options(int argc, char **argv)
 		{ "delay", required_argument, 0, O_DELAY },
 		{ "retry-delay", required_argument, 0, O_RETRY_DELAY },
 		{ "load", required_argument, 0, O_LOAD },
+		{ "memfree", required_argument, 0, O_MEMFREE },
 		{ "halt", required_argument, 0, O_HALT },
 		{ "joblog", required_argument, 0, O_JOBLOG },
 		{ "resume", no_argument, 0, O_RESUME },
@@ -295,6 +300,7 @@ parse_options(int argc, char **argv)
 		case O_DELAY: sched_delay(optarg); break;
 		case O_RETRY_DELAY: sched_retry_delay(optarg); break;
 		case O_LOAD: sched_load(optarg, cpus()); break;
+		case O_MEMFREE: sched_memfree(optarg); break;
 		case O_HALT: parse_halt(optarg, &C); break;
 		case O_JOBLOG: C.joblog = optarg; break;
 		case O_RESUME: C.resume = 1; break;
@@ -701,15 +707,15 @@ why_killed(const struct job *j)
 	buf_free(&b);
 }
 
-/* --retry-delay: J failed and waits for its retry out of its slot,
- * which is free from now on. */
+/* J waits WAIT ns to run again (--retry-delay, --memfree) out of its
+ * slot, which is free from now on. */
 static void
-park(struct job *j)
+park(struct job *j, int64_t wait)
 {
 	struct job *p;
 
 	set_state(j, JOB_FREE);
-	p = sched_park(j);
+	p = sched_park(j, wait);
 	if (open_job == j)
 		open_job = p;
 }
@@ -726,6 +732,18 @@ complete(struct job *j)
 		j->timer = NULL;
 	}
 	status = j->timedout ? EXIT_TIMEOUT : proc_status(j->wstatus);
+	/* --memfree stopped it: it runs again later, and that is neither a
+	 * failure nor a retry. */
+	if (j == shedding) {
+		shedding = NULL;
+		if (!terminated) {
+			if (j->host)
+				(void)hosts_job_ended(j, status, 0);
+			out_job_retry(j);
+			park(j, 0);
+			return;
+		}
+	}
 	/* A job whose host's connection failed runs again elsewhere. */
 	if (j->host && hosts_job_ended(j, status, !j->timedout &&
 	    !terminated)) {
@@ -737,7 +755,7 @@ complete(struct job *j)
 		j->tries++;
 		out_job_retry(j);
 		if (sched_retry_on) {
-			park(j);
+			park(j, sched_retry_wait(j->tries));
 			return;
 		}
 		/* To another host, preferably; or when sched.c allows. */
@@ -1009,6 +1027,46 @@ prefetch(void)
 		loop_mod_fd(L, in.fd, LOOP_IN);
 }
 
+/* --memfree: memory is below half of it; stop the youngest job, which
+ * runs again later (see complete). */
+static void
+shed(void)
+{
+	struct job *y = NULL;
+	char line[200];
+	long i;
+	int n;
+
+	for (i = 0; i < C.slots; i++)
+		if (jobs[i].state == JOB_RUNNING && jobs[i].grp &&
+		    (y == NULL || jobs[i].start_mono > y->start_mono))
+			y = &jobs[i];
+	if (y == NULL)
+		return;
+	shedding = y;
+	pgroup_stop(y->grp, SIGTERM);
+	if (C.quiet)
+		return;
+	n = snprintf(line, sizeof line, "pool: job %llu: stopped, as the "
+	    "memory available is below half of --memfree; it runs again "
+	    "later\n", y->seq);
+	if (!C.ungroup)
+		mux_out_flush(&out_std[1]);
+	progress_clear();
+	(void)write_all(2, line, (size_t)n);
+}
+
+/* The jobs whose processes run. */
+static long
+nprocs(void)
+{
+	long i, n = 0;
+
+	for (i = 0; i < C.slots; i++)
+		n += jobs[i].state == JOB_RUNNING;
+	return n;
+}
+
 /* The jobs that have started and not ended yet (sched_hold). */
 static long
 busy(void)
@@ -1187,7 +1245,7 @@ start_jobs(void)
 {
 	if (hosts_on || sched_on)
 		place_awaiting();
-	if (sched_retry_on)
+	if (sched_parked())
 		unpark();
 	/* The open block's job gets its block even while we halt. */
 	if (open_job && !stopping && !tool_error && !grow_open_block())
@@ -1202,7 +1260,7 @@ start_jobs(void)
 		 * slots, no new one starts, so that memory stays bounded.
 		 * Nor while -k's window is full: the slot taken would
 		 * wait for a job that waits for a slot. */
-		if (stage == NULL && sched_retry_on &&
+		if (stage == NULL && sched_parked() &&
 		    (sched_parked() > (size_t)C.slots ||
 		    out_window_full(nextseq)))
 			break;
@@ -1328,8 +1386,7 @@ on_usr1(struct loop *l, int signo, void *arg)
 		buf_add(&b, cmd.p, cmd.len);
 		buf_add(&b, "\n", 1);
 	}
-	if (sched_retry_on)
-		sched_list(&b);
+	sched_list(&b);
 	if (sched_on && (n = sched_why(head, sizeof head)) > 0) {
 		buf_add(&b, "pool: ", 6);
 		buf_add(&b, head, n);
@@ -1401,9 +1458,14 @@ run(void)
 	for (;;) {
 		start_jobs();
 		if (running == 0 && pgroup_waiting() == 0 &&
-		    (!sched_retry_on || sched_parked() == 0) && (input_done ||
+		    sched_parked() == 0 && (input_done ||
 		    stopping || halting || tool_error))
 			break;
+		/* --memfree: after the starts, so that its timer is armed
+		 * while two jobs or more run. */
+		if (sched_on && shedding == NULL && !terminated &&
+		    sched_shed(nprocs()))
+			shed();
 		flush_output();
 		if (loop_run_once(L, -1) < 0)
 			err_die(EXIT_TOOL, "event loop");

@@ -1,5 +1,8 @@
 /* pool: when the next job may start. --delay spaces the starts of jobs;
- * --load holds them back while the machine has too many runnable tasks.
+ * --load holds them back while the machine has too many runnable tasks,
+ * --memfree while too little memory is available (and below half of it,
+ * pool.c stops the youngest job: sched_shed); --retry-delay and --memfree
+ * put jobs aside to run again later, out of their slots (sched_park).
  *
  * pool.c asks sched_hold before each start (a new job, a retry, a job
  * moving to another host). When the start must wait, sched_hold arms one
@@ -29,6 +32,13 @@ static int started;
 static long load_max;           /* --load: start while fewer runnable */
 static const char *loadavg = "/proc/loadavg";
 static long load_seen = -1;     /* held back by --load at this count */
+static uint64_t memfree;        /* --memfree, bytes; 0: none */
+static const char *memfree_arg;
+static const char *meminfo = "/proc/meminfo";
+static char cgdir[4096];        /* pool's cgroup v2 directory, or "" */
+static size_t cgroot;           /* ... the length of its file system's root */
+static struct loop_timer *wtimer;
+static int64_t mem_seen = -1;   /* held back by --memfree at this much */
 
 static const char *
 duration_why(const char *s, int64_t *ns)
@@ -76,6 +86,46 @@ sched_load(const char *s, long ncpus)
 }
 
 void
+sched_memfree(const char *s)
+{
+	memfree = opt_size("--memfree", s, 1, (uint64_t)1 << 60);
+	memfree_arg = s;
+	sched_on = 1;
+}
+
+/* Pool's own cgroup v2, from the "0::PATH" line of /proc/self/cgroup,
+ * under /sys/fs/cgroup. POOL_CGROUP names a directory to read instead
+ * (alone, not its parents). */
+static void
+find_cgroup(void)
+{
+	const char *f = getenv("POOL_CGROUP");
+	char line[4096];
+	FILE *fp;
+
+	if (f && *f) {
+		snprintf(cgdir, sizeof cgdir, "%s", f);
+		cgroot = strlen(cgdir);
+		return;
+	}
+	if ((fp = fopen("/proc/self/cgroup", "re")) == NULL)
+		return;
+	while (fgets(line, sizeof line, fp)) {
+		size_t n = strcspn(line, "\n");
+		line[n] = '\0';
+		if (strncmp(line, "0::/", 4) == 0 && (size_t)snprintf(cgdir,
+		    sizeof cgdir, "/sys/fs/cgroup%s", line + 3) < sizeof cgdir) {
+			cgroot = strlen("/sys/fs/cgroup");
+			if (cgdir[strlen(cgdir) - 1] == '/')
+				cgdir[strlen(cgdir) - 1] = '\0';
+			break;
+		}
+		cgdir[0] = '\0';
+	}
+	fclose(fp);
+}
+
+void
 sched_init(struct loop *l)
 {
 	const char *f = getenv("POOL_LOADAVG");
@@ -83,6 +133,11 @@ sched_init(struct loop *l)
 	L = l;
 	if (f && *f)
 		loadavg = f;
+	f = getenv("POOL_MEMINFO");
+	if (f && *f)
+		meminfo = f;
+	if (memfree)
+		find_cgroup();
 }
 
 static void
@@ -140,6 +195,124 @@ bad:
 	return -1;
 }
 
+/* The first number in the file DIR/NAME (or FILE when NAME is NULL)
+ * after KEY (at the start of a line; NULL: the file's start), in *V: 1;
+ * 0 when it holds "max"; -1 when it cannot be read. */
+static int
+read_num(const char *dir, const char *name, const char *key, uint64_t *v)
+{
+	char path[4200], b[8192], *p = b;
+	ssize_t n;
+	int fd;
+
+	if (name)
+		snprintf(path, sizeof path, "%s/%s", dir, name);
+	else
+		snprintf(path, sizeof path, "%s", dir);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, b, sizeof b - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	b[n] = '\0';
+	if (key) {
+		size_t k = strlen(key);
+		while (strncmp(p, key, k) != 0) {
+			if ((p = strchr(p, '\n')) == NULL)
+				return -1;
+			p++;
+		}
+		p += k;
+		p += strspn(p, " \t");
+	}
+	if (strncmp(p, "max", 3) == 0)
+		return 0;
+	if (*p < '0' || *p > '9')
+		return -1;
+	errno = 0;
+	*v = strtoull(p, NULL, 10);
+	return errno ? -1 : 1;
+}
+
+/* The memory available: MemAvailable, or less when a cgroup v2 that pool
+ * runs in (or one above it) has less room left under its memory.max;
+ * -1 when unknown (pool then says so once, and --memfree holds nothing
+ * back). */
+static int64_t
+mem_available(void)
+{
+	static int warned;
+	char d[sizeof cgdir];
+	uint64_t v, max, cur, a = UINT64_MAX;
+	char *slash;
+
+	if (read_num(meminfo, NULL, "MemAvailable:", &v) == 1 &&
+	    v < UINT64_MAX / 1024)
+		a = v * 1024;
+	memcpy(d, cgdir, sizeof d);
+	while (d[0] != '\0') {
+		if (read_num(d, "memory.max", NULL, &max) == 1 &&
+		    read_num(d, "memory.current", NULL, &cur) == 1 &&
+		    (max > cur ? max - cur : 0) < a)
+			a = max > cur ? max - cur : 0;
+		if (strlen(d) <= cgroot || (slash = strrchr(d, '/')) == NULL)
+			break;
+		*slash = '\0';
+	}
+	if (a == UINT64_MAX) {
+		if (!warned) {
+			warned = 1;
+			err_warnx("warning: --memfree: cannot read the memory "
+			    "available from %s; going on without --memfree",
+			    meminfo);
+		}
+		return -1;
+	}
+	return a > INT64_MAX ? INT64_MAX : (int64_t)a;
+}
+
+static void
+on_wtimer(struct loop *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	wtimer = NULL;
+}
+
+int
+sched_shed(long nrun)
+{
+	int64_t a;
+
+	if (!memfree)
+		return 0;
+	if (nrun < 2) {
+		if (wtimer)
+			loop_del_timer(L, wtimer);
+		wtimer = NULL;
+		return 0;
+	}
+	if (wtimer)
+		return 0;       /* looked less than SCHED_PERIOD ago */
+	wtimer = loop_add_timer(L, loop_now() + SCHED_PERIOD, on_wtimer, NULL);
+	if (wtimer == NULL)
+		err_diex(EXIT_TOOL, "out of memory");
+	a = mem_available();
+	return a >= 0 && (uint64_t)a < memfree / 2;
+}
+
+/* Say why jobs are held back, when that changes. */
+static void
+held(long load, int64_t mem)
+{
+	if (load == load_seen && mem == mem_seen)
+		return;
+	load_seen = load;
+	mem_seen = mem;
+	progress_redraw();
+}
+
 int
 sched_hold(long busy)
 {
@@ -157,17 +330,19 @@ sched_hold(long busy)
 	 * goes on. */
 	r = load_max && busy > 0 ? runnable() : -1;
 	if (r >= load_max) {
-		if (load_seen != r) {
-			load_seen = r;
-			progress_redraw();
-		}
+		held(r, -1);
 		arm(now + SCHED_PERIOD);
 		return 1;
 	}
-	if (load_seen >= 0) {
-		load_seen = -1;
-		progress_redraw();
+	if (memfree && busy > 0) {
+		int64_t a = mem_available();
+		if (a >= 0 && (uint64_t)a < memfree) {
+			held(-1, a);
+			arm(now + SCHED_PERIOD);
+			return 1;
+		}
 	}
+	held(-1, -1);
 	return 0;
 }
 
@@ -183,10 +358,14 @@ sched_why(char *b, size_t n)
 {
 	int k;
 
-	if (load_seen < 0)
+	if (load_seen >= 0)
+		k = snprintf(b, n, "held back by --load %ld: %ld runnable tasks",
+		    load_max, load_seen);
+	else if (mem_seen >= 0)
+		k = snprintf(b, n, "held back by --memfree %s: %.1fM available",
+		    memfree_arg, (double)mem_seen / (1 << 20));
+	else
 		return 0;
-	k = snprintf(b, n, "held back by --load %ld: %ld runnable tasks",
-	    load_max, load_seen);
 	return k < 0 ? 0 : (size_t)k < n ? k : (int)n - 1;
 }
 
@@ -272,8 +451,14 @@ grow(void *p, size_t *cap, size_t size)
 	return p;
 }
 
+int64_t
+sched_retry_wait(int tries)
+{
+	return opt_backoff(rdelay, rdelay_max, (unsigned long)tries);
+}
+
 struct job *
-sched_park(struct job *j)
+sched_park(struct job *j, int64_t wait)
 {
 	struct job *p;
 
@@ -289,8 +474,7 @@ sched_park(struct job *j)
 	if (nparked == capparked)
 		parked = grow(parked, &capparked, sizeof *parked);
 	parked[nparked].j = p;
-	parked[nparked].at = loop_now() + opt_backoff(rdelay, rdelay_max,
-	    (unsigned long)p->tries);
+	parked[nparked].at = loop_now() + wait;
 	nparked++;
 	rearm();
 	return p;
@@ -347,7 +531,7 @@ sched_list(struct buf *b)
 		double left = parked[i].at > now ?
 		    (double)(parked[i].at - now) / 1e9 : 0;
 		n = snprintf(head, sizeof head, "pool: job %llu waits %.3fs "
-		    "for retry %d: ", j->seq, left, j->tries);
+		    "to run again: ", j->seq, left);
 		buf_add(b, head, n);
 		job_command_line(j, &cmd);
 		buf_add(b, cmd.p, cmd.len);
