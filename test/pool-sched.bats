@@ -390,3 +390,73 @@ test_teardown() {
 	POOL_MEMINFO=nosuchfile POOL_CGROUP=nosuchdir run -0 --separate-stderr pool -j2 --memfree 1G true ::: a b c
 	[ "$stderr" = "pool: warning: --memfree: cannot read the memory available from nosuchfile; going on without --memfree" ]
 }
+
+# ------------------------------------------------------------ job control
+
+# pstate PID: the state letter of PID (T: stopped).
+pstate() {
+	awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$1/stat"
+}
+stopped() { # stopped PID...: every PID is stopped
+	local p
+	for p in "$@"; do [ "$(pstate "$p")" = T ] || return 1; done
+}
+running() { # running PID...: no PID is stopped
+	local p
+	for p in "$@"; do [ "$(pstate "$p")" != T ] || return 1; done
+}
+
+@test "SIGTSTP (^Z) stops every job with pool; SIGCONT (fg) continues them, and the run ends well" {
+	bg pool -j2 sh -c 'echo $$ >"pid.$1"; while [ ! -e go ]; do sleep 0.01; done' _ ::: 1 2
+	pid=$!
+	wait_for [ -s pid.1 ]
+	wait_for [ -s pid.2 ]
+	kill -TSTP "$pid"
+	wait_for stopped "$pid" "$(cat pid.1)" "$(cat pid.2)"
+	kill -CONT "$pid"
+	wait_for running "$pid" "$(cat pid.1)" "$(cat pid.2)"
+	touch go
+	wait_status "$pid" 0
+}
+
+@test "SIGTSTP: the time pool is stopped does not count towards --timeout" {
+	bg pool --timeout 4s sh -c 'echo $$ >pid; while [ ! -e go ]; do sleep 0.01; done' _ ::: 1
+	pid=$!
+	wait_for [ -s pid ]
+	kill -TSTP "$pid"
+	wait_for stopped "$pid" "$(cat pid)"
+	# Stopped for longer than the timeout: not an ordering of events,
+	# the condition under test.
+	sleep 5
+	kill -CONT "$pid"
+	touch go
+	wait_status "$pid" 0
+}
+
+@test "^Z on a real terminal stops pool and its jobs; fg continues them" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	cat >job <<-'EOF2'
+	#!/bin/sh
+	echo $$ >"pid.$1"
+	while [ ! -e go ]; do sleep 0.01; done
+	EOF2
+	chmod +x job
+	# The keystrokes for an interactive shell on script's terminal, each
+	# once the state it needs is reached.
+	cat >drive <<-'EOF2'
+	#!/bin/sh
+	st() { awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$(cat "$1")/stat"; }
+	printf 'pool -j2 ./job ::: 1 2\n'
+	until [ -s pid.1 ] && [ -s pid.2 ]; do sleep 0.01; done
+	printf '\032'
+	until [ "$(st pid.1)" = T ] && [ "$(st pid.2)" = T ]; do sleep 0.01; done
+	echo stopped >state
+	printf 'touch go; fg; echo "status $?" >status\n'
+	until [ -s status ]; do sleep 0.01; done
+	printf 'exit\n'
+	EOF2
+	chmod +x drive
+	run -0 timeout 120 sh -c './drive | script -qec "bash --norc --noprofile -i" /dev/null'
+	[ "$(cat state)" = stopped ]
+	[ "$(cat status)" = "status 0" ]
+}

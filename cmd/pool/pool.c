@@ -455,6 +455,7 @@ setup_input(void)
 static void on_chld(struct loop *l, int signo, void *arg);
 static void on_stop(struct loop *l, int signo, void *arg);
 static void on_usr1(struct loop *l, int signo, void *arg);
+static void on_tstp(struct loop *l, int signo, void *arg);
 
 /* Each running job holds the read ends of its stdout and stderr pipes
  * (none with -u) and with --pipe the write end of its stdin: -j 1000
@@ -567,7 +568,8 @@ setup(void)
 		results_open(&C, C.slots);
 	setup_jobserver();
 	if (loop_add_signal(L, SIGCHLD, on_chld, NULL) < 0 ||
-	    loop_add_signal(L, SIGUSR1, on_usr1, NULL) < 0)
+	    loop_add_signal(L, SIGUSR1, on_usr1, NULL) < 0 ||
+	    loop_add_signal(L, SIGTSTP, on_tstp, NULL) < 0)
 		err_die(EXIT_TOOL, "signals");
 	/* Every other signal that would end us stops the jobs first.
 	 * Interrupting: a write to a reader that has stalled must not keep
@@ -1360,6 +1362,34 @@ on_stop(struct loop *l, int signo, void *arg)
 	}
 	stopping = signo;
 	terminate(proc_sig_forward(signo));
+}
+
+/* SIGTSTP (^Z): stop every job's process group, then pool itself; once
+ * pool is continued (fg, bg, SIGCONT), continue them. The time stopped
+ * counts neither towards --timeout nor in the jobs' run times. */
+static void
+on_tstp(struct loop *l, int signo, void *arg)
+{
+	int64_t t0, d;
+	long i;
+
+	pgroup_signal_all(SIGSTOP);
+	progress_clear();
+	t0 = loop_now();
+	kill(getpid(), SIGSTOP);
+	d = loop_now() - t0;
+	pgroup_signal_all(SIGCONT);
+	for (i = 0; i < C.slots; i++) {
+		struct job *j = &jobs[i];
+		if (j->state != JOB_RUNNING)
+			continue;
+		j->start_mono += d;
+		if (j->timer) {
+			loop_del_timer(L, j->timer);
+			j->timer = loop_add_timer(L, j->start_mono + C.timeout,
+			    on_timeout, j);
+		}
+	}
 }
 
 /* SIGUSR1: one line per running job on stderr. */
