@@ -271,6 +271,15 @@ mem_file() { # mem_file KB: MemAvailable is KB
 	[ "$(awk '{ print $1 }' log | paste -sd ' ')" = "start end start end start end start end" ]
 }
 
+@test "--memfree: --bar says that jobs are held back, and why" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	mem_file 80000
+	seq 3 >in
+	run -0 script -qec "POOL_MEMINFO=mi pool --bar -j3 --memfree 100M -a in true" /dev/null
+	[[ "$output" == *"pool: 0/3 done, 0 failed, 0.0/s, held back by --memfree 100M: 78.1M available"* ]]
+	[[ "$output" == *"pool: 3/3 done, 0 failed"* ]]
+}
+
 @test "--memfree: the last running job is never stopped, however low memory is" {
 	mem_file 1
 	POOL_MEMINFO=mi run -0 --separate-stderr pool -j2 --memfree 1G --joblog log sh -c \
