@@ -1137,8 +1137,8 @@ place_awaiting(void)
 	}
 }
 
-/* --retry-delay: the jobs whose wait is over go back into free slots
- * and run again. When pool stops (or no host is left) every one of them
+/* The parked jobs (--retry-delay, --memfree) whose wait is over go
+ * back into free slots, before any new job, and run again. When pool stops (or no host is left) every one of them
  * ends at once, as its last attempt did; no job starts any more, so the
  * slot gathering the next one may take it. */
 static void
@@ -1273,7 +1273,7 @@ start_jobs(void)
 
 		if (j == NULL)
 			break;
-		/* While more jobs wait for their retry than there are
+		/* While more jobs wait to run again than there are
 		 * slots, no new one starts, so that memory stays bounded.
 		 * Nor while -k's window is full: the slot taken would
 		 * wait for a job that waits for a slot. */
