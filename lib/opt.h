@@ -41,6 +41,13 @@ int opt_parse_backoff(const char *s, int64_t *first, int64_t *max,
  * doubled ATTEMPT - 1 times, at most MAX. */
 int64_t opt_backoff(int64_t first, int64_t max, unsigned long attempt);
 
+/* opt_parse_time: an absolute wall-clock time: "@SECONDS" since the
+ * epoch (fractions allowed: "@1700000000.5"), or a date and time
+ * "YYYY-MM-DD HH:MM[:SS]" (a "T" in place of the space allowed), local
+ * time as TZ says, or UTC with a final "Z". The result in nanoseconds
+ * since the epoch (CLOCK_REALTIME), in [0, OPT_DURATION_MAX]. */
+int opt_parse_time(const char *s, int64_t *ns, const char **why);
+
 /* opt_parse_size: "4096", "64K", "1M", "2G" (powers of 1024, a trailing
  * "B" or "iB" allowed: "1MiB"); the result in bytes, in [min, max]. */
 int opt_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out,
@@ -57,6 +64,7 @@ int opt_parse_mode(const char *s, unsigned *mode, const char **why);
 long long opt_count(const char *name, const char *s, long long min,
     long long max);
 int64_t opt_duration(const char *name, const char *s);
+int64_t opt_time(const char *name, const char *s);
 uint64_t opt_size(const char *name, const char *s, uint64_t min, uint64_t max);
 unsigned opt_mode(const char *name, const char *s);
 void opt_backoff_arg(const char *name, const char *s, int64_t *first,
