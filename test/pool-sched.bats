@@ -406,9 +406,16 @@ test_teardown() {
 pstate() {
 	awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$1/stat"
 }
-stopped() { # stopped PID...: every PID is stopped
+# stopped PID...: PID is stopped, and so is the process group each of
+# them leads: every member is stopped (T), or waits in vfork (D) for a
+# child that was stopped before it could exec (dash runs commands so).
+stopped() {
 	local p
-	for p in "$@"; do [ "$(pstate "$p")" = T ] || return 1; done
+	for p in "$@"; do
+		[ "$(pstate "$p")" = T ] && continue
+		ps -eo pgid=,stat= | awk -v g="$p" '$1 == g { n++; t += $2 ~ /^T/
+			if ($2 !~ /^[TD]/) bad = 1 } END { exit !(t > 0 && !bad) }' || return 1
+	done
 }
 running() { # running PID...: no PID is stopped
 	local p
@@ -454,7 +461,11 @@ running() { # running PID...: no PID is stopped
 	# once the state it needs is reached.
 	cat >drive <<-'EOF2'
 	#!/bin/sh
-	st() { awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$(cat "$1")/stat"; }
+	# The job's group is stopped: every member stopped (T), or waiting in
+	# vfork (D) for a child stopped before its exec.
+	st() { ps -eo pgid=,stat= | awk -v g="$(cat "$1")" '$1 == g { n++
+		t += $2 ~ /^T/; if ($2 !~ /^[TD]/) bad = 1 }
+		END { print ((t > 0 && !bad) ? "T" : "-") }'; }
 	printf 'pool -j2 ./job ::: 1 2\n'
 	until [ -s pid.1 ] && [ -s pid.2 ]; do sleep 0.01; done
 	printf '\032'
