@@ -1,8 +1,9 @@
 /* libFuzzer target: a semaphore file. The input stands for the whole
  * file (the compact encoding of fuzz.h), which is written where
  * semaphore "x" is expected; the tool then opens it and does what sem
- * stat, acquire --nowait, release and rm do (choice: the low bits of the
- * header's first reserved word). Every outcome is fine but a crash, a
+ * stat, acquire --nowait (--count 2, --shared), release (--count 2, or
+ * of an unowned one) and rm do (choice: the low bits of the header's
+ * first reserved word). Every outcome is fine but a crash, a
  * hang (-timeout), or an exit with another status than 125. The
  * header's magic, kind, version and size and the mutex are fixed up
  * first (see fuzz.h). */
@@ -53,6 +54,10 @@ run(unsigned ops)
 	r.nowait = 1;
 	r.deadline = -1;
 	r.stop = &stop;
+	if (ops & 64)
+		r.count = 2;
+	if (ops & 128)
+		r.shared = 1;
 	if (ops & 1) {
 		semobj_view(&m, &v);
 		free(v.holders);
@@ -62,6 +67,10 @@ run(unsigned ops)
 		semobj_give(&m, &r.owner, slot);
 	if (ops & 8)
 		semobj_give(&m, &r.owner, -1);
+	if (ops & 256)
+		semobj_give_count(&m, &r.owner, 2);
+	if (ops & 512)
+		semobj_post(&m, 1);
 	if (ops & 16)
 		semobj_remove(&m, (ops & 32) != 0);
 }

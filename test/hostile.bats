@@ -78,7 +78,7 @@ need_nobody() {
 @test "a queue message of exactly the maximum size goes through; one byte more is refused" {
 	queue create --size 1K q
 	run -0 queue stat q
-	[[ "$output" == *$'\nmaxmsg 1008\n'* ]]
+	[[ "$output" == *$'\nmaxmsg\t1008\n'* ]]
 	max=$(printf '%01008d' 0)
 	run -0 queue put q "$max"
 	run -125 queue put q "${max}1"
@@ -249,7 +249,7 @@ need_nobody() {
 	run -0 queue get -n 2 "$s/q"
 	[ "$output" = "$(printf 'kept\nmore')" ]
 	run -0 barrier stat "$s/b"
-	[ "${lines[3]}" = "broken no" ]
+	[ "${lines[4]}" = "$(printf 'broken\tno')" ]
 	run -0 sem run "$s/m" true
 	rm -rf "$NOBODY_DIR"
 }

@@ -6,9 +6,9 @@
 
 load helper
 
-# stat_is NAME KEY VALUE: queue stat NAME has the line "KEY VALUE".
+# stat_is NAME KEY VALUE: queue stat NAME has the line "KEY<TAB>VALUE".
 stat_is() {
-	queue stat "$1" | grep -qx "$2 $3"
+	queue stat "$1" | grep -qx "$2	$3"
 }
 
 test_setup() {

@@ -4,9 +4,9 @@
 
 load helper
 
-# stat_is NAME KEY VALUE: queue stat NAME has the line "KEY VALUE".
+# stat_is NAME KEY VALUE: queue stat NAME has the line "KEY<TAB>VALUE".
 stat_is() {
-	queue stat "$1" | grep -qx "$2 $3"
+	queue stat "$1" | grep -qx "$2	$3"
 }
 
 # wait_bg: wait for every process started with bg, in order; their
@@ -242,7 +242,7 @@ big() {
 	one_line
 	[[ "$output" == *"done 2"* ]]
 	run -0 queue stat q
-	[[ "$output" == *$'\ntasks 1\n'* ]]
+	[[ "$output" == *$'\ntasks\t1\n'* ]]
 	bg queue join q
 	wait_for stat_is q joiners 1
 	queue "done" q
@@ -264,8 +264,8 @@ big() {
 	run -125 queue create q
 	[ "$(stat -c %a "$CONC_DIR/q")" = 660 ]
 	run -0 queue stat q
-	[[ "$output" == *$'\norder priority\n'* ]]
-	[[ "$output" == *$'\nmax 10\n'* ]]
+	[[ "$output" == *$'\norder\tpriority\n'* ]]
+	[[ "$output" == *$'\nmax\t10\n'* ]]
 }
 
 @test "bad input exits 125 with one line and leaves the queue unchanged" {
@@ -409,11 +409,13 @@ big() {
 	queue put b x y
 	queue close b
 	run -0 queue ls
-	[ "${lines[0]}" = $'a\t0\t0\t0\tlifo\topen' ]
-	[ "${lines[1]}" = $'b\t2\t2\t2\tfifo\tclosed' ]
+	[ "$(cut -f 1,2,6,9,11,12 <<<"${lines[0]}")" = $'a\tlifo\t0\t0\t0\tno' ]
+	[ "$(cut -f 1,2,6,9,11,12 <<<"${lines[1]}")" = $'b\tfifo\t2\t2\t2\tyes' ]
+	run -0 queue ls --header
+	[ "$(cut -f 1,2,6,9,11,12 <<<"${lines[0]}")" = $'name\torder\tmessages\tbytes\ttasks\tclosed' ]
 	run -0 queue stat b
-	[[ "$output" == *$'\nmessages 2\n'* ]]
-	[[ "$output" == *$'\nclosed yes\n'* ]]
+	[[ "$output" == *$'\nmessages\t2\n'* ]]
+	[[ "$output" == *$'\nclosed\tyes\n'* ]]
 	run -0 queue rm a b
 	run -0 queue ls
 	[ -z "$output" ]
@@ -514,8 +516,8 @@ big() {
 	run -0 queue get q
 	[ "$output" = small ]
 	run -0 queue stat q
-	[[ "$output" == *$'\nclaimed 0\n'* ]]
-	[[ "$output" == *$'\ntasks 2\n'* ]]
+	[[ "$output" == *$'\nclaimed\t0\n'* ]]
+	[[ "$output" == *$'\ntasks\t2\n'* ]]
 }
 
 # kill_claimer NAME: start a getter of NAME that claims the first message
@@ -581,8 +583,8 @@ kill_claimer() {
 	cat got.* | sort >have
 	cmp want have
 	run -0 queue stat q
-	[[ "$output" == *$'\nmessages 0\n'* ]]
-	[[ "$output" == *$'\ngets 160000\n'* ]]
+	[[ "$output" == *$'\nmessages\t0\n'* ]]
+	[[ "$output" == *$'\ngets\t160000\n'* ]]
 }
 
 # The torture: producers and consumers are SIGKILLed at random moments.
@@ -621,8 +623,8 @@ kill_claimer() {
 	printf '%s' "$output" >got.final
 	[ -z "$output" ] || echo >>got.final
 	run -0 queue stat q
-	[[ "$output" == *$'\nmessages 0\n'* ]]
-	[[ "$output" == *$'\nclaimed 0\n'* ]]
+	[[ "$output" == *$'\nmessages\t0\n'* ]]
+	[[ "$output" == *$'\nclaimed\t0\n'* ]]
 	# Whole lines only: a killed getter may leave a torn last line in
 	# its own file (that message was given back and delivered again).
 	for f in got.*; do
@@ -729,7 +731,7 @@ gone() {
 	run -0 queue get q
 	[ "$output" = c ]
 	run -0 queue stat q
-	[[ "$output" == *$'\ngetters 0\n'* ]]
+	[[ "$output" == *$'\ngetters\t0\n'* ]]
 }
 
 @test "put -p on a missing queue is refused without creating a FIFO queue" {

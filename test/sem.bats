@@ -579,10 +579,11 @@ unchanged() {
 	[ "${lines[1]}" = $'free\t1' ]
 	[ "${lines[2]}" = $'waiters\t0' ]
 	[ "${lines[3]}" = $'reentrant\tno' ]
-	[ "${lines[4]}" = $'holders\t2' ]
-	[ "${lines[5]}" = $'PID\tCHILD\tDEPTH\tSINCE\tCOMMAND' ]
-	[[ "$output" == *$'\n'"$HOLDER"$'\t-\t1\t'*$'\tsleep'* ]]
-	[[ "$output" == *$'\t1\t'????-??-??T??:??:??$'\tsh'* ]]
+	[ "${lines[4]}" = $'kind\towned' ]
+	[ "${lines[5]}" = $'holders\t2' ]
+	[ "${lines[6]}" = $'PID\tCHILD\tDEPTH\tCOUNT\tSINCE\tCOMMAND' ]
+	[[ "$output" == *$'\n'"$HOLDER"$'\t-\t1\t1\t'*$'\tsleep'* ]]
+	[[ "$output" == *$'\t1\t1\t'????-??-??T??:??:??$'\tsh'* ]]
 	sem create other
 	run -0 sem ls
 	[ "${lines[0]}" = $'other\t1\t1\t0' ]
@@ -646,8 +647,8 @@ unchanged() {
 		# the killer off anything else, such as the helper that
 		# LeakSanitizer forks when a sem exits.
 		case $((RANDOM % 3)) in
-		0) v=$(sem stat t | awk 'NR > 6 && $2 != "-" { print $2 }' | shuf -n 1) ;;
-		1) v=$(sem stat t | awk 'NR > 6 { print $1 }' | shuf -n 1) ;;
+		0) v=$(sem stat t | awk 'NR > 7 && $2 != "-" { print $2 }' | shuf -n 1) ;;
+		1) v=$(sem stat t | awk 'NR > 7 { print $1 }' | shuf -n 1) ;;
 		*) v=$(pgrep -P "$(shuf -n 1 workers)" -x sem | head -n 1) || true ;;
 		esac
 		if [ -n "$v" ] && kill -9 "$v" 2>/dev/null; then
@@ -689,4 +690,607 @@ unchanged() {
 	run -125 sem value $'a\nb'
 	one_line
 	[ "$output" = "sem: a\\x0ab: bad name: control character in name" ]
+}
+
+# Unowned semaphores (issue 20): permits that belong to nobody.
+
+# kind_is NAME KIND: stat says NAME is of KIND.
+kind_is() {
+	[ "$(sem stat "$1" | awk '$1 == "kind" { print $2 }')" = "$2" ]
+}
+
+@test "unowned: Semaphore(0) signalling between two processes, in either order" {
+	sem create --unowned --value 0 ready
+	kind_is ready unowned
+	free_is ready 0
+	run -75 sem acquire --nowait ready
+	run -124 sem acquire --timeout 0 ready
+	waiters ready 0
+	# The consumer takes one permit per item, and finds the item there
+	# every time: the producer releases only after writing it.
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	bg sh -c 'for i in $(seq 20); do sem acquire ready || exit 9; [ -e item.$i ] || exit 8; echo $i >>got; done'
+	consumer=$!
+	wait_for waiters ready 1
+	[ ! -e got ]
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	bg sh -c 'for i in $(seq 20); do echo x >item.$i; sem release ready || exit 9; done'
+	wait_status $! 0
+	wait_status "$consumer" 0
+	[ "$(tr '\n' ' ' <got)" = "$(seq 20 | tr '\n' ' ')" ]
+	free_is ready 0
+	# The producer first: the permits wait for the consumer.
+	for _ in 1 2 3; do sem release ready; done
+	free_is ready 3
+	run -0 sem acquire --count 3 --nowait ready
+	free_is ready 0
+}
+
+@test "unowned -n N (BoundedSemaphore): a release beyond N is refused with 1 and the value unchanged" {
+	sem create --unowned -n 2 b
+	run -0 sem stat b
+	[ "${lines[0]}" = $'slots\t2' ]
+	[ "${lines[1]}" = $'free\t2' ]
+	run -1 sem release b
+	one_line
+	[ "$output" = "sem: b: release refused: the value would pass its bound of 2" ]
+	free_is b 2
+	sem acquire b
+	free_is b 1
+	run -1 sem release --count 2 b
+	one_line
+	free_is b 1
+	# Any process may release, not only the one that acquired.
+	sh -c 'sem release b'
+	free_is b 2
+	sem acquire --count 2 b
+	sem release --count 2 b
+	free_is b 2
+	run -125 sem acquire --count 3 b
+	one_line
+	[ "$output" = "sem: b: --count 3: more than its 2 slots" ]
+	free_is b 2
+}
+
+@test "unowned --unbounded (Semaphore): release never refuses; --value V starts at V, 0 allowed" {
+	sem create --unowned --unbounded u
+	free_is u 1
+	sem create --unowned u
+	sem create --unowned --unbounded u
+	run -0 sem stat u
+	[ "${lines[0]}" = $'slots\tunbounded' ]
+	sem release --count 1000000 u
+	sem release u
+	free_is u 1000002
+	sem acquire --count 1000000 u
+	free_is u 2
+	sem create --unowned --value 0 z
+	free_is z 0
+	sem create --unowned -n 5 --value 3 five
+	free_is five 3
+	sem create --unowned -n 5 d
+	free_is d 5
+	# The largest value: 2^63-1; going past it is an error, not a wrap.
+	sem create --unowned --value 9223372036854775807 max
+	free_is max 9223372036854775807
+	run -125 sem release max
+	one_line
+	[ "$output" = "sem: max: release refused: the value would pass 9223372036854775807" ]
+	free_is max 9223372036854775807
+	run -0 sem ls
+	[ "${lines[0]}" = $'d\t5\t5\t0' ]
+	[ "${lines[3]}" = $'u\tunbounded\t2\t0' ]
+}
+
+@test "unowned: no reclamation, no owner, no sem run" {
+	sem create --unowned -n 3 p
+	# A process that took a permit and died keeps it: the permits belong
+	# to nobody, so nothing tells that one was taken for good.
+	sh -c 'sem acquire p'
+	free_is p 2
+	run -0 sem stat p
+	[ "${lines[5]}" = $'holders\t0' ]
+	[ "${#lines[@]}" = 6 ]
+	run -125 sem run p true
+	one_line
+	[ "$output" = "sem: p: sem run: not for an unowned semaphore (its permits belong to nobody)" ]
+	holder
+	run -125 sem acquire --owner "$HOLDER" p
+	one_line
+	run -125 sem release --owner "$HOLDER" p
+	one_line
+	[ "$output" = "sem: p: --owner: not for an unowned semaphore (its permits belong to nobody)" ]
+	free_is p 2
+}
+
+@test "unowned: bad creation options exit 125 with one line and change nothing" {
+	sem create --unowned -n 2 b
+	sem create o
+	snapshot b
+	run -125 sem create --value 1 x
+	one_line
+	[[ "$output" == "sem: --value is for --unowned semaphores; usage: "* ]]
+	run -125 sem create --unbounded x
+	one_line
+	run -125 sem create --unowned --unbounded -n 2 x
+	one_line
+	[[ "$output" == "sem: -n and --unbounded exclude each other; usage: "* ]]
+	run -125 sem create --unowned -n 2 --value 3 x
+	one_line
+	[[ "$output" == "sem: --value 3: more than the bound 2; usage: "* ]]
+	run -125 sem create --unowned --reentrant x
+	one_line
+	run -125 sem create --unowned --rw x
+	one_line
+	run -125 sem create --unowned --value -1 x
+	one_line
+	run -125 sem create --unowned --value abc x
+	one_line
+	run -125 sem create --unowned -n 0 x
+	one_line
+	run -125 sem acquire --unowned x
+	one_line
+	[[ "$output" == "sem: option '--unowned' is not for 'sem acquire'; usage: "* ]]
+	run -125 sem create --unowned -n 3 b
+	one_line
+	[ "$output" = "sem: b: exists with a bound of 2, not 3" ]
+	run -125 sem create --unowned --unbounded b
+	one_line
+	[ "$output" = "sem: b: exists with a bound of 2, not unbounded" ]
+	run -125 sem create --unowned o
+	one_line
+	[ "$output" = "sem: o: exists and is not unowned (it is owned)" ]
+	run -125 sem release --count 0 b
+	one_line
+	unchanged b
+	run -0 sem create --unowned -n 2 --value 0 b
+	unchanged b
+	[ ! -e "$CONC_DIR/x" ]
+}
+
+@test "unowned: a waiter killed with SIGKILL leaves stat true and takes no permit" {
+	sem create --unowned --value 0 s
+	bg sem acquire s
+	first=$!
+	wait_for waiters s 1
+	bg sem acquire --count 2 s
+	second=$!
+	wait_for waiters s 2
+	kill -9 "$first"
+	wait_for waiters s 1
+	run -0 sem stat s
+	[ "${lines[1]}" = $'free\t0' ]
+	[ "${lines[2]}" = $'waiters\t1' ]
+	# The second waiter asks for 2: one release is not enough for it.
+	sem release s
+	free_is s 1
+	waiters s 1
+	sem release s
+	wait_status "$second" 0
+	free_is s 0
+	waiters s 0
+	kill -9 "$second" 2>/dev/null || true
+}
+
+# Weighted acquire (issue 20): --count K slots at once.
+
+@test "--count K: K slots at once, given back by release, all or --count of them" {
+	holder
+	sem acquire -n 4 --count 3 --owner "$HOLDER" w
+	free_is w 1
+	run -0 sem stat w
+	[ "${lines[5]}" = $'holders\t1' ]
+	[[ "${lines[7]}" == "$HOLDER"$'\t-\t1\t3\t'* ]]
+	run -75 sem acquire --count 2 --nowait w
+	sem acquire --owner "$HOLDER" w
+	free_is w 0
+	# release: the most recent acquisition (1 slot), then the 3 at once.
+	sem release --owner "$HOLDER" w
+	free_is w 1
+	sem release --owner "$HOLDER" w
+	free_is w 4
+	# release --count: from the most recent acquisitions on; a record
+	# that holds more keeps the rest.
+	sem acquire --count 2 --owner "$HOLDER" w
+	sem acquire --owner "$HOLDER" w
+	sem release --count 2 --owner "$HOLDER" w
+	free_is w 3
+	run -0 sem stat w
+	[[ "${lines[7]}" == "$HOLDER"$'\t-\t1\t1\t'* ]]
+	run -125 sem release --count 2 --owner "$HOLDER" w
+	one_line
+	[[ "$output" =~ ^sem:\ w:\ process\ [0-9]+\ holds\ fewer\ than\ 2\ slots$ ]]
+	free_is w 3
+	sem release --count 1 --owner "$HOLDER" w
+	free_is w 4
+	run -0 sem run --count 4 w sem value w
+	[ "$output" = 0 ]
+	free_is w 4
+}
+
+@test "--count: bad values and kinds exit 125 with one line and change nothing" {
+	sem create -n 4 w
+	sem create --reentrant -n 2 r
+	snapshot w
+	run -125 sem acquire --count 5 w
+	one_line
+	[ "$output" = "sem: w: --count 5: more than its 4 slots" ]
+	run -125 sem run --count 5 w true
+	one_line
+	run -125 sem acquire --count 0 w
+	one_line
+	run -125 sem acquire --count 2x w
+	one_line
+	run -125 sem acquire --count 2 r
+	one_line
+	[ "$output" = "sem: r: --count: not for a reentrant semaphore" ]
+	run -125 sem release --count 1 r
+	one_line
+	run -125 sem create --count 2 w
+	one_line
+	unchanged w
+	# Nothing is created for a --count that cannot be served.
+	run -125 sem run --count 2 new true
+	one_line
+	[ "$output" = "sem: new: no such semaphore" ]
+	run -125 sem acquire -n 2 --count 3 new
+	one_line
+	[[ "$output" == "sem: --count 3: more than -n 2; usage: "* ]]
+	[ ! -e "$CONC_DIR/new" ]
+	run -0 sem run -n 3 --count 3 new sem value new
+	[ "$output" = 0 ]
+}
+
+@test "--count FIFO: a large request at the head is not overtaken by later small ones" {
+	holder
+	sem acquire -n 4 --count 3 --owner "$HOLDER" f
+	mkfifo gate
+	# A wants 2 (1 is free), so it waits; B, behind it, wants 1, which
+	# is free, and still waits; so does a newcomer with --nowait.
+	bg sem run --count 2 f sh -c 'echo A >>order; read -r _ <gate'
+	a=$!
+	wait_for waiters f 1
+	bg sem run f sh -c 'echo B >>order'
+	b=$!
+	wait_for waiters f 2
+	run -75 sem run --nowait f true
+	[ ! -e order ]
+	free_is f 1
+	# One more slot: A's 2 are free, B's turn has not come (2 + 1 > 2).
+	sem release --count 1 --owner "$HOLDER" f
+	wait_for test -e order
+	waiters f 1
+	[ "$(cat order)" = A ]
+	# The rest: B enters while A still holds its 2.
+	sem release --owner "$HOLDER" f
+	wait_status "$b" 0
+	[ "$(tr '\n' ' ' <order)" = "A B " ]
+	echo >gate
+	wait_status "$a" 0
+	free_is f 4
+}
+
+@test "--count: a large request that gives up lets the small ones behind it in" {
+	holder
+	sem acquire -n 4 --count 3 --owner "$HOLDER" f
+	bg sem acquire --count 4 f
+	a=$!
+	wait_for waiters f 1
+	bg sem run f touch small
+	wait_for waiters f 2
+	kill -TERM "$a"
+	wait_status "$a" 143
+	wait_for test -e small
+	wait_for waiters f 0
+	free_is f 1
+}
+
+@test "--count: a holder of K slots killed with SIGKILL gives all K back; so does a killed waiter its place" {
+	holder
+	sem acquire -n 4 --count 3 --owner "$HOLDER" k
+	bg sem acquire --count 4 k
+	big=$!
+	wait_for waiters k 1
+	bg sem run --count 2 k touch entered
+	wait_for waiters k 2
+	# The big waiter at the head dies: the 2-slot request behind it still
+	# waits (1 free), until the holder of 3 dies too.
+	kill -9 "$big"
+	wait_for waiters k 1
+	[ ! -e entered ]
+	kill -9 "$HOLDER"
+	wait_for test -e entered
+	wait_for free_is k 4
+	# sem run --count killed with SIGKILL: its command dies and the K
+	# slots come back.
+	mkfifo ready
+	bg sem run --count 3 k sh -c 'echo $$ >cmdpid; echo >ready; exec sleep 1000'
+	pid=$!
+	read -r _ <ready
+	free_is k 1
+	kill -9 "$pid"
+	wait_for free_is k 4
+	wait_for gone "$(cat cmdpid)"
+}
+
+@test "format version: a semaphore of another format version is refused with 125, unchanged" {
+	sem create s
+	# The header's version (bytes 6-7) := 1, the format before weights.
+	printf '\001\000' | dd of="$CONC_DIR/s" bs=1 seek=6 conv=notrunc 2>/dev/null
+	cp "$CONC_DIR/s" before
+	run -125 sem value s
+	one_line
+	[ "$output" = "sem: s: semaphore format version 1, expected 2" ]
+	run -125 sem run s true
+	one_line
+	cmp before "$CONC_DIR/s"
+}
+
+# Shared/exclusive semaphores (issue 20): --rw, --shared.
+
+@test "rw: any number of shared holders up to N, or one exclusive holder" {
+	holder
+	a=$HOLDER; holder; b=$HOLDER; holder; c=$HOLDER
+	sem create --rw -n 3 rw
+	kind_is rw rw
+	sem acquire --shared --owner "$a" rw
+	sem acquire --shared --owner "$b" rw
+	free_is rw 1
+	run -75 sem acquire --nowait --owner "$c" rw
+	sem acquire --shared --owner "$c" rw
+	run -75 sem acquire --shared --nowait rw
+	sem release --owner "$a" rw
+	sem release --owner "$b" rw
+	sem release --owner "$c" rw
+	free_is rw 3
+	# Exclusive: all N slots, shown as COUNT N.
+	sem acquire --owner "$a" rw
+	free_is rw 0
+	run -0 sem stat rw
+	[[ "${lines[7]}" == "$a"$'\t-\t1\t3\t'* ]]
+	run -75 sem acquire --shared --nowait rw
+	run -75 sem run --nowait rw true
+	sem release --owner "$a" rw
+	run -0 sem run --shared rw sem value rw
+	[ "$output" = 2 ]
+	run -0 sem run rw sem value rw
+	[ "$output" = 0 ]
+	# --shared creates a missing semaphore as an rw one, N 1024.
+	sem run --shared fresh true
+	kind_is fresh rw
+	run -0 sem value fresh
+	[ "$output" = 1024 ]
+	sem run --rw fresh2 true
+	kind_is fresh2 rw
+}
+
+@test "rw: a waiting exclusive request blocks later shared ones; FIFO otherwise" {
+	holder
+	r1=$HOLDER
+	sem acquire --rw --shared --owner "$r1" rw
+	bg sem run rw sh -c 'echo W >>order'
+	w=$!
+	wait_for waiters rw 1
+	# Slots are free, but a writer waits: readers queue behind it.
+	run -75 sem acquire --shared --nowait rw
+	bg sem run --shared rw sh -c 'echo R2 >>order'
+	r2=$!
+	wait_for waiters rw 2
+	[ ! -e order ]
+	sem release --owner "$r1" rw
+	wait_status "$w" 0
+	wait_status "$r2" 0
+	[ "$(tr '\n' ' ' <order)" = "W R2 " ]
+	free_is rw 1024
+}
+
+@test "rw: bad options and kinds exit 125 with one line and change nothing" {
+	sem create -n 2 o
+	sem create --rw -n 2 rw
+	snapshot o
+	run -125 sem acquire --shared o
+	one_line
+	[ "$output" = "sem: o: exists and is not a shared/exclusive (rw) semaphore (it is owned)" ]
+	run -125 sem run --rw o true
+	one_line
+	run -125 sem create --rw --reentrant x
+	one_line
+	[[ "$output" == "sem: --rw and --reentrant exclude each other; usage: "* ]]
+	run -125 sem acquire --shared --reentrant x
+	one_line
+	run -125 sem acquire --shared --count 2 x
+	one_line
+	[[ "$output" == "sem: --count and --shared exclude each other; usage: "* ]]
+	run -125 sem acquire --count 2 rw
+	one_line
+	[ "$output" = "sem: rw: --count: not for a shared/exclusive semaphore" ]
+	run -125 sem release --shared rw
+	one_line
+	run -125 sem create --rw -n 3 rw
+	one_line
+	[ "$output" = "sem: rw: exists with 2 slots, not 3" ]
+	unchanged o
+	[ ! -e "$CONC_DIR/x" ]
+}
+
+@test "rw: an exclusive holder killed with SIGKILL lets the readers in; a dead reader lets the writer in" {
+	holder
+	sem acquire --rw -n 2 --owner "$HOLDER" rw
+	bg sem run --shared rw touch r1
+	wait_for waiters rw 1
+	kill -9 "$HOLDER"
+	wait_for test -e r1
+	holder
+	sem acquire --shared --owner "$HOLDER" rw
+	bg sem run rw touch w1
+	wait_for waiters rw 1
+	kill -9 "$HOLDER"
+	wait_for test -e w1
+	wait_for free_is rw 2
+}
+
+# make_crit_rw: crit_rw.sh r|w, the critical section of a reader or a
+# writer: like crit.sh, it leaves a token (its start time and r or w),
+# and logs "KIND READERS WRITERS", the others it finds inside alive.
+make_crit_rw() {
+	mkdir -p in
+	: >log
+	cat >crit_rw.sh <<'EOF2'
+#!/bin/sh
+me=$1
+read -r line </proc/$$/stat
+# shellcheck disable=SC2086
+set -- $line
+echo "${22} $me" >in/.$$
+mv in/.$$ in/$$
+r=0 w=0
+for f in in/*; do
+	[ -e "$f" ] && [ "$f" != "in/$$" ] || continue
+	read -r want kind <"$f" || continue
+	read -r line 2>/dev/null </proc/"${f##*/}"/stat || continue
+	# shellcheck disable=SC2086
+	set -- $line
+	if [ "$3" != Z ] && [ "${22}" = "$want" ]; then
+		case $kind in r) r=$((r + 1)) ;; *) w=$((w + 1)) ;; esac
+	fi
+done
+echo "$me $r $w" >>log
+sleep 0.01
+rm -f in/$$
+EOF2
+	chmod +x crit_rw.sh
+}
+
+@test "rw torture: SIGKILL of random readers, writers and commands never lets a writer in with anyone, nor more than N readers" {
+	make_crit_rw
+	sem create --rw -n 3 t
+	: >workers
+	for k in r r r r w w; do
+		if [ "$k" = r ]; then
+			bg sh -c 'while [ ! -e stop ]; do sem run --shared t ./crit_rw.sh r; done'
+		else
+			bg sh -c 'while [ ! -e stop ]; do sem run t ./crit_rw.sh w; done'
+		fi
+		echo $! >>workers
+	done
+	kills=0 tries=0
+	while [ "$kills" -lt 12 ] && [ "$tries" -lt 300 ]; do
+		tries=$((tries + 1))
+		seen=$(wc -l <log)
+		case $((RANDOM % 3)) in
+		0) v=$(sem stat t | awk 'NR > 7 && $2 != "-" { print $2 }' | shuf -n 1) ;;
+		1) v=$(sem stat t | awk 'NR > 7 { print $1 }' | shuf -n 1) ;;
+		*) v=$(pgrep -P "$(shuf -n 1 workers)" -x sem | head -n 1) || true ;;
+		esac
+		if [ -n "$v" ] && kill -9 "$v" 2>/dev/null; then
+			kills=$((kills + 1))
+		fi
+		wait_for log_past "$seen"
+	done
+	wait_for log_past 40
+	wait_for grep -q '^w ' log
+	touch stop
+	while read -r w; do
+		wait "$w" || true
+	done <workers
+	[ "$kills" -ge 12 ]
+	# Writers saw nobody; readers saw no writer and at most 2 others.
+	[ -z "$(awk '$1 == "w" && ($2 != 0 || $3 != 0)' log)" ]
+	[ -z "$(awk '$1 == "r" && ($3 != 0 || $2 > 2)' log)" ]
+	wait_for free_is t 3
+	wait_for waiters t 0
+}
+
+# poke FILE OFFSET BYTES: overwrite FILE at OFFSET with BYTES (printf
+# escapes), as anyone who can write the object could at any time.
+poke() {
+	printf '%b' "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
+@test "kind, counts and wants changed while a sem waits: it keeps what it fixed at open, never trusts the new fields (issue 24 point 1)" {
+	holder
+	sem acquire --owner "$HOLDER" s
+	bg sem run s touch entered
+	w=$!
+	wait_for waiters s 1
+	# flags (byte 76) := unowned and unbounded, which a mutex's sizes do
+	# not fit; the holder's count (record at 128, count at +48) and the
+	# waiter's want (record at 128 + 88, want at +28) := 2^32-1.
+	poke "$CONC_DIR/s" 76 '\006\0\0\0'
+	poke "$CONC_DIR/s" 176 '\377\377\377\377'
+	poke "$CONC_DIR/s" 244 '\377\377\377\377'
+	run -125 sem value s
+	one_line
+	[ "$output" = "sem: s: damaged semaphore (bad table sizes)" ]
+	# The waiter still sees the mutex it opened: the dead holder's huge
+	# count is recounted, not wrapped, and its own want is its own.
+	kill -9 "$HOLDER"
+	wait_status "$w" 0
+	[ -e entered ]
+	poke "$CONC_DIR/s" 76 '\0\0\0\0'
+	free_is s 1
+	waiters s 0
+}
+
+# make_crit_w: crit_w.sh K, the critical section of a holder of K slots:
+# like crit.sh, it leaves a token (its start time and K) and logs the sum
+# of K over the holders it finds inside alive, itself included.
+make_crit_w() {
+	mkdir -p in
+	: >log
+	cat >crit_w.sh <<'EOF2'
+#!/bin/sh
+k=$1
+read -r line </proc/$$/stat
+# shellcheck disable=SC2086
+set -- $line
+echo "${22} $k" >in/.$$
+mv in/.$$ in/$$
+sum=0
+for f in in/*; do
+	[ -e "$f" ] || continue
+	read -r want n <"$f" || continue
+	read -r line 2>/dev/null </proc/"${f##*/}"/stat || continue
+	# shellcheck disable=SC2086
+	set -- $line
+	[ "$3" != Z ] && [ "${22}" = "$want" ] && sum=$((sum + n))
+done
+echo "$sum" >>log
+sleep 0.01
+rm -f in/$$
+EOF2
+	chmod +x crit_w.sh
+}
+
+@test "--count torture: SIGKILL of random holders, waiters and commands never lets more than N slots' worth in" {
+	make_crit_w
+	sem create -n 4 t
+	: >workers
+	for k in 1 1 2 3 4; do
+		bg sh -c "while [ ! -e stop ]; do sem run --count $k t ./crit_w.sh $k; done"
+		echo $! >>workers
+	done
+	kills=0 tries=0
+	while [ "$kills" -lt 12 ] && [ "$tries" -lt 300 ]; do
+		tries=$((tries + 1))
+		seen=$(wc -l <log)
+		case $((RANDOM % 3)) in
+		0) v=$(sem stat t | awk 'NR > 7 && $2 != "-" { print $2 }' | shuf -n 1) ;;
+		1) v=$(sem stat t | awk 'NR > 7 { print $1 }' | shuf -n 1) ;;
+		*) v=$(pgrep -P "$(shuf -n 1 workers)" -x sem | head -n 1) || true ;;
+		esac
+		if [ -n "$v" ] && kill -9 "$v" 2>/dev/null; then
+			kills=$((kills + 1))
+		fi
+		wait_for log_past "$seen"
+	done
+	wait_for log_past 40
+	touch stop
+	while read -r w; do
+		wait "$w" || true
+	done <workers
+	[ "$kills" -ge 12 ]
+	[ "$(max_inside)" -le 4 ]
+	wait_for free_is t 4
+	wait_for waiters t 0
 }

@@ -132,7 +132,8 @@ t 0 queue get pr; same one
 t 0 queue rm q pr pq
 t 125 queue get bad/../name/
 
-# sem: acquire and release for an owner, run, nowait, stat, rm.
+# sem: acquire and release for an owner, run, nowait, stat, rm; unowned,
+# weighted and shared/exclusive semaphores.
 t 0 sem create -n 2 s
 t 0 sem acquire -o $$ s
 t 0 sem acquire -o $$ s
@@ -145,8 +146,19 @@ t 0 sem run s echo held; same held
 t 0 sem release -o $$ s
 t 0 sem run -n 3 --reentrant r sh -c 'exit 0'
 t 7 sem run m sh -c 'exit 7'
+t 0 sem create --unowned -n 3 --value 0 u
+t 0 sem release -c 2 u
+t 1 sem release -c 2 u
+t 0 sem acquire -c 2 u
+t 0 sem stat u
+t 0 sem acquire -n 4 -c 3 -o $$ w
+t 75 sem acquire -c 2 --nowait -o $$ w
+t 0 sem release -c 2 -o $$ w
+t 0 sem release -o $$ w
+t 0 sem run --shared rw sh -c 'exit 0'
+t 0 sem run rw sh -c 'exit 0'
 t 0 sem ls
-t 0 sem rm s r m
+t 0 sem rm s r m u w rw
 t 125 sem release -o $$ s
 
 # barrier: three parties, one of them running an action and a command.
@@ -161,7 +173,7 @@ t 0 barrier stat b
 t 0 barrier ls
 vg barrier wait -n 3 -t 10 b >/dev/null 2>&1 &
 party=$!
-until barrier stat b | grep -qx 'waiting 1'; do sleep 0.05; done
+until barrier stat b | grep -qx 'waiting	1'; do sleep 0.05; done
 t 0 barrier abort b
 wait "$party" || [ $? -eq 1 ] || { echo "valgrind.sh: the aborted party did not exit 1" >&2; bad=$((bad + 1)); }
 t 1 barrier wait b

@@ -55,6 +55,7 @@
 #include "opt.h"
 #include "proc.h"
 #include "remote.h"
+#include "report.h"
 #include "queue.h"
 #include "queueobj.h"
 
@@ -74,8 +75,8 @@
 	"       queue done NAME [N]\n" \
 	"       queue join [--nowait | -t DUR] NAME\n" \
 	"       queue size NAME\n" \
-	"       queue stat NAME\n" \
-	"       queue ls\n" \
+	"       queue stat [--json] NAME\n" \
+	"       queue ls [--json] [--header]\n" \
 	"       queue rm NAME...\n" \
 	"  -0, --null          messages end with NUL, not newline\n" \
 	"      --nowait        never block: exit 75 if the queue is full or empty\n" \
@@ -94,6 +95,8 @@
 	"      --lifo          last in, first out\n" \
 	"      --priority      lowest PRIO first, first in first out among equals\n" \
 	"      --mode MODE     permission bits of a new queue (octal, default 600)\n" \
+	"      --json          stat, ls: print JSON\n" \
+	"      --header        ls: print the column names first\n" \
 	"  -H, --host HOST    (before the command) run it on HOST over ssh;\n" \
 	"      --remote-path PATH  the program there (default: in its PATH)\n" \
 	"  -h, --help          show this help\n" \
@@ -1114,29 +1117,49 @@ cmd_size(int argc, char **argv)
 	return 0;
 }
 
+static void
+report_queue(struct report *r, const char *name, struct queue *q)
+{
+	struct counts c;
+
+	read_counts(q, &c);
+	report_begin(r);
+	report_str(r, "name", name);
+	report_str(r, "order", order_name(q->sh->order));
+	report_num(r, "size", q->R);
+	if (q->sh->max)
+		report_num(r, "max", q->sh->max);
+	else
+		report_none(r, "max");
+	report_num(r, "maxmsg", q->maxmsg);
+	report_num(r, "messages", c.messages);
+	report_num(r, "claimed", c.claimed);
+	report_num(r, "delayed", c.delayed);
+	report_num(r, "bytes", c.bytes);
+	report_num(r, "used", c.used);
+	report_num(r, "tasks", c.tasks);
+	report_bool(r, "closed", q->sh->closed);
+	report_num(r, "getters", c.getters);
+	report_num(r, "putters", c.putters);
+	report_num(r, "joiners", c.joiners);
+	report_num(r, "puts", q->sh->puts);
+	report_num(r, "gets", q->sh->gets);
+	report_num(r, "repairs", q->sh->repairs);
+	report_end(r);
+}
+
 static int
 cmd_stat(int argc, char **argv)
 {
+	static const struct cli sub = { "queue stat [--json] NAME", HELP_TEXT };
+	struct report r;
 	struct queue q;
-	struct counts c;
-	const char *name = open_for_report(argc, argv, "queue stat NAME", &q,
-	    &c);
+	const char *name = argv[report_options(argc, argv, &sub, 0, 1, &r)];
 
-	printf("name %s\norder %s\nsize %" PRIu64 "\n", name,
-	    order_name(q.sh->order), q.R);
-	if (q.sh->max)
-		printf("max %" PRIu64 "\n", q.sh->max);
-	else
-		printf("max none\n");
-	printf("maxmsg %" PRIu32 "\nmessages %" PRIu64 "\nclaimed %" PRIu64
-	    "\ndelayed %" PRIu64
-	    "\nbytes %" PRIu64 "\nused %" PRIu64 "\ntasks %" PRIu64
-	    "\nclosed %s\ngetters %u\nputters %u\njoiners %u\n"
-	    "puts %" PRIu64 "\ngets %" PRIu64 "\nrepairs %" PRIu64 "\n",
-	    q.maxmsg, c.messages, c.claimed, c.delayed, c.bytes, c.used,
-	    c.tasks,
-	    q.sh->closed ? "yes" : "no", c.getters, c.putters, c.joiners,
-	    q.sh->puts, q.sh->gets, q.sh->repairs);
+	open_or_die(&q, name, NULL);
+	if (std_closed(1))
+		err_diex(EXIT_TOOL, "%s: standard output is closed", name);
+	report_queue(&r, name, &q);
 	q_close(&q);
 	return 0;
 }
@@ -1145,31 +1168,32 @@ static void
 ls_one(struct obj *o, void *arg)
 {
 	struct queue q;
-	struct counts c;
 
-	(void)arg;
 	if (q_attach(&q, o) < 0)
 		return;
-	read_counts(&q, &c);
-	printf("%s\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%s\t%s\n", o->name,
-	    c.messages, c.bytes, c.tasks, order_name(q.sh->order),
-	    q.sh->closed ? "closed" : "open");
+	report_queue(arg, o->name, &q);
 }
 
 static int
 cmd_ls(int argc, char **argv)
 {
-	static const char usage[] = "queue ls";
-	struct opts o;
-	struct cli sub = { usage, HELP_TEXT };
-	int i = parse(argc, argv, usage, 0, &o);
+	static const struct cli sub = { "queue ls [--json] [--header]",
+		HELP_TEXT };
 	static const struct obj_type t = { OBJ_QUEUE, Q_VERSION, "queue" };
+	static const char *const cols[] = { "name", "order", "size", "max",
+		"maxmsg", "messages", "claimed", "delayed", "bytes", "used",
+		"tasks", "closed", "getters", "putters", "joiners", "puts",
+		"gets", "repairs", NULL };
+	struct report r;
+	int st;
 
-	if (i < argc)
-		cli_usage_error(&sub, "unexpected operand '%s'", argv[i]);
+	report_options(argc, argv, &sub, 1, 0, &r);
 	if (std_closed(1))
 		err_diex(EXIT_TOOL, "standard output is closed");
-	return obj_list(&t, ls_one, NULL) < 0 ? EXIT_TOOL : 0;
+	report_ls_begin(&r, cols);
+	st = obj_list(&t, ls_one, &r) < 0 ? EXIT_TOOL : 0;
+	report_ls_end(&r);
+	return st;
 }
 
 static int

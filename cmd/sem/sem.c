@@ -16,16 +16,27 @@
  * killed with SIGKILL (its command then gets SIGKILL as parent-death
  * signal) keeps the slot while anything of the group still runs.
  *
+ * Kinds. An owned semaphore (the default) is the above. An rw one is an
+ * owned one in which a shared holder takes one slot and an exclusive
+ * holder all N, by the weights below. An unowned one has no holder table:
+ * a value, lowered by acquire and raised by release from anyone, within
+ * its bound if it has one; nothing is reclaimed, since nobody owns it.
+ *
+ * Weights. A holder record holds COUNT slots (--count K, or N for an
+ * exclusive holder), and a waiter record says how many it WANTs.
+ *
  * Fairness. A process that finds no slot for it takes a ticket (arrival
- * order) and registers in the waiter table. A waiter may take a slot only
- * when fewer earlier waiters are still waiting than there are free slots;
- * a newcomer counts every registered waiter as earlier, so it can never
- * overtake one. This is FIFO, and N waiters can still be admitted at once.
+ * order) and registers in the waiter table. A waiter may take its slots
+ * only when they are free together with all that the earlier waiters
+ * still waiting want; a newcomer counts every registered waiter as
+ * earlier, so it can never overtake one. This is FIFO, a large request at
+ * the head holds back the smaller ones behind it, and a prefix of the
+ * queue can still be admitted at once.
  *
  * Hand-off. Each waiter sleeps on its own futex word in its record. Who
  * frees a slot (release, the end of a run, a reclaim, a waiter giving up)
- * bumps the words of the oldest waiters that may now proceed, as many as
- * there are free slots, and wakes them after dropping the lock. No
+ * bumps the words of the oldest waiters that may now proceed, as long as
+ * what they want together is free, and wakes them after dropping the lock. No
  * condition variable is involved (they are not crash-safe), and the wait
  * is in the kernel, not a sleep loop.
  *
@@ -67,18 +78,22 @@
 #include "opt.h"
 #include "proc.h"
 #include "remote.h"
+#include "report.h"
 #include "semobj.h"
 #include "wrap.h"
 
-#define USAGE_RUN "sem run [-n N] [--reentrant] [--mode MODE] " \
-	"[--timeout DUR | --nowait] NAME [--] CMD [ARG...]"
-#define USAGE_ACQUIRE "sem acquire [-n N] [--reentrant] [--mode MODE] " \
-	"[--timeout DUR | --nowait] [--owner PID] NAME"
-#define USAGE_RELEASE "sem release [--owner PID] NAME"
-#define USAGE_CREATE "sem create [-n N] [--reentrant] [--mode MODE] NAME"
+#define USAGE_RUN "sem run [-n N] [--reentrant | --rw] " \
+	"[--count K | --shared] [--mode MODE] [--timeout DUR | --nowait] " \
+	"NAME [--] CMD [ARG...]"
+#define USAGE_ACQUIRE "sem acquire [-n N] [--reentrant | --rw] " \
+	"[--count K | --shared] [--mode MODE] [--timeout DUR | --nowait] " \
+	"[--owner PID] NAME"
+#define USAGE_RELEASE "sem release [--count K] [--owner PID] NAME"
+#define USAGE_CREATE "sem create [-n N | --unbounded] " \
+	"[--reentrant | --rw | --unowned [--value V]] [--mode MODE] NAME"
 #define USAGE_VALUE "sem value NAME"
-#define USAGE_STAT "sem stat NAME"
-#define USAGE_LS "sem ls"
+#define USAGE_STAT "sem stat [--json] NAME"
+#define USAGE_LS "sem ls [--json] [--header]"
 #define USAGE_RM "sem rm [--force] NAME..."
 
 static const char help_text[] =
@@ -93,7 +108,8 @@ static const char help_text[] =
 	"Named counting semaphores; a slot held by a dead process is reclaimed.\n"
 	"  run        take a slot, run CMD, release it when CMD ends; exit with CMD's status\n"
 	"  acquire    take a slot for the calling process (or --owner PID)\n"
-	"  release    give back a slot of the calling process (or --owner PID)\n"
+	"  release    give back the last slot(s) taken by the calling process (or\n"
+	"             --owner PID); unowned: add a permit, from any process\n"
 	"  create     create the semaphore if missing\n"
 	"  value      print the number of free slots\n"
 	"  stat       print the slots, free slots, waiters and every holder\n"
@@ -101,7 +117,18 @@ static const char help_text[] =
 	"  rm         remove semaphores that nobody holds or waits for\n"
 	"  -n, --slots N      slots of a new semaphore (default 1: a mutex)\n"
 	"  -r, --reentrant    a new semaphore counts re-acquisition by a holder\n"
+	"      --unowned      a new semaphore's permits belong to nobody: acquire\n"
+	"                     takes one, release by anyone adds one (-n N: bound)\n"
+	"      --unbounded    an unowned semaphore without a bound (the default)\n"
+	"      --value V      start value of a new unowned semaphore (default: N, or 1)\n"
+	"      --rw           a new semaphore is shared/exclusive: up to N shared\n"
+	"                     holders (default 1024) or one exclusive holder\n"
+	"  -s, --shared       take a shared slot of an rw semaphore (default:\n"
+	"                     exclusive); a missing one is created --rw\n"
+	"  -c, --count K      take, or give back, K slots (permits) at once\n"
 	"  -m, --mode MODE    permission bits of a new semaphore (default 0600)\n"
+	"      --json         stat, ls: print JSON\n"
+	"      --header       ls: print the column names first\n"
 	"  -t, --timeout DUR  give up waiting after DUR (status 124)\n"
 	"  -w, --nowait       do not wait for a slot (status 75)\n"
 	"  -o, --owner PID    the process the slot belongs to (default: the caller)\n"
@@ -110,8 +137,9 @@ static const char help_text[] =
 	"      --remote-path PATH  the program there (default: in its PATH)\n"
 	"  -h, --help         show this help\n"
 	"      --version      show the version\n"
-	"Exit: 0 done; 1 rm refused (busy); 75 no slot with --nowait;\n"
-	"124 timed out; 125 error; run: CMD's status (126/127 cannot run it).\n";
+	"Exit: 0 done; 1 rm refused (busy), or release above an unowned bound;\n"
+	"75 no slot with --nowait; 124 timed out; 125 error;\n"
+	"run: CMD's status (126/127 cannot run it).\n";
 
 static const struct cli cli_main = { "sem COMMAND [OPTIONS] [ARG...]", help_text };
 static const struct cli cli_run = { USAGE_RUN, help_text };
@@ -123,8 +151,11 @@ static const struct cli cli_stat = { USAGE_STAT, help_text };
 static const struct cli cli_ls = { USAGE_LS, help_text };
 static const struct cli cli_rm = { USAGE_RM, help_text };
 
+/* The letters of long-only options are not in the short option string. */
 enum { OPT_SLOTS = 'n', OPT_REENTRANT = 'r', OPT_MODE = 'm',
-	OPT_TIMEOUT = 't', OPT_NOWAIT = 'w', OPT_OWNER = 'o', OPT_FORCE = 'f' };
+	OPT_TIMEOUT = 't', OPT_NOWAIT = 'w', OPT_OWNER = 'o', OPT_FORCE = 'f',
+	OPT_COUNT = 'c', OPT_UNOWNED = 'U', OPT_UNBOUNDED = 'B',
+	OPT_VALUE = 'V', OPT_RW = 'R', OPT_SHARED = 's' };
 
 static const struct option longopts[] = {
 	{ "slots", required_argument, 0, OPT_SLOTS },
@@ -134,6 +165,12 @@ static const struct option longopts[] = {
 	{ "nowait", no_argument, 0, OPT_NOWAIT },
 	{ "owner", required_argument, 0, OPT_OWNER },
 	{ "force", no_argument, 0, OPT_FORCE },
+	{ "count", required_argument, 0, OPT_COUNT },
+	{ "unowned", no_argument, 0, OPT_UNOWNED },
+	{ "unbounded", no_argument, 0, OPT_UNBOUNDED },
+	{ "value", required_argument, 0, OPT_VALUE },
+	{ "rw", no_argument, 0, OPT_RW },
+	{ "shared", no_argument, 0, OPT_SHARED },
 	CLI_STD_OPTIONS,
 	{ 0, 0, 0, 0 }
 };
@@ -145,6 +182,8 @@ struct args {
 	int nowait;
 	pid_t owner;          /* 0: the default */
 	int force;
+	uint32_t count;       /* --count; 0: not given */
+	int shared;
 	char **rest;          /* operands */
 	int nrest;
 };
@@ -163,6 +202,35 @@ long_name(int c)
 	return "?";
 }
 
+/* The options that choose the kind of a new semaphore must agree. */
+static void
+check_kind(const struct args *a, const struct cli *cli)
+{
+	uint32_t f = a->p.flags;
+
+	if ((f & SEM_UNOWNED) && (f & SEM_REENTRANT))
+		cli_usage_error(cli, "--unowned and --reentrant exclude each other");
+	if ((f & SEM_UNOWNED) && (f & SEM_RW))
+		cli_usage_error(cli, "--unowned and --rw exclude each other");
+	if ((f & SEM_RW) && (f & SEM_REENTRANT))
+		cli_usage_error(cli, "--%s and --reentrant exclude each other",
+		    a->shared ? "shared" : "rw");
+	if (a->shared && a->count)
+		cli_usage_error(cli, "--count and --shared exclude each other");
+	if (a->count > 1 && a->p.slots && a->count > a->p.slots)
+		cli_usage_error(cli, "--count %u: more than -n %u", a->count,
+		    a->p.slots);
+	if ((f & SEM_UNBOUNDED) && !(f & SEM_UNOWNED))
+		cli_usage_error(cli, "--unbounded is for --unowned semaphores");
+	if ((f & SEM_UNBOUNDED) && a->p.slots)
+		cli_usage_error(cli, "-n and --unbounded exclude each other");
+	if (a->p.value >= 0 && !(f & SEM_UNOWNED))
+		cli_usage_error(cli, "--value is for --unowned semaphores");
+	if (a->p.value >= 0 && a->p.slots && a->p.value > a->p.slots)
+		cli_usage_error(cli, "--value %lld: more than the bound %u",
+		    (long long)a->p.value, a->p.slots);
+}
+
 /* Parse the options of subcommand argv[0]; ALLOWED lists the letters of
  * the options it takes. */
 static void
@@ -174,7 +242,8 @@ parse(int argc, char **argv, const char *allowed, const struct cli *cli,
 	memset(a, 0, sizeof *a);
 	a->timeout = -1;
 	cli_reset();
-	while ((c = cli_next(argc, argv, "n:rm:t:wo:f", longopts, cli)) != -1) {
+	a->p.value = -1;
+	while ((c = cli_next(argc, argv, "n:rm:t:wo:fc:s", longopts, cli)) != -1) {
 		if (strchr(allowed, c) == NULL)
 			cli_usage_error(cli, "option '--%s' is not for 'sem %s'",
 			    long_name(c), argv[0]);
@@ -201,10 +270,32 @@ parse(int argc, char **argv, const char *allowed, const struct cli *cli,
 		case OPT_FORCE:
 			a->force = 1;
 			break;
+		case OPT_COUNT:
+			a->count = opt_count("--count", optarg, 1,
+			    SEM_COUNT_MAX);
+			break;
+		case OPT_UNOWNED:
+			a->p.flags |= SEM_UNOWNED;
+			break;
+		case OPT_UNBOUNDED:
+			a->p.flags |= SEM_UNBOUNDED;
+			break;
+		case OPT_RW:
+			a->p.flags |= SEM_RW;
+			break;
+		case OPT_SHARED:
+			a->shared = 1;
+			a->p.flags |= SEM_RW;
+			break;
+		case OPT_VALUE:
+			a->p.value = opt_count("--value", optarg, 0,
+			    (long long)SEM_VAL_MAX);
+			break;
 		}
 	}
 	if (timeout_given && a->nowait)
 		cli_usage_error(cli, "--timeout and --nowait exclude each other");
+	check_kind(a, cli);
 	a->rest = argv + optind;
 	a->nrest = argc - optind;
 }
@@ -279,16 +370,27 @@ read_comm(pid_t pid, char *buf, size_t len)
 }
 
 /* Open NAME (creating it as A says) and take a slot; the name is opened
- * again if the semaphore is removed under us. */
+ * again if the semaphore is removed under us. RUN: for sem run, which an
+ * unowned semaphore is not for. */
 static int
 take(struct sem *m, const char *name, const struct args *a,
-    const struct sem_req *r, int *slot)
+    const struct sem_req *r, int *slot, int run)
 {
 	int rc, tries;
 
 	for (tries = 0; tries < 100; tries++) {
-		if (semobj_open(m, name, &a->p) < 0)
+		/* A semaphore made without -n would have 1 slot, too few
+		 * for --count K: only an existing one is used then. */
+		if (semobj_open(m, name, a->count > 1 && a->p.slots == 0 ?
+		    NULL : &a->p) < 0)
 			return EXIT_TOOL;
+		if ((m->kind & SEM_UNOWNED) && (run || a->owner)) {
+			err_warnx("%s: %s: not for an unowned semaphore (its "
+			    "permits belong to nobody)", name,
+			    run ? "sem run" : "--owner");
+			semobj_close(m);
+			return EXIT_TOOL;
+		}
 		rc = semobj_take(m, r, slot);
 		if (rc != SEM_GONE)
 			return rc;
@@ -302,6 +404,8 @@ static void
 init_req(struct sem_req *r, const struct args *a)
 {
 	memset(r, 0, sizeof *r);
+	r->count = a->count;
+	r->shared = a->shared;
 	r->nowait = a->nowait;
 	r->deadline = opt_deadline(semobj_now(), a->timeout);
 	r->stop = &stop_sig;
@@ -319,7 +423,7 @@ cmd_run(int argc, char **argv)
 	int rc, slot, e;
 	pid_t pid;
 
-	parse(argc, argv, "nrmtw", &cli_run, &a);
+	parse(argc, argv, "nrmtwcRs", &cli_run, &a);
 	if (a.nrest < 1)
 		cli_usage_error(&cli_run, "missing NAME");
 	name = a.rest[0];
@@ -342,7 +446,7 @@ cmd_run(int argc, char **argv)
 	r.self = r.owner;
 	base = strrchr(cmd[0], '/');
 	r.comm = base ? base + 1 : cmd[0];
-	if ((rc = take(&m, name, &a, &r, &slot)) != 0)
+	if ((rc = take(&m, name, &a, &r, &slot, 1)) != 0)
 		return rc;
 
 	/* The command leads a process group of its own, which gets the
@@ -382,7 +486,7 @@ cmd_acquire(int argc, char **argv)
 	const char *name;
 	int slot;
 
-	parse(argc, argv, "nrmtwo", &cli_acquire, &a);
+	parse(argc, argv, "nrmtwocRs", &cli_acquire, &a);
 	name = one_name(&a, &cli_acquire);
 	init_req(&r, &a);
 	owner_of(&a, &r.owner);
@@ -390,7 +494,7 @@ cmd_acquire(int argc, char **argv)
 	read_comm(r.owner.pid, comm, sizeof comm);
 	r.comm = comm;
 	catch_signals();
-	return take(&m, name, &a, &r, &slot);
+	return take(&m, name, &a, &r, &slot, 0);
 }
 
 static int
@@ -401,12 +505,39 @@ cmd_release(int argc, char **argv)
 	struct obj_owner ow;
 	const char *name;
 
-	parse(argc, argv, "o", &cli_release, &a);
+	uint32_t n;
+	int rc;
+
+	parse(argc, argv, "oc", &cli_release, &a);
 	name = one_name(&a, &cli_release);
-	owner_of(&a, &ow);
 	if (semobj_open(&m, name, NULL) < 0)
 		return EXIT_TOOL;
-	if (semobj_give(&m, &ow, -1) < 0)
+	n = a.count ? a.count : 1;
+	if (m.kind & SEM_UNOWNED) {
+		/* Anyone may release: the permits belong to nobody. */
+		if (a.owner)
+			err_diex(EXIT_TOOL, "%s: --owner: not for an unowned "
+			    "semaphore (its permits belong to nobody)", name);
+		if ((rc = semobj_post(&m, n)) == 1) {
+			err_warnx("%s: release refused: the value would pass "
+			    "its bound of %u", name, m.slots);
+			return EXIT_NO;
+		}
+		if (rc < 0)
+			err_diex(EXIT_TOOL, "%s: release refused: the value "
+			    "would pass %llu", name,
+			    (unsigned long long)SEM_VAL_MAX);
+		return 0;
+	}
+	owner_of(&a, &ow);
+	if (a.count && (m.kind & (SEM_RW | SEM_REENTRANT)))
+		err_diex(EXIT_TOOL, "%s: --count: not for a%s semaphore", name,
+		    (m.kind & SEM_RW) ? " shared/exclusive" : " reentrant");
+	if (a.count) {
+		if (semobj_give_count(&m, &ow, n) < 0)
+			err_diex(EXIT_TOOL, "%s: process %ld holds fewer than "
+			    "%u slots", name, (long)ow.pid, n);
+	} else if (semobj_give(&m, &ow, -1) < 0)
 		err_diex(EXIT_TOOL, "%s: process %ld holds no slot", name,
 		    (long)ow.pid);
 	return 0;
@@ -418,7 +549,7 @@ cmd_create(int argc, char **argv)
 	struct args a;
 	struct sem m;
 
-	parse(argc, argv, "nrm", &cli_create, &a);
+	parse(argc, argv, "nrmUBVR", &cli_create, &a);
 	return semobj_open(&m, one_name(&a, &cli_create), &a.p) < 0 ? EXIT_TOOL : 0;
 }
 
@@ -434,45 +565,72 @@ cmd_value(int argc, char **argv)
 		return EXIT_TOOL;
 	semobj_view(&m, &v);
 	free(v.holders);
-	printf("%u\n", v.slots - v.used);
+	printf("%llu\n", (unsigned long long)v.free);
 	return 0;
 }
 
 static void
-print_holder(const struct sem_holder *h)
+report_holder(struct report *r, const struct sem_holder *h)
 {
-	char when[32], child[24] = "-";
+	char when[32];
 	struct tm tm;
 	time_t t = (time_t)(h->since / 1000000000LL);
 
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S",
 	    localtime_r(&t, &tm));
+	report_begin(r);
+	report_num(r, "pid", (unsigned long long)h->owner.pid);
 	if (h->child.pid != 0)
-		snprintf(child, sizeof child, "%ld", (long)h->child.pid);
-	printf("%ld\t%s\t%u\t%s\t%s\n", (long)h->owner.pid, child, h->depth,
-	    when, h->comm[0] ? h->comm : "?");
+		report_num(r, "child", (unsigned long long)h->child.pid);
+	else
+		report_none(r, "child");
+	report_num(r, "depth", h->depth);
+	report_num(r, "count", h->count);
+	report_str(r, "since", when);
+	report_str(r, "command", h->comm[0] ? h->comm : "?");
+	report_end(r);
+}
+
+/* The fields of stat and ls; with HOLDERS (stat), the holders' list. */
+static void
+report_sem(struct report *r, const char *name, struct sem *m, int holders)
+{
+	struct semobj_view v;
+	uint32_t i;
+
+	semobj_view(m, &v);
+	report_begin(r);
+	report_str(r, "name", name);
+	report_str(r, "kind", semobj_kind_name(v.flags));
+	if (v.flags & SEM_UNBOUNDED)
+		report_none(r, "slots");
+	else
+		report_num(r, "slots", v.slots);
+	report_num(r, "free", v.free);
+	report_num(r, "waiters", v.nwait);
+	report_bool(r, "reentrant", v.flags & SEM_REENTRANT);
+	report_num(r, "holders", v.nheld);
+	if (holders) {
+		report_list_begin(r, "holder");
+		for (i = 0; i < v.nheld; i++)
+			report_holder(r, &v.holders[i]);
+		report_list_end(r);
+	}
+	report_end(r);
+	free(v.holders);
 }
 
 static int
 cmd_stat(int argc, char **argv)
 {
-	struct args a;
+	struct report r;
 	struct sem m;
-	struct semobj_view v;
-	uint32_t i;
+	const char *name = argv[report_options(argc, argv, &cli_stat, 0, 1,
+	    &r)];
 
-	parse(argc, argv, "", &cli_stat, &a);
-	if (semobj_open(&m, one_name(&a, &cli_stat), NULL) < 0)
+	if (semobj_open(&m, name, NULL) < 0)
 		return EXIT_TOOL;
-	semobj_view(&m, &v);
-	printf("slots\t%u\nfree\t%u\nwaiters\t%u\nreentrant\t%s\n"
-	    "holders\t%u\n", v.slots, v.slots - v.used, v.nwait,
-	    v.flags & SEM_REENTRANT ? "yes" : "no", v.used);
-	if (v.used)
-		printf("PID\tCHILD\tDEPTH\tSINCE\tCOMMAND\n");
-	for (i = 0; i < v.used; i++)
-		print_holder(&v.holders[i]);
-	free(v.holders);
+	report_sem(&r, name, &m, 1);
 	return 0;
 }
 
@@ -480,25 +638,25 @@ static void
 list_one(struct obj *o, void *arg)
 {
 	struct sem m;
-	struct semobj_view v;
 
 	if (semobj_attach(&m, o) < 0)
 		return;
-	semobj_view(&m, &v);
-	free(v.holders);
-	printf("%s\t%u\t%u\t%u\n", o->name, v.slots, v.slots - v.used,
-	    v.nwait);
+	report_sem(arg, o->name, &m, 0);
 }
 
 static int
 cmd_ls(int argc, char **argv)
 {
-	struct args a;
+	static const char *const cols[] = { "name", "kind", "slots", "free",
+		"waiters", "reentrant", "holders", NULL };
+	struct report r;
+	int st;
 
-	parse(argc, argv, "", &cli_ls, &a);
-	if (a.nrest > 0)
-		cli_usage_error(&cli_ls, "unexpected operand '%s'", a.rest[0]);
-	return obj_list(&semobj_type, list_one, NULL) < 0 ? EXIT_TOOL : 0;
+	report_options(argc, argv, &cli_ls, 1, 0, &r);
+	report_ls_begin(&r, cols);
+	st = obj_list(&semobj_type, list_one, &r) < 0 ? EXIT_TOOL : 0;
+	report_ls_end(&r);
+	return st;
 }
 
 static int

@@ -32,10 +32,17 @@ semobj_now(void)
 }
 
 static size_t
-semobj_size(uint32_t slots, uint32_t maxwait)
+semobj_size(uint32_t nrec, uint32_t maxwait)
 {
-	return sizeof(struct sem_shm) + (size_t)slots * sizeof(struct sem_holder)
+	return sizeof(struct sem_shm) + (size_t)nrec * sizeof(struct sem_holder)
 	    + (size_t)maxwait * sizeof(struct sem_waiter);
+}
+
+/* The holder records of a semaphore of kind FLAGS with SLOTS. */
+static uint32_t
+semobj_nrec(uint32_t flags, uint32_t slots)
+{
+	return (flags & SEM_UNOWNED) ? 0 : slots;
 }
 
 static int
@@ -48,6 +55,7 @@ init_shm(void *map, size_t size, void *arg)
 	s->slots = p->slots;
 	s->flags = p->flags;
 	s->maxwait = SEM_WAITERS;
+	s->value = p->value < 0 ? 0 : (uint64_t)p->value;
 	if ((e = obj_mutex_init(&s->lock)) != 0) {
 		errno = e;
 		err_warn("initialise the lock");
@@ -59,32 +67,54 @@ init_shm(void *map, size_t size, void *arg)
 int
 semobj_attach(struct sem *m, const struct obj *o)
 {
-	const struct sem_shm *s = o->map;
+	struct sem_shm *s = o->map;
+	uint32_t slots, maxwait, flags, nrec;
+	int bad;
 
-	/* Check what we may not trust in a file someone else wrote: the
-	 * tables must fit the mapping before we index them. */
-	if (s->slots < 1 || s->slots > SEM_SLOTS_MAX || s->maxwait < 1 ||
-	    s->maxwait > SEM_WAITERS || o->size != semobj_size(s->slots,
-	    s->maxwait)) {
+	/* Read once what we may not trust in a file someone else wrote, and
+	 * check our copies: the kind and the tables must fit the mapping
+	 * before we index them, and only these copies are used from now
+	 * on, whatever the file says later. */
+	slots = __atomic_load_n(&s->slots, __ATOMIC_RELAXED);
+	maxwait = __atomic_load_n(&s->maxwait, __ATOMIC_RELAXED);
+	flags = __atomic_load_n(&s->flags, __ATOMIC_RELAXED) &
+	    (SEM_REENTRANT | SEM_UNOWNED | SEM_UNBOUNDED | SEM_RW);
+	if (((flags & SEM_UNOWNED) && (flags & (SEM_RW | SEM_REENTRANT))) ||
+	    ((flags & SEM_REENTRANT) && (flags & SEM_RW))) {
+		err_warnx("%s: damaged semaphore (bad kind)", o->name);
+		return -1;
+	}
+	if (flags & SEM_UNBOUNDED)
+		bad = !(flags & SEM_UNOWNED) || slots != 0;
+	else
+		bad = slots < 1 || slots > SEM_SLOTS_MAX;
+	nrec = semobj_nrec(flags, slots);
+	if (bad || maxwait < 1 || maxwait > SEM_WAITERS ||
+	    o->size != semobj_size(nrec, maxwait)) {
 		err_warnx("%s: damaged semaphore (bad table sizes)", o->name);
 		return -1;
 	}
 	if (&m->o != o)
 		m->o = *o;
 	m->s = m->o.map;
-	m->slots = s->slots;
-	m->maxwait = s->maxwait;
-	/* Checked again now that they are ours: the file may have changed
-	 * since the look above. */
-	if (m->slots < 1 || m->slots > SEM_SLOTS_MAX || m->maxwait < 1 ||
-	    m->maxwait > SEM_WAITERS ||
-	    o->size != semobj_size(m->slots, m->maxwait)) {
-		err_warnx("%s: damaged semaphore (bad table sizes)", o->name);
-		return -1;
-	}
+	m->slots = slots;
+	m->maxwait = maxwait;
+	m->kind = flags;
+	m->nrec = nrec;
 	m->h = (struct sem_holder *)(m->s + 1);
-	m->w = (struct sem_waiter *)(m->h + m->slots);
+	m->w = (struct sem_waiter *)(m->h + m->nrec);
 	return 0;
+}
+
+/* The name of a kind, for messages and stat. */
+const char *
+semobj_kind_name(uint32_t flags)
+{
+	if (flags & SEM_UNOWNED)
+		return "unowned";
+	if (flags & SEM_RW)
+		return "rw";
+	return "owned";
 }
 
 int
@@ -95,13 +125,19 @@ semobj_open(struct sem *m, const char *name, const struct sem_params *p)
 
 	memset(m, 0, sizeof *m);
 	if (p) {
-		/* A new semaphore has P->slots, or 1 when the caller did not
-		 * say. */
+		/* A new semaphore has P->slots, or when the caller did not
+		 * say: 1 (a mutex), SEM_RW_SLOTS shared holders, or no bound
+		 * for an unowned one. An unowned one starts at P->value, or
+		 * at its bound (1 when it has none). */
 		q = *p;
-		if (q.slots == 0)
-			q.slots = 1;
+		if (q.slots == 0 && (q.flags & SEM_UNOWNED))
+			q.flags |= SEM_UNBOUNDED;
+		if (q.slots == 0 && !(q.flags & SEM_UNBOUNDED))
+			q.slots = (q.flags & SEM_RW) ? SEM_RW_SLOTS : 1;
+		if ((q.flags & SEM_UNOWNED) && q.value < 0)
+			q.value = q.slots ? q.slots : 1;
 		memset(&c, 0, sizeof c);
-		c.size = semobj_size(q.slots, SEM_WAITERS);
+		c.size = semobj_size(semobj_nrec(q.flags, q.slots), SEM_WAITERS);
 		c.mode = q.mode;
 		c.init = init_shm;
 		c.arg = &q;
@@ -110,13 +146,41 @@ semobj_open(struct sem *m, const char *name, const struct sem_params *p)
 		return -1;
 	if (semobj_attach(m, &m->o) < 0)
 		goto fail;
-	if (p && p->slots && p->slots != m->slots) {
+	if (p == NULL || m->o.created)
+		return 0;
+	/* What the caller insists on must be what the semaphore is; what
+	 * it leaves unsaid (no -n, no kind) takes the semaphore as it is. */
+	if ((p->flags & SEM_UNOWNED) && !(m->kind & SEM_UNOWNED)) {
+		err_warnx("%s: exists and is not unowned (it is %s)", name,
+		    semobj_kind_name(m->kind));
+		goto fail;
+	}
+	if ((p->flags & SEM_RW) && !(m->kind & SEM_RW)) {
+		err_warnx("%s: exists and is not a shared/exclusive (rw) "
+		    "semaphore (it is %s)", name, semobj_kind_name(m->kind));
+		goto fail;
+	}
+	if ((p->flags & SEM_UNBOUNDED) && !(m->kind & SEM_UNBOUNDED)) {
+		err_warnx("%s: exists with a bound of %u, not unbounded", name,
+		    m->slots);
+		goto fail;
+	}
+	if (p->slots && (m->kind & SEM_UNBOUNDED)) {
+		err_warnx("%s: exists unbounded, not with a bound of %u", name,
+		    p->slots);
+		goto fail;
+	}
+	if (p->slots && p->slots != m->slots && (m->kind & SEM_UNOWNED)) {
+		err_warnx("%s: exists with a bound of %u, not %u", name,
+		    m->slots, p->slots);
+		goto fail;
+	}
+	if (p->slots && p->slots != m->slots) {
 		err_warnx("%s: exists with %u slot%s, not %u", name,
 		    m->slots, m->slots == 1 ? "" : "s", p->slots);
 		goto fail;
 	}
-	if (p && (p->flags & SEM_REENTRANT) &&
-	    !(m->s->flags & SEM_REENTRANT)) {
+	if ((p->flags & SEM_REENTRANT) && !(m->kind & SEM_REENTRANT)) {
 		err_warnx("%s: exists and is not reentrant", name);
 		goto fail;
 	}
@@ -148,7 +212,7 @@ hhigh(const struct sem *m)
 {
 	uint32_t v = __atomic_load_n(&m->s->hhigh, __ATOMIC_RELAXED);
 
-	return v < m->slots ? v : m->slots;
+	return v < m->nrec ? v : m->nrec;
 }
 
 static uint32_t
@@ -167,14 +231,16 @@ static void
 repair(struct sem *m)
 {
 	struct sem_shm *s = m->s;
+	uint64_t used = 0;
 	uint32_t i;
 
 	s->used = s->nwait = s->hhigh = s->whigh = 0;
-	for (i = 0; i < m->slots; i++)
+	for (i = 0; i < m->nrec; i++)
 		if (m->h[i].owner.pid != 0) {
-			s->used++;
+			used += m->h[i].count;
 			s->hhigh = i + 1;
 		}
+	s->used = used < UINT32_MAX ? (uint32_t)used : UINT32_MAX;
 	for (i = 0; i < m->maxwait; i++)
 		if (m->w[i].who.pid != 0) {
 			s->nwait++;
@@ -187,8 +253,8 @@ lock(struct sem *m)
 {
 	struct sem_shm *s = m->s;
 
-	if (obj_lock(&s->lock) == 1 || s->hhigh > m->slots ||
-	    s->whigh > m->maxwait || s->used > s->hhigh ||
+	if (obj_lock(&s->lock) == 1 || s->hhigh > m->nrec ||
+	    s->whigh > m->maxwait || s->used > (m->nrec ? m->slots : 0) ||
 	    s->nwait > s->whigh)
 		repair(m);
 }
@@ -205,12 +271,33 @@ unlock(struct sem *m, struct wakes *wk)
 		wk->n = 0;
 }
 
-static uint32_t
+/* What can be taken now: the free slots, or an unowned one's value. */
+static uint64_t
 free_slots(const struct sem *m)
 {
 	uint32_t used = m->s->used;
 
+	if (m->kind & SEM_UNOWNED)
+		return m->s->value;
 	return used < m->slots ? m->slots - used : 0;
+}
+
+/* What waiter record I asks for (a value read from the file: it may
+ * upset the order, never an index). */
+static uint64_t
+want_of(const struct sem *m, uint32_t i)
+{
+	return m->w[i].want;
+}
+
+/* What request R takes: an rw semaphore's exclusive holder takes all its
+ * slots, every other request R->count (0 is 1). */
+static uint32_t
+req_want(const struct sem *m, const struct sem_req *r)
+{
+	if (m->kind & SEM_RW)
+		return r->shared ? 1 : m->slots;
+	return r->count ? r->count : 1;
 }
 
 static void
@@ -221,24 +308,39 @@ bump(struct sem_waiter *w, struct wakes *wk)
 		wk->word[wk->n++] = &w->wake;
 }
 
-/* Wake the waiters that may now take a slot: the oldest ones, as many as
- * there are free slots. They re-check for themselves under the lock. */
+/* What all the waiters ask for together. */
+static uint64_t
+queued_want(const struct sem *m)
+{
+	uint64_t sum = 0;
+	uint32_t i;
+
+	for (i = 0; i < whigh(m); i++)
+		if (m->w[i].who.pid != 0)
+			sum += want_of(m, i);
+	return sum;
+}
+
+/* Wake the waiters that may now proceed: the oldest ones, in arrival
+ * order, as long as what they ask for together is free; the first that
+ * does not fit stops the walk (a large request at the head is not
+ * overtaken). They re-check for themselves under the lock. */
 static void
 wake_eligible(struct sem *m, struct wakes *wk)
 {
 	struct sem_shm *s = m->s;
-	uint32_t k = free_slots(m), i, j;
-	uint64_t last = 0;
+	uint64_t k = free_slots(m), last = 0, sum = 0;
+	uint32_t i, j;
 
 	if (k == 0 || s->nwait == 0)
 		return;
-	if (k >= s->nwait) {
+	if (queued_want(m) <= k) {
 		for (i = 0; i < whigh(m); i++)
 			if (m->w[i].who.pid != 0)
 				bump(&m->w[i], wk);
 		return;
 	}
-	for (j = 0; j < k; j++) {
+	for (j = 0; j < m->maxwait; j++) {
 		int best = -1;
 		for (i = 0; i < whigh(m); i++) {
 			const struct sem_waiter *w = &m->w[i];
@@ -247,24 +349,32 @@ wake_eligible(struct sem *m, struct wakes *wk)
 			if (best < 0 || w->ticket < m->w[best].ticket)
 				best = i;
 		}
-		if (best < 0)
+		if (best < 0 || (sum += want_of(m, best)) > k)
 			break;
 		last = m->w[best].ticket;
 		bump(&m->w[best], wk);
 	}
 }
 
+/* Take N off the count of slots in use (a damaged count is recounted,
+ * not wrapped). */
+static void
+drop_used(struct sem *m, uint32_t n)
+{
+	if (m->s->used < n)
+		repair(m);
+	else
+		m->s->used -= n;
+}
+
 static void
 clear_holder(struct sem *m, uint32_t i)
 {
 	struct sem_shm *s = m->s;
+	uint32_t n = m->h[i].count;
 
 	__atomic_store_n(&m->h[i].owner.pid, 0, __ATOMIC_RELEASE);
-	if (s->used == 0) {     /* a damaged count: do not wrap it */
-		repair(m);
-		return;
-	}
-	s->used--;
+	drop_used(m, n);
 	i = hhigh(m);
 	while (i > 0 && m->h[i - 1].owner.pid == 0)
 		i--;
@@ -339,33 +449,41 @@ find_holder(const struct sem *m, const struct obj_owner *ow)
 	return best;
 }
 
+/* Give R what it asks for (WANT, which is free): a holder record, or
+ * for an unowned semaphore permits off its value (returns -1). */
 static int
-grant(struct sem *m, const struct sem_req *r)
+grant(struct sem *m, const struct sem_req *r, uint32_t want)
 {
 	struct sem_shm *s = m->s;
 	struct sem_holder *h;
 	struct timespec ts;
 	uint32_t i;
 
-	/* used < slots here, so a free record exists, unless the file was
-	 * changed behind the lock's back. */
-	i = __atomic_load_n(&s->hhigh, __ATOMIC_RELAXED);
-	if (s->used != i || i >= m->slots)
-		for (i = 0; i < m->slots && m->h[i].owner.pid != 0; i++)
+	if (m->kind & SEM_UNOWNED) {
+		s->value -= s->value < want ? s->value : want;
+		return -1;
+	}
+	/* used + want <= slots here and every record holds a slot at
+	 * least, so a free record exists, unless the file was changed
+	 * behind the lock's back. Records at hhigh and above are free. */
+	i = hhigh(m);
+	if (i >= m->nrec || m->h[i].owner.pid != 0)
+		for (i = 0; i < m->nrec && m->h[i].owner.pid != 0; i++)
 			;
-	if (i >= m->slots)
+	if (i >= m->nrec)
 		damaged(m, "no free holder record");
 	h = &m->h[i];
 	clock_gettime(CLOCK_REALTIME, &ts);
 	h->since = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 	h->depth = 1;
 	h->flags = 0;
+	h->count = want;
 	h->owner.kind = r->owner.kind;
 	h->owner.start = r->owner.start;
 	memset(&h->child, 0, sizeof h->child);
 	snprintf(h->comm, sizeof h->comm, "%s", r->comm ? r->comm : "");
 	__atomic_store_n(&h->owner.pid, r->owner.pid, __ATOMIC_RELEASE);
-	s->used++;
+	s->used += want;
 	if (i >= s->hhigh)
 		s->hhigh = i + 1;
 	return (int)i;
@@ -373,7 +491,7 @@ grant(struct sem *m, const struct sem_req *r)
 
 /* Register R->self as a waiter with the next ticket. */
 static int
-enqueue(struct sem *m, const struct sem_req *r)
+enqueue(struct sem *m, const struct sem_req *r, uint32_t want)
 {
 	struct sem_shm *s = m->s;
 	struct sem_waiter *w;
@@ -388,6 +506,7 @@ enqueue(struct sem *m, const struct sem_req *r)
 	}
 	w = &m->w[i];
 	w->ticket = s->next_ticket++;
+	w->want = want;
 	w->who.kind = r->self.kind;
 	w->who.start = r->self.start;
 	__atomic_store_n(&w->who.pid, r->self.pid, __ATOMIC_RELEASE);
@@ -397,26 +516,27 @@ enqueue(struct sem *m, const struct sem_req *r)
 	return (int)i;
 }
 
-/* May waiter ME take a slot? Only if fewer waiters arrived before it than
- * there are free slots: newcomers never overtake. */
+/* May waiter ME take the WANT slots it asks for? Only if they are free
+ * together with all that the waiters that arrived before it ask for:
+ * nobody overtakes, and a prefix of the queue can be admitted at once. */
 static int
-eligible(const struct sem *m, int me)
+eligible(const struct sem *m, int me, uint32_t want)
 {
-	uint32_t k = free_slots(m), ahead = 0, i;
+	uint64_t k = free_slots(m), sum = want;
 	uint64_t t = m->w[me].ticket;
+	uint32_t i;
 
-	if (k == 0)
-		return 0;
-	for (i = 0; i < whigh(m) && ahead < k; i++)
+	for (i = 0; i < whigh(m) && sum <= k; i++)
 		if (m->w[i].who.pid != 0 && (int)i != me && m->w[i].ticket < t)
-			ahead++;
-	return ahead < k;
+			sum += want_of(m, i);
+	return sum <= k;
 }
 
 /* Sleep as waiter ME until eligible; returns 0 or why not. Called and
  * returns with the lock held; *WK is flushed by each unlock. */
 static int
-wait_turn(struct sem *m, const struct sem_req *r, int me, struct wakes *wk)
+wait_turn(struct sem *m, const struct sem_req *r, int me, uint32_t want,
+    struct wakes *wk)
 {
 	struct sem_shm *s = m->s;
 	int64_t now, until;
@@ -439,7 +559,7 @@ wait_turn(struct sem *m, const struct sem_req *r, int me, struct wakes *wk)
 			err_warnx("%s: removed while waiting", m->o.name);
 			return EXIT_TOOL;
 		}
-		if (eligible(m, me))
+		if (eligible(m, me, want))
 			return 0;
 		if (*r->stop)
 			return 128 + *r->stop;
@@ -453,10 +573,34 @@ wait_turn(struct sem *m, const struct sem_req *r, int me, struct wakes *wk)
 		if (now >= s->next_reap) {
 			s->next_reap = now + SEM_TICK_NS;
 			reap(m, 1, me, wk);
-			if (eligible(m, me))
+			if (eligible(m, me, want))
 				return 0;
 		}
 	}
+}
+
+/* Is R a request that this semaphore can ever grant? Prints why not. */
+static int
+check_req(const struct sem *m, const struct sem_req *r)
+{
+	const char *n = m->o.name;
+
+	if (r->shared && !(m->kind & SEM_RW)) {
+		err_warnx("%s: --shared: not a shared/exclusive semaphore "
+		    "(create it with --rw)", n);
+		return -1;
+	}
+	if (r->count > 1 && (m->kind & (SEM_RW | SEM_REENTRANT))) {
+		err_warnx("%s: --count: not for a%s semaphore", n,
+		    (m->kind & SEM_RW) ? " shared/exclusive" : " reentrant");
+		return -1;
+	}
+	if (r->count > 1 && !(m->kind & SEM_UNBOUNDED) && r->count > m->slots) {
+		err_warnx("%s: --count %u: more than its %u slot%s", n,
+		    r->count, m->slots, m->slots == 1 ? "" : "s");
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -464,15 +608,20 @@ semobj_take(struct sem *m, const struct sem_req *r, int *slot)
 {
 	struct sem_shm *s = m->s;
 	struct wakes wk;
+	uint32_t want;
 	int me, rc;
 
+	if (check_req(m, r) < 0)
+		return EXIT_TOOL;
+	want = req_want(m, r);
+	*slot = -1;
 	wk.n = 0;
 	lock(m);
 	if (s->removed) {
 		unlock(m, NULL);
 		return SEM_GONE;
 	}
-	if ((s->flags & SEM_REENTRANT) &&
+	if ((m->kind & SEM_REENTRANT) &&
 	    (*slot = find_holder(m, &r->owner)) >= 0) {
 		if (m->h[*slot].depth < UINT32_MAX)
 			m->h[*slot].depth++;
@@ -483,15 +632,15 @@ semobj_take(struct sem *m, const struct sem_req *r, int *slot)
 	 * If it cannot, look for dead holders and waiters first: always with
 	 * --nowait, which must not fail because of the dead, otherwise at
 	 * most once a tick (a waiter looks again at its next tick anyway). */
-	if (s->nwait >= free_slots(m)) {
+	if (queued_want(m) + want > free_slots(m)) {
 		int64_t now = semobj_now();
 		if (r->nowait || now >= s->next_reap) {
 			s->next_reap = now + SEM_TICK_NS;
 			reap(m, 1, -1, &wk);
 		}
 	}
-	if (s->nwait < free_slots(m)) {
-		*slot = grant(m, r);
+	if (queued_want(m) + want <= free_slots(m)) {
+		*slot = grant(m, r, want);
 		unlock(m, &wk);
 		return 0;
 	}
@@ -499,17 +648,18 @@ semobj_take(struct sem *m, const struct sem_req *r, int *slot)
 		unlock(m, &wk);
 		return EXIT_WOULDBLOCK;
 	}
-	if ((me = enqueue(m, r)) < 0) {
+	if ((me = enqueue(m, r, want)) < 0) {
 		unlock(m, &wk);
 		err_warnx("%s: too many waiters (%u)", m->o.name, m->maxwait);
 		return EXIT_TOOL;
 	}
-	rc = wait_turn(m, r, me, &wk);
+	rc = wait_turn(m, r, me, want, &wk);
 	clear_waiter(m, me);
 	if (rc == 0)
-		*slot = grant(m, r);
+		*slot = grant(m, r, want);
 	/* More slots may be free (several released at once), or our leaving
-	 * may let the next waiter in. */
+	 * may let the next waiters in (a large request that gave up no
+	 * longer holds back the small ones behind it). */
 	wake_eligible(m, &wk);
 	unlock(m, &wk);
 	return rc;
@@ -526,7 +676,8 @@ semobj_set_child(struct sem *m, int slot, pid_t pid)
 	 * record; a record without its identity would match any process
 	 * that later gets the pid. A zombie's is kept: what it started may
 	 * still run in its group. */
-	if (proc_ident_any(pid, &kind, &id) < 0)
+	if (slot < 0 || (uint32_t)slot >= m->nrec ||
+	    proc_ident_any(pid, &kind, &id) < 0)
 		return;
 	c.pid = pid;
 	c.kind = kind;
@@ -555,8 +706,69 @@ semobj_give(struct sem *m, const struct obj_owner *ow, int slot)
 		return -1;
 	}
 	h = &m->h[slot];
-	if (--h->depth == 0)
+	if (--h->depth == 0 || !(m->kind & SEM_REENTRANT))
 		clear_holder(m, slot);
+	wake_eligible(m, &wk);
+	unlock(m, &wk);
+	return 0;
+}
+
+int
+semobj_give_count(struct sem *m, const struct obj_owner *ow, uint32_t count)
+{
+	struct wakes wk;
+	uint64_t held = 0;
+	uint32_t i, n;
+	int k;
+
+	wk.n = 0;
+	lock(m);
+	for (i = 0; i < hhigh(m); i++)
+		if (obj_owner_same(&m->h[i].owner, ow))
+			held += m->h[i].count;
+	if (held < count) {
+		unlock(m, NULL);
+		return -1;
+	}
+	/* Most recent first; a record that holds more than is left to give
+	 * keeps the rest. Each step leaves the tables valid, and a crash
+	 * between the record and the count is repaired by the next lock. */
+	while (count > 0 && (k = find_holder(m, ow)) >= 0) {
+		n = m->h[k].count;
+		if (n <= count) {
+			clear_holder(m, (uint32_t)k);
+			count -= n;
+		} else {
+			m->h[k].count = n - count;
+			drop_used(m, count);
+			count = 0;
+		}
+	}
+	wake_eligible(m, &wk);
+	unlock(m, &wk);
+	return 0;
+}
+
+int
+semobj_post(struct sem *m, uint32_t count)
+{
+	struct sem_shm *s = m->s;
+	struct wakes wk;
+	uint64_t v;
+
+	wk.n = 0;
+	lock(m);
+	v = s->value;
+	if (!(m->kind & SEM_UNBOUNDED) && (v > m->slots ||
+	    count > m->slots - v)) {
+		unlock(m, NULL);
+		return 1;
+	}
+	if (v > SEM_VAL_MAX || count > SEM_VAL_MAX - v) {
+		unlock(m, NULL);
+		return -1;
+	}
+	s->value = v + count;
 	wake_eligible(m, &wk);
 	unlock(m, &wk);
 	return 0;
@@ -567,30 +779,39 @@ semobj_view(struct sem *m, struct semobj_view *v)
 {
 	struct sem_shm *s = m->s;
 	struct wakes wk;
+	uint64_t used = 0;
 	uint32_t i, n = 0;
 
 	wk.n = 0;
 	lock(m);
 	reap(m, 1, -1, &wk);
 	v->slots = m->slots;
-	v->flags = s->flags;
+	v->flags = m->kind;
 	v->nwait = s->nwait;
 	v->holders = NULL;
 	/* Counted here, from the table: the shared count is only a hint. */
 	for (i = 0; i < hhigh(m); i++)
-		n += m->h[i].owner.pid != 0;
-	v->used = n;
+		if (m->h[i].owner.pid != 0) {
+			n++;
+			used += m->h[i].count;
+		}
+	v->nheld = n;
 	if (n && (v->holders = calloc(n, sizeof *v->holders))) {
 		uint32_t k = 0;
 		for (i = 0; i < hhigh(m) && k < n; i++)
 			if (m->h[i].owner.pid != 0)
 				v->holders[k++] = m->h[i];
-		v->used = k;
+		v->nheld = k;
 	}
+	v->used = used < m->slots ? (uint32_t)used : m->slots;
+	if (m->kind & SEM_UNOWNED)
+		v->free = s->value;
+	else
+		v->free = m->slots - v->used;
 	unlock(m, &wk);
 	/* Our copy, not the shared count: a slot taken since the unlock
 	 * made this report "stat: No such process" (the errno of reap). */
-	if (v->used && v->holders == NULL)
+	if (v->nheld && v->holders == NULL)
 		err_diex(EXIT_TOOL, "%s: stat: out of memory", m->o.name);
 }
 

@@ -9,18 +9,27 @@
 
 #include "obj.h"
 
-#define SEM_VERSION 1
+#define SEM_VERSION 2          /* 2: weights, unowned and rw kinds */
 #define SEM_SLOTS_MAX 100000    /* -n at most this */
-#define SEM_WAITERS 1024        /* waiter table size (fixed in version 1) */
+#define SEM_WAITERS 1024        /* waiter table size (fixed since version 1) */
+#define SEM_RW_SLOTS 1024       /* shared holders of an rw semaphore, default */
+#define SEM_VAL_MAX ((uint64_t)INT64_MAX) /* value of an unowned one */
+#define SEM_COUNT_MAX INT32_MAX /* --count at most this */
 #define SEM_COMM 32             /* command name kept per holder */
 #define SEM_TICK_NS 250000000LL /* waiters wake this often to spot the dead */
 
-enum { SEM_REENTRANT = 1 };     /* struct sem_shm.flags */
+/* struct sem_shm.flags. A semaphore is of one kind: owned (slots that
+ * belong to their holder; SEM_REENTRANT possibly), SEM_UNOWNED (a value
+ * that anyone may raise; SEM_UNBOUNDED if it has no bound) or SEM_RW
+ * (N slots; a shared holder takes one, an exclusive holder all N). */
+enum { SEM_REENTRANT = 1, SEM_UNOWNED = 2, SEM_UNBOUNDED = 4, SEM_RW = 8 };
+#define SEM_KINDS (SEM_UNOWNED | SEM_RW)
 enum { SEM_HOLDER_GROUP = 1 };  /* struct sem_holder.flags: child leads a
                                  * process group that holds the slot too */
 
-/* One slot in use. In reentrant mode one record per owner, with a depth;
- * otherwise one record per slot (depth 1). owner.pid 0 marks a free
+/* Slots in use: one record per acquisition, holding COUNT slots (1 but
+ * for a weighted or exclusive one). In reentrant mode one record per
+ * owner, with a depth (COUNT 1). owner.pid 0 marks a free
  * record; it is written last when a record is filled and first when one
  * is cleared, so a record is never half valid. */
 struct sem_holder {
@@ -29,6 +38,8 @@ struct sem_holder {
 	int64_t since;          /* CLOCK_REALTIME, ns */
 	uint32_t depth;
 	uint32_t flags;         /* SEM_HOLDER_GROUP */
+	uint32_t count;         /* slots held, >= 1 */
+	uint32_t pad;
 	char comm[SEM_COMM];
 };
 
@@ -38,13 +49,15 @@ struct sem_waiter {
 	struct obj_owner who;   /* the waiting sem process; pid 0: free */
 	uint64_t ticket;        /* arrival order */
 	uint32_t wake;
-	uint32_t pad;
+	uint32_t want;          /* slots (or permits) it asks for, >= 1 */
 };
 
 struct sem_shm {
 	struct obj_hdr hdr;
 	pthread_mutex_t lock;   /* guards everything below */
-	uint32_t slots;         /* N */
+	uint32_t slots;         /* N: slots, or the bound of an unowned one
+	                         * (0: unbounded); size of the holder table
+	                         * but for unowned ones, which have none */
 	uint32_t flags;
 	uint32_t maxwait;       /* size of the waiter table */
 	uint32_t removed;       /* unlinked by sem rm: reopen by name */
@@ -55,19 +68,23 @@ struct sem_shm {
 	uint32_t whigh;         /* waiter records >= whigh are all free */
 	uint64_t next_ticket;
 	int64_t next_reap;      /* CLOCK_MONOTONIC ns of the next dead-peer scan */
-	/* struct sem_holder holders[slots]; struct sem_waiter waiters[maxwait] */
+	uint64_t value;         /* SEM_UNOWNED: the permits free */
+	/* struct sem_holder holders[nrec]; struct sem_waiter waiters[maxwait],
+	 * nrec being slots, or 0 for an unowned semaphore */
 };
 
-/* A semaphore as this process sees it. SLOTS and MAXWAIT are fixed when
- * it is attached, from the mapping's size: every index into the tables
- * is bounded by them, never by a count read from the shared file, which
- * anyone who can write the file can change at any time. */
+/* A semaphore as this process sees it. SLOTS, KIND, NREC and MAXWAIT are
+ * fixed when it is attached, from the mapping's size: every index into
+ * the tables is bounded by them, never by a count read from the shared
+ * file, which anyone who can write the file can change at any time. */
 struct sem {
 	struct obj o;
 	struct sem_shm *s;
 	struct sem_holder *h;
 	struct sem_waiter *w;
 	uint32_t slots, maxwait;
+	uint32_t kind;          /* flags & SEM_KINDS|SEM_UNBOUNDED|SEM_REENTRANT */
+	uint32_t nrec;          /* holder records: slots, or 0 when unowned */
 };
 
 /* What to create when the semaphore is missing, and what to insist on
@@ -76,6 +93,7 @@ struct sem_params {
 	uint32_t slots;
 	uint32_t flags;
 	unsigned mode;
+	int64_t value;          /* unowned: the start value; -1 the default */
 };
 
 /* A request for a slot. */
@@ -83,6 +101,8 @@ struct sem_req {
 	struct obj_owner owner;            /* who will hold the slot */
 	struct obj_owner self;             /* this process, the waiter */
 	const char *comm;
+	uint32_t count;                    /* slots to take (0 is 1) */
+	int shared;                        /* rw: one slot; else all N */
 	int nowait;
 	int64_t deadline;                  /* CLOCK_MONOTONIC ns, -1: none */
 	volatile sig_atomic_t *stop;       /* nonzero: a signal asks us to stop */
@@ -92,6 +112,9 @@ struct sem_req {
 enum { SEM_GONE = -2 };
 
 extern const struct obj_type semobj_type;
+
+/* semobj_kind_name: "owned", "unowned" or "rw" for struct sem.kind. */
+const char *semobj_kind_name(uint32_t kind);
 
 /* semobj_attach: use the open object O (copied into M) as a semaphore, after
  * checking that its tables fit the file. Prints why and returns -1 if not. */
@@ -112,15 +135,28 @@ int semobj_take(struct sem *m, const struct sem_req *r, int *slot);
 /* semobj_set_child: record the command sem run started for holder SLOT. */
 void semobj_set_child(struct sem *m, int slot, pid_t pid);
 
-/* semobj_give: release one slot (one level, reentrant) of OWNER; SLOT is the
- * record if known, else -1. Returns 0, or -1 if OWNER holds none. */
+/* semobj_give: give back the most recent acquisition (one level,
+ * reentrant) of OWNER; SLOT is the record if known, else -1. Returns 0,
+ * or -1 if OWNER holds none. */
 int semobj_give(struct sem *m, const struct obj_owner *owner, int slot);
+
+/* semobj_give_count: give back COUNT slots of OWNER, from its most recent
+ * acquisitions on. Returns 0, or -1 (nothing changed) if it holds fewer. */
+int semobj_give_count(struct sem *m, const struct obj_owner *owner,
+    uint32_t count);
+
+/* semobj_post: raise the value of an unowned semaphore by COUNT and wake
+ * who may now proceed. Returns 0, 1 (nothing changed) if that would pass
+ * its bound, or -1 if it would pass SEM_VAL_MAX. */
+int semobj_post(struct sem *m, uint32_t count);
 
 /* A consistent picture of the semaphore, taken under its lock after dead
  * holders and waiters have been reclaimed. */
 struct semobj_view {
 	uint32_t slots, flags, used, nwait;
-	struct sem_holder *holders; /* USED records, malloc'd (NULL if none) */
+	uint32_t nheld;             /* holder records */
+	uint64_t free;              /* slots, or permits when unowned */
+	struct sem_holder *holders; /* NHELD records, malloc'd (NULL if none) */
 };
 
 /* semobj_view: fill V (free V->holders afterwards). */
