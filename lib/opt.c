@@ -298,6 +298,47 @@ opt_count(const char *name, const char *s, long long min, long long max)
 	return v;
 }
 
+int
+opt_parse_backoff(const char *s, int64_t *first, int64_t *max,
+    const char **why)
+{
+	const char *comma = strchr(s, ',');
+	size_t n = comma ? (size_t)(comma - s) : strlen(s);
+	char part[64];
+
+	if (n >= sizeof part) {
+		*why = "not a duration (try 1s, or 1s,1m)";
+		return -1;
+	}
+	memcpy(part, s, n);
+	part[n] = '\0';
+	if (opt_parse_duration(part, first, why) < 0)
+		return -1;
+	if (comma == NULL) {
+		*max = *first;
+		return 0;
+	}
+	if (opt_parse_duration(comma + 1, max, why) < 0)
+		return -1;
+	if (*max < *first) {
+		*why = "MAX is below DUR";
+		return -1;
+	}
+	return 0;
+}
+
+int64_t
+opt_backoff(int64_t first, int64_t max, unsigned long attempt)
+{
+	int64_t d = first;
+	unsigned long i;
+
+	/* d < max <= OPT_DURATION_INF: doubling it cannot overflow. */
+	for (i = 1; i < attempt && d > 0 && d < max; i++)
+		d *= 2;
+	return d < max ? d : max;
+}
+
 int64_t
 opt_duration(const char *name, const char *s)
 {
@@ -307,6 +348,16 @@ opt_duration(const char *name, const char *s)
 	if (opt_parse_duration(s, &v, &why) < 0)
 		err_diex(EXIT_TOOL, "%s %s: %s", name, s, why);
 	return v;
+}
+
+void
+opt_backoff_arg(const char *name, const char *s, int64_t *first,
+    int64_t *max)
+{
+	const char *why;
+
+	if (opt_parse_backoff(s, first, max, &why) < 0)
+		err_diex(EXIT_TOOL, "%s %s: %s", name, s, why);
 }
 
 uint64_t

@@ -31,6 +31,16 @@ int opt_parse_duration(const char *s, int64_t *ns, const char **why);
  * negative (not given) or OPT_DURATION_INF. */
 int64_t opt_deadline(int64_t now, int64_t dur);
 
+/* opt_parse_backoff: "DUR[,MAX]", a retry delay (--retry-delay): DUR
+ * before the first retry, doubling for each further one up to MAX (MAX
+ * defaults to DUR: every retry waits DUR). MAX below DUR is an error. */
+int opt_parse_backoff(const char *s, int64_t *first, int64_t *max,
+    const char **why);
+
+/* opt_backoff: the delay before retry ATTEMPT (1 for the first): FIRST
+ * doubled ATTEMPT - 1 times, at most MAX. */
+int64_t opt_backoff(int64_t first, int64_t max, unsigned long attempt);
+
 /* opt_parse_time: an absolute wall-clock time: "@SECONDS" since the
  * epoch (fractions allowed: "@1700000000.5"), or a date and time
  * "YYYY-MM-DD HH:MM[:SS]" (a "T" in place of the space allowed), local
@@ -57,5 +67,7 @@ int64_t opt_duration(const char *name, const char *s);
 int64_t opt_time(const char *name, const char *s);
 uint64_t opt_size(const char *name, const char *s, uint64_t min, uint64_t max);
 unsigned opt_mode(const char *name, const char *s);
+void opt_backoff_arg(const char *name, const char *s, int64_t *first,
+    int64_t *max);
 
 #endif

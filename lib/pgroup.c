@@ -319,6 +319,16 @@ pgroup_stop_all(int sig)
 }
 
 void
+pgroup_signal_all(int sig)
+{
+	size_t i;
+
+	forget_empty();
+	for (i = 0; i < ntab; i++)
+		proc_kill_group(tab[i]->pgid, sig);
+}
+
+void
 pgroup_kill_all(void)
 {
 	size_t i = 0, n;

@@ -73,6 +73,10 @@ void pgroup_leader_gone(struct pgroup **gp, int ended);
  * outlived their leaders. */
 void pgroup_stop_all(int sig);
 
+/* pgroup_signal_all: send SIG to every group held and nothing more (no
+ * grace period, no SIGKILL): SIGSTOP and SIGCONT, for job control. */
+void pgroup_signal_all(int sig);
+
 /* pgroup_kill_all: SIGKILL to every group held, at once (a second
  * request to stop does not wait for the grace period). */
 void pgroup_kill_all(void);

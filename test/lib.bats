@@ -17,6 +17,22 @@ u() { "${UNIT:-$TOP/build/test/unit}" "$@"; }
 	run u duration 0;      [ "$output" = 0 ]
 }
 
+@test "retry delays: DUR[,MAX] doubles for each further retry, up to MAX" {
+	run -0 u backoff 1s 1;        [ "$output" = 1000000000 ]
+	run -0 u backoff 1s 5;        [ "$output" = 1000000000 ]
+	run -0 u backoff 1s,5s 2;     [ "$output" = 2000000000 ]
+	run -0 u backoff 1s,5s 3;     [ "$output" = 4000000000 ]
+	run -0 u backoff 1s,5s 4;     [ "$output" = 5000000000 ]
+	run -0 u backoff 1s,inf 4;    [ "$output" = 8000000000 ]
+	run -0 u backoff 1s,inf 99;   [ "$output" = 4611686018427387904 ]
+	run -0 u backoff 0,1s 1000000; [ "$output" = 0 ]
+	run -1 u backoff 2s,1s 1
+	[[ "$output" == *"MAX is below DUR"* ]]
+	for d in "" "," "1s," ",1s" x "1s,x" "$(printf '%070d' 1)"; do
+		run -1 u backoff "$d" 1
+	done
+}
+
 @test "times: @SECONDS, a date and time in UTC (Z) or local time (TZ); junk and impossible dates are refused" {
 	run -0 u time @1700000000;       [ "$output" = 1700000000000000000 ]
 	run -0 u time @1700000000.25;    [ "$output" = 1700000000250000000 ]

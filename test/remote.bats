@@ -336,3 +336,11 @@ all_gone() { # FILE: every pid listed in FILE has exited
 	[ "$(cat r1)" = 0 ]
 	run -0 event -H h1 is-set "$e"
 }
+
+@test "-S with --retry-delay and --delay: a failed job runs again on a host after its wait" {
+	run -0 pool -S 1/h1,1/h2 --retries 1 --retry-delay 50ms --delay 10ms \
+	    --joblog log sh -c 'echo "$2" >>"$1"; [ "$(grep -c "$2" "$1")" -ge 2 ]' sh \
+	    "$BATS_TEST_TMPDIR/ran" < <(printf '%s\n' a b c)
+	[ "$(sort "$BATS_TEST_TMPDIR/ran" | paste -sd ' ')" = "a a b b c c" ]
+	[ "$(tail -n +2 log | cut -f 7 | paste -sd ' ')" = "0 0 0" ]
+}

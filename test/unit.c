@@ -268,6 +268,12 @@ main(int argc, char **argv)
 		if (opt_parse_duration(argv[2], &ns, &why) < 0)
 			return fail(why);
 		printf("%lld\n", (long long)ns);
+	} else if (strcmp(argv[1], "backoff") == 0 && argc == 4) {
+		int64_t first, max;
+		if (opt_parse_backoff(argv[2], &first, &max, &why) < 0)
+			return fail(why);
+		printf("%lld\n", (long long)opt_backoff(first, max,
+		    strtoul(argv[3], NULL, 10)));
 	} else if (strcmp(argv[1], "time") == 0 && argc == 3) {
 		int64_t ns;
 		if (opt_parse_time(argv[2], &ns, &why) < 0)

@@ -80,6 +80,14 @@ static const struct cli cli = {
 	"      --timeout DUR     kill a job that runs longer than DUR (status 124)\n"
 	"      --grace DUR       wait DUR between SIGTERM and SIGKILL (default 2s)\n"
 	"      --retries N       run a failed job up to N more times\n"
+	"      --retry-delay DUR[,MAX]  wait DUR before a failed job's first\n"
+	"                        retry, doubling up to MAX; the slot runs others\n"
+	"      --delay DUR       at least DUR between the starts of two jobs\n"
+	"      --load N          start a job only while fewer than N tasks are\n"
+	"                        runnable (or N% of the CPUs)\n"
+	"      --memfree SIZE    start a job only while SIZE of memory is\n"
+	"                        available; below half, stop the youngest job\n"
+	"                        and run it again later\n"
 	"      --halt RULE       now|soon,fail|success|done=N (or P%), never\n"
 	"      --joblog FILE     log finished jobs to FILE (GNU parallel format)\n"
 	"      --resume          skip the jobs FILE has logged\n"
@@ -111,6 +119,7 @@ enum { O_GROUP = 0x100, O_TAG, O_TIMEOUT, O_GRACE, O_RETRIES, O_HALT,
 	O_SLURM, O_SLURM_CPUS, O_SLURM_ARGS,
 	O_DRY_RUN, O_COLSEP, O_HEADER, O_QUIET, O_RESULTS, O_ETA, O_TOTAL,
 	O_SHUF };
+enum { O_DELAY = 0x180, O_LOAD, O_RETRY_DELAY, O_MEMFREE };   /* sched.c */
 
 static struct conf C;
 static struct loop *L;
@@ -128,6 +137,7 @@ static int input_done, halting, halt_status = -1, stopping, tool_error;
 static int out_failed;
 static int jobs0;                /* -j 0 */
 static int terminated;           /* terminate() has signalled the jobs */
+static struct job *shedding;     /* the job --memfree is stopping */
 
 static long
 cpus(void)
@@ -193,6 +203,10 @@ parse_options(int argc, char **argv)
 		{ "timeout", required_argument, 0, O_TIMEOUT },
 		{ "grace", required_argument, 0, O_GRACE },
 		{ "retries", required_argument, 0, O_RETRIES },
+		{ "delay", required_argument, 0, O_DELAY },
+		{ "retry-delay", required_argument, 0, O_RETRY_DELAY },
+		{ "load", required_argument, 0, O_LOAD },
+		{ "memfree", required_argument, 0, O_MEMFREE },
 		{ "halt", required_argument, 0, O_HALT },
 		{ "joblog", required_argument, 0, O_JOBLOG },
 		{ "resume", no_argument, 0, O_RESUME },
@@ -283,6 +297,10 @@ parse_options(int argc, char **argv)
 			C.retries = (long)opt_count("--retries", optarg, 0,
 			    1000000);
 			break;
+		case O_DELAY: sched_delay(optarg); break;
+		case O_RETRY_DELAY: sched_retry_delay(optarg); break;
+		case O_LOAD: sched_load(optarg, cpus()); break;
+		case O_MEMFREE: sched_memfree(optarg); break;
 		case O_HALT: parse_halt(optarg, &C); break;
 		case O_JOBLOG: C.joblog = optarg; break;
 		case O_RESUME: C.resume = 1; break;
@@ -437,6 +455,7 @@ setup_input(void)
 static void on_chld(struct loop *l, int signo, void *arg);
 static void on_stop(struct loop *l, int signo, void *arg);
 static void on_usr1(struct loop *l, int signo, void *arg);
+static void on_tstp(struct loop *l, int signo, void *arg);
 
 /* Each running job holds the read ends of its stdout and stderr pipes
  * (none with -u) and with --pipe the write end of its stdin: -j 1000
@@ -538,6 +557,7 @@ setup(void)
 	 * when the grace period ends, as they would have if the job had
 	 * lasted. */
 	pgroup_init(L, C.grace, 0);
+	sched_init(L);
 	setup_input();
 	joblog_open(&C);
 	tmpl_init(&C);
@@ -563,7 +583,8 @@ setup(void)
 		results_open(&C, C.slots);
 	setup_jobserver();
 	if (loop_add_signal(L, SIGCHLD, on_chld, NULL) < 0 ||
-	    loop_add_signal(L, SIGUSR1, on_usr1, NULL) < 0)
+	    loop_add_signal(L, SIGUSR1, on_usr1, NULL) < 0 ||
+	    loop_add_signal(L, SIGTSTP, on_tstp, NULL) < 0)
 		err_die(EXIT_TOOL, "signals");
 	/* Every other signal that would end us stops the jobs first.
 	 * Interrupting: a write to a reader that has stalled must not keep
@@ -703,6 +724,19 @@ why_killed(const struct job *j)
 	buf_free(&b);
 }
 
+/* J waits WAIT ns to run again (--retry-delay, --memfree) out of its
+ * slot, which is free from now on. */
+static void
+park(struct job *j, int64_t wait)
+{
+	struct job *p;
+
+	set_state(j, JOB_FREE);
+	p = sched_park(j, wait);
+	if (open_job == j)
+		open_job = p;
+}
+
 /* The job has exited and its output pipes are closed. */
 static void
 complete(struct job *j)
@@ -715,6 +749,18 @@ complete(struct job *j)
 		j->timer = NULL;
 	}
 	status = j->timedout ? EXIT_TIMEOUT : proc_status(j->wstatus);
+	/* --memfree stopped it: it runs again later, and that is neither a
+	 * failure nor a retry. */
+	if (j == shedding) {
+		shedding = NULL;
+		if (!terminated) {
+			if (j->host)
+				(void)hosts_job_ended(j, status, 0);
+			out_job_retry(j);
+			park(j, 0);
+			return;
+		}
+	}
 	/* A job whose host's connection failed runs again elsewhere. */
 	if (j->host && hosts_job_ended(j, status, !j->timedout &&
 	    !terminated)) {
@@ -725,8 +771,13 @@ complete(struct job *j)
 	if (status != 0 && j->tries < C.retries && !stopping && !halting) {
 		j->tries++;
 		out_job_retry(j);
-		if (j->host)
-			set_state(j, JOB_AWAIT);  /* preferably another host */
+		if (sched_retry_on) {
+			park(j, sched_retry_wait(j->tries));
+			return;
+		}
+		/* To another host, preferably; or when sched.c allows. */
+		if (j->host || sched_on)
+			set_state(j, JOB_AWAIT);
 		else
 			attempt(j);
 		return;
@@ -869,6 +920,8 @@ attempt(struct job *j)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		j->start_wall = ts.tv_sec + ts.tv_nsec / 1e9;
 	}
+	if (sched_on)
+		sched_started(j->start_mono);
 	job_build(j, &C, &x);
 	if (C.verbose)
 		print_command(j, 2);
@@ -996,13 +1049,66 @@ prefetch(void)
 		loop_mod_fd(L, in.fd, LOOP_IN);
 }
 
-/* -S: start the jobs that wait for a host on one that has room; when
- * every host has failed (or we stop), they end with ssh's 255. */
+/* --memfree: memory is below half of it; stop the youngest job, which
+ * runs again later (see complete). */
+static void
+shed(void)
+{
+	struct job *y = NULL;
+	char line[200];
+	long i;
+	int n;
+
+	for (i = 0; i < C.slots; i++)
+		if (jobs[i].state == JOB_RUNNING && jobs[i].grp &&
+		    (y == NULL || jobs[i].start_mono > y->start_mono))
+			y = &jobs[i];
+	if (y == NULL)
+		return;
+	shedding = y;
+	pgroup_stop(y->grp, SIGTERM);
+	if (C.quiet)
+		return;
+	n = snprintf(line, sizeof line, "pool: job %llu: stopped, as the "
+	    "memory available is below half of --memfree; it runs again "
+	    "later\n", y->seq);
+	if (!C.ungroup)
+		mux_out_flush(&out_std[1]);
+	progress_clear();
+	(void)write_all(2, line, (size_t)n);
+}
+
+/* The jobs whose processes run. */
+static long
+nprocs(void)
+{
+	long i, n = 0;
+
+	for (i = 0; i < C.slots; i++)
+		n += jobs[i].state == JOB_RUNNING;
+	return n;
+}
+
+/* The jobs that have started and not ended yet (sched_hold). */
+static long
+busy(void)
+{
+	long i, n = 0;
+
+	for (i = 0; i < C.slots; i++)
+		n += jobs[i].state == JOB_RUNNING || jobs[i].state == JOB_REAPED;
+	return n;
+}
+
+/* Start the jobs that wait to run again: -S, on a host that has room
+ * (when every host has failed, or we stop, they end with ssh's 255);
+ * --delay or --load, once sched.c allows (when we stop, they end as
+ * their last attempt did). */
 static void
 place_awaiting(void)
 {
 	long i;
-	int alive = hosts_alive();
+	int alive = hosts_on ? hosts_alive() : 1;
 
 	if (!alive)
 		tool_error = 1;
@@ -1011,15 +1117,73 @@ place_awaiting(void)
 		struct host *h;
 		if (j->state != JOB_AWAIT)
 			continue;
-		if (!alive || terminated) {
+		if (hosts_on && (!alive || terminated)) {
 			j->host = NULL;
 			end_unstarted(j, REMOTE_SSH_FAILED);
+			continue;
+		}
+		if (terminated) {
+			j->tries = C.retries;
+			set_state(j, JOB_REAPED);
+			complete(j);
+			continue;
+		}
+		if (sched_hold(busy()))
+			break;
+		if (!hosts_on) {
+			attempt(j);
 			continue;
 		}
 		if ((h = host_pick(j->host)) == NULL)
 			continue;
 		host_take(j, h);
 		out_job_retag(j);
+		attempt(j);
+	}
+}
+
+/* The parked jobs (--retry-delay, --memfree) whose wait is over go
+ * back into free slots, before any new job, and run again. When pool stops (or no host is left) every one of them
+ * ends at once, as its last attempt did; no job starts any more, so the
+ * slot gathering the next one may take it. */
+static void
+unpark(void)
+{
+	int end = terminated || (hosts_on && !hosts_alive());
+	struct host *h;
+	struct job *p, *j;
+	long i;
+
+	if (end)
+		stage = NULL;
+	while ((p = sched_ready(end)) != NULL) {
+		h = NULL;
+		for (i = 0; i < C.slots; i++)
+			if (jobs[i].state == JOB_FREE && !jobs[i].open &&
+			    &jobs[i] != stage)
+				break;
+		if (i == C.slots)
+			return;     /* until a slot frees up */
+		j = &jobs[i];
+		if (!end && (sched_hold(busy()) || (hosts_on &&
+		    (h = host_pick(p->host)) == NULL) || !take_token()))
+			return;
+		sched_unpark(p, j);
+		if (open_job == p)
+			open_job = j;
+		if (end) {
+			/* Its host slot was given back when it failed. */
+			j->host = NULL;
+			j->tries = C.retries;
+			set_state(j, JOB_RUNNING);
+			set_state(j, JOB_REAPED);
+			complete(j);
+			continue;
+		}
+		if (h) {
+			host_take(j, h);
+			out_job_retag(j);
+		}
 		attempt(j);
 	}
 }
@@ -1101,8 +1265,10 @@ dry_run(struct job *j)
 static void
 start_jobs(void)
 {
-	if (hosts_on)
+	if (hosts_on || sched_on)
 		place_awaiting();
+	if (sched_parked())
+		unpark();
 	/* The open block's job gets its block even while we halt. */
 	if (open_job && !stopping && !tool_error && !grow_open_block())
 		goto out;
@@ -1111,6 +1277,14 @@ start_jobs(void)
 		int r;
 
 		if (j == NULL)
+			break;
+		/* While more jobs wait to run again than there are
+		 * slots, no new one starts, so that memory stays bounded.
+		 * Nor while -k's window is full: the slot taken would
+		 * wait for a job that waits for a slot. */
+		if (stage == NULL && sched_parked() &&
+		    (sched_parked() > (size_t)C.slots ||
+		    out_window_full(nextseq)))
 			break;
 		if (stage == NULL) {
 			j->nitems = 0;
@@ -1140,7 +1314,8 @@ start_jobs(void)
 			continue;
 		}
 		if (out_window_full(nextseq) || (hosts_on &&
-		    host_pick(NULL) == NULL) || !take_token())
+		    host_pick(NULL) == NULL) || (sched_on && sched_hold(busy())) ||
+		    !take_token())
 			break;
 		stage = NULL;
 		if (r == 2)
@@ -1213,6 +1388,34 @@ on_stop(struct loop *l, int signo, void *arg)
 	terminate(proc_sig_forward(signo));
 }
 
+/* SIGTSTP (^Z): stop every job's process group, then pool itself; once
+ * pool is continued (fg, bg, SIGCONT), continue them. The time stopped
+ * counts neither towards --timeout nor in the jobs' run times. */
+static void
+on_tstp(struct loop *l, int signo, void *arg)
+{
+	int64_t t0, d;
+	long i;
+
+	pgroup_signal_all(SIGSTOP);
+	progress_clear();
+	t0 = loop_now();
+	kill(getpid(), SIGSTOP);
+	d = loop_now() - t0;
+	pgroup_signal_all(SIGCONT);
+	for (i = 0; i < C.slots; i++) {
+		struct job *j = &jobs[i];
+		if (j->state != JOB_RUNNING)
+			continue;
+		j->start_mono += d;
+		if (j->timer) {
+			loop_del_timer(L, j->timer);
+			j->timer = loop_add_timer(L, j->start_mono + C.timeout,
+			    on_timeout, j);
+		}
+	}
+}
+
 /* SIGUSR1: one line per running job on stderr. */
 static void
 on_usr1(struct loop *l, int signo, void *arg)
@@ -1235,6 +1438,12 @@ on_usr1(struct loop *l, int signo, void *arg)
 		buf_add(&b, head, n);
 		job_command_line(j, &cmd);
 		buf_add(&b, cmd.p, cmd.len);
+		buf_add(&b, "\n", 1);
+	}
+	sched_list(&b);
+	if (sched_on && (n = sched_why(head, sizeof head)) > 0) {
+		buf_add(&b, "pool: ", 6);
+		buf_add(&b, head, n);
 		buf_add(&b, "\n", 1);
 	}
 	if (b.len)
@@ -1302,9 +1511,15 @@ run(void)
 	watch_stdout();
 	for (;;) {
 		start_jobs();
-		if (running == 0 && pgroup_waiting() == 0 && (input_done ||
+		if (running == 0 && pgroup_waiting() == 0 &&
+		    sched_parked() == 0 && (input_done ||
 		    stopping || halting || tool_error))
 			break;
+		/* --memfree: after the starts, so that its timer is armed
+		 * while two jobs or more run. */
+		if (sched_on && shedding == NULL && !terminated &&
+		    sched_shed(nprocs()))
+			shed();
 		flush_output();
 		if (loop_run_once(L, -1) < 0)
 			err_die(EXIT_TOOL, "event loop");

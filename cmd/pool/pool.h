@@ -295,6 +295,49 @@ void slurm_scan(struct job *j, const char *p, size_t n);
 /* slurm_failed: srun said J's node or step failed (not the task). */
 int slurm_failed(const struct job *j);
 
+/* sched.c: when the next job may start: --delay, --load, --memfree. */
+#define SCHED_PERIOD (250 * 1000000LL)  /* ns between looks at the load */
+extern int sched_on;          /* one of them was given */
+void sched_delay(const char *s);            /* --delay DUR */
+void sched_load(const char *s, long ncpus); /* --load N or N% */
+void sched_memfree(const char *s);          /* --memfree SIZE */
+/* sched_init: the timers go on L. Testing aids: POOL_LOADAVG names the
+ * file read instead of /proc/loadavg, POOL_MEMINFO instead of
+ * /proc/meminfo, POOL_CGROUP the cgroup v2 directory instead of pool's. */
+void sched_init(struct loop *l);
+/* sched_shed: --memfree: 1 when the youngest of the NRUN jobs running
+ * (never the last one) must be stopped, as memory is below half of
+ * --memfree; looks at most once every SCHED_PERIOD (a timer wakes the
+ * loop for the next look while two jobs or more run). */
+int sched_shed(long nrun);
+/* sched_hold: 1 when a job may not start now (a timer of the loop is
+ * armed to wake it when the answer may change); BUSY jobs run. When none
+ * runs, --load holds nothing back. */
+int sched_hold(long busy);
+/* sched_started: a job started at NOW (loop_now). */
+void sched_started(int64_t now);
+/* sched_why: why jobs are held back, in B (N bytes), for --bar and
+ * SIGUSR1; its length, 0 when they are not. */
+int sched_why(char *b, size_t n);
+
+/* Parked jobs wait to run again out of their slots: a failed job for its
+ * --retry-delay, a job --memfree stopped. sched_retry_wait: the wait
+ * before retry number TRIES. sched_park: J (its slot, now free) is put
+ * aside for WAIT ns: the slot gets a blank job, and the job its own
+ * place, which is returned (valid until sched_unpark). sched_ready: a
+ * parked job whose wait is over (any, if ALL), the longest due first;
+ * NULL if none. sched_unpark: P goes back into the free SLOT. A timer of
+ * the loop wakes it when a wait ends. */
+extern int sched_retry_on;
+void sched_retry_delay(const char *s);
+int64_t sched_retry_wait(int tries);
+struct job *sched_park(struct job *j, int64_t wait);
+size_t sched_parked(void);
+struct job *sched_ready(int all);
+void sched_unpark(struct job *p, struct job *slot);
+/* sched_list: SIGUSR1's line for each parked job, appended to B. */
+void sched_list(struct buf *b);
+
 /* output.c: the output modes. */
 /* out_init: set up the output mode C asks for, for the NJOBS slots at
  * JOBS. */

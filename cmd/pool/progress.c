@@ -75,6 +75,14 @@ draw(void)
 			n += snprintf(line + n, sizeof line - n, ", ETA %.0fs",
 			    left / rate);
 	}
+	if (sched_on && n > 0 && (size_t)n < sizeof line - 3) {
+		/* Why no job starts, when it is --load. */
+		line[n++] = ',';
+		line[n++] = ' ';
+		n += sched_why(line + n, sizeof line - n);
+		if (line[n - 1] == ' ')
+			n -= 2;
+	}
 	put(line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 	drawn = 1;
 }

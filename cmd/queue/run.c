@@ -147,22 +147,7 @@ nomem(void)
 static void
 parse_retry_delay(const char *s)
 {
-	const char *comma = strchr(s, ',');
-	char first[64];
-
-	if (comma == NULL) {
-		C.delay = opt_duration("--retry-delay", s);
-		C.delay_max = C.delay;
-		return;
-	}
-	if ((size_t)(comma - s) >= sizeof first)
-		err_diex(EXIT_TOOL, "--retry-delay %s: too long", s);
-	memcpy(first, s, (size_t)(comma - s));
-	first[comma - s] = '\0';
-	C.delay = opt_duration("--retry-delay", first);
-	C.delay_max = opt_duration("--retry-delay", comma + 1);
-	if (C.delay_max < C.delay)
-		err_diex(EXIT_TOOL, "--retry-delay %s: MAX is below DUR", s);
+	opt_backoff_arg("--retry-delay", s, &C.delay, &C.delay_max);
 }
 
 static void
@@ -431,12 +416,7 @@ flush_out(void)
 static int64_t
 retry_delay(uint32_t attempt)
 {
-	int64_t d = C.delay;
-	uint32_t i;
-
-	for (i = 1; i < attempt && d < C.delay_max; i++)
-		d *= 2;
-	return d < C.delay_max ? d : C.delay_max;
+	return opt_backoff(C.delay, C.delay_max, attempt);
 }
 
 /* Put the message claimed by J into the dead queue with its meta. */
