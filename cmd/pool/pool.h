@@ -17,7 +17,9 @@ enum halt_on { HALT_FAIL, HALT_SUCCESS, HALT_DONE };
 /* The options, as parsed. */
 struct conf {
 	long slots;              /* -j */
-	long maxargs;            /* -n */
+	long maxargs;            /* -n (0: the job gets no value) */
+	int xctx;                /* -X: as many items as fit, {} repeating
+	                          * its word for each */
 	int delim;               /* item delimiter byte */
 	const char *argfile;     /* -a, or NULL for stdin */
 	int keep, group, ungroup, tag;
@@ -202,6 +204,9 @@ void env_init(const char *makeflags);
 /* job_build: J's argv with its items (or sh -c LINE with --shell),
  * environment and --return files into X. */
 void job_build(struct job *j, const struct conf *c, struct launch *x);
+/* job_item_cost: how many bytes ITEM adds to a job's command line with
+ * -X, at most (its words, their pointers; quoted with --shell). */
+size_t job_item_cost(const char *item);
 /* job_start: start X for J in its own process group with its output
  * pipes (none with -u) and --pipe's input pipe; 0, or -1 with errno set
  * when it could not be started. */
@@ -232,6 +237,9 @@ int source_setup(struct input *in, int delim);
 int source_next(struct input *in, struct job *j);
 /* source_unget: take back the last values (one source only). */
 void source_unget(struct input *in, struct job *j);
+/* source_hold: take J's values from the FROM-th on back (one source
+ * only); source_next gives them again, before any other. */
+void source_hold(struct job *j, int from);
 /* source_total: the number of jobs, MAXARGS items a job, LINES the
  * items left in the first source when it is read lazily (-1: unknown,
  * and so is the total). */
