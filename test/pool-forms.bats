@@ -275,6 +275,51 @@ load helper
 	EOF
 }
 
+# seqs FILE: the Seq of each row of a --results table, in file order.
+seqs() {
+	python3 - "$1" <<-'PY'
+	import csv, json, sys
+	p = sys.argv[1]
+	if p.endswith(".json"):
+	    rows = [json.loads(l) for l in open(p)]
+	else:
+	    d = "\t" if p.endswith(".tsv") else ","
+	    rows = list(csv.DictReader(open(p, newline=""), delimiter=d))
+	print(*[r["Seq"] for r in rows])
+	PY
+}
+
+@test "--results FILE.csv with -k: rows in input order, as GNU parallel writes them" {
+	# Job 1 ends only after the others have: it waits until their
+	# --joblog lines are in, which pool writes just before their rows.
+	wait1='if [ {} = 1 ]; then until [ $(wc -l <log) -gt $N ]; do sleep 0.01; done; fi'
+	export N=2
+	for f in k.csv k.json k.tsv; do
+		rm -f log
+		run -0 pool -j3 -k --joblog log --results "$f" --shell "$wait1; echo {}" ::: 1 2 3
+		[ "$(seqs "$f")" = "1 2 3" ]
+	done
+	# Without -k, the order they finished in.
+	rm -f log
+	run -0 pool -j3 --joblog log --results u.csv --shell "$wait1; echo {}" ::: 1 2 3
+	[ "$(seqs u.csv | cut -d' ' -f3)" = 1 ]
+	# Many rows held while job 1 runs: all there, in order, whole.
+	rm -f log
+	export N=299
+	run -0 pool -j4 -k --joblog log --results m.csv --shell "$wait1; echo '{} a,b'" ::: $(seq 300)
+	python3 - <<-'PY'
+	import csv
+	rows = list(csv.DictReader(open("m.csv", newline="")))
+	assert [r["Seq"] for r in rows] == [str(i) for i in range(1, 301)], rows
+	assert all(r["Stdout"] == r["V1"] + " a,b\n" for r in rows), rows
+	PY
+	# Rows held when --halt stops pool are written all the same.
+	rm -f log
+	export N=2
+	run -1 pool -j3 -k --halt now,fail=1 --joblog log --results h.csv --shell "$wait1; [ {} != 3 ]" ::: 1 2 3
+	[ "$(seqs h.csv)" = "1 2 3" ]
+}
+
 @test "--results FILE.csv keeps memory bounded: a job's big output goes through a file" {
 	! grep -q san "$TOP/bin/.flavour" 2>/dev/null ||
 	    skip "sanitizers inflate the resident size"

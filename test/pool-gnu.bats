@@ -178,3 +178,16 @@ same() {
 	pool -k -j3 -X --shell 'echo x{}y' <many >pool.out
 	[ "$(tr ' ' '\n' <pool.out | sed 's/^x//; s/y$//' | cmp - many && echo ok)" = ok ]
 }
+
+@test "the same order of rows as GNU parallel: --results FILE.csv with -k" {
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	# Job 1 ends after jobs 2 and 3 have written their files (most of
+	# the time after they have ended too; either way -k gives 1 2 3).
+	line='if [ {} = 1 ]; then until [ -e 2.$T ] && [ -e 3.$T ]; do sleep 0.01; done; fi; echo {}; touch {}.$T'
+	T=p pool -j3 -k --results p.csv --shell "$line" ::: 1 2 3
+	T=g "$GNU" -j3 -k --results g.csv "$line" ::: 1 2 3
+	for f in p.csv g.csv; do
+		python3 -c 'import csv,sys; print(*[r["Seq"] for r in csv.DictReader(open(sys.argv[1]))])' "$f"
+	done >seqs
+	[ "$(cat seqs)" = "$(printf '1 2 3\n1 2 3')" ]
+}

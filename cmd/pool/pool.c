@@ -370,7 +370,8 @@ parse_options(int argc, char **argv)
 		cli_usage_error(&cli, "--results cannot be combined with --pipe");
 	/* --results: the jobs write to files, not to pool. */
 	if (C.results)
-		C.ungroup = 1, C.keep = C.group = C.tag = 0;
+		C.results_keep = C.keep, C.ungroup = 1,
+		C.keep = C.group = C.tag = 0;
 	if (block_set && !C.pipe)
 		cli_usage_error(&cli, "--block needs --pipe");
 	if ((C.transfer || C.cleanup || C.nreturns || C.workdir) && !hosts_on)
@@ -698,6 +699,20 @@ why_killed(const struct job *j)
 	buf_free(&b);
 }
 
+/* The lowest number of a job started and not finished, J aside. */
+static unsigned long long
+oldest_running(const struct job *j)
+{
+	unsigned long long m = (unsigned long long)-1;   /* none */
+	long i;
+
+	for (i = 0; i < C.slots; i++)
+		if (&jobs[i] != j && jobs[i].state != JOB_FREE &&
+		    jobs[i].seq < m)
+			m = jobs[i].seq;
+	return m;
+}
+
 /* The job has exited and its output pipes are closed. */
 static void
 complete(struct job *j)
@@ -730,7 +745,7 @@ complete(struct job *j)
 	if (!C.quiet)
 		why_killed(j);
 	if (C.results)
-		results_done(j, now);
+		results_done(j, now, oldest_running(j));
 	ndone++;
 	if (status)
 		nfailed++;

@@ -46,6 +46,7 @@ struct conf {
 	int quiet;               /* --quiet: no line for a killed job */
 	int shuf;                /* --shuf */
 	const char *results;     /* --results DIR or FILE.csv/.tsv/.json */
+	int results_keep;        /* ... with -k: rows in input order */
 	char **cmd;              /* CMD ARG..., NULL-terminated */
 	int ncmd;
 };
@@ -251,11 +252,14 @@ long source_column(const char *name, size_t n);
  * cannot be made). results_fds: the files J writes its stdout and stderr
  * to (-1 if they cannot be made); with results_own_fds() they stay
  * results.c's, else the caller closes them after the spawn.
- * results_done: J's row. results_close: 1 if a write failed. */
+ * results_done: J's row; OLDEST is the lowest number of a job that
+ * has not finished yet (-k holds the rows after it). results_close: 1
+ * if a write failed. */
 void results_open(const struct conf *c, long slots);
 int results_fds(const struct job *j, int fd[2]);
 int results_own_fds(void);
-void results_done(const struct job *j, int64_t now);
+void results_done(const struct job *j, int64_t now,
+    unsigned long long oldest);
 int results_close(void);
 
 /* hosts.c: -S/--sshlogin, jobs on other hosts over ssh. */
