@@ -1,4 +1,5 @@
-/* libFuzzer target: the option-value parsers (durations, sizes, counts).
+/* libFuzzer target: the option-value parsers (durations, times, sizes,
+ * counts).
  * Each must return cleanly and, on success, give a value in range. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,6 +22,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s[size] = '\0';
 	if (opt_parse_duration(s, &ns, &why) == 0 &&
 	    (ns < 0 || (ns > OPT_DURATION_MAX && ns != OPT_DURATION_INF)))
+		abort();
+	if (opt_parse_time(s, &ns, &why) == 0 &&
+	    (ns < 0 || ns > OPT_DURATION_MAX))
 		abort();
 	if (opt_parse_size(s, 1, 1ULL << 40, &bytes, &why) == 0 &&
 	    (bytes < 1 || bytes > 1ULL << 40))

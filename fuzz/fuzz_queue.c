@@ -58,23 +58,27 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 static struct queue q;
 static struct q_out out;
 
+/* HOW: 0 commit what was claimed, 1 give it back, 2 commit the first
+ * half and give the rest back (a write error). */
 static void
-get(int unclaim)
+get(int how)
 {
 	struct q_shared *sh = q.sh;
+	size_t k = 0;
 
 	q_lock(&q);
 	q_commit(&q);
 	if (sh->claimed > 0)
 		q_reap(&q);
 	if ((q.slot >= 0 || q_slot_get(&q) == 0) &&
-	    q_claim(&q, 4, 65536, &out, '\n') > 0) {
+	    (k = q_claim(&q, 4, 65536, &out, '\n')) > 0) {
 		q_unlock(&q);
 		q_lock(&q);
-		if (unclaim)
+		if (how == 1)
 			q_unclaim(&q);
-		else
-			q_commit(&q);
+		else if (how == 2)
+			q_unclaim_after(&q, &out, k / 2);
+		q_commit(&q);
 	}
 	q_slot_put(&q);
 	q_unlock(&q);
@@ -128,6 +132,8 @@ run(unsigned ops)
 		get(0);
 	if (ops & 8)
 		get(1);
+	if (ops & 64)
+		get(2);
 	if (ops & 16) {
 		q_lock(&q);
 		q.sh->closed = 1;
@@ -164,6 +170,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (q.o.map != NULL)
 		q_close(&q);
 	free(out.buf);
+	free(out.pos);
+	free(out.end);
 	memset(&out, 0, sizeof out);
 	return 0;
 }

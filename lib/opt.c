@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "err.h"
 #include "opt.h"
@@ -100,6 +101,102 @@ opt_parse_duration(const char *s, int64_t *ns, const char **why)
 	}
 	*ns = (int64_t)(v + 0.5L);
 	return 0;
+}
+
+/* N digits at *S, as a number; *S moves past them. -1: not N digits. */
+static int
+digits(const char **s, int n)
+{
+	int v = 0;
+
+	for (; n > 0; n--, (*s)++) {
+		if (!isdigit((unsigned char)**s))
+			return -1;
+		v = v * 10 + (**s - '0');
+	}
+	return v;
+}
+
+/* "YYYY-MM-DD HH:MM[:SS][Z]" into seconds since the epoch. */
+static int
+parse_date(const char *s, long long *secs)
+{
+	struct tm tm, want;
+	time_t t;
+	int utc;
+
+	memset(&tm, 0, sizeof tm);
+	if ((tm.tm_year = digits(&s, 4)) < 0 || *s++ != '-' ||
+	    (tm.tm_mon = digits(&s, 2)) < 0 || *s++ != '-' ||
+	    (tm.tm_mday = digits(&s, 2)) < 0 || (*s != ' ' && *s != 'T'))
+		return -1;
+	s++;
+	if ((tm.tm_hour = digits(&s, 2)) < 0 || *s++ != ':' ||
+	    (tm.tm_min = digits(&s, 2)) < 0)
+		return -1;
+	if (*s == ':') {
+		s++;
+		if ((tm.tm_sec = digits(&s, 2)) < 0)
+			return -1;
+	}
+	utc = *s == 'Z';
+	if (s[utc] != '\0')
+		return -1;
+	if (tm.tm_year < 1970 || tm.tm_mon < 1 || tm.tm_mon > 12 ||
+	    tm.tm_mday < 1 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+	    tm.tm_sec > 59)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon--;
+	tm.tm_isdst = -1;
+	want = tm;
+	t = utc ? timegm(&tm) : mktime(&tm);
+	/* A day the month does not have (31 April) comes back moved. */
+	if (t == (time_t)-1 || tm.tm_mday != want.tm_mday ||
+	    tm.tm_mon != want.tm_mon)
+		return -1;
+	*secs = (long long)t;
+	return 0;
+}
+
+int
+opt_parse_time(const char *s, int64_t *ns, const char **why)
+{
+	static const char bad[] = "not a time (try @1700000000, "
+	    "'2030-01-31 12:00', 2030-01-31T12:00:00Z)";
+	const char *end;
+	long double v;
+	long long secs;
+
+	if (*s == '@') {
+		if (parse_decimal(s + 1, &end, &v) < 0 || *end != '\0') {
+			*why = bad;
+			return -1;
+		}
+	} else if (parse_date(s, &secs) == 0) {
+		v = (long double)secs;
+	} else {
+		*why = bad;
+		return -1;
+	}
+	v *= OPT_NS_PER_SEC;
+	if (v < 0 || v + 0.5L > (long double)OPT_DURATION_MAX) {
+		*why = "out of range (1970 to 2116)";
+		return -1;
+	}
+	*ns = (int64_t)(v + 0.5L);
+	return 0;
+}
+
+int64_t
+opt_time(const char *name, const char *s)
+{
+	const char *why;
+	int64_t v;
+
+	if (opt_parse_time(s, &v, &why) < 0)
+		err_diex(EXIT_TOOL, "%s %s: %s", name, s, why);
+	return v;
 }
 
 int64_t

@@ -31,6 +31,13 @@ int opt_parse_duration(const char *s, int64_t *ns, const char **why);
  * negative (not given) or OPT_DURATION_INF. */
 int64_t opt_deadline(int64_t now, int64_t dur);
 
+/* opt_parse_time: an absolute wall-clock time: "@SECONDS" since the
+ * epoch (fractions allowed: "@1700000000.5"), or a date and time
+ * "YYYY-MM-DD HH:MM[:SS]" (a "T" in place of the space allowed), local
+ * time as TZ says, or UTC with a final "Z". The result in nanoseconds
+ * since the epoch (CLOCK_REALTIME), in [0, OPT_DURATION_MAX]. */
+int opt_parse_time(const char *s, int64_t *ns, const char **why);
+
 /* opt_parse_size: "4096", "64K", "1M", "2G" (powers of 1024, a trailing
  * "B" or "iB" allowed: "1MiB"); the result in bytes, in [min, max]. */
 int opt_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out,
@@ -47,6 +54,7 @@ int opt_parse_mode(const char *s, unsigned *mode, const char **why);
 long long opt_count(const char *name, const char *s, long long min,
     long long max);
 int64_t opt_duration(const char *name, const char *s);
+int64_t opt_time(const char *name, const char *s);
 uint64_t opt_size(const char *name, const char *s, uint64_t min, uint64_t max);
 unsigned opt_mode(const char *name, const char *s);
 

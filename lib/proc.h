@@ -77,6 +77,10 @@ unsigned proc_std_fds(void);
  * handle descriptors above 1023. */
 long proc_want_fds(long need);
 
+/* proc_fds_open: how many descriptors this process has open now (from
+ * /proc/self/fd, or by probing each one below the limit without it). */
+long proc_fds_open(void);
+
 /* proc_spec_init: a spec that inherits everything and runs argv. */
 void proc_spec_init(struct proc_spec *sp, char *const *argv);
 

@@ -138,3 +138,17 @@ F
 	run -0 fish --no-config drive.fish queue put jobs ""
 	[ -z "$output" ]
 }
+
+@test "every installed man page names its program's completion files, which make install put there" {
+	command -v man >/dev/null || skip "man is not installed"
+	make -s -C "$TOP" install DESTDIR="$PWD/d" PREFIX=/usr PROGPREFIX=c >/dev/null
+	for t in pool parallel queue sem barrier event; do
+		page=$(MANWIDTH=200 man -l "d/usr/share/man/man1/c$t.1"* 2>/dev/null)
+		paths=$(printf '%s\n' "$page" | grep -o 'PREFIX/share/[^ ]*' | sort -u)
+		[ "$(printf '%s\n' "$paths" | wc -l)" = 3 ]
+		for p in $paths; do
+			[ -f "d/usr/${p#PREFIX/}" ] || { echo "c$t(1) names $p: not installed"; false; }
+		done
+		[[ "$paths" == *"completions/c$t"* ]]
+	done
+}

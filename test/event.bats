@@ -272,9 +272,11 @@ pong() {
 	event create --set b
 	queue create q
 	run -0 event stat b
-	[ "$output" = "$(printf 'state\tset\ngeneration\t0\nwaiters\t0')" ]
+	[ "$output" = "$(printf 'name\tb\nstate\tset\ngeneration\t0\nwaiters\t0')" ]
 	run -0 event ls
 	[ "$output" = "$(printf 'a\tclear\t0\t0\nb\tset\t0\t0')" ]
+	run -0 event ls --header
+	[ "$output" = "$(printf 'name\tstate\tgeneration\twaiters\na\tclear\t0\t0\nb\tset\t0\t0')" ]
 }
 
 @test "create: --mode sets the permission bits; an existing event is left as it is" {

@@ -17,6 +17,32 @@ u() { "${UNIT:-$TOP/build/test/unit}" "$@"; }
 	run u duration 0;      [ "$output" = 0 ]
 }
 
+@test "times: @SECONDS, a date and time in UTC (Z) or local time (TZ); junk and impossible dates are refused" {
+	run -0 u time @1700000000;       [ "$output" = 1700000000000000000 ]
+	run -0 u time @1700000000.25;    [ "$output" = 1700000000250000000 ]
+	run -0 u time @0;                [ "$output" = 0 ]
+	run -0 u time 2023-11-14T22:13:20Z;  [ "$output" = 1700000000000000000 ]
+	run -0 u time "2023-11-14 22:13Z";   [ "$output" = 1699999980000000000 ]
+	run -0 u time 2024-02-29T00:00:00Z;  [ "$output" = 1709164800000000000 ]
+	# Local time: 5 h 30 east of UTC (a POSIX TZ needs no tz database).
+	run -0 env TZ=XYZ-5:30 "${UNIT:-$TOP/build/test/unit}" time "2023-11-15 03:43:20"
+	[ "$output" = 1700000000000000000 ]
+	run -0 env TZ=XYZ-5:30 "${UNIT:-$TOP/build/test/unit}" time 2023-11-15T03:43
+	[ "$output" = 1699999980000000000 ]
+	run -0 u time @4600000000
+	run -1 u time @4700000000
+	[[ "$output" == *"out of range (1970 to 2116)"* ]]
+	for t in "" @ @x @-1 @+1 @1e9 @0x10 "@1 " 1700000000 2023-11-14 \
+	    "2023-11-14 22" 2023-11-14T22:13:20+01 2023-11-14x22:13 \
+	    "2023-13-01 00:00" "2023-02-29 00:00" "2023-04-31 00:00" \
+	    "2023-01-01 24:00" "2023-01-01 00:60" "2023-01-01 00:00:60" \
+	    "23-01-01 00:00" "2023-1-01 00:00" "1969-12-31 00:00Z"; do
+		run -1 u time "$t"
+		[[ "$output" == *"not a time (try @1700000000, '2030-01-31 12:00', 2030-01-31T12:00:00Z)"* ]] ||
+		    [[ "$output" == *"out of range"* ]]
+	done
+}
+
 @test "durations: up to 146 years, and inf; junk, signs, nan, exponents and overflow are refused" {
 	# 146 years of 365.25 days fit; 147 do not (concutils(7)).
 	run -0 u duration $((146 * 8766))h

@@ -198,6 +198,25 @@ make_counter() {
 	grep -q '^pool: -j 300: only enough open files for [0-9]* jobs at once (ulimit -n is 100)$' err
 }
 
+@test "the descriptors pool keeps for itself are what it needs: under ulimit -n 64, -j 30 runs 20 or more at once" {
+	# The reserve used to be a fixed 64, so that under ulimit -n 64 pool
+	# ran one job at a time. The jobs it says fit all run at once: each
+	# says it started and waits for a lock we hold until all have.
+	only_std='for f in /proc/$$/fd/*; do f=${f##*/}; [ "$f" -le 2 ] || eval "exec $f>&-"; done'
+	exec 8>gate
+	flock -x 8
+	bg bash -c "$only_std; ulimit -n 64 && seq 30 | exec pool -j 30 sh -c 'echo \$1 >>started; flock -s gate true' _ >out 2>err"
+	wait_for test -s err
+	fit=$(sed -n 's/^pool: -j 30: only enough open files for \([0-9]*\) jobs at once (ulimit -n is 64)$/\1/p' err)
+	[ "$fit" -ge 20 ]
+	started() { [ "$(wc -l <started)" -ge "$fit" ]; }
+	wait_for started || { exec 8>&-; false; }
+	exec 8>&-
+	wait_status "$(tail -n 1 "$BATS_TEST_TMPDIR/pids")" 0
+	[ "$(wc -l <started)" = 30 ]
+	[ "$(wc -l <err)" = 1 ]
+}
+
 @test "a descriptor limit too low for even one job: 125 and one line, before reading input" {
 	# It used to read every item and fail each job with "Too many open
 	# files". The items left unread show that pool read none of them.

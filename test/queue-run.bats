@@ -150,6 +150,46 @@ EOF
 	[ "$output" = a ]
 }
 
+@test "run: SIGKILL of the worker kills its jobs' whole groups (the watcher); the message comes back" {
+	queue put q a
+	# The job's shell forks a grandchild, which the parent-death signal
+	# of the shell alone would not reach.
+	bg queue run q sh -c 'sleep 1000 & echo $! >bg.pid; wait'
+	pid=$!
+	wait_for test -s bg.pid
+	kill -KILL "$pid"
+	wait_status "$pid" 137
+	wait_for gone "$(cat bg.pid)"
+	stat_is q claimed 0
+	run -0 queue get --nowait q
+	[ "$output" = a ]
+}
+
+@test "run: every signal that would end it stops the jobs' groups first and gives their messages back" {
+	queue put q a
+	for sig in QUIT USR1 ALRM; do
+		rm -f bg.pid
+		bg queue run --grace 0 q sh -c 'sleep 1000 & echo $! >bg.pid; wait'
+		pid=$!
+		wait_for test -s bg.pid
+		kill -"$sig" "$pid"
+		wait_status "$pid" $((128 + $(kill -l "$sig")))
+		wait_for gone "$(cat bg.pid)"
+		stat_is q messages 1
+		stat_is q claimed 0
+	done
+}
+
+@test "run: a lease reaches what the job left running after its leader exited" {
+	queue put q a
+	queue close q
+	# The leader exits at once; its background child holds the job's
+	# output open and runs until the lease stops it.
+	run -1 queue run --lease 0.5 --grace 0 q sh -c 'sleep 1000 & echo $! >bg.pid'
+	[[ "$output" == *"failed 1 time (last status 124): dropped"* ]]
+	wait_for gone "$(cat bg.pid)"
+}
+
 @test "run: two workers never run one message at once, and each runs once" {
 	seq 100 | queue put q
 	cat >once <<'EOF'
@@ -235,6 +275,45 @@ EOF
 	queue create --priority p
 	run -125 queue put --delay 1 p x
 	run -125 queue put --delay x q x
+	stat_is p messages 0
+}
+
+@test "put --at TIME: hidden until the wall-clock time (@SECONDS, a local date or a UTC one)" {
+	# 5 h 30 east of UTC, so that local and UTC times differ; ten
+	# minutes from now or ago: no run of the test is that slow.
+	export TZ=XYZ-5:30
+	now=$(date +%s)
+	later=$((now + 600)) ago=$((now - 600))
+	queue put --at "@$later" q epoch
+	queue put --at "$(date -d "@$later" '+%Y-%m-%d %H:%M:%S')" q local
+	queue put --at "$(date -u -d "@$later" '+%Y-%m-%dT%H:%M:%SZ')" q utc
+	stat_is q delayed 3
+	run -75 queue get --nowait q
+	# A time that has passed is due: the message is visible at once.
+	queue put --at "@$ago" q epoch-ago
+	queue put --at "$(date -d "@$ago" '+%Y-%m-%dT%H:%M')" q local-ago
+	queue put --at "$(date -u -d "@$ago" '+%Y-%m-%d %H:%MZ')" q utc-ago
+	run -0 queue get --nowait -n 3 q
+	[ "$output" = $'epoch-ago\nlocal-ago\nutc-ago' ]
+	stat_is q messages 3
+	stat_is q delayed 3
+	# A waiting get wakes when the time comes (on a slow machine it may
+	# have come already).
+	queue put --at "@$(($(date +%s) + 1))" r soon
+	run -0 queue get -t 60 r
+	[ "$output" = soon ]
+	# Bad input: 125, one line, nothing added.
+	queue create --priority p
+	for bad in "--at 1700000000" "--at @x" "--at 2023-02-29T00:00" \
+	    "--at @1 --delay 1"; do
+		# shellcheck disable=SC2086 # the words of the options
+		run -125 queue put $bad q x
+		one_line
+	done
+	run -125 queue put --at "@$later" p x
+	one_line
+	[ "$output" = "queue: p: --at needs a FIFO or LIFO queue" ]
+	stat_is q messages 3
 	stat_is p messages 0
 }
 

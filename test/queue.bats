@@ -22,6 +22,20 @@ wait_bg() {
 	done <"$BATS_TEST_TMPDIR/pids"
 }
 
+test_teardown() {
+	if mountpoint -q "$BATS_TEST_TMPDIR/small" 2>/dev/null; then
+		umount "$BATS_TEST_TMPDIR/small"
+	fi
+}
+
+# small_fs: a 64 KiB file system at ./small (root only).
+small_fs() {
+	[ "$(id -u)" = 0 ] || skip "needs root to mount a small tmpfs"
+	mkdir small
+	mount -t tmpfs -o size=64k tmpfs small 2>/dev/null ||
+	    skip "mounting a tmpfs is not permitted here"
+}
+
 # big N: N bytes of 'x' (no newline).
 big() {
 	head -c "$1" /dev/zero | tr '\0' x
@@ -304,8 +318,9 @@ big() {
 	[[ "$output" == *"longer than the maximum of 1008"* ]]
 	run -0 queue size q
 	[ "$output" = 0 ]
-	run -125 sh -c "head -c 3000 /dev/zero | queue put q"
+	run -125 sh -c "head -c 3000 /dev/zero | tr '\\0' x | queue put q"
 	one_line
+	[[ "$output" == *"longer than the maximum of 1008"* ]]
 	# From stdin the messages before the long one are added, also when
 	# they come in the same read as it.
 	{ echo a; echo b; big 2000; echo; echo c; } >in
@@ -314,6 +329,37 @@ big() {
 	[[ "$output" == *"longer than the maximum of 1008"* ]]
 	run -0 queue get -n 2 --nowait q
 	[ "$output" = "$(printf 'a\nb')" ]
+}
+
+@test "a line of stdin holding a NUL is refused: 125, one line, the lines before it added" {
+	# It came out of get -0 as two messages (issue 24).
+	msg="queue: q: a line of standard input holds a NUL byte (messages cannot; -0 reads NUL-terminated ones)"
+	run -125 sh -c "printf 'a\0b\n' | queue put q"
+	[ "$output" = "$msg" ]
+	run -0 queue ls
+	[ -z "$output" ]
+	queue put q first
+	run -125 sh -c "printf 'a\0b\n' | queue put q"
+	[ "$output" = "$msg" ]
+	stat_is q messages 1
+	# In a stream, as for a line too long: the lines before it go in,
+	# none after; also when the line is still open at the NUL, or spans
+	# reads.
+	run -125 sh -c "printf 'x\ny\nz\0\nw\n' | queue put q"
+	one_line
+	{ echo v; big 600000; printf '\0'; big 10; echo; echo w; } >in
+	run -125 queue put q <in
+	one_line
+	run -125 sh -c "printf 'u\n\0' | queue put q"
+	one_line
+	queue get -n 5 q >out
+	printf 'first\nx\ny\nv\nu\n' | cmp - out
+	stat_is q messages 0
+	# With -0 a message holds newlines and never a NUL: get -0 splits
+	# back safely.
+	printf 'a\nb\0c\0' | queue put -0 q
+	queue get -0 -n 2 q >out
+	printf 'a\nb\0c\0' | cmp - out
 }
 
 @test "a put refused before its first message creates no queue" {
@@ -403,6 +449,54 @@ big() {
 	run -125 sh -c 'queue stat q >&-'
 	run -0 queue get q
 	[ "$output" = kept ]
+}
+
+@test "a get that fills the file system removes what it wrote in full; only the torn message goes back" {
+	small_fs
+	# 15 bytes a message: 64 KiB ends inside one of them. All 5000 went
+	# back, and the next get returned the first again (issue 24).
+	seq -f 'message-%05g' 5000 | queue put q
+	run -125 sh -c 'queue get -n 5000 q >small/out'
+	one_line
+	[ "$output" = "queue: q: write: No space left on device" ]
+	w=$(wc -l <small/out)
+	[ "$w" -gt 1000 ] && [ "$w" -lt 5000 ]
+	seq -f 'message-%05g' "$w" | cmp - <(head -n "$w" small/out)
+	stat_is q messages $((5000 - w))
+	stat_is q claimed 0
+	rm small/out
+	queue get -n $((5000 - w)) q >rest
+	seq -f 'message-%05g' $((w + 1)) 5000 | cmp - rest
+}
+
+@test "LIFO, priority and several queues: after a write error the torn message goes back in its place" {
+	small_fs
+	queue create --lifo l
+	seq -f 'message-%05g' 5000 | queue put l
+	run -125 sh -c 'queue get -n 5000 l >small/out'
+	w=$(wc -l <small/out)
+	seq -f 'message-%05g' 5000 | tail -n "$w" | tac | cmp - <(head -n "$w" small/out)
+	rm small/out
+	queue get -n $((5000 - w)) l >rest
+	seq -f 'message-%05g' $((5000 - w)) | tac | cmp - rest
+	queue create --priority p
+	seq -f 'message-%05g' 5000 | queue put -p 3 p
+	queue put -p 1 p first
+	run -125 sh -c 'queue get -n 5001 p >small/out'
+	w=$(wc -l <small/out)
+	{ echo first; seq -f 'message-%05g' $((w - 1)); } | cmp - <(head -n "$w" small/out)
+	rm small/out
+	queue get -n $((5001 - w)) p >rest
+	seq -f 'message-%05g' "$w" 5000 | cmp - rest
+	# get from several queues: --name's prefix counts in the output.
+	seq -f 'message-%05g' 5000 | queue put q
+	run -125 sh -c 'queue get --name -n 5000 l2 q >small/out'
+	w=$(wc -l <small/out)
+	seq -f 'q	message-%05g' "$w" | cmp - <(head -n "$w" small/out)
+	stat_is q messages $((5000 - w))
+	rm small/out
+	run -0 queue get q
+	[ "$output" = "$(printf 'message-%05d' $((w + 1)))" ]
 }
 
 @test "a get killed before writing its message out gives it back" {

@@ -231,6 +231,11 @@ main(int argc, char **argv)
 		if (opt_parse_duration(argv[2], &ns, &why) < 0)
 			return fail(why);
 		printf("%lld\n", (long long)ns);
+	} else if (strcmp(argv[1], "time") == 0 && argc == 3) {
+		int64_t ns;
+		if (opt_parse_time(argv[2], &ns, &why) < 0)
+			return fail(why);
+		printf("%lld\n", (long long)ns);
 	} else if (strcmp(argv[1], "size") == 0 && argc == 3) {
 		uint64_t v;
 		if (opt_parse_size(argv[2], 0, UINT64_MAX, &v, &why) < 0)

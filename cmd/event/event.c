@@ -46,6 +46,7 @@
 #include "opt.h"
 #include "proc.h"
 #include "remote.h"
+#include "report.h"
 
 #define USAGE_SET "event set NAME"
 #define USAGE_CLEAR "event clear NAME"
@@ -55,8 +56,8 @@
 #define USAGE_NOTIFY "event notify [-n N | --all] NAME"
 #define USAGE_GEN "event gen NAME"
 #define USAGE_CREATE "event create [--mode MODE] [--set] NAME"
-#define USAGE_STAT "event stat NAME"
-#define USAGE_LS "event ls"
+#define USAGE_STAT "event stat [--json] NAME"
+#define USAGE_LS "event ls [--json] [--header]"
 #define USAGE_RM "event rm NAME..."
 
 static const char help_text[] =
@@ -90,6 +91,8 @@ static const char help_text[] =
 	"  -a, --all          notify: wake every waiter\n"
 	"  -m, --mode MODE    permission bits of a new event (default 0600)\n"
 	"      --set          create: a new event starts set\n"
+	"      --json         stat, ls: print JSON\n"
+	"      --header       ls: print the column names first\n"
 	"  -H, --host HOST    (before the command) run it on HOST over ssh;\n"
 	"      --remote-path PATH  the program there (default: in its PATH)\n"
 	"  -h, --help         show this help\n"
@@ -359,21 +362,32 @@ cmd_create(int argc, char **argv)
 	return 0;
 }
 
+static void
+report_event(struct report *r, const char *name, const struct evobj_view *v)
+{
+	report_begin(r);
+	report_str(r, "name", name);
+	report_str(r, "state", v->set ? "set" : "clear");
+	report_num(r, "generation", v->gen);
+	report_num(r, "waiters", v->waiters);
+	report_end(r);
+}
+
 static int
 cmd_stat(int argc, char **argv)
 {
-	struct args a;
+	struct report r;
 	struct obj o;
 	struct evobj *e;
 	struct evobj_view v;
+	const char *name = argv[report_options(argc, argv, &cli_stat, 0, 1,
+	    &r)];
 
-	parse(argc, argv, "", &cli_stat, &a);
-	if ((e = open_event(&o, &a, 0)) == NULL)
+	if ((e = evobj_open(&o, name, 0, 0, 0)) == NULL)
 		return EXIT_TOOL;
 	evobj_view(e, &v);
 	obj_close(&o);
-	printf("state\t%s\ngeneration\t%" PRIu64 "\nwaiters\t%u\n",
-	    v.set ? "set" : "clear", v.gen, v.waiters);
+	report_event(&r, name, &v);
 	return 0;
 }
 
@@ -383,21 +397,26 @@ list_one(struct obj *o, void *arg)
 	struct evobj *e = evobj_attach(o);
 	struct evobj_view v;
 
-	(void)arg;
 	if (e == NULL)
 		return;
 	evobj_view(e, &v);
-	printf("%s\t%s\t%" PRIu64 "\t%u\n", o->name, v.set ? "set" : "clear",
-	    v.gen, v.waiters);
+	report_event(arg, o->name, &v);
 }
 
 static int
 cmd_ls(int argc, char **argv)
 {
 	static const struct obj_type t = { OBJ_EVENT, 1, "event" };
+	static const char *const cols[] = { "name", "state", "generation",
+		"waiters", NULL };
+	struct report r;
+	int st;
 
-	cli_operands(argc, argv, &cli_ls, 0);
-	return obj_list(&t, list_one, NULL) < 0 ? EXIT_TOOL : 0;
+	report_options(argc, argv, &cli_ls, 1, 0, &r);
+	report_ls_begin(&r, cols);
+	st = obj_list(&t, list_one, &r) < 0 ? EXIT_TOOL : 0;
+	report_ls_end(&r);
+	return st;
 }
 
 static int

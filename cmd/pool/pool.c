@@ -458,21 +458,36 @@ static long fds_have;       /* the limit, when it allows fewer jobs */
 static long
 fd_need_per_job(void)
 {
-	return (C.ungroup && !C.results ? 0 : 2) + (C.pipe ? 1 : 0);
+	return (C.ungroup && !C.results ? 0 : 2) + (C.pipe ? 1 : 0) +
+	    (C.results ? 2 : 0);
+}
+
+/* What pool holds besides the jobs' own descriptors: what is open now,
+ * what setup opens after want_fds (the loop's signal pipe, the
+ * jobserver's two ends, the --results table, the process-group watcher)
+ * and, while a job starts, the child's ends of its pipes and --results'
+ * seq file. */
+#define FDS_LATER 6
+
+static long
+fd_reserve(void)
+{
+	return proc_fds_open() + FDS_LATER + fd_need_per_job() + 1;
 }
 
 static void
 want_fds(void)
 {
-	long per = fd_need_per_job(), need, have, fit;
+	long per = fd_need_per_job(), reserve, need, have, fit;
 
 	if (per == 0)
 		return;
-	need = 64 + C.slots * per;
+	reserve = fd_reserve();
+	need = reserve + C.slots * per;
 	have = proc_want_fds(need);
 	if (have >= need || hosts_on)
 		return;
-	fit = (have - 64) / per;
+	fit = (have - reserve) / per;
 	if (fit < 1) {
 		/* Whether one job fits is known once everything else is
 		 * open: see one_job_fits. */

@@ -63,7 +63,8 @@
 #define READ_CHUNK (256u << 10)   /* input bytes per put round */
 
 #define HELP_TEXT \
-	"usage: queue put [-0] [--nowait | -t DUR] [-p PRIO] [--delay DUR] [--sync] NAME [--] [MSG...]\n" \
+	"usage: queue put [-0] [--nowait | -t DUR] [-p PRIO] [--delay DUR | --at TIME] [--sync]\n" \
+	"                 NAME [--] [MSG...]\n" \
 	"       queue get [-0] [--nowait | -t DUR] [-n COUNT | -f] [--meta] [--name] [--sync] NAME...\n" \
 	"       queue create [--max N] [--size BYTES] [--lifo | --priority] [--mode MODE] NAME\n" \
 	"       queue close NAME\n" \
@@ -81,6 +82,8 @@
 	"  -t, --timeout DUR   exit 124 after blocking DUR without progress\n" \
 	"  -p, --prio PRIO     priority of the messages (lowest first; default 0)\n" \
 	"      --delay DUR     the messages stay hidden for DUR\n" \
+	"      --at TIME       ... until TIME (@SECONDS since the epoch,\n" \
+	"                      'YYYY-MM-DD HH:MM[:SS]' local, or ...Z in UTC)\n" \
 	"      --sync          flush the queue file to disk before exiting\n" \
 	"  -n, --count COUNT   get COUNT messages (default 1)\n" \
 	"  -f, --follow        get messages until the queue is closed and drained\n" \
@@ -105,7 +108,7 @@ static const struct cli cli = {
 
 enum {
 	OPT_NOWAIT = 0x100, OPT_SYNC, OPT_MAX, OPT_SIZE, OPT_LIFO, OPT_PRIORITY,
-	OPT_MODE, OPT_DELAY, OPT_META, OPT_NAME,
+	OPT_MODE, OPT_DELAY, OPT_META, OPT_NAME, OPT_AT,
 };
 
 struct opts {
@@ -115,6 +118,7 @@ struct opts {
 	int have_prio;
 	int32_t prio;
 	int64_t delay;          /* --delay, ns; 0: none */
+	int64_t at;             /* --at, CLOCK_REALTIME ns; -1: none */
 	struct q_meta meta;     /* what a delayed put gives its messages */
 	int have_meta;
 	struct q_settings set;
@@ -133,7 +137,7 @@ enum {
 	A_NULL = 1 << 0, A_NOWAIT = 1 << 1, A_TIMEOUT = 1 << 2, A_PRIO = 1 << 3,
 	A_SYNC = 1 << 4, A_COUNT = 1 << 5, A_FOLLOW = 1 << 6, A_MAX = 1 << 7,
 	A_SIZE = 1 << 8, A_LIFO = 1 << 9, A_PRIORITY = 1 << 10, A_MODE = 1 << 11,
-	A_DELAY = 1 << 12, A_META = 1 << 13, A_NAME = 1 << 14,
+	A_DELAY = 1 << 12, A_META = 1 << 13, A_NAME = 1 << 14, A_AT = 1 << 15,
 };
 
 /* Parse the options of subcommand ARGV[0], which takes those in
@@ -158,6 +162,7 @@ parse(int argc, char **argv, const char *usage, unsigned allowed,
 		{ "delay", required_argument, 0, OPT_DELAY },
 		{ "meta", no_argument, 0, OPT_META },
 		{ "name", no_argument, 0, OPT_NAME },
+		{ "at", required_argument, 0, OPT_AT },
 		CLI_STD_OPTIONS,
 		{ 0, 0, 0, 0 }
 	};
@@ -165,15 +170,16 @@ parse(int argc, char **argv, const char *usage, unsigned allowed,
 	static const unsigned bits[] = {
 		A_NULL, A_NOWAIT, A_TIMEOUT, A_PRIO, A_SYNC, A_COUNT, A_FOLLOW,
 		A_MAX, A_SIZE, A_LIFO, A_PRIORITY, A_MODE, A_DELAY, A_META,
-		A_NAME,
+		A_NAME, A_AT,
 	};
 	struct cli sub = { usage, HELP_TEXT };
-	int c;
+	int c, have_delay = 0;
 	size_t k;
 
 	memset(o, 0, sizeof *o);
 	o->timeout = -1;
 	o->count = -1;
+	o->at = -1;
 	o->set = defaults;
 	cli_reset();
 	while ((c = cli_next(argc, argv, "0t:p:n:f", longopts, &sub)) != -1) {
@@ -210,7 +216,11 @@ parse(int argc, char **argv, const char *usage, unsigned allowed,
 			o->have_order = 1;
 			break;
 		case OPT_MODE: o->set.mode = opt_mode("--mode", optarg); break;
-		case OPT_DELAY: o->delay = opt_duration("--delay", optarg); break;
+		case OPT_DELAY:
+			o->delay = opt_duration("--delay", optarg);
+			have_delay = 1;
+			break;
+		case OPT_AT: o->at = opt_time("--at", optarg); break;
 		case OPT_META: o->meta_out = 1; break;
 		case OPT_NAME: o->name_out = 1; break;
 		}
@@ -219,6 +229,8 @@ parse(int argc, char **argv, const char *usage, unsigned allowed,
 		cli_usage_error(&sub, "--nowait and --timeout conflict");
 	if (o->follow && o->count >= 0)
 		cli_usage_error(&sub, "-n and -f conflict");
+	if (have_delay && o->at >= 0)
+		cli_usage_error(&sub, "--delay and --at conflict");
 	return optind;
 }
 
@@ -272,9 +284,9 @@ put_msgs(struct queue *q, const struct q_msg *m, size_t n,
 	size_t done = 0, k;
 	int st = 0;
 
-	if (o->delay > 0 && sh->order == Q_PRIO)
-		err_diex(EXIT_TOOL, "%s: --delay needs a FIFO or LIFO queue",
-		    q->o.name);
+	if ((o->delay > 0 || o->at >= 0) && sh->order == Q_PRIO)
+		err_diex(EXIT_TOOL, "%s: --%s needs a FIFO or LIFO queue",
+		    q->o.name, o->at >= 0 ? "at" : "delay");
 	for (k = 0; o->have_meta && k < n; k++)
 		if (m[k].len > q_maxmsg_meta(q))
 			err_diex(EXIT_TOOL, "%s: message of %" PRIu32 " bytes is "
@@ -326,6 +338,7 @@ queue_put_meta(struct queue *q, const struct q_msg *m,
 
 	memset(&o, 0, sizeof o);
 	o.timeout = -1;
+	o.at = -1;
 	o.meta = *meta;
 	o.meta.due = 0;
 	o.have_meta = 1;
@@ -364,8 +377,18 @@ xrealloc(const struct queue *q, void *p, size_t n)
 	return np;
 }
 
+/* Without -0, no message may hold a NUL byte: it would split in two in
+ * -0 output, the one framing that is safe for any message. */
+static void
+nul_in_line(const struct queue *q)
+{
+	err_diex(EXIT_TOOL, "%s: a line of standard input holds a NUL byte "
+	    "(messages cannot; -0 reads NUL-terminated ones)", q->o.name);
+}
+
 /* Every record of stdin, split at DELIM, is a message; put them in
- * batches of one read each. */
+ * batches of one read each. A record too long, or without -0 holding a
+ * NUL, ends the put once the records before it are in. */
 static int
 put_stream(struct queue *q, const struct opts *o, const char *name,
     int opened)
@@ -379,8 +402,10 @@ put_stream(struct queue *q, const struct opts *o, const char *name,
 	if (buf == NULL)
 		err_die(EXIT_TOOL, "%s: out of memory", q->o.name);
 	while (!eof && st == 0) {
-		size_t start = 0, i, bad = 0;
+		size_t start = 0, i, bad = 0, nulat = SIZE_MAX;
+		int nul = 0;
 		ssize_t r;
+		char *z;
 
 		if (cap - len < READ_CHUNK) {
 			/* Only a record longer than READ_CHUNK gets here. */
@@ -399,11 +424,19 @@ put_stream(struct queue *q, const struct opts *o, const char *name,
 		i = len;
 		len += (size_t)r;
 		nm = 0;
+		/* One scan of the whole read; the earlier bytes of the record
+		 * carried over had none. */
+		if (!o->null && (z = memchr(buf + i, '\0', (size_t)r)) != NULL)
+			nulat = (size_t)(z - buf);
 		for (;;) {
 			char *e = memchr(buf + i, delim, len - i);
 			size_t end = e ? (size_t)(e - buf) : len;
 			if (e == NULL && !(eof && start < len))
 				break;
+			if (end > nulat) {
+				nul = 1;
+				break;
+			}
 			if (end - start > q->maxmsg) {
 				bad = end - start;
 				break;
@@ -418,7 +451,9 @@ put_stream(struct queue *q, const struct opts *o, const char *name,
 			if (e == NULL)
 				break;
 		}
-		if (!bad && len - (start < len ? start : len) > q->maxmsg)
+		if (nulat != SIZE_MAX)
+			nul = 1;    /* in this record or the one still open */
+		else if (!bad && len - (start < len ? start : len) > q->maxmsg)
 			bad = len - start;
 		/* The messages before a record that is too long go in
 		 * first, as they would have in separate reads. */
@@ -428,6 +463,8 @@ put_stream(struct queue *q, const struct opts *o, const char *name,
 		}
 		if (nm > 0)
 			st = put_msgs(q, m, nm, o);
+		if (nul && st == 0)
+			nul_in_line(q);
 		if (bad && st == 0)
 			too_long(q, bad);
 		if (start >= len)
@@ -466,11 +503,11 @@ static int
 cmd_put(int argc, char **argv)
 {
 	static const char usage[] = "queue put [-0] [--nowait | -t DUR] [-p PRIO] "
-	    "[--delay DUR] [--sync] NAME [--] [MSG...]";
+	    "[--delay DUR | --at TIME] [--sync] NAME [--] [MSG...]";
 	struct opts o;
 	struct queue q;
 	int i = parse(argc, argv, usage, A_NULL | A_NOWAIT | A_TIMEOUT | A_PRIO |
-	    A_SYNC | A_DELAY, &o), st, have;
+	    A_SYNC | A_DELAY | A_AT, &o), st, have;
 	const char *name = name_operand(argc, argv, i, -1, usage);
 
 	/* The messages; a "--" right after NAME lets them look like
@@ -479,6 +516,11 @@ cmd_put(int argc, char **argv)
 		i++;
 	if (o.delay > 0) {
 		o.meta.due = q_realtime() + o.delay;
+		o.have_meta = 1;
+	}
+	/* A time that has passed is due: an ordinary message. */
+	if (o.at > q_realtime()) {
+		o.meta.due = o.at;
 		o.have_meta = 1;
 	}
 
@@ -533,9 +575,11 @@ cmd_put(int argc, char **argv)
  * read its message and left must not have it delivered again. */
 static pthread_mutex_t busy = PTHREAD_MUTEX_INITIALIZER;
 
+/* Write P[0..N) to stdout; *DONE: how much was written. */
 static int
-write_all(const char *p, size_t n)
+write_all(const char *p, size_t n, size_t *done)
 {
+	*done = 0;
 	while (n > 0) {
 		ssize_t w = write(1, p, n);
 		if (w < 0 && errno == EINTR)
@@ -549,8 +593,41 @@ write_all(const char *p, size_t n)
 			return -1;
 		p += w;
 		n -= (size_t)w;
+		*done += (size_t)w;
 	}
 	return 0;
+}
+
+/* Write OUT, the messages just claimed from Q. On a write error (a full
+ * file system...), the messages written in full are delivered and
+ * removed, the rest (the one cut short first) go back to the queue in
+ * their place, and we exit 125. */
+static void
+write_claimed(struct queue *q, const struct q_out *out)
+{
+	size_t done, k = 0;
+	int e;
+
+	if (write_all(out->buf, out->len, &done) == 0)
+		return;
+	e = errno;
+	while (k < out->n && out->end[k] <= done)
+		k++;
+	q_lock(q);
+	q_unclaim_after(q, out, k);
+	q_commit(q);
+	q_slot_put(q);
+	q_unlock(q);
+	errno = e;
+	err_die(EXIT_TOOL, "%s: write", q->o.name);
+}
+
+static void
+out_free(struct q_out *out)
+{
+	free(out->buf);
+	free(out->pos);
+	free(out->end);
 }
 
 /* When a getter that found nothing waits until: DEADLINE, or earlier when
@@ -576,7 +653,7 @@ get_msgs(struct queue *q, const struct opts *o)
 	uint64_t left = o->follow ? UINT64_MAX : o->count > 0 ?
 	    (uint64_t)o->count : 1;
 	int64_t deadline = opt_deadline(q_now(), o->timeout);
-	struct q_out out = { NULL, 0, 0 };
+	struct q_out out = { 0 };
 	int st = 0;
 	size_t k;
 
@@ -620,15 +697,7 @@ get_msgs(struct queue *q, const struct opts *o)
 			continue;
 		}
 		q_unlock(q);
-		if (write_all(out.buf, out.len) < 0) {
-			int e = errno;
-			q_lock(q);
-			q_unclaim(q);
-			q_slot_put(q);
-			q_unlock(q);
-			errno = e;
-			err_die(EXIT_TOOL, "%s: write", q->o.name);
-		}
+		write_claimed(q, &out);
 		out.len = 0;
 		left -= k;
 		deadline = opt_deadline(q_now(), o->timeout);
@@ -636,7 +705,7 @@ get_msgs(struct queue *q, const struct opts *o)
 	}
 	q_slot_put(q);
 	q_unlock(q);
-	free(out.buf);
+	out_free(&out);
 	return st;
 }
 
@@ -697,7 +766,7 @@ get_multi(struct queue *qs, int nq, const struct opts *o)
 	uint64_t left = o->follow ? UINT64_MAX : o->count > 0 ?
 	    (uint64_t)o->count : 1;
 	int64_t deadline = opt_deadline(q_now(), o->timeout);
-	struct q_out out = { NULL, 0, 0 };
+	struct q_out out = { 0 };
 	uint32_t *seen = calloc((size_t)nq, sizeof *seen);
 	uint32_t **words = calloc((size_t)nq, sizeof *words);
 	int st = 0, i;
@@ -734,15 +803,7 @@ get_multi(struct queue *qs, int nq, const struct opts *o)
 				continue;
 			}
 			q_unlock(q);
-			if (write_all(out.buf, out.len) < 0) {
-				int e = errno;
-				q_lock(q);
-				q_unclaim(q);
-				q_slot_put(q);
-				q_unlock(q);
-				errno = e;
-				err_die(EXIT_TOOL, "%s: write", q->o.name);
-			}
+			write_claimed(q, &out);
 			out.len = 0;
 			q_lock(q);
 			q_commit(q);
@@ -787,7 +848,7 @@ get_multi(struct queue *qs, int nq, const struct opts *o)
 		q_slot_put(&qs[i]);
 		q_unlock(&qs[i]);
 	}
-	free(out.buf);
+	out_free(&out);
 	free(seen);
 	free(words);
 	return st;

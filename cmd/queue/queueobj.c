@@ -952,6 +952,26 @@ out_reserve(struct q_out *out, size_t need)
 	return 0;
 }
 
+/* Room in OUT to note one more message taken. */
+static int
+out_reserve_took(struct q_out *out)
+{
+	size_t cap = out->ncap ? 2 * out->ncap : 1024;
+	uint64_t *np;
+	size_t *ne;
+
+	if (out->n < out->ncap)
+		return 0;
+	if ((np = realloc(out->pos, cap * sizeof *np)) == NULL)
+		return -1;
+	out->pos = np;
+	if ((ne = realloc(out->end, cap * sizeof *ne)) == NULL)
+		return -1;
+	out->end = ne;
+	out->ncap = cap;
+	return 0;
+}
+
 /* Claim the record R at position P for our slot, copying it to OUT. */
 static void
 take(struct queue *q, struct q_rec *r, uint64_t p, struct q_out *out,
@@ -983,7 +1003,8 @@ take(struct queue *q, struct q_rec *r, uint64_t p, struct q_out *out,
 		q->meta.id = ++sh->ids;
 	size_t tl = q->tag ? strlen(q->tag) : 0;
 
-	if (out_reserve(out, (size_t)len + 32 + tl) < 0)
+	if (out_reserve(out, (size_t)len + 32 + tl) < 0 ||
+	    out_reserve_took(out) < 0)
 		err_die(EXIT_TOOL, "%s: out of memory", q->o.name);
 	if (tl) {
 		memcpy(out->buf + out->len, q->tag, tl);
@@ -997,6 +1018,8 @@ take(struct queue *q, struct q_rec *r, uint64_t p, struct q_out *out,
 	    (ext ? Q_EXTSZ : 0), len);
 	out->len += len;
 	out->buf[out->len++] = term;
+	out->pos[out->n] = p;
+	out->end[out->n++] = out->len;
 	if (s->n == 0 || p < s->lo)
 		s->lo = p;
 	if (s->n == 0 || p > s->hi)
@@ -1136,6 +1159,7 @@ q_claim(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
 	int64_t now = sh->delayed > 0 ? q_realtime() : 0;
 
 	q->next_due = 0;
+	out->n = 0;
 	if (sh->ready == 0)
 		return 0;
 	if (s->n != 0)
@@ -1303,6 +1327,48 @@ q_unclaim(struct queue *q)
 		return;
 	settle(q, q->slot, R_READY);
 	q->sh->slot[q->slot].state = S_IDLE;
+	q_bump_put(q);
+}
+
+void
+q_unclaim_after(struct queue *q, const struct q_out *out, size_t k)
+{
+	struct q_shared *sh = q->sh;
+	struct q_slot *s;
+	uint32_t mine = R_CLAIMED | (uint32_t)q->slot;
+	size_t i;
+
+	if (q->slot < 0 || k >= out->n)
+		return;
+	s = &sh->slot[q->slot];
+	if (s->n != out->n)
+		damaged(q, "bad claim");
+	for (i = k; i < out->n; i++) {
+		uint64_t p = out->pos[i];
+		struct q_rec *r;
+		if (p < s->lo || p > s->hi)
+			damaged(q, "bad claim");
+		r = rec_at(q, p % q->R);
+		if (r->state != mine)
+			damaged(q, "bad claim");
+		r->state = R_READY;
+		sh->claimed--;
+		sh->ready++;
+		s->n--;
+		s->nbytes -= rec_len(r);
+		s->nused -= rec_size(r);
+		if (sh->order == Q_PRIO)
+			heap_push(q, r->prio, p % q->R);
+		if (sh->order == Q_FIFO && sh->rd > p)
+			sh->rd = p;
+		if (sh->order == Q_LIFO && (sh->rd == Q_NONE || sh->rd < p))
+			sh->rd = p;
+	}
+	/* The claims left are no longer one run up to s->hi: commit must
+	 * free them one by one rather than move the tail over them. */
+	s->contig = 0;
+	if (s->n == 0)
+		s->state = S_IDLE;
 	q_bump_put(q);
 }
 

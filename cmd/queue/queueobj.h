@@ -145,10 +145,15 @@ struct q_msg {
 	uint32_t len;
 };
 
-/* Output of q_claim: messages each followed by the terminator. */
+/* Output of q_claim: messages each followed by the terminator, and
+ * which messages of the queue they are, in the order taken: each one's
+ * position and the end of its output in BUF (of the last q_claim). */
 struct q_out {
 	char *buf;
 	size_t len, cap;
+	uint64_t *pos;
+	size_t *end;
+	size_t n, ncap;
 };
 
 /* q_open: open queue NAME, creating it as S says when it is missing
@@ -205,6 +210,11 @@ void q_commit(struct queue *q);
 
 /* q_unclaim (locked): give the claimed messages back to the queue. */
 void q_unclaim(struct queue *q);
+
+/* q_unclaim_after (locked): of the messages the last q_claim took into
+ * OUT, keep the first K claimed and give the others back to the queue
+ * (their output was not written in full). */
+void q_unclaim_after(struct queue *q, const struct q_out *out, size_t k);
 
 /* q_ack (locked): the one message claimed by our slot was handled:
  * remove it (as q_commit, but it leaves no task to be done). */

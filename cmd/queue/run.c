@@ -15,6 +15,15 @@
  * the dead queue after --retries retries (put there first, then removed:
  * a crash in between leaves it in both, never in neither).
  *
+ * Supervision. Every job is the leader of a process group of its own,
+ * held by lib/pgroup from its start: a lease or a stop signals the whole
+ * group and SIGKILLs it after the grace time, and pgroup's watcher kills
+ * every group still held when the worker dies without ending normally
+ * (SIGKILL, a crash), so that what the jobs started does not run on
+ * either. A job keeps its group until the job has ended or, once its
+ * leader has been reaped, until the group is empty: what the leader left
+ * running (holding the job's pipes) is still reached by a lease.
+ *
  * Waiting. The event loop (lib/loop) watches the jobs' output pipes,
  * their timers and signals; a queue is waited for with a futex, which no
  * event loop can watch. So a thread does the futex wait for the loop and
@@ -44,6 +53,7 @@
 #include "mux.h"
 #include "obj.h"
 #include "opt.h"
+#include "pgroup.h"
 #include "proc.h"
 #include "queue.h"
 #include "queueobj.h"
@@ -87,12 +97,13 @@ struct rjob {
 	int state;
 	struct queue q;            /* a view of the queue with its own slot */
 	pid_t pid;
-	int reaped, wstatus, leased, stopped;
+	int reaped, wstatus, leased;
+	struct pgroup *grp;        /* its process group, see group_release */
 	int fd[2];
 	int paused[2];
 	struct mux_src src[2];
 	struct buf spool[2];       /* -k: held until its turn */
-	struct loop_timer *timer;  /* --lease, then the grace */
+	struct loop_timer *timer;  /* --lease */
 	struct q_meta meta;
 	unsigned long long seq;
 	struct loop_timer *retry;  /* a requeue that did not fit yet */
@@ -110,7 +121,6 @@ static struct mux_out out_std[2];
 static unsigned long long next_seq = 1, emit_seq = 1;
 static int stopping, stop_sig, removed, finished;
 static unsigned long long ndead;
-static struct loop_timer *grace_timer;
 static char path[PATH_MAX];
 static char **envp;
 static char idvar[48] = "QUEUE_ID=", attvar[48] = "QUEUE_ATTEMPT=";
@@ -309,8 +319,11 @@ on_note(struct loop *l, int fd, unsigned ev, void *arg)
 static void
 wait_for_queue(int64_t until)
 {
-	struct wreq r = { Q.sh->put_seq, until };
+	struct wreq r;
 
+	memset(&r, 0, sizeof r);   /* no padding of ours goes out unset */
+	r.seen = Q.sh->put_seq;
+	r.until = until;
 	Q.sh->getw++;
 	Q.sh->slot[Q.slot].role = Q_WAIT_GET;
 	waiting = 1;
@@ -553,6 +566,22 @@ emit_done(void)
 	} while (found);
 }
 
+/* J's group goes to pgroup (pgroup_exited), which holds it from then on
+ * only while it was asked to stop, once J's leader has been reaped and
+ * either J has ENDED or the group has no member left (a group's number
+ * may be reused once it is empty). Until then a lease or a stop still
+ * reaches what the leader left running. */
+static void
+group_release(struct rjob *j, int ended)
+{
+	if (j->grp == NULL || !j->reaped)
+		return;
+	if (!ended && !(kill(-j->pid, 0) < 0 && errno == ESRCH))
+		return;
+	pgroup_exited(j->grp);
+	j->grp = NULL;
+}
+
 /* J is complete when reaped and both pipes are at end of file. */
 static void
 job_check(struct rjob *j)
@@ -560,6 +589,7 @@ job_check(struct rjob *j)
 	if (!j->reaped || j->fd[0] >= 0 || j->fd[1] >= 0 ||
 	    j->state != J_RUN)
 		return;
+	group_release(j, 1);
 	if (j->timer) {
 		loop_del_timer(L, j->timer);
 		j->timer = NULL;
@@ -576,24 +606,17 @@ job_check(struct rjob *j)
 
 /* ---- Jobs ---- */
 
-static void
-on_kill(struct loop *l, void *arg)
-{
-	struct rjob *j = arg;
-
-	(void)l;
-	j->timer = NULL;
-	proc_kill_group(j->pid, SIGKILL);
-}
-
+/* --lease: SIGTERM to the job's group, SIGKILL after the grace time. */
 static void
 on_lease(struct loop *l, void *arg)
 {
 	struct rjob *j = arg;
 
+	(void)l;
+	j->timer = NULL;
 	j->leased = 1;
-	proc_kill_group(j->pid, SIGTERM);
-	j->timer = loop_add_timer(l, loop_now() + C.grace, on_kill, j);
+	if (j->grp)
+		pgroup_stop(j->grp, SIGTERM);
 }
 
 /* The job's argv: CMD, the ARGs with every "{}" replaced by MSG, then
@@ -682,6 +705,7 @@ job_start(struct rjob *j, struct q_out *out)
 	j->pid = proc_spawn(&sp, &eerr);
 	if (j->pid < 0)
 		err_die(EXIT_TOOL, "cannot start %s", C.cmd[0]);
+	j->grp = pgroup_add(j->pid);
 	close(outp[1]);
 	close(errp[1]);
 	if (in != devnull)
@@ -778,10 +802,8 @@ fill(void)
 		drained = sh->closed && sh->ready == 0 && sh->claimed == 0;
 		q_unlock(&Q);
 	}
-	if (running == 0 && (stopping || removed || drained)) {
+	if (running == 0 && (stopping || removed || drained))
 		finished = 1;
-		loop_stop(L);
-	}
 }
 
 /* ---- Signals ---- */
@@ -794,6 +816,8 @@ on_chld(struct loop *l, int sig, void *arg)
 	long i;
 
 	(void)l; (void)sig; (void)arg;
+	/* Orphans of our jobs (we are a subreaper: see pgroup) are reaped
+	 * here too; their end may have emptied a job's group. */
 	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0)
 		for (i = 0; i < C.jobs; i++)
 			if (jobs[i].state == J_RUN && !jobs[i].reaped &&
@@ -803,54 +827,41 @@ on_chld(struct loop *l, int sig, void *arg)
 				job_check(&jobs[i]);
 				break;
 			}
-}
-
-static void
-on_grace(struct loop *l, void *arg)
-{
-	long i;
-
-	(void)l; (void)arg;
-	grace_timer = NULL;
 	for (i = 0; i < C.jobs; i++)
-		if (jobs[i].state == J_RUN && !jobs[i].reaped)
-			proc_kill_group(jobs[i].pid, SIGKILL);
+		group_release(&jobs[i], 0);
 }
 
+/* Every signal that would end us: stop taking messages, pass the signal
+ * on to the jobs' groups (SIGTERM for one a job would not expect), and
+ * SIGKILL them after the grace time; a second signal kills them at once.
+ * The stopped jobs' messages go back as they were (settle_msg). */
 static void
 on_stop(struct loop *l, int sig, void *arg)
 {
-	long i;
-
-	(void)arg;
-	if (!stopping) {
-		stopping = 1;
-		stop_sig = sig;
+	(void)l; (void)arg;
+	if (stopping) {
+		pgroup_kill_all();
+		return;
 	}
-	for (i = 0; i < C.jobs; i++)
-		if (jobs[i].state == J_RUN && !jobs[i].reaped)
-			proc_kill_group(jobs[i].pid, sig);
-	if (grace_timer == NULL)
-		grace_timer = loop_add_timer(l, loop_now() + C.grace, on_grace,
-		    NULL);
+	stopping = 1;
+	stop_sig = sig;
+	pgroup_stop_all(proc_sig_forward(sig));
 	fill();
 }
 
 static void
 setup_loop(void)
 {
-	static const int stops[] = { SIGINT, SIGTERM, SIGHUP };
-	size_t i;
 	long k;
 
 	if ((L = loop_new()) == NULL)
 		err_die(EXIT_TOOL, "loop");
-	if (loop_add_signal(L, SIGCHLD, on_chld, NULL) < 0)
-		err_die(EXIT_TOOL, "signals");
-	for (i = 0; i < sizeof stops / sizeof stops[0]; i++)
-		if (loop_add_signal_intr(L, stops[i], on_stop, NULL) < 0)
-			err_die(EXIT_TOOL, "signals");
+	/* Before the waiter thread: pgroup forks its watcher. */
+	pgroup_init(L, C.grace, 0);
 	signal(SIGPIPE, SIG_IGN);
+	if (loop_add_signal(L, SIGCHLD, on_chld, NULL) < 0 ||
+	    loop_add_stop_signals(L, NULL, on_stop, NULL) < 0)
+		err_die(EXIT_TOOL, "signals");
 	if (mux_out_init(&out_std[0], 1, OUT_CAP) < 0 ||
 	    mux_out_init(&out_std[1], 2, OUT_CAP) < 0)
 		nomem();
@@ -904,9 +915,12 @@ cmd_run(int argc, char **argv)
 	q_unlock(&Q);
 	start_waiter();
 	fill();
-	if (!finished && loop_run(L) < 0)
+	/* Then the groups asked to stop that outlived their leaders. */
+	while (!finished || pgroup_waiting() > 0)
+		if (loop_run_once(L, -1) < 0)
 			err_die(EXIT_TOOL, "loop");
 	flush_out();
+	pgroup_release();
 	release_slots();
 	if (stopping)
 		return 128 + stop_sig;
