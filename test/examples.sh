@@ -11,14 +11,15 @@
 file=$1
 case $file in
 *.md)
-	awk -v file="$file" -v first="${2:-.}" -v last="${3:-^\$^}" '
+	awk -v file="$file" -v first="${2:-}" -v last="${3:-}" '
+	BEGIN { on = first == "" }
 	function flush() {
 		if (text != "")
 			printf "%s:%d\n%s%c", file, at, text, 0
 		text = ""
 	}
-	!on && $0 ~ first { on = 1; next }
-	on && !code && $0 ~ last { on = 0 }
+	first != "" && !on && $0 ~ first { on = 1; next }
+	last != "" && on && !code && $0 ~ last { on = 0 }
 	!on { next }
 	/^```/ {
 		if (code) { flush(); code = 0 }
