@@ -285,6 +285,15 @@ pgroup_exited(struct pgroup *g)
 	}
 }
 
+void
+pgroup_leader_gone(struct pgroup **gp, int ended)
+{
+	if (*gp == NULL || (!ended && has_members(*gp)))
+		return;
+	pgroup_exited(*gp);
+	*gp = NULL;
+}
+
 /* Forget the orphaned groups that have emptied; an empty group's number
  * may be reused, so it must never be signalled again. */
 static void

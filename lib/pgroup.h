@@ -61,6 +61,14 @@ void pgroup_stop(struct pgroup *g, int sig);
  * has members and it was asked to stop (or KEEP_LEFTOVER), else freed. */
 void pgroup_exited(struct pgroup *g);
 
+/* pgroup_leader_gone: the leader of *GP's group has been reaped (ENDED:
+ * and its job is over: its output has ended too). The group goes to this
+ * module (pgroup_exited, and *GP becomes NULL) once ENDED or once it has
+ * no member left (an empty group's number may be reused); until then the
+ * caller keeps it, so that a stop (--timeout, a lease) still reaches what
+ * the leader left running. Call it again on each SIGCHLD: the end of an
+ * orphan may have emptied the group. Does nothing when *GP is NULL. */
+void pgroup_leader_gone(struct pgroup **gp, int ended);
 /* pgroup_stop_all: pgroup_stop every group held, including those that
  * outlived their leaders. */
 void pgroup_stop_all(int sig);

@@ -483,6 +483,15 @@ make_counter() {
 	wait_for gone "$(cat pid)"
 }
 
+@test "--timeout stops what a job left running with its output after its leader exited (pool crashed)" {
+	# The leader exits at once; the sleeper holds the job's stdout, so
+	# the job is not over until the timeout stops it.
+	run -1 pool --timeout 200ms sh -c 'sleep 1000 & echo $! >pid; exit 0' _ < <(echo x)
+	[ "$output" = "pool: job 1 (x): timed out after 0.2s" ]
+	# (No pid file: the SIGTERM came before the leader had written it.)
+	[ ! -e pid ] || gone "$(cat pid)"
+}
+
 @test "--retries reruns a failed job up to N more times" {
 	# Fails twice, then succeeds.
 	cat >flaky <<-'EOF'

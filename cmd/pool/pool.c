@@ -776,8 +776,10 @@ complete(struct job *j)
 static void
 check_complete(struct job *j)
 {
-	if (j->state == JOB_REAPED && j->fd[0] < 0 && j->fd[1] < 0)
+	if (j->state == JOB_REAPED && j->fd[0] < 0 && j->fd[1] < 0) {
+		pgroup_leader_gone(&j->grp, 1);
 		complete(j);
+	}
 }
 
 /* J did not run after all (it could not be started, or no host is left
@@ -872,7 +874,10 @@ on_timeout(struct loop *l, void *arg)
 
 	j->timer = NULL;
 	j->timedout = 1;
-	pgroup_stop(j->grp, SIGTERM);
+	/* Its leader may have ended, its group emptied, while what holds
+	 * its output left the group (setsid): nothing to stop then. */
+	if (j->grp)
+		pgroup_stop(j->grp, SIGTERM);
 }
 
 static void
@@ -1227,12 +1232,16 @@ on_chld(struct loop *l, int signo, void *arg)
 			continue;
 		set_state(&jobs[i], JOB_REAPED);
 		jobs[i].wstatus = ws;
-		pgroup_exited(jobs[i].grp);
-		jobs[i].grp = NULL;
+		pgroup_leader_gone(&jobs[i].grp, 0);
 		if (jobs[i].infd >= 0)
 			close_feed(&jobs[i]);
 		check_complete(&jobs[i]);
 	}
+	/* The end of an orphan (we are a subreaper) may have emptied the
+	 * group of a job whose output has not ended yet. */
+	for (i = 0; i < C.slots; i++)
+		if (jobs[i].state == JOB_REAPED)
+			pgroup_leader_gone(&jobs[i].grp, 0);
 }
 
 static void

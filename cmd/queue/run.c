@@ -566,20 +566,13 @@ emit_done(void)
 	} while (found);
 }
 
-/* J's group goes to pgroup (pgroup_exited), which holds it from then on
- * only while it was asked to stop, once J's leader has been reaped and
- * either J has ENDED or the group has no member left (a group's number
- * may be reused once it is empty). Until then a lease or a stop still
- * reaches what the leader left running. */
+/* J's group goes to pgroup once J's leader has been reaped and J has
+ * ENDED or its group is empty (pgroup_leader_gone). */
 static void
 group_release(struct rjob *j, int ended)
 {
-	if (j->grp == NULL || !j->reaped)
-		return;
-	if (!ended && !(kill(-j->pid, 0) < 0 && errno == ESRCH))
-		return;
-	pgroup_exited(j->grp);
-	j->grp = NULL;
+	if (j->reaped)
+		pgroup_leader_gone(&j->grp, ended);
 }
 
 /* J is complete when reaped and both pipes are at end of file. */
