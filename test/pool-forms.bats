@@ -98,6 +98,12 @@ load helper
 	[ "$output" = "2  x" ]
 	run -0 pool -k --shell 'printf "[%s]" {3} a{3}b; echo' ::: a
 	[ "$output" = "[ab]" ]
+	# No word left at all: nothing runs, and that succeeds (GNU
+	# parallel's empty shell line).
+	run -0 pool {3} ::: a
+	[ -z "$output" ]
+	run -0 pool -n 0 {} ::: a b
+	[ -z "$output" ]
 }
 
 @test "-n 0 runs the command once per item without the item" {

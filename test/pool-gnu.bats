@@ -154,6 +154,7 @@ same() {
 	same "-k -n2 printf '[%s]' {2} {1} x{2}y ::: a b c"
 	same "-k printf '[%s]' {1} {2} ::: '' a"
 	same "-k SH 'printf \"[%s]\" {3} x a{3}b {2}' ::: a b ::: c"
+	same "-k {3} {2} ::: a b"
 }
 
 @test "the same output as GNU parallel: -X" {

@@ -588,13 +588,19 @@ build_argv(struct job *j, const struct conf *c)
 		}
 	}
 	k = any_repl || c->pipe || !c->maxargs ? 0 : (size_t)j->nitems;
-	grow_argv(j, nw + k + 1);
+	grow_argv(j, nw + k + 2);
 	for (i = 0; i < nw; i++)
 		j->argv[i] = woff[i] >= j->args.len ?
 		    c->cmd[(size_t)-1 - woff[i]] : j->args.p + woff[i];
 	for (i = 0; i < k; i++)
 		j->argv[nw + i] = j->items.p + j->ioff[i];
 	j->argv[nw + k] = NULL;
+	/* Every word left out ({3} alone with one value): GNU parallel runs
+	 * an empty shell line, which does nothing and succeeds. */
+	if (nw + k == 0) {
+		j->argv[0] = "true";
+		j->argv[1] = NULL;
+	}
 }
 
 static void
