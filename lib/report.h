@@ -1,5 +1,5 @@
 /* report: what stat and ls print, the same for every kind of object
- * (concutils(7), OUTPUT OF STAT AND LS).
+ * (concutils(7), Output of stat and ls).
  *
  * stat: one "KEY<TAB>VALUE" line per field; with --json one JSON object.
  * ls: one line per object, its fields separated by tabs, in the order of

@@ -7,7 +7,7 @@ load helper
 
 # field NAME KEY: one value from 'barrier stat NAME'.
 field() {
-	barrier stat "$1" | awk -v k="$2" '$1 == k { $1 = ""; sub(/^ /, ""); print }'
+	barrier stat "$1" | awk -F '\t' -v k="$2" '$1 == k { print $2 }'
 }
 
 # waiting NAME N: exactly N parties are waiting at NAME.
@@ -113,7 +113,7 @@ wait_all() {
 	[[ "$output" == *"g: broken: the action failed with status 3"* ]]
 	reap "$p" 1
 	run -1 barrier wait g
-	[ "$(field g broken)" = "the action failed" ]
+	[ "$(field g reason)" = "the action failed" ]
 }
 
 @test "a timeout breaks the barrier: 124 for the party, 1 for the others and later arrivals" {
@@ -126,7 +126,7 @@ wait_all() {
 	reap "$p" 1
 	run -1 barrier wait g
 	[ "$output" = "barrier: g: broken: a party timed out" ]
-	[ "$(field g broken)" = "a party timed out" ]
+	[ "$(field g reason)" = "a party timed out" ]
 }
 
 @test "a timeout at the door while the action runs does not break the full generation" {
@@ -140,7 +140,7 @@ wait_all() {
 	touch go
 	reap "$p" 0
 	[ "$(field g generation)" = 1 ]
-	[ "$(field g broken)" = "a party timed out" ]
+	[ "$(field g reason)" = "a party timed out" ]
 	run -1 barrier wait g
 }
 
@@ -339,10 +339,12 @@ wait_all() {
 	barrier wait -n 1 one
 	barrier wait -n 3 -t 0 three || true
 	run -0 barrier stat one
-	[ "$output" = "$(printf 'parties 1\nwaiting 0\ngeneration 1\nbroken no')" ]
+	[ "$output" = "$(printf 'name\tone\nparties\t1\nwaiting\t0\ngeneration\t1\nbroken\tno\nreason\tnone')" ]
 	run -0 barrier ls
-	[ "${lines[0]}" = "one parties=1 waiting=0 generation=1 broken=no" ]
-	[ "${lines[1]}" = "three parties=3 waiting=0 generation=0 broken=yes" ]
+	[ "${lines[0]}" = "$(printf 'one\t1\t0\t1\tno\tnone')" ]
+	[ "${lines[1]}" = "$(printf 'three\t3\t0\t0\tyes\ta party timed out')" ]
+	run -0 barrier ls --header
+	[ "${lines[0]}" = "$(printf 'name\tparties\twaiting\tgeneration\tbroken\treason')" ]
 	run -0 barrier rm one three
 	run -0 barrier ls
 	[ -z "$output" ]
@@ -420,7 +422,7 @@ wait_all() {
 	run -125 sh -c 'barrier stat b >&-'
 	run -125 sh -c 'barrier wait -i -n 1 b >&-'
 	run -0 barrier stat b
-	[ "${lines[0]}" = "parties 1" ]
+	[ "${lines[1]}" = "$(printf 'parties\t1')" ]
 }
 
 @test "a name with a newline: 125 and one line, the name shown escaped" {
@@ -459,7 +461,7 @@ wait_all() {
 	[ "$(field b waiting)" = 0 ]
 	[ "$(field b broken)" = no ]
 	run -0 barrier abort b
-	[ "$(field b broken)" = aborted ]
+	[ "$(field b reason)" = aborted ]
 	run -0 barrier reset b
 	[ "$(field b broken)" = no ]
 	run -0 barrier create -n 3 b
@@ -487,10 +489,10 @@ wait_all() {
 	wait_for waiting b 1
 	kill -9 "$p"
 	wait "$p" 2>/dev/null || true
-	[ "$(field b broken)" = "a party died while waiting" ]
+	[ "$(field b reason)" = "a party died while waiting" ]
 	[ "$(field b waiting)" = 0 ]
 	run -0 barrier ls
-	[ "$output" = "b parties=3 waiting=0 generation=0 broken=yes" ]
+	[ "$output" = "$(printf 'b\t3\t0\t0\tyes\ta party died while waiting')" ]
 	run -1 barrier wait b
 	[ "$output" = "barrier: b: broken: a party died while waiting" ]
 	# ls alone notices too.
@@ -501,7 +503,7 @@ wait_all() {
 	kill -9 "$p"
 	wait "$p" 2>/dev/null || true
 	run -0 barrier ls
-	[[ "$output" == *"c parties=2 waiting=0 generation=0 broken=yes"* ]]
+	[[ "$output" == *"$(printf 'c\t2\t0\t0\tyes\t')"* ]]
 }
 
 @test "wait -- CMD: a command that cannot run is 127/126 at once, before arriving" {

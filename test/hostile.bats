@@ -249,7 +249,7 @@ need_nobody() {
 	run -0 queue get -n 2 "$s/q"
 	[ "$output" = "$(printf 'kept\nmore')" ]
 	run -0 barrier stat "$s/b"
-	[ "${lines[3]}" = "broken no" ]
+	[ "${lines[4]}" = "$(printf 'broken\tno')" ]
 	run -0 sem run "$s/m" true
 	rm -rf "$NOBODY_DIR"
 }

@@ -161,7 +161,7 @@ t 0 barrier stat b
 t 0 barrier ls
 vg barrier wait -n 3 -t 10 b >/dev/null 2>&1 &
 party=$!
-until barrier stat b | grep -qx 'waiting 1'; do sleep 0.05; done
+until barrier stat b | grep -qx 'waiting	1'; do sleep 0.05; done
 t 0 barrier abort b
 wait "$party" || [ $? -eq 1 ] || { echo "valgrind.sh: the aborted party did not exit 1" >&2; bad=$((bad + 1)); }
 t 1 barrier wait b

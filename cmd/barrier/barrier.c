@@ -41,6 +41,7 @@
 #include "opt.h"
 #include "proc.h"
 #include "remote.h"
+#include "report.h"
 
 #define USAGE_WAIT \
 	"barrier wait [-i] [-n N] [-t DUR] [-a CMD] [--mode MODE] NAME " \
@@ -50,8 +51,8 @@
 static const char help[] =
 	"usage: " USAGE_WAIT "\n"
 	"       " USAGE_CREATE "\n"
-	"       barrier stat NAME\n"
-	"       barrier ls\n"
+	"       barrier stat [--json] NAME\n"
+	"       barrier ls [--json] [--header]\n"
 	"       barrier rm NAME...\n"
 	"       barrier reset NAME\n"
 	"       barrier abort NAME\n"
@@ -67,6 +68,8 @@ static const char help[] =
 	"  create   create NAME for N parties (-n N, --mode MODE) if missing\n"
 	"  stat     print parties, waiting, generation and broken state\n"
 	"  ls       list the barriers\n"
+	"    --json              stat, ls: print JSON\n"
+	"    --header            ls: print the column names first\n"
 	"  rm       break and remove barriers\n"
 	"  reset    return a barrier to a fresh state\n"
 	"  abort    break a barrier\n"
@@ -82,8 +85,8 @@ static const struct cli cli_main = {
 
 static const struct cli cli_wait = { USAGE_WAIT, help };
 static const struct cli cli_create = { USAGE_CREATE, help };
-static const struct cli cli_stat = { "barrier stat NAME", help };
-static const struct cli cli_ls = { "barrier ls", help };
+static const struct cli cli_stat = { "barrier stat [--json] NAME", help };
+static const struct cli cli_ls = { "barrier ls [--json] [--header]", help };
 static const struct cli cli_rm = { "barrier rm NAME...", help };
 static const struct cli cli_resetcmd = { "barrier reset NAME", help };
 static const struct cli cli_abort = { "barrier abort NAME", help };
@@ -223,21 +226,21 @@ cmd_wait(int argc, char **argv)
 }
 
 static void
-print_state(const struct barobj *b, const char *name)
+report_barrier(struct report *r, const struct barobj *b, const char *name)
 {
 	uint32_t why = __atomic_load_n(&b->broken, __ATOMIC_SEQ_CST);
 
-	if (name)
-		printf("%s parties=%u waiting=%u generation=%llu broken=%s\n",
-		    name, b->parties,
-		    __atomic_load_n(&b->count, __ATOMIC_SEQ_CST),
-		    (unsigned long long)__atomic_load_n(&b->gen,
-		    __ATOMIC_SEQ_CST), why ? "yes" : "no");
+	report_begin(r);
+	report_str(r, "name", name);
+	report_num(r, "parties", b->parties);
+	report_num(r, "waiting", __atomic_load_n(&b->count, __ATOMIC_SEQ_CST));
+	report_num(r, "generation", __atomic_load_n(&b->gen, __ATOMIC_SEQ_CST));
+	report_bool(r, "broken", why != 0);
+	if (why)
+		report_str(r, "reason", barobj_why_text(why));
 	else
-		printf("parties %u\nwaiting %u\ngeneration %llu\nbroken %s\n",
-		    b->parties, __atomic_load_n(&b->count, __ATOMIC_SEQ_CST),
-		    (unsigned long long)__atomic_load_n(&b->gen,
-		    __ATOMIC_SEQ_CST), why ? barobj_why_text(why) : "no");
+		report_none(r, "reason");
+	report_end(r);
 }
 
 /* stat and ls first break a barrier at which a party died waiting (the
@@ -261,14 +264,15 @@ cmd_create(int argc, char **argv)
 static int
 cmd_stat(int argc, char **argv)
 {
-	int i = cli_operands(argc, argv, &cli_stat, 1);
+	struct report r;
+	int i = report_options(argc, argv, &cli_stat, 0, 1, &r);
 	struct obj o;
 	struct barobj *b;
 
 	if ((b = barobj_open(&o, argv[i], 0, 0)) == NULL)
 		return EXIT_TOOL;
 	barobj_check(b);
-	print_state(b, NULL);
+	report_barrier(&r, b, argv[i]);
 	obj_close(&o);
 	return 0;
 }
@@ -278,20 +282,26 @@ list_one(struct obj *o, void *arg)
 {
 	struct barobj *b = barobj_attach(o);
 
-	(void)arg;
 	if (b == NULL)
 		return;
 	barobj_check(b);
-	print_state(b, o->name);
+	report_barrier(arg, b, o->name);
 }
 
 static int
 cmd_ls(int argc, char **argv)
 {
 	static const struct obj_type t = { OBJ_BARRIER, 1, "barrier" };
+	static const char *const cols[] = { "name", "parties", "waiting",
+		"generation", "broken", "reason", NULL };
+	struct report r;
+	int st;
 
-	cli_operands(argc, argv, &cli_ls, 0);
-	return obj_list(&t, list_one, NULL) < 0 ? EXIT_TOOL : 0;
+	report_options(argc, argv, &cli_ls, 1, 0, &r);
+	report_ls_begin(&r, cols);
+	st = obj_list(&t, list_one, &r) < 0 ? EXIT_TOOL : 0;
+	report_ls_end(&r);
+	return st;
 }
 
 /* rm breaks the barrier as it unlinks it, so that parties waiting on
