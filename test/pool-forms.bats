@@ -87,9 +87,60 @@ load helper
 	[ "$output" = "$(printf '3\n1')" ]
 	run -0 pool -k sh -c 'echo $# $1' sh x{}y ::: a ::: 'b c'
 	[ "$output" = "2 xa" ]
-	# A value that is not there is empty.
+	# A value that is not there is empty, and a word made of nothing
+	# else is no word at all (GNU parallel's shell line has nothing
+	# there).
 	run -0 pool -k echo [{3}] ::: a ::: b
 	[ "$output" = "[]" ]
+	run -0 pool -k sh -c 'echo $# "$*"' sh {3} a{3}b {3/} {2} ::: a ::: b
+	[ "$output" = "2 ab b" ]
+	run -0 pool -k sh -c 'echo $# "$*"' sh {1} {2} ::: '' :::+ x
+	[ "$output" = "2  x" ]
+	run -0 pool -k --shell 'printf "[%s]" {3} a{3}b; echo' ::: a
+	[ "$output" = "[ab]" ]
+	# No word left at all: nothing runs, and that succeeds (GNU
+	# parallel's empty shell line).
+	run -0 pool {3} ::: a
+	[ -z "$output" ]
+	run -0 pool -n 0 {} ::: a b
+	[ -z "$output" ]
+}
+
+@test "-n 0 runs the command once per item without the item" {
+	run -0 pool -k -n 0 sh -c 'echo $# "$*"' sh {} x{}y {1} {#} ::: a 'b c'
+	[ "$output" = "$(printf '2 xy 1\n2 xy 2')" ]
+	run -0 pool -k -n 0 sh -c 'echo $# "$*"' sh x{}y ::: a b ::: c
+	[ "$output" = "$(printf '2 x y\n2 x y')" ]
+	printf '1\n2\n3\n' >in
+	run -0 pool -k -n0 echo hi <in
+	[ "$output" = "$(printf 'hi\nhi\nhi')" ]
+	run -0 pool -k -n0 --shell 'echo [{}]' <in
+	[ "$output" = "$(printf '[]\n[]\n[]')" ]
+	run -0 pool -k -n0 --tag echo hi ::: a b
+	[ "$output" = "$(printf '\thi\n\thi')" ]
+}
+
+@test "-X: as many items as fit in a command line, {} repeating its word" {
+	run -0 pool -k -j1 -X echo x{}y z {} {1} ::: 1 2 3
+	[ "$output" = "x1y x2y x3y z 1 2 3 1" ]
+	run -0 pool -k -j1 -X echo ::: 1 2 3
+	[ "$output" = "1 2 3" ]
+	run -0 pool -k -j1 -X -n 2 echo x{}y ::: 1 2 3
+	[ "$output" = "$(printf 'x1y x2y\nx3y')" ]
+	# At the end of the input the items are shared out among the slots.
+	run -0 pool -k -j3 -X echo {.} ::: 1.a 2 3 4 5 6 7
+	[ "$output" = "$(printf '1 2 3\n4 5 6\n7')" ]
+	# --shell: the blank-delimited word around {} repeats.
+	run -0 pool -k -j1 -X --shell 'echo  a{}b  "{}"' ::: 1 "x'y"
+	[ "$output" = "a1b ax'yb 1 'x'\\''y'" ]
+	# An item that would not fit starts a new job; every item runs once.
+	seq 50000 >many
+	pool -k -j2 -X sh -c 'printf "%s\n" "$@"; echo END' sh i{}i <many >out
+	[ "$(grep -c END out)" -gt 2 ]
+	grep -v END out | sed 's/^i//; s/i$//' | cmp - many
+	pool -k -j2 -X --shell 'printf "%s\n" i{}i ; echo END' <many >out
+	[ "$(grep -c END out)" -gt 2 ]
+	grep -v END out | sed 's/^i//; s/i$//' | cmp - many
 }
 
 @test "-I STR stands for {}, -P is -j, -j 0 runs as many as it can, -r is accepted" {
@@ -230,6 +281,51 @@ load helper
 	EOF
 }
 
+# seqs FILE: the Seq of each row of a --results table, in file order.
+seqs() {
+	python3 - "$1" <<-'PY'
+	import csv, json, sys
+	p = sys.argv[1]
+	if p.endswith(".json"):
+	    rows = [json.loads(l) for l in open(p)]
+	else:
+	    d = "\t" if p.endswith(".tsv") else ","
+	    rows = list(csv.DictReader(open(p, newline=""), delimiter=d))
+	print(*[r["Seq"] for r in rows])
+	PY
+}
+
+@test "--results FILE.csv with -k: rows in input order, as GNU parallel writes them" {
+	# Job 1 ends only after the others have: it waits until their
+	# --joblog lines are in, which pool writes just before their rows.
+	wait1='if [ {} = 1 ]; then until [ $(wc -l <log) -gt $N ]; do sleep 0.01; done; fi'
+	export N=2
+	for f in k.csv k.json k.tsv; do
+		rm -f log
+		run -0 pool -j3 -k --joblog log --results "$f" --shell "$wait1; echo {}" ::: 1 2 3
+		[ "$(seqs "$f")" = "1 2 3" ]
+	done
+	# Without -k, the order they finished in.
+	rm -f log
+	run -0 pool -j3 --joblog log --results u.csv --shell "$wait1; echo {}" ::: 1 2 3
+	[ "$(seqs u.csv | cut -d' ' -f3)" = 1 ]
+	# Many rows held while job 1 runs: all there, in order, whole.
+	rm -f log
+	export N=299
+	run -0 pool -j4 -k --joblog log --results m.csv --shell "$wait1; echo '{} a,b'" ::: $(seq 300)
+	python3 - <<-'PY'
+	import csv
+	rows = list(csv.DictReader(open("m.csv", newline="")))
+	assert [r["Seq"] for r in rows] == [str(i) for i in range(1, 301)], rows
+	assert all(r["Stdout"] == r["V1"] + " a,b\n" for r in rows), rows
+	PY
+	# Rows held when --halt stops pool are written all the same.
+	rm -f log
+	export N=2
+	run -1 pool -j3 -k --halt now,fail=1 --joblog log --results h.csv --shell "$wait1; [ {} != 3 ]" ::: 1 2 3
+	[ "$(seqs h.csv)" = "1 2 3" ]
+}
+
 @test "--results FILE.csv keeps memory bounded: a job's big output goes through a file" {
 	! grep -q san "$TOP/bin/.flavour" 2>/dev/null ||
 	    skip "sanitizers inflate the resident size"
@@ -310,7 +406,17 @@ load helper
 	run -125 pool touch x :::: nosuchfile
 	[[ $output == "pool: open nosuchfile: "* ]]
 	run -125 pool -n 2 touch x ::: a ::: b
-	[[ $output == "pool: -n cannot be combined"* ]]
+	[[ $output == "pool: -n and -X cannot be combined with several input sources or --colsep;"* ]]
+	run -125 pool -X touch x ::: a ::: b
+	[[ $output == "pool: -n and -X cannot be combined with several input sources or --colsep;"* ]]
+	run -125 pool -X --colsep , touch x ::: a
+	[[ $output == "pool: -n and -X cannot be combined with several input sources or --colsep;"* ]]
+	run -125 pool -X -n 0 touch x ::: a
+	[[ $output == "pool: -X cannot be combined with -n 0;"* ]]
+	run -125 pool --pipe -X touch x <in
+	[[ $output == "pool: --pipe cannot be combined with -n, -X or --tag;"* ]]
+	run -125 pool --pipe -n 0 touch x <in
+	[[ $output == "pool: --pipe cannot be combined with -n, -X or --tag;"* ]]
 	run -125 pool ::: a
 	[[ $output == "pool: no command given"* ]]
 	[ ! -e x ]
@@ -329,6 +435,10 @@ mdoc_lines() {
 @test "pool(1)'s and the README's examples of these forms run verbatim" {
 	printf 'old,new\na,b\n' >renames.csv
 	touch a
+	mkdir frames
+	touch frames/1.blend
+	printf '#!/bin/sh\n' >render
+	chmod +x render
 	n=0
 	while IFS= read -r line; do
 		run -0 bash -c "$line"
@@ -339,10 +449,11 @@ mdoc_lines() {
 	[ "$(head -1 runs.csv)" = "Seq,Host,Starttime,JobRuntime,Send,Receive,Exitval,Signal,Command,V1,Stdout,Stderr" ]
 	# The README's block.
 	sed -n '/^# Every pair of a size/,/^```/p' "$TOP/README.md" | grep -v '^[#`]' >readme.sh
-	[ "$(wc -l <readme.sh)" = 2 ]
+	[ "$(wc -l <readme.sh)" = 3 ]
 	run -0 bash readme.sh
 	[ "${lines[0]}" = "size S colour red" ]
 	[ "${lines[7]}" = '$(ID)' ]
+	[ "${lines[8]}" = "-ia.txt -ib.txt -ic.txt" ]
 	# Rendered, '.' and '.PHONY' survive mdoc.
 	if command -v mandoc >/dev/null; then
 		run -0 mandoc -Tascii "$TOP/man/pool.1"

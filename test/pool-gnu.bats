@@ -139,3 +139,56 @@ same() {
 	run -0 python3 -c 'import csv,sys; print([r for r in csv.DictReader(open("p.csv")) if r["Seq"] == "5"][0]["Command"])'
 	[ "$output" = "echo 'tab	s' 1; echo e'tab	s' 1 >&2" ]
 }
+
+@test "the same output as GNU parallel: -n 0, and values that are not there" {
+	same "-k -n0 echo x ::: a b c"
+	same "-k -n0 echo ::: a b c"
+	same "-k -n0 printf '[%s]' {} {1} x{}y {#} ::: a b ::: c d"
+	same "-k -n 0 echo hi :::: fa"
+	STDIN=fb same "-k -n0 echo {#}"
+	same "-k -n0 --tag echo x ::: a b"
+	same "-k -n0 --tag echo x ::: a b ::: c"
+	same "-k -n0 SH 'echo [{}] {1}' ::: a b"
+	same "-k printf '[%s]' {3} x a{3}b {3.} {3/} {3//} y ::: a b"
+	same "-k printf '[%s]' {3} {1} {2} ::: a b ::: c"
+	same "-k -n2 printf '[%s]' {2} {1} x{2}y ::: a b c"
+	same "-k printf '[%s]' {1} {2} ::: '' a"
+	same "-k SH 'printf \"[%s]\" {3} x a{3}b {2}' ::: a b ::: c"
+	same "-k {3} {2} ::: a b"
+}
+
+@test "the same output as GNU parallel: -X" {
+	same "-k -j1 -X echo x{}y ::: 1 2 3 4 5 6"
+	same "-k -j2 -X echo x{}y ::: 1 2 3 4 5 6"
+	same "-k -j3 -X echo x{}y ::: 1 2 3 4 5 6 7"
+	same "-k -j4 -X echo x{}y ::: 1 2 3 4 5 6 7 8 9 10"
+	same "-k -j2 -X echo x{}y ::: 1"
+	same "-k -j1 -X echo x{}y z {} ::: 1 2 3"
+	same "-k -j1 -X echo x{}y{#} z{1} {2} ::: 1 2 3"
+	same "-k -j1 -X echo {}-{} {.}:{/} ::: d/1.a d/2.b"
+	same "-k -j1 -X echo ::: 1 2 3"
+	same "-k -j1 -X -n2 echo x{}y ::: 1 2 3"
+	same "-k -j1 -X -I XX echo aXXb ::: 1 2"
+	STDIN=fb same "-k -j3 -X echo x{}y"
+	same "-k -j2 -X SH 'echo x{}y  \"{}\"' ::: 1 2 3 'a b'"
+	# As many as fit in a command line: every item once, in order.
+	seq 100000 >many
+	pool -k -j1 -X echo x{}y <many >pool.out
+	[ "$(wc -l <pool.out)" -gt 1 ]
+	[ "$(tr ' ' '\n' <pool.out | sed 's/^x//; s/y$//' | cmp - many && echo ok)" = ok ]
+	pool -k -j3 -X --shell 'echo x{}y' <many >pool.out
+	[ "$(tr ' ' '\n' <pool.out | sed 's/^x//; s/y$//' | cmp - many && echo ok)" = ok ]
+}
+
+@test "the same order of rows as GNU parallel: --results FILE.csv with -k" {
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	# Job 1 ends after jobs 2 and 3 have written their files (most of
+	# the time after they have ended too; either way -k gives 1 2 3).
+	line='if [ {} = 1 ]; then until [ -e 2.$T ] && [ -e 3.$T ]; do sleep 0.01; done; fi; echo {}; touch {}.$T'
+	T=p pool -j3 -k --results p.csv --shell "$line" ::: 1 2 3
+	T=g "$GNU" -j3 -k --results g.csv "$line" ::: 1 2 3
+	for f in p.csv g.csv; do
+		python3 -c 'import csv,sys; print(*[r["Seq"] for r in csv.DictReader(open(sys.argv[1]))])' "$f"
+	done >seqs
+	[ "$(cat seqs)" = "$(printf '1 2 3\n1 2 3')" ]
+}

@@ -45,9 +45,13 @@ struct targ {
 	struct seg *seg;
 	int nseg;
 	int repl;       /* holds a replacement string */
+	int ctx;        /* -X: holds {} (or {.}, ...), so is repeated */
+	int glue;       /* --shell -X: follows the word before it with no
+	                 * space (see split_blanks) */
 };
 
 static struct targ *targ;    /* one per word of CMD ARG... */
+static int ntarg;
 static int any_repl;         /* in a word of CMD ARG... */
 static size_t *woff;         /* where each expanded word starts */
 static size_t woff_cap;
@@ -140,6 +144,8 @@ add_seg(struct targ *t, const struct seg *s)
 	g[t->nseg++] = *s;
 	if (s->kind != SEG_LIT)
 		t->repl = 1;
+	if (s->kind == SEG_VAL && s->pos == 0 && conf->xctx)
+		t->ctx = 1;
 }
 
 static void
@@ -165,6 +171,45 @@ parse_arg(struct targ *t, const char *a)
 		add_seg(t, &(struct seg){ SEG_LIT, lit, strlen(lit), 0, 0 });
 }
 
+/* --shell with -X: GNU parallel repeats the blank-delimited word of the
+ * line around {}, so each run of blanks or of other characters of CMD
+ * ARG... is a word of its own here; those that followed another run of
+ * the same ARG are glued to it when the line is put back together. The
+ * strings live as long as pool. */
+static void
+split_blanks(const struct conf *c)
+{
+	const char *p, *q;
+	char *w;
+	int i, cap = 0;
+
+	for (i = 0; i < c->ncmd; i++)
+		for (p = c->cmd[i]; *p; p = q) {
+			int blank = *p == ' ' || *p == '\t' || *p == '\n';
+			for (q = p; *q && (*q == ' ' || *q == '\t' ||
+			    *q == '\n') == blank; q++)
+				;
+			if (ntarg == cap) {
+				struct targ *t;
+				cap = cap ? 2 * cap : 16;
+				t = realloc(targ, cap * sizeof *t);
+				if (t == NULL)
+					err_diex(EXIT_TOOL, "out of memory");
+				targ = t;
+			}
+			if ((w = strndup(p, q - p)) == NULL)
+				err_diex(EXIT_TOOL, "out of memory");
+			memset(&targ[ntarg], 0, sizeof *targ);
+			targ[ntarg].glue = p > c->cmd[i];
+			if (blank)
+				add_seg(&targ[ntarg], &(struct seg){ SEG_LIT,
+				    w, q - p, 0, 0 });
+			else
+				parse_arg(&targ[ntarg], w);
+			ntarg++;
+		}
+}
+
 /* The command cannot run: say so once and exit as xargs does, before
  * any job starts (a shell line in CMD gets a hint). */
 static void
@@ -188,14 +233,19 @@ tmpl_init(const struct conf *c)
 	int i, e;
 
 	conf = c;
-	targ = calloc(c->ncmd, sizeof *targ);
-	if (targ == NULL)
-		err_diex(EXIT_TOOL, "out of memory");
-	/* The values are appended unless a word places them. */
-	for (i = 0; i < c->ncmd; i++) {
-		parse_arg(&targ[i], c->cmd[i]);
-		any_repl |= targ[i].repl;
+	if (c->shell && c->xctx) {
+		split_blanks(c);
+	} else {
+		targ = calloc(c->ncmd, sizeof *targ);
+		if (targ == NULL)
+			err_diex(EXIT_TOOL, "out of memory");
+		for (i = 0; i < c->ncmd; i++)
+			parse_arg(&targ[i], c->cmd[i]);
+		ntarg = c->ncmd;
 	}
+	/* The values are appended unless a word places them. */
+	for (i = 0; i < ntarg; i++)
+		any_repl |= targ[i].repl;
 	/* pool's signal handlers are lib/loop's, which exec resets and
 	 * which are safe in the child before exec: the child need only
 	 * reset what pool ignores. */
@@ -320,9 +370,20 @@ put_value(struct buf *b, const char *s, size_t n, int join)
 	free(q);
 }
 
-/* Append the expansion of segment G for job J to B. */
+/* Whether J has its I-th value: with -n 0 the values it took are
+ * there but empty, and GNU parallel puts nothing of them in its shell
+ * line, not even ''; nor of {3} with two. */
+static int
+present(const struct job *j, long i)
+{
+	return i < j->nitems && conf->maxargs != 0;
+}
+
+/* Append the expansion of segment G for job J to B; with -X, ONLY is
+ * the value that {} stands for in this repetition of its word (else -1). */
 static void
-expand_seg(const struct seg *g, const struct job *j, struct buf *b, int join)
+expand_seg(const struct seg *g, const struct job *j, struct buf *b, int join,
+    int only)
 {
 	char num[24];
 	const char *s;
@@ -340,11 +401,12 @@ expand_seg(const struct seg *g, const struct job *j, struct buf *b, int join)
 		buf_add(b, num, n);
 		return;
 	}
-	if (g->pos > 0) {
-		/* A value that is not there is empty, as in GNU parallel. */
-		s = g->pos <= j->nitems ? j->items.p + j->ioff[g->pos - 1] : "";
-		s = transform(g->mod, s, &n);
-		put_value(b, s, n, join);
+	if (g->pos > 0 || only >= 0) {
+		i = g->pos > 0 ? (int)g->pos - 1 : only;
+		if (present(j, i)) {
+			s = transform(g->mod, j->items.p + j->ioff[i], &n);
+			put_value(b, s, n, join);
+		}
 		return;
 	}
 	/* Several values (-n, several sources, --colsep): each its own
@@ -352,9 +414,19 @@ expand_seg(const struct seg *g, const struct job *j, struct buf *b, int join)
 	for (i = 0; i < j->nitems; i++) {
 		if (i > 0)
 			buf_add(b, join == JOIN_WORDS ? "" : " ", 1);
-		s = transform(g->mod, j->items.p + j->ioff[i], &n);
-		put_value(b, s, n, join);
+		if (present(j, i)) {
+			s = transform(g->mod, j->items.p + j->ioff[i], &n);
+			put_value(b, s, n, join);
+		}
 	}
+}
+
+/* How many times word T is put in J's command: once, or with -X once
+ * for each value. */
+static int
+reps(const struct targ *t, const struct job *j)
+{
+	return t->ctx ? j->nitems : 1;
 }
 
 /* Append TMPL with J's replacement strings expanded to B. */
@@ -366,7 +438,7 @@ job_expand(const struct job *j, const char *tmpl, struct buf *b)
 
 	parse_arg(&t, tmpl);
 	for (g = 0; g < t.nseg; g++)
-		expand_seg(&t.seg[g], j, b, JOIN_SPACE);
+		expand_seg(&t.seg[g], j, b, JOIN_SPACE, -1);
 	free(t.seg);
 }
 
@@ -384,25 +456,66 @@ add_word(size_t *nw, size_t at)
 	woff[(*nw)++] = at;
 }
 
+/* End the word of J's command started at FROM: a word if HAS (anything
+ * but values J does not have), else nothing. */
+static void
+end_word(struct job *j, size_t *nw, size_t from, int has)
+{
+	if (!has) {
+		j->args.len = from;
+		return;
+	}
+	add_word(nw, from);
+	buf_add(&j->args, "", 1);
+}
+
 /* --shell: the line "CMD ARG..." with the values quoted in it, or after
  * it when it has no replacement string. */
 static void
-build_line(struct job *j, const struct conf *c)
+build_line(struct job *j)
 {
-	int i, g;
+	int i, g, r, n;
 
-	for (i = 0; i < c->ncmd; i++) {
-		if (i > 0)
-			buf_add(&j->args, " ", 1);
-		for (g = 0; g < targ[i].nseg; g++)
-			expand_seg(&targ[i].seg[g], j, &j->args, JOIN_SHELL);
+	for (i = 0; i < ntarg; i++) {
+		n = reps(&targ[i], j);
+		for (r = 0; r < n; r++) {
+			if (j->args.len > 0 && (r > 0 || !targ[i].glue))
+				buf_add(&j->args, " ", 1);
+			for (g = 0; g < targ[i].nseg; g++)
+				expand_seg(&targ[i].seg[g], j, &j->args,
+				    JOIN_SHELL, targ[i].ctx ? r : -1);
+		}
 	}
-	if (!any_repl)
+	if (!any_repl && conf->maxargs != 0)
 		for (i = 0; i < j->nitems; i++) {
 			buf_add(&j->args, " ", 1);
 			buf_quote(&j->args, j->items.p + j->ioff[i], 0);
 		}
 	buf_add(&j->args, "", 1);
+}
+
+size_t
+job_item_cost(const char *item)
+{
+	size_t n = strlen(item), cost = 0, v = n;
+	const char *p;
+	int i, g;
+
+	/* --shell: quoted for sh (see buf_quote), each ' as 4 bytes. */
+	if (conf->shell)
+		for (v += 2, p = item; (p = strchr(p, '\'')) != NULL; p++)
+			v += 3;
+	for (i = 0; i < ntarg; i++) {
+		if (!targ[i].ctx)
+			continue;
+		cost += 1 + sizeof(char *);
+		for (g = 0; g < targ[i].nseg; g++)
+			cost += targ[i].seg[g].kind == SEG_LIT ?
+			    targ[i].seg[g].n : v;
+	}
+	/* The item is also kept, and appended when no word places it. */
+	n += 1 + sizeof(char *) + (v - n);
+	return cost > n ? cost : n;
 }
 
 static void
@@ -422,12 +535,12 @@ grow_argv(struct job *j, size_t n)
 static void
 build_argv(struct job *j, const struct conf *c)
 {
-	size_t nw = 0, k, i;
-	int a, g;
+	size_t nw = 0, k, i, from;
+	int a, g, r, n, has;
 
 	j->args.len = 0;
 	if (c->shell) {
-		build_line(j, c);
+		build_line(j);
 		grow_argv(j, 4);
 		j->argv[0] = "sh";
 		j->argv[1] = "-c";
@@ -436,31 +549,58 @@ build_argv(struct job *j, const struct conf *c)
 		return;
 	}
 	/* Each word with a replacement string expands into j->args, NUL
-	 * after NUL, possibly into several words; the others are used as
-	 * they are (woff holds (size_t)-1 - index for those). */
-	for (a = 0; a < c->ncmd; a++) {
+	 * after NUL, possibly into several words (one per value of {}); the
+	 * others are used as they are (woff holds (size_t)-1 - index for
+	 * those). A word made of values J does not have and nothing else
+	 * is no word at all, as in GNU parallel's shell line. */
+	for (a = 0; a < ntarg; a++) {
 		if (!targ[a].repl) {
 			add_word(&nw, (size_t)-1 - a);
 			continue;
 		}
-		add_word(&nw, j->args.len);
-		for (g = 0; g < targ[a].nseg; g++) {
-			size_t from = j->args.len;
-			expand_seg(&targ[a].seg[g], j, &j->args, JOIN_WORDS);
-			for (k = from; k < j->args.len; k++)
-				if (j->args.p[k] == '\0')
-					add_word(&nw, k + 1);
+		n = reps(&targ[a], j);
+		for (r = 0; r < n; r++) {
+			from = j->args.len;
+			has = 0;
+			for (g = 0; g < targ[a].nseg; g++) {
+				const struct seg *s = &targ[a].seg[g];
+				long v = s->pos > 0 ? s->pos - 1 : r;
+				if (s->kind != SEG_VAL || s->pos > 0 ||
+				    targ[a].ctx) {
+					expand_seg(s, j, &j->args, JOIN_WORDS,
+					    targ[a].ctx ? r : -1);
+					has |= s->kind != SEG_VAL ||
+					    present(j, v);
+					continue;
+				}
+				for (i = 0; i < (size_t)j->nitems; i++) {
+					if (i > 0) {
+						end_word(j, &nw, from, has);
+						from = j->args.len;
+						has = 0;
+					}
+					expand_seg(s, j, &j->args, JOIN_WORDS,
+					    (int)i);
+					has |= present(j, (long)i);
+				}
+			}
+			end_word(j, &nw, from, has);
 		}
-		buf_add(&j->args, "", 1);
 	}
-	k = any_repl || c->pipe ? 0 : (size_t)j->nitems;
-	grow_argv(j, nw + k + 1);
+	k = any_repl || c->pipe || !c->maxargs ? 0 : (size_t)j->nitems;
+	grow_argv(j, nw + k + 2);
 	for (i = 0; i < nw; i++)
 		j->argv[i] = woff[i] >= j->args.len ?
 		    c->cmd[(size_t)-1 - woff[i]] : j->args.p + woff[i];
 	for (i = 0; i < k; i++)
 		j->argv[nw + i] = j->items.p + j->ioff[i];
 	j->argv[nw + k] = NULL;
+	/* Every word left out ({3} alone with one value): GNU parallel runs
+	 * an empty shell line, which does nothing and succeeds. */
+	if (nw + k == 0) {
+		j->argv[0] = "true";
+		j->argv[1] = NULL;
+	}
 }
 
 static void

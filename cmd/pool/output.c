@@ -107,7 +107,8 @@ make_tag(struct job *j)
 		const char *s = j->items.p + j->ioff[i];
 		if (i > 0)
 			buf_add(&j->tag, " ", 1);
-		buf_add(&j->tag, s, strlen(s));
+		if (C->maxargs != 0)    /* -n 0: the values are empty */
+			buf_add(&j->tag, s, strlen(s));
 	}
 	buf_add(&j->tag, "\t", 2);
 }

@@ -56,7 +56,8 @@ static const struct cli cli = {
 	"({N.} {N/} {N//} {N/.} too), {name} with --header :.\n"
 	"  -j, --jobs N          run N jobs at once (or N% of the CPUs, 0 as many\n"
 	"                        as possible; default: the CPUs available)\n"
-	"  -n, --max-args N      up to N items per job\n"
+	"  -n, --max-args N      up to N items per job (0: run without the item)\n"
+	"  -X                    as many items as fit, each word with {} repeated\n"
 	"  -0, --null            items are separated by NUL, not newline\n"
 	"  -d, --delimiter C     items are separated by C ('\\t', '\\0', '\\x1e')\n"
 	"  -a, --arg-file FILE   read items from FILE instead of stdin (repeatable)\n"
@@ -238,7 +239,7 @@ parse_options(int argc, char **argv)
 		CLI_STD_OPTIONS,
 		{ 0, 0, 0, 0 }
 	};
-	int c, block_set = 0, slurm_set = 0;
+	int c, block_set = 0, slurm_set = 0, maxargs_set = 0;
 
 	C.slots = 0;
 	C.maxargs = 1;
@@ -246,15 +247,18 @@ parse_options(int argc, char **argv)
 	C.grace = GRACE_DEFAULT;
 	C.block = 1 << 20;
 	C.total = -1;
-	while ((c = cli_next(argc, argv, "j:P:n:0d:a:kuS:I:ctr", longopts, &cli)) != -1) {
+	while ((c = cli_next(argc, argv, "j:P:n:0d:a:kuS:I:ctrX", longopts, &cli)) != -1) {
 		switch (c) {
 		case 'j':
 		case 'P':
 			C.slots = parse_jobs(optarg);
 			C.slots_given = 1;
 			break;
-		case 'n': C.maxargs = (long)opt_count("-n", optarg, 1, 65536);
+		case 'n':
+			C.maxargs = (long)opt_count("-n", optarg, 0, 65536);
+			maxargs_set = 1;
 			break;
+		case 'X': C.xctx = 1; break;
 		case '0': C.delim = '\0'; break;
 		case 'd': C.delim = parse_delim(optarg); break;
 		case 'a': C.argfile = optarg; source_file(optarg); break;
@@ -352,17 +356,22 @@ parse_options(int argc, char **argv)
 		    "cannot be combined with :::, ::::, several -a or --colsep");
 	if (C.shuf && C.pipe)
 		cli_usage_error(&cli, "--shuf cannot be combined with --pipe");
-	if (C.maxargs > 1 && (source_count() > 1 || source_colsep_on()))
-		cli_usage_error(&cli, "-n cannot be combined with several "
-		    "input sources or --colsep");
+	if (C.xctx && !maxargs_set)
+		C.maxargs = 65536;
+	if ((C.maxargs > 1 || C.xctx) && (source_count() > 1 ||
+	    source_colsep_on()))
+		cli_usage_error(&cli, "-n and -X cannot be combined with "
+		    "several input sources or --colsep");
+	if (C.xctx && C.maxargs == 0)
+		cli_usage_error(&cli, "-X cannot be combined with -n 0");
 	if (C.slots == 0)
 		C.slots = cpus() > JOBS_MAX ? JOBS_MAX : cpus();
 	if (C.ungroup && (C.keep || C.group || C.tag))
 		cli_usage_error(&cli, "-u cannot be combined with -k, --group "
 		    "or --tag");
-	if (C.pipe && (C.maxargs > 1 || C.tag))
-		cli_usage_error(&cli, "--pipe cannot be combined with -n or "
-		    "--tag");
+	if (C.pipe && (C.maxargs != 1 || C.xctx || C.tag))
+		cli_usage_error(&cli, "--pipe cannot be combined with -n, -X "
+		    "or --tag");
 	if (slurm_set && !slurm_on)
 		cli_usage_error(&cli, "--slurm-cpus and --slurm-args need "
 		    "--slurm");
@@ -379,7 +388,8 @@ parse_options(int argc, char **argv)
 		cli_usage_error(&cli, "--results cannot be combined with --pipe");
 	/* --results: the jobs write to files, not to pool. */
 	if (C.results)
-		C.ungroup = 1, C.keep = C.group = C.tag = 0;
+		C.results_keep = C.keep, C.ungroup = 1,
+		C.keep = C.group = C.tag = 0;
 	if (block_set && !C.pipe)
 		cli_usage_error(&cli, "--block needs --pipe");
 	if ((C.transfer || C.cleanup || C.nreturns || C.workdir) && !hosts_on)
@@ -597,7 +607,8 @@ setup(void)
 	if (C.total >= 0)
 		total = C.total;
 	else if ((C.bar || C.eta) && !C.pipe)
-		total = source_total(C.maxargs, input_count(&in));
+		total = C.xctx ? -1 : source_total(C.maxargs ? C.maxargs : 1,
+		    input_count(&in));
 	progress_init(C.bar, C.eta, total);
 }
 
@@ -737,6 +748,21 @@ park(struct job *j, int64_t wait)
 		open_job = p;
 }
 
+/* The lowest number of a job started and not finished, J aside (a job
+ * waiting out --retry-delay out of its slot included). */
+static unsigned long long
+oldest_running(const struct job *j)
+{
+	unsigned long long m = sched_parked_oldest();   /* or none */
+	long i;
+
+	for (i = 0; i < C.slots; i++)
+		if (&jobs[i] != j && jobs[i].state != JOB_FREE &&
+		    jobs[i].seq < m)
+			m = jobs[i].seq;
+	return m;
+}
+
 /* The job has exited and its output pipes are closed. */
 static void
 complete(struct job *j)
@@ -786,7 +812,7 @@ complete(struct job *j)
 	if (!C.quiet)
 		why_killed(j);
 	if (C.results)
-		results_done(j, now);
+		results_done(j, now, oldest_running(j));
 	ndone++;
 	if (status)
 		nfailed++;
@@ -976,6 +1002,8 @@ free_slot(void)
 static int
 gather(struct job *j)
 {
+	static size_t cost;     /* of the staged job's items */
+	static int spread;
 	int r;
 
 	if (C.pipe) {
@@ -989,18 +1017,34 @@ gather(struct job *j)
 			return 2;
 		return r;
 	}
-	/* A job takes -n items (one value from each source otherwise). */
-	while (C.maxargs == 1 ? j->nitems == 0 : j->nitems < C.maxargs) {
+	/* A job takes -n items (one value from each source otherwise), or
+	 * with -X as many as fit. */
+	if (j->nitems == 0)
+		cost = 0;
+	while (C.maxargs <= 1 ? j->nitems == 0 : j->nitems < C.maxargs) {
 		int before = j->nitems;
 		r = source_next(&in, j);
 		if (r == 0)
 			return 0;
+		if (r < 0 && C.xctx && !spread && j->nitems > 1) {
+			/* -X at the end of the input: the items left are
+			 * shared out among the slots, as GNU parallel does,
+			 * so that they run side by side. */
+			spread = 1;
+			C.maxargs = (j->nitems + C.slots - 1) / C.slots;
+			source_hold(j, (int)C.maxargs);
+			return 1;
+		}
 		if (r < 0)
 			return j->nitems ? 1 : -1;
 		/* -n N: a job takes fewer items when more would make its
 		 * command line too long, as xargs does. */
-		if (before > 0 && j->nitems * sizeof(char *) +
-		    j->items.len > ITEMS_MAX) {
+		if (C.xctx)
+			cost += job_item_cost(j->items.p +
+			    j->ioff[j->nitems - 1]);
+		else
+			cost = j->nitems * sizeof(char *) + j->items.len;
+		if (before > 0 && cost > ITEMS_MAX) {
 			source_unget(&in, j);
 			return 1;
 		}

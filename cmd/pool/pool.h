@@ -17,7 +17,9 @@ enum halt_on { HALT_FAIL, HALT_SUCCESS, HALT_DONE };
 /* The options, as parsed. */
 struct conf {
 	long slots;              /* -j */
-	long maxargs;            /* -n */
+	long maxargs;            /* -n (0: the job gets no value) */
+	int xctx;                /* -X: as many items as fit, {} repeating
+	                          * its word for each */
 	int delim;               /* item delimiter byte */
 	const char *argfile;     /* -a, or NULL for stdin */
 	int keep, group, ungroup, tag;
@@ -44,6 +46,7 @@ struct conf {
 	int quiet;               /* --quiet: no line for a killed job */
 	int shuf;                /* --shuf */
 	const char *results;     /* --results DIR or FILE.csv/.tsv/.json */
+	int results_keep;        /* ... with -k: rows in input order */
 	char **cmd;              /* CMD ARG..., NULL-terminated */
 	int ncmd;
 };
@@ -202,6 +205,9 @@ void env_init(const char *makeflags);
 /* job_build: J's argv with its items (or sh -c LINE with --shell),
  * environment and --return files into X. */
 void job_build(struct job *j, const struct conf *c, struct launch *x);
+/* job_item_cost: how many bytes ITEM adds to a job's command line with
+ * -X, at most (its words, their pointers; quoted with --shell). */
+size_t job_item_cost(const char *item);
 /* job_start: start X for J in its own process group with its output
  * pipes (none with -u) and --pipe's input pipe; 0, or -1 with errno set
  * when it could not be started. */
@@ -232,6 +238,9 @@ int source_setup(struct input *in, int delim);
 int source_next(struct input *in, struct job *j);
 /* source_unget: take back the last values (one source only). */
 void source_unget(struct input *in, struct job *j);
+/* source_hold: take J's values from the FROM-th on back (one source
+ * only); source_next gives them again, before any other. */
+void source_hold(struct job *j, int from);
 /* source_total: the number of jobs, MAXARGS items a job, LINES the
  * items left in the first source when it is read lazily (-1: unknown,
  * and so is the total). */
@@ -243,11 +252,14 @@ long source_column(const char *name, size_t n);
  * cannot be made). results_fds: the files J writes its stdout and stderr
  * to (-1 if they cannot be made); with results_own_fds() they stay
  * results.c's, else the caller closes them after the spawn.
- * results_done: J's row. results_close: 1 if a write failed. */
+ * results_done: J's row; OLDEST is the lowest number of a job that
+ * has not finished yet (-k holds the rows after it). results_close: 1
+ * if a write failed. */
 void results_open(const struct conf *c, long slots);
 int results_fds(const struct job *j, int fd[2]);
 int results_own_fds(void);
-void results_done(const struct job *j, int64_t now);
+void results_done(const struct job *j, int64_t now,
+    unsigned long long oldest);
 int results_close(void);
 
 /* hosts.c: -S/--sshlogin, jobs on other hosts over ssh. */
@@ -333,6 +345,8 @@ void sched_retry_delay(const char *s);
 int64_t sched_retry_wait(int tries);
 struct job *sched_park(struct job *j, int64_t wait);
 size_t sched_parked(void);
+/* sched_parked_oldest: the lowest job number parked, or ULLONG_MAX. */
+unsigned long long sched_parked_oldest(void);
 struct job *sched_ready(int all);
 void sched_unpark(struct job *p, struct job *slot);
 /* sched_list: SIGUSR1's line for each parked job, appended to B. */

@@ -5,9 +5,14 @@
  * (DIR/1/VALUE1/2/VALUE2/stdout, stderr, and seq), so pool holds none of
  * it. --results FILE.csv, .tsv or .json: the job writes to two unnamed
  * temporary files, and when it has ended pool copies them into its row,
- * quoted, a block at a time: memory stays bounded whatever a job prints. */
+ * quoted, a block at a time: memory stays bounded whatever a job prints.
+ * With -k the rows are in input order, as GNU parallel writes them: a
+ * row that finishes before an earlier job is written to one unnamed
+ * spill file, and copied into the table once every earlier job's row
+ * is; only its number and place are kept in memory. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +33,13 @@ static int (*tmp)[2];           /* per slot: the job's output files */
 static long nslots;
 static int failed;
 static int shell_line;          /* --shell: Command is the line */
+static int ordered;             /* -k: the rows in input order */
+static FILE *spill;             /* -k: the rows waiting for their turn */
+static struct held {
+	unsigned long long seq;
+	off_t off, len;
+} *held;                        /* ... in input order */
+static size_t nheld, capheld;
 
 static int
 ends_with(const char *s, const char *suf)
@@ -63,6 +75,7 @@ results_open(const struct conf *c, long slots)
 
 	where = c->results;
 	shell_line = c->shell;
+	ordered = c->results_keep;
 	mode = ends_with(where, ".csv") ? R_CSV : ends_with(where, ".tsv") ?
 	    R_TSV : ends_with(where, ".json") ? R_JSON : R_DIR;
 	if (mode == R_DIR) {
@@ -282,20 +295,16 @@ header(int n)
 	putc('\n', table);
 }
 
-void
-results_done(const struct job *j, int64_t now)
+/* J's row, to the table (or the spill file, as table points). */
+static void
+write_row(const struct job *j, int64_t now, int *t)
 {
 	static struct buf cmd;
 	struct stat st;
-	int exitval = 0, sig = 0, i, *t;
+	int exitval = 0, sig = 0, i;
 	char num[200];
 	int n;
 
-	if (mode == R_DIR || j->slot < 1)
-		return;
-	t = tmp[j->slot - 1];
-	if (nvals < 0)
-		header(j->nitems);
 	if (WIFSIGNALED(j->wstatus))
 		sig = WTERMSIG(j->wstatus);
 	else if (j->timedout)
@@ -355,15 +364,113 @@ results_done(const struct job *j, int64_t now)
 		fputs(", \"Stderr\": ", table);
 	copy_out(t[1]);
 	fputs(mode == R_JSON ? " }\n" : "\n", table);
+}
+
+static void
+write_failed(FILE *f, const char *what)
+{
+	if (ferror(f) && !failed) {
+		failed = 1;
+		err_warn("write --results %s", what);
+	}
+}
+
+/* -k: copy the held rows before job SEQ (all of them: ULLONG_MAX) into
+ * the table, in order; the spill file starts again empty when none is
+ * left. */
+static void
+release(unsigned long long seq)
+{
+	char blk[65536];
+	size_t k, i;
+	off_t at, end;
+	ssize_t n;
+
+	if (nheld == 0 || held[0].seq >= seq)
+		return;
+	if (fflush(spill) != 0)
+		write_failed(spill, "(a temporary file)");
+	for (k = 0; k < nheld && held[k].seq < seq; k++)
+		for (at = held[k].off, end = at + held[k].len; at < end;
+		    at += n) {
+			n = pread(fileno(spill), blk, end - at > (off_t)sizeof
+			    blk ? sizeof blk : (size_t)(end - at), at);
+			if (n <= 0) {
+				if (!failed)
+					err_warn("read --results' temporary "
+					    "file");
+				failed = 1;
+				break;
+			}
+			fwrite(blk, 1, n, table);
+		}
+	for (i = k; i < nheld; i++)
+		held[i - k] = held[i];
+	nheld -= k;
+	if (nheld == 0 && (ftruncate(fileno(spill), 0) != 0 ||
+	    fseeko(spill, 0, SEEK_SET) != 0) && !failed) {
+		failed = 1;
+		err_warn("--results' temporary file");
+	}
+}
+
+/* -k: hold J's row until the rows before it are in. */
+static void
+hold_row(const struct job *j, int64_t now, int *t)
+{
+	FILE *f = table;
+	size_t k;
+	int fd;
+
+	if (spill == NULL) {
+		if ((fd = unnamed()) < 0 || (spill = fdopen(fd, "w+")) == NULL)
+			err_die(EXIT_TOOL, "--results: temporary file");
+	}
+	if (nheld == capheld) {
+		struct held *h;
+		capheld = capheld ? 2 * capheld : 16;
+		if ((h = realloc(held, capheld * sizeof *h)) == NULL)
+			err_diex(EXIT_TOOL, "out of memory");
+		held = h;
+	}
+	/* Rows finish in nearly input order: the place is near the end. */
+	for (k = nheld; k > 0 && held[k - 1].seq > j->seq; k--)
+		held[k] = held[k - 1];
+	held[k].seq = j->seq;
+	held[k].off = ftello(spill);
+	nheld++;
+	table = spill;
+	write_row(j, now, t);
+	table = f;
+	held[k].len = ftello(spill) - held[k].off;
+	write_failed(spill, "(a temporary file)");
+}
+
+void
+results_done(const struct job *j, int64_t now, unsigned long long oldest)
+{
+	int *t, i;
+
+	if (mode == R_DIR || j->slot < 1)
+		return;
+	t = tmp[j->slot - 1];
+	if (nvals < 0)
+		header(j->nitems);
+	/* An earlier job still runs: this row waits (the rows held all
+	 * come after the running ones, so when none runs before J, none
+	 * held does either). */
+	if (ordered && oldest < j->seq)
+		hold_row(j, now, t);
+	else
+		write_row(j, now, t);
 	for (i = 0; i < 2; i++) {
 		if (t[i] >= 0)
 			close(t[i]);
 		t[i] = -1;
 	}
-	if (ferror(table) && !failed) {
-		failed = 1;
-		err_warn("write --results %s", where);
-	}
+	if (ordered)
+		release(oldest);
+	write_failed(table, where);
 }
 
 int
@@ -371,6 +478,13 @@ results_close(void)
 {
 	if (table == NULL)
 		return 0;
+	if (spill) {
+		release(ULLONG_MAX);
+		fclose(spill);
+		spill = NULL;
+	}
+	free(held);
+	held = NULL;
 	if (fclose(table) != 0 && !failed) {
 		failed = 1;
 		err_warn("write --results %s", where);

@@ -486,6 +486,18 @@ sched_parked(void)
 	return nparked;
 }
 
+unsigned long long
+sched_parked_oldest(void)
+{
+	unsigned long long m = (unsigned long long)-1;
+	size_t i;
+
+	for (i = 0; i < nparked; i++)
+		if (parked[i].j->seq < m)
+			m = parked[i].j->seq;
+	return m;
+}
+
 struct job *
 sched_ready(int all)
 {

@@ -46,6 +46,9 @@ static struct buf cur;          /* the streamed group's current row */
 static int have_row, exhausted;
 static int single;              /* one source, one value per row */
 
+static struct buf held;        /* -X: items handed back by source_hold */
+static size_t *hoff, nheld, kheld;
+
 static int shuf;                /* --shuf */
 static size_t *perm, nperm, kperm;
 
@@ -506,6 +509,17 @@ source_next(struct input *in, struct job *j)
 	size_t n;
 	int g, i, r;
 
+	if (kheld < nheld) {
+		p = held.p + hoff[kheld++];
+		add_value(j, p, strlen(p));
+		if (kheld == nheld) {
+			free(hoff);
+			buf_free(&held);
+			hoff = NULL;
+			nheld = kheld = 0;
+		}
+		return 1;
+	}
 	if (exhausted)
 		return -1;
 	if (shuf) {
@@ -567,6 +581,23 @@ source_unget(struct input *in, struct job *j)
 		odo[0]--;
 	j->nitems--;
 	j->items.len = j->ioff[j->nitems];
+}
+
+void
+source_hold(struct job *j, int from)
+{
+	int i;
+
+	hoff = malloc((j->nitems - from) * sizeof *hoff);
+	if (hoff == NULL)
+		err_diex(EXIT_TOOL, "out of memory");
+	for (i = from; i < j->nitems; i++) {
+		const char *p = j->items.p + j->ioff[i];
+		hoff[nheld++] = held.len;
+		buf_add(&held, p, strlen(p) + 1);
+	}
+	j->nitems = from;
+	j->items.len = j->ioff[from];
 }
 
 long long
