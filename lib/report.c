@@ -172,8 +172,9 @@ report_str(struct report *r, const char *key, const char *s)
 	field(r, key);
 	if (r->json)
 		json_string(s);
-	else
-		fputs(s, stdout);
+	else    /* a tab or newline in a value would split the line */
+		for (; *s; s++)
+			putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
 	field_end(r);
 }
 

@@ -7,7 +7,8 @@
  * --json one JSON array of objects. In JSON, numbers are numbers, yes/no
  * fields are true/false, a field that has no value ("none" in text) is
  * null, and strings are escaped: control characters as \uXXXX, and a byte
- * that is not part of valid UTF-8 as \ufffd (the replacement character).
+ * that is not part of valid UTF-8 as \ufffd (the replacement character);
+ * in text, a control character in a value is printed as '?'.
  * A list field (sem's holders) is a JSON array of objects; in text, one
  * "KEY<TAB>V1<TAB>V2..." line per element, after the other fields. */
 #ifndef CONC_REPORT_H
