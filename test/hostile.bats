@@ -287,7 +287,7 @@ ticked() {
 	wait_for sem_waiting s 1
 	# slots (byte 72), used (88) and the holder high-water mark (96)
 	# := 2^32-1: the waiter's next look at the holders walked that many
-	# records of 80 bytes, clearing those it took for dead, far past its
+	# records of 88 bytes, clearing those it took for dead, far past its
 	# 33 KB mapping (into the next mapping, then SIGSEGV).
 	poke "$CONC_DIR/s" 72 '\377\377\377\377'
 	poke "$CONC_DIR/s" 88 '\377\377\377\377'
