@@ -437,6 +437,9 @@ sig_in() {
 @test "sem stat shows a stopped holder as stopped (issue 24 point 5)" {
 	bg sleep 600
 	local p=$!
+	# The command name is read from the holder: wait until it is sleep
+	# (bg's subshell executes it a moment later).
+	wait_for grep -qx sleep "/proc/$p/comm"
 	sem acquire --owner "$p" s
 	run -0 sem stat s
 	[[ "${lines[7]}" == "holder"$'\t'"$p"$'\tnone\t1\t'*$'\tsleep\trunning' ]]

@@ -21,6 +21,8 @@ pyjson() {
 	queue put q a b
 	sem create -n 3 s
 	bg sleep 1000
+	# The holder's command name is sleep once bg's subshell executes it.
+	wait_for grep -qx sleep "/proc/$!/comm"
 	sem acquire --owner "$!" --count 2 s
 	barrier create -n 2 b
 	event create --set e
@@ -106,6 +108,7 @@ pyjson() {
 	command -v python3 >/dev/null || skip "python3 is not installed"
 	cp "$(command -v sleep)" "$PWD/a"$'\t'"b"
 	bg "./a"$'\t'"b" 1000
+	wait_for grep -qx $'a\tb' "/proc/$!/comm"
 	sem acquire --owner "$!" s
 	run -0 pyjson 'ascii(d["holder"][0]["command"])' <<<"$(sem stat --json s)"
 	[ "$output" = "'a\\tb'" ]

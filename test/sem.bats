@@ -26,6 +26,9 @@ holder() {
 	HOLDER=$!
 	disown "$HOLDER"
 	echo "$HOLDER" >>"$BATS_TEST_TMPDIR/pids"
+	# stat shows its command name: sleep, once the forked shell has
+	# executed it.
+	wait_for grep -qx sleep "/proc/$HOLDER/comm"
 }
 
 # make_crit: crit.sh, a critical section that proves how many commands
@@ -451,7 +454,9 @@ unchanged() {
 		sleep 1000 &
 		new=$!
 		[ "$new" = "$old" ] && break
-		kill "$new"
+		# SIGKILL: a SIGTERM ignored where the tests were started
+		# (nohup) would leave this wait hanging.
+		kill -9 "$new"
 		wait "$new" || true
 	done
 	[ "$new" = "$old" ] || skip "could not get pid $old back"
@@ -459,7 +464,7 @@ unchanged() {
 	kill -0 "$old"
 	free_is lock 1
 	run -0 sem stat lock
-	[[ "$output" != *$'\n'"$old"$'\t'* ]]
+	[[ "$output" != *$'\nholder\t'"$old"$'\t'* ]]
 }
 
 @test "acquire --owner of a process that has exited (a zombie) is refused" {
@@ -650,8 +655,8 @@ unchanged() {
 		# the killer off anything else, such as the helper that
 		# LeakSanitizer forks when a sem exits.
 		case $((RANDOM % 3)) in
-		0) v=$(sem stat t | awk 'NR > 7 && $2 != "-" { print $2 }' | shuf -n 1) ;;
-		1) v=$(sem stat t | awk 'NR > 7 { print $1 }' | shuf -n 1) ;;
+		0) v=$(sem stat t | awk -F '\t' '$1 == "holder" && $3 != "none" { print $3 }' | shuf -n 1) ;;
+		1) v=$(sem stat t | awk -F '\t' '$1 == "holder" { print $2 }' | shuf -n 1) ;;
 		*) v=$(pgrep -P "$(shuf -n 1 workers)" -x sem | head -n 1) || true ;;
 		esac
 		if [ -n "$v" ] && kill -9 "$v" 2>/dev/null; then
@@ -1181,8 +1186,8 @@ EOF2
 		tries=$((tries + 1))
 		seen=$(wc -l <log)
 		case $((RANDOM % 3)) in
-		0) v=$(sem stat t | awk 'NR > 7 && $2 != "-" { print $2 }' | shuf -n 1) ;;
-		1) v=$(sem stat t | awk 'NR > 7 { print $1 }' | shuf -n 1) ;;
+		0) v=$(sem stat t | awk -F '\t' '$1 == "holder" && $3 != "none" { print $3 }' | shuf -n 1) ;;
+		1) v=$(sem stat t | awk -F '\t' '$1 == "holder" { print $2 }' | shuf -n 1) ;;
 		*) v=$(pgrep -P "$(shuf -n 1 workers)" -x sem | head -n 1) || true ;;
 		esac
 		if [ -n "$v" ] && kill -9 "$v" 2>/dev/null; then
@@ -1278,8 +1283,8 @@ EOF2
 		tries=$((tries + 1))
 		seen=$(wc -l <log)
 		case $((RANDOM % 3)) in
-		0) v=$(sem stat t | awk 'NR > 7 && $2 != "-" { print $2 }' | shuf -n 1) ;;
-		1) v=$(sem stat t | awk 'NR > 7 { print $1 }' | shuf -n 1) ;;
+		0) v=$(sem stat t | awk -F '\t' '$1 == "holder" && $3 != "none" { print $3 }' | shuf -n 1) ;;
+		1) v=$(sem stat t | awk -F '\t' '$1 == "holder" { print $2 }' | shuf -n 1) ;;
 		*) v=$(pgrep -P "$(shuf -n 1 workers)" -x sem | head -n 1) || true ;;
 		esac
 		if [ -n "$v" ] && kill -9 "$v" 2>/dev/null; then

@@ -317,7 +317,7 @@ do_barfix(void)
 
 	if ((st = run_tool(stat, out, sizeof out)) != 0)
 		return st;
-	if (strstr(out, "broken no") || strstr(out, "broken\tno"))
+	if (strstr(out, "broken\tno"))
 		return 0;
 	return run_tool(reset, NULL, 0);
 }

@@ -550,9 +550,9 @@ final_queue(void)
 		violation("afterwards: draining the queue: status %d, expected 75", st);
 	ledger_read(file, '\n', 0, "the final drain");
 	run_tool(stat, out, sizeof out);
-	repairs = stat_value(out, "repairs ");
+	repairs = stat_value(out, "repairs\t");
 	checks += 2;
-	if (stat_value(out, "messages ") != 0 || stat_value(out, "claimed ") != 0)
+	if (stat_value(out, "messages\t") != 0 || stat_value(out, "claimed\t") != 0)
 		violation("afterwards: the drained queue is not empty:\n%s", out);
 	expect(run_tool(put, NULL, 0), 0, "queue put");
 	st = run_tool(get, out, sizeof out);
@@ -604,7 +604,7 @@ final_barrier(void)
 	expect(run_tool(reset, NULL, 0), 0, "barrier reset");
 	run_tool(stat, out, sizeof out);
 	checks++;
-	if (!strstr(out, "broken no") || stat_value(out, "waiting ") != 0)
+	if (!strstr(out, "broken\tno") || stat_value(out, "waiting\t") != 0)
 		violation("afterwards: the barrier is not fresh:\n%s", out);
 	for (int i = 0; i < PARTIES; i++) {
 		struct proc_spec sp;
