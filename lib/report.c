@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "err.h"
+#include "obj.h"
 #include "report.h"
 
 int
@@ -34,6 +36,21 @@ report_options(int argc, char **argv, const struct cli *cli, int ls, int n,
 	if (n >= 0 && left > n)
 		cli_usage_error(cli, "unexpected operand '%s'", argv[optind + n]);
 	return optind;
+}
+
+int
+report_ls(int argc, char **argv, const struct cli *cli,
+    const struct obj_type *t, const char *const *cols,
+    void (*one)(struct obj *o, void *arg))
+{
+	struct report r;
+	int st;
+
+	report_options(argc, argv, cli, 1, 0, &r);
+	report_ls_begin(&r, cols);
+	st = obj_list(t, one, &r) < 0 ? EXIT_TOOL : 0;
+	report_ls_end(&r);
+	return st;
 }
 
 /* The length of the valid UTF-8 sequence at S (1 to 4), or 0. */

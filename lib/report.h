@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "obj.h"
 
 struct report {
 	int json, header;
@@ -32,6 +33,14 @@ struct report {
  * (see cli_operands). Returns the index of the first operand. */
 int report_options(int argc, char **argv, const struct cli *cli, int ls,
     int n, struct report *r);
+
+/* report_ls: the whole of an ls subcommand: its options (report_options),
+ * then one row per object of type T, in name order, printed by ONE (its
+ * ARG is the struct report), under COLS (see report_ls_begin). Returns
+ * the exit status: 0, or 125 if the namespace directory cannot be read. */
+int report_ls(int argc, char **argv, const struct cli *cli,
+    const struct obj_type *t, const char *const *cols,
+    void (*one)(struct obj *o, void *arg));
 
 /* An object: stat prints one, ls one per row between report_ls_begin
  * and report_ls_end. */

@@ -294,14 +294,8 @@ cmd_ls(int argc, char **argv)
 	static const struct obj_type t = { OBJ_BARRIER, 1, "barrier" };
 	static const char *const cols[] = { "name", "parties", "waiting",
 		"generation", "broken", "reason", NULL };
-	struct report r;
-	int st;
 
-	report_options(argc, argv, &cli_ls, 1, 0, &r);
-	report_ls_begin(&r, cols);
-	st = obj_list(&t, list_one, &r) < 0 ? EXIT_TOOL : 0;
-	report_ls_end(&r);
-	return st;
+	return report_ls(argc, argv, &cli_ls, &t, cols, list_one);
 }
 
 /* rm breaks the barrier as it unlinks it, so that parties waiting on

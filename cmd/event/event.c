@@ -409,14 +409,8 @@ cmd_ls(int argc, char **argv)
 	static const struct obj_type t = { OBJ_EVENT, 1, "event" };
 	static const char *const cols[] = { "name", "state", "generation",
 		"waiters", NULL };
-	struct report r;
-	int st;
 
-	report_options(argc, argv, &cli_ls, 1, 0, &r);
-	report_ls_begin(&r, cols);
-	st = obj_list(&t, list_one, &r) < 0 ? EXIT_TOOL : 0;
-	report_ls_end(&r);
-	return st;
+	return report_ls(argc, argv, &cli_ls, &t, cols, list_one);
 }
 
 static int

@@ -1184,16 +1184,10 @@ cmd_ls(int argc, char **argv)
 		"maxmsg", "messages", "claimed", "delayed", "bytes", "used",
 		"tasks", "closed", "getters", "putters", "joiners", "puts",
 		"gets", "repairs", NULL };
-	struct report r;
-	int st;
 
-	report_options(argc, argv, &sub, 1, 0, &r);
 	if (std_closed(1))
 		err_diex(EXIT_TOOL, "standard output is closed");
-	report_ls_begin(&r, cols);
-	st = obj_list(&t, ls_one, &r) < 0 ? EXIT_TOOL : 0;
-	report_ls_end(&r);
-	return st;
+	return report_ls(argc, argv, &sub, &t, cols, ls_one);
 }
 
 static int

@@ -652,14 +652,8 @@ cmd_ls(int argc, char **argv)
 {
 	static const char *const cols[] = { "name", "kind", "slots", "free",
 		"waiters", "reentrant", "holders", NULL };
-	struct report r;
-	int st;
 
-	report_options(argc, argv, &cli_ls, 1, 0, &r);
-	report_ls_begin(&r, cols);
-	st = obj_list(&semobj_type, list_one, &r) < 0 ? EXIT_TOOL : 0;
-	report_ls_end(&r);
-	return st;
+	return report_ls(argc, argv, &cli_ls, &semobj_type, cols, list_one);
 }
 
 static int
