@@ -125,16 +125,23 @@ int
 cli_operands(int argc, char **argv, const struct cli *cli, int n)
 {
 	static const struct option longopts[] = { CLI_STD_OPTIONS, { 0 } };
-	int i, left;
 
 	cli_reset();
 	while (cli_next(argc, argv, "", longopts, cli) != -1)
 		;
+	return cli_rest(argc, argv, cli, n);
+}
+
+int
+cli_rest(int argc, char **argv, const struct cli *cli, int n)
+{
+	int i, left;
+
 	for (i = optind + 1; i < argc; i++)
 		cli_after_name(cli, argv[i]);
 	left = argc - optind;
 	if (left < (n < 0 ? 1 : n))
-		cli_usage_error(cli, "missing operand");
+		cli_usage_error(cli, "missing NAME");
 	if (n >= 0 && left > n)
 		cli_usage_error(cli, "unexpected operand '%s'", argv[optind + n]);
 	return optind;

@@ -65,6 +65,10 @@ int cli_dispatch(int argc, char **argv, const struct cli_cmd *cmds,
  * exactly N operands are required (N < 0: at least one). An operand that
  * looks like an option is refused (cli_after_name). */
 int cli_operands(int argc, char **argv, const struct cli *cli, int n);
+/* cli_rest: the operands from optind on, once the options are parsed:
+ * exactly N (N < 0: at least one), none looking like an option after the
+ * first (cli_after_name). Returns optind. */
+int cli_rest(int argc, char **argv, const struct cli *cli, int n);
 
 /* cli_after_name: WORD came after NAME; if it looks like an option
  * ("-x", "--xyz", but not "-" or "--"), it is a usage error with the

@@ -18,7 +18,7 @@ report_options(int argc, char **argv, const struct cli *cli, int ls, int n,
 		{ "json", no_argument, 0, 'J' },
 		{ "header", no_argument, 0, 'E' }, CLI_STD_OPTIONS, { 0 }
 	};
-	int c, i, left;
+	int c;
 
 	memset(r, 0, sizeof *r);
 	cli_reset();
@@ -28,14 +28,7 @@ report_options(int argc, char **argv, const struct cli *cli, int ls, int n,
 			r->json = 1;
 		else
 			r->header = 1;
-	for (i = optind + 1; i < argc; i++)
-		cli_after_name(cli, argv[i]);
-	left = argc - optind;
-	if (left < (n < 0 ? 1 : n))
-		cli_usage_error(cli, "missing NAME");
-	if (n >= 0 && left > n)
-		cli_usage_error(cli, "unexpected operand '%s'", argv[optind + n]);
-	return optind;
+	return cli_rest(argc, argv, cli, n);
 }
 
 int
