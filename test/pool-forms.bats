@@ -380,6 +380,10 @@ seqs() {
 	[ "$stderr" = "pool: job 2 (b): stopped by --halt" ]
 	run -1 --separate-stderr pool --quiet sh -c 'kill -SEGV $$' ::: x.png
 	[ -z "$stderr" ]
+	# SIGPIPE gets none: the job wrote to a reader that had gone (as
+	# every -u job does once pool's reader goes; pool's 141 says it).
+	run -1 --separate-stderr pool sh -c 'kill -PIPE $$' ::: x
+	[ -z "$stderr" ]
 	# Control characters in the values do not break the line.
 	run -1 --separate-stderr pool sh -c 'kill -TERM $$' ::: "$(printf 'a\nb')"
 	[ "$stderr" = "pool: job 1 (a?b): killed by signal 15 (Terminated)" ]

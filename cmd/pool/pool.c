@@ -705,11 +705,14 @@ why_killed(const struct job *j)
 		    (double)C.timeout / 1e9);
 	else if (terminated && halting)
 		n = snprintf(head, sizeof head, "stopped by --halt");
-	else if (WIFSIGNALED(j->wstatus)) {
+	else if (WIFSIGNALED(j->wstatus) && WTERMSIG(j->wstatus) != SIGPIPE) {
 		sig = WTERMSIG(j->wstatus);
 		n = snprintf(head, sizeof head, "killed by signal %d (%s)",
 		    sig, strsignal(sig));
 	} else
+		/* SIGPIPE: the job wrote to a reader that went away, as
+		 * happens when pool's own reader goes (pool then exits 141,
+		 * which says it once). */
 		return;
 	i = snprintf(num, sizeof num, "pool: job %llu (", j->seq);
 	buf_add(&b, num, i);
