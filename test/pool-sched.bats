@@ -461,10 +461,11 @@ running() { # running PID...: no PID is stopped
 	# once the state it needs is reached.
 	cat >drive <<-'EOF2'
 	#!/bin/sh
-	# The job's group is stopped: every member stopped (T), or waiting in
-	# vfork (D) for a child stopped before its exec.
+	# The job's group is stopped: every member stopped (T), waiting in
+	# vfork (D) for a child stopped before its exec, or a zombie (Z: a
+	# sleep that ended just before its stopped shell could reap it).
 	st() { ps -eo pgid=,stat= | awk -v g="$(cat "$1")" '$1 == g { n++
-		t += $2 ~ /^T/; if ($2 !~ /^[TD]/) bad = 1 }
+		t += $2 ~ /^T/; if ($2 !~ /^[TDZ]/) bad = 1 }
 		END { print ((t > 0 && !bad) ? "T" : "-") }'; }
 	printf 'pool -j2 ./job ::: 1 2\n'
 	until [ -s pid.1 ] && [ -s pid.2 ]; do sleep 0.01; done
