@@ -2,8 +2,8 @@
 # Job bodies are shell snippets in single quotes, expanded by the job.
 # shellcheck disable=SC2016,SC1091
 # pool --slurm on a real two-node Slurm cluster (test/slurm.sh): nodes n1
-# and n2 of 4 CPUs each, brought up once for the file. The last test
-# kills n2's slurmd.
+# and n2 of 4 CPUs each, brought up once for the file. The node failure
+# tests kill n2; its slurmd is started again after each.
 
 load helper
 
@@ -38,12 +38,31 @@ test_setup() {
 	export SLURM_CONF PATH
 }
 
-# Whatever a failed test left running ends with its allocation.
+# Whatever a failed test left running ends with its allocation; a node
+# a test made fail comes back (its slurmd registers again).
 test_teardown() {
 	local j
+	[ ! -f "$SLURM_DIR/skip" ] || return 0
 	for j in $(squeue -h -o %i 2>/dev/null); do
 		scancel "$j"
 	done
+	if gone "$(slurm_slurmd_pid "$SLURM_DIR" n2)" 2>/dev/null; then
+		slurm_slurmd "$SLURM_DIR" n2 && slurm_idle "$SLURM_DIR"
+	fi
+}
+
+# fail_node NODE: NODE dies: its slurmd, and the slurmstepd and the job of
+# each step, from the "PID PPID" the jobs wrote to run.*.NODE; Slurm is
+# told it is down (as a health check would, rather than after
+# SlurmdTimeout).
+fail_node() {
+	local f p s
+	kill -9 "$(slurm_slurmd_pid "$SLURM_DIR" "$1")"
+	for f in run.*."$1"; do
+		read -r p s <"$f"
+		kill -9 "$s" "$p"
+	done
+	scontrol update nodename="$1" state=down reason=test
 }
 
 # alloc ARGS... CMD...: run CMD in a new allocation (salloc).
@@ -187,7 +206,6 @@ run_stopped() {
 	wait_for no_steps
 }
 
-# Last: n2 does not come back.
 @test "a node that fails: its jobs run again on the other node and are not counted failed" {
 	seq 4 >items
 	bg salloc -Q --no-kill -N 2 --ntasks-per-node=2 pool --slurm -a items --joblog jl sh -c '
@@ -196,15 +214,7 @@ run_stopped() {
 			sleep 0.1; n=$((n + 1)); done
 		[ -e go ]' sh 2>err
 	wait_for count run. 4
-	# n2 dies: its slurmd, the slurmstepd of each step and the jobs;
-	# Slurm is told it is down (as a health check would, rather than
-	# after SlurmdTimeout).
-	kill -9 "$(slurm_slurmd_pid "$SLURM_DIR" n2)"
-	for f in run.*.n2; do
-		read -r p s <"$f"
-		kill -9 "$s" "$p"
-	done
-	scontrol update nodename=n2 state=down reason=test
+	fail_node n2
 	wait_for grep -q 'Node failure on n2' err
 	: >go
 	st=0
@@ -213,4 +223,33 @@ run_stopped() {
 	[ "$(tail -n +2 jl | wc -l)" -eq 4 ]
 	[ "$(cut -f2 jl | grep -c '^n1$')" -eq 4 ]
 	[ "$(cut -f7 jl | sort -u | tr '\n' ' ')" = "0 Exitval " ]
+}
+
+@test "a node that keeps failing is left out after 3 failures in a row" {
+	seq 4 >items
+	# One slot a node: job 1 holds n1 until the test says go, so job 2,
+	# whose node fails under it, can only run again on n2, where srun
+	# can no longer create a step: its first failure and two more.
+	bg salloc -Q --no-kill -N 2 --ntasks-per-node=1 pool --slurm -a items --joblog jl sh -c '
+		echo "$$ $PPID" >"run.$1.$SLURMD_NODENAME"
+		n=0; while [ ! -e go ] && [ $n -lt 1200 ]; do
+			sleep 0.1; n=$((n + 1)); done
+		[ -e go ]' sh 2>err
+	wait_for count run. 2
+	[ -f run.1.n1 ] && [ -f run.2.n2 ]
+	fail_node n2
+	wait_for grep -q 'pool: n2: the node failed 3 times in a row; no more jobs go there' err
+	: >go
+	st=0
+	wait "$(tail -1 "$BATS_TEST_TMPDIR/pids")" || st=$?
+	[ "$st" -eq 0 ]
+	# Three tries on n2, then every job on n1, none counted failed.
+	[ "$(grep -c -e '^srun: error: Node failure on n2' \
+	    -e '^srun: error: Task launch for ' \
+	    -e '^srun: error: Unable to create step ' err)" -eq 3 ]
+	[ "$(grep -c '^pool: ' err)" -eq 1 ]
+	[ "$(tail -n +2 jl | wc -l)" -eq 4 ]
+	[ "$(tail -n +2 jl | cut -f2 | sort -u)" = n1 ]
+	[ "$(tail -n +2 jl | cut -f7 | sort -u)" = 0 ]
+	[ "$(find . -maxdepth 1 -name 'run.*.n2' | wc -l)" -eq 1 ]
 }
