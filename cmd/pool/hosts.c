@@ -20,10 +20,10 @@
  * short pause; after HOST_FAILS failures in a row without a job finishing
  * on the host in between, the host is left out for the rest of the run.
  *
- * Stopping remote jobs. The remote command runs under a small sh wrapper
- * (remote_wrapper below) that reads its stdin, a pipe nobody writes to
- * (the "lifeline", which the master and every ssh get as stdin). Its
- * read returns when the session ends: when pool kills the job's local ssh
+ * Stopping remote jobs. The remote command runs under a small wrapper
+ * (remote_wrapper below), a script for the login shell, that reads its
+ * stdin, a pipe nobody writes to (the "lifeline", which the master and
+ * every ssh get as stdin). Its read returns when the session ends: when pool kills the job's local ssh
  * (--timeout, SIGINT, SIGTERM, --halt now), when pool dies (the lifeline
  * closes), or when the connection breaks. The wrapper then sends SIGTERM
  * to the session's process group on the host (the remote sshd makes every
@@ -77,19 +77,25 @@ static const char probe[] =
     "echo $(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null) "
     "$(command -v rsync >/dev/null 2>&1 && echo rsync)";
 
-/* The remote side of a job: sh -c WRAPPER sh GRACE WORKDIR SEQ SLOT CMD
- * ARG... (ssh passes no environment: POOL_SEQ and POOL_SLOT go along).
- * The watcher ignores the SIGTERM it sends to the whole group, so that
- * it lives on to send SIGKILL after the grace period. */
+/* The remote side of a job, run by the login shell itself (an "sh -c"
+ * of its own would cost every job one more exec): "set -- GRACE WORKDIR
+ * SEQ SLOT CMD ARG..." and then this (ssh passes no environment:
+ * POOL_SEQ and POOL_SLOT go along). The job is a child of the shell, which
+ * reports a job killed by signal N as 128+N (were the job the session's
+ * process, ssh would only say 255); the shell's own stderr is /dev/null,
+ * so that a shell such as bash does not report that as "Killed" on the
+ * job's stderr. The watcher ignores the SIGTERM it
+ * sends to the whole group, so that it lives on to send SIGKILL after the
+ * grace period. */
 static const char remote_wrapper[] =
     "g=$1 d=$2; POOL_SEQ=$3 POOL_SLOT=$4; export POOL_SEQ POOL_SLOT; shift 4\n"
     "if [ -n \"$d\" ]; then mkdir -p -- \"$d\" && cd -- \"$d\" || exit 255; fi\n"
-    "exec 3<&0 </dev/null\n"
+    "exec 3<&0 </dev/null 4>&2 2>/dev/null\n"
     "{ read -r _ <&3; trap '' TERM; kill -TERM 0; sleep \"$g\"; kill -KILL 0; }"
-    " >/dev/null 2>&1 &\n"
+    " >/dev/null 2>&1 4>&- &\n"
     "w=$!\n"
     "exec 3<&-\n"
-    "\"$@\"\n"
+    "\"$@\" 2>&4 4>&-\n"
     "s=$?\n"
     "kill \"$w\" 2>/dev/null\n"
     "exit \"$s\"\n";
@@ -467,13 +473,13 @@ node_ended(struct job *j, int may_rerun)
 	return hosts_alive();
 }
 
-/* The words of the remote command for X: the wrapper and the job's argv. */
+/* The remote command for X, for the login shell: the wrapper's
+ * parameters, the job's argv and the wrapper. */
 static void
 remote_command(const struct launch *x, struct buf *s)
 {
 	char grace[32], seq[24], slot[24];
-	char *pre[] = { (char *)"exec", (char *)"sh", (char *)"-c",
-		(char *)remote_wrapper, (char *)"sh", grace,
+	char *pre[] = { (char *)"set", (char *)"--", grace,
 		(char *)(C->workdir ? C->workdir : ""), seq, slot, NULL };
 
 	snprintf(grace, sizeof grace, "%.3f", (double)C->grace / 1e9);
@@ -482,6 +488,8 @@ remote_command(const struct launch *x, struct buf *s)
 	buf_quote_argv(s, pre, 0);
 	buf_adds(s, " ");
 	buf_quote_argv(s, x->argv, 0);
+	buf_adds(s, "\n");
+	buf_adds(s, remote_wrapper);
 }
 
 /* Append "ssh ... -S SOCKET -o ControlMaster=no -- HOST " to the script. */
