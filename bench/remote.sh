@@ -3,9 +3,13 @@
 # GNU parallel, on two sshd "hosts" on 127.0.0.1 (test/sshd.sh).
 #
 # Contenders, one job slot on one host, N remote jobs of "true" each:
-#   ssh -S loop   a shell loop of "ssh -S SOCKET h1 true" over an open
-#                 master connection: one channel open per job, the limit
-#   pool -S       seq N | pool -S 1/h1 true (includes its one handshake)
+#   ssh -S loop   a master connection, then a shell loop of "ssh -S SOCKET
+#                 h1 true" over it: one channel open per job, the limit
+#   pool -S       seq N | pool -S 1/h1 true
+# Each opens one master connection (a handshake: hundreds of ms on a
+# loaded machine) and closes it within the time measured, so that the
+# ratios compare per-job costs (with the master opened outside, 20 jobs
+# of pool would carry that handshake alone at over 10 ms a job).
 #   parallel -S   seq N | parallel -S 1/h1 --controlmaster true
 # and the same with 2 slots on each of 2 hosts (pool and GNU parallel).
 # Contenders alternate round by round (A B C A B C ...); the table shows
@@ -40,14 +44,16 @@ if ! sshd_start "$work/s" 2; then
 fi
 cfg=$work/s/ssh_config
 export CONC_SSH="ssh -F $cfg"
-ssh -F "$cfg" -o ControlMaster=yes -o ControlPersist=600 -S "$work/ctl" h1 true ||
-    exit 1
+ssh -F "$cfg" h1 true </dev/null || exit 1
 
 run_loop() {
 	local i
+	ssh -F "$cfg" -o ControlMaster=yes -o ControlPersist=600 -S "$work/ctl" h1 true </dev/null ||
+	    return 1
 	for ((i = 0; i < jobs; i++)); do
 		ssh -F "$cfg" -S "$work/ctl" -o ControlMaster=no h1 true </dev/null || return 1
 	done
+	ssh -F "$cfg" -S "$work/ctl" -O exit h1 2>/dev/null
 }
 run_pool1() { seq "$jobs" | bin/pool -S 1/h1 true; }
 run_pool4() { seq "$jobs" | bin/pool -S 2/h1,2/h2 true; }
