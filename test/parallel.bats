@@ -151,6 +151,16 @@ count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 	[ "${lines[3]}" = "1 | next" ]
 }
 
+@test "a command's stdout pipe holds 256 KiB where the system allows, its stderr pipe 64 KiB" {
+	[ "$(cat /proc/sys/fs/pipe-max-size)" -ge 262144 ] || skip "pipe-max-size below 256 KiB"
+	# F_GETPIPE_SZ is 1032 on Linux.
+	run -0 parallel 'python3 -c "import fcntl; print(fcntl.fcntl(1, 1032), fcntl.fcntl(2, 1032))"'
+	[ "$output" = "1 | 262144 65536" ]
+	# Twenty commands share 4 MiB: 128 KiB each.
+	run -0 parallel --no-prefix 'python3 -c "import fcntl; print(fcntl.fcntl(1, 1032))"' $(yes true | head -n 19)
+	[ "$output" = 131072 ]
+}
+
 @test "a line of exactly --max-line bytes is printed whole, not split" {
 	run -0 parallel --max-line 64K 'head -c 65536 /dev/zero | tr "\0" x; echo; echo next'
 	[ "${#lines[@]}" -eq 2 ]
