@@ -36,6 +36,8 @@ typedef __m128i blk;
 #define blk_newlines(b) \
 	((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8((b), _mm_set1_epi8('\n'))))
 #define blk_first(m) ((size_t)__builtin_ctzll(m))
+/* The newlines of the first K bytes of a block (0 < K < BLK). */
+#define blk_before(k) ((1ULL << (k)) - 1)
 #elif defined(__GNUC__) && defined(__BYTE_ORDER__) && \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define MUX_FAST 1
@@ -45,6 +47,7 @@ typedef uint64_t blk;
 #define blk_store(d, b) memcpy((d), &(b), 8)
 #define blk_newlines(b) newlines(b)
 #define blk_first(m) ((size_t)__builtin_ctzll(m) >> 3)
+#define blk_before(k) ((1ULL << 8 * (k)) - 1)
 #endif
 #define MUX_FAST_PREFIX 32
 
@@ -305,16 +308,16 @@ emit_one(struct mux_src *s, char *d, const char *p, const char *end)
  * loads. A line costs a fixed-size copy of the prefix and one block
  * copy per BLK bytes. The fixed-size copies may run past the line, into
  * the spare bytes every buffer has; what lies beyond a line is
- * overwritten by the next one or never counted. Blocks read past END
- * may show newlines beyond it, but END - 1 is a newline, and we stop
- * there. A line that does not fit in the rest of the sink's buffer goes
- * through emit_one. */
+ * overwritten by the next one or never counted. A block read past END
+ * may show newlines beyond it: those are masked off (END - 1 is a
+ * newline, the last one counted). A line that does not fit in the rest
+ * of the sink's buffer goes through emit_one. */
 static void
 emit_prefixed(struct mux_src *s, const char *p, const char *end)
 {
 	struct mux_out *o = s->out;
 	size_t plen = s->plen;
-	char pfx[MUX_FAST_PREFIX] = { 0 }, *d, *w, *lim;
+	char pfx[MUX_FAST_PREFIX] = { 0 }, *d, *w, *x, *lim, *wlim;
 	unsigned long long lines = 0;
 	const char *start = p, *q;
 	blk b;
@@ -322,33 +325,26 @@ emit_prefixed(struct mux_src *s, const char *p, const char *end)
 
 	memcpy(pfx, s->prefix, plen);
 	d = o->buf + o->len;
-	lim = o->buf + o->cap - BLK;
+	/* A block may be stored up to WLIM, a line's prefix up to LIM. */
+	wlim = o->buf + o->cap - BLK;
+	lim = wlim - plen;
 	for (;;) {
-		/* A line starts at P: no newline lies in [P, Q). */
-		if (d + plen > lim) {
-			p = emit_one(s, d, p, end);
-			d = o->buf + o->len;
-			if (p == end)
-				break;
-			continue;
-		}
+		/* A line starts at P; its prefix goes to D. */
+		if (d > lim)
+			goto slow;
 		memcpy(d, pfx, MUX_FAST_PREFIX);
 		w = d + plen;
-		for (q = p;; q += BLK) {
-			if (w + (q - p) > lim)
-				break;
+		for (q = p, x = w;; q += BLK, x += BLK) {
+			if (x > wlim)
+				goto slow;
 			b = blk_load(q);
-			blk_store(w + (q - p), b);
+			blk_store(x, b);
 			if ((m = blk_newlines(b)) != 0)
 				break;
 		}
-		if (w + (q - p) > lim) {
-			p = emit_one(s, d, p, end);
-			d = o->buf + o->len;
-			if (p == end)
-				break;
-			continue;
-		}
+		/* Only the newlines before END count (END - 1 is one). */
+		if (end - q < BLK)
+			m &= blk_before(end - q);
 		/* Every newline of the block at Q ends a line; all but the
 		 * last of those lines lie wholly in it. */
 		for (;;) {
@@ -357,13 +353,20 @@ emit_prefixed(struct mux_src *s, const char *p, const char *end)
 			p = nl + 1;
 			lines++;
 			m &= m - 1;
-			if (p == end || m == 0 || d + plen > lim)
+			if (m == 0 || d > lim)
 				break;
 			memcpy(d, pfx, MUX_FAST_PREFIX);
 			w = d + plen;
 			b = blk_load(p);
 			blk_store(w, b);
 		}
+		if (p == end)
+			break;
+		continue;
+slow:
+		/* The line does not fit in the rest of the buffer. */
+		p = emit_one(s, d, p, end);
+		d = o->buf + o->len;
 		if (p == end)
 			break;
 	}

@@ -157,7 +157,9 @@ count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 	run -0 parallel 'python3 -c "import fcntl; print(fcntl.fcntl(1, 1032), fcntl.fcntl(2, 1032))"'
 	[ "$output" = "1 | 262144 65536" ]
 	# Twenty commands share 4 MiB: 128 KiB each.
-	run -0 parallel --no-prefix 'python3 -c "import fcntl; print(fcntl.fcntl(1, 1032))"' $(yes true | head -n 19)
+	local rest=() i
+	for ((i = 0; i < 19; i++)); do rest+=(true); done
+	run -0 parallel --no-prefix 'python3 -c "import fcntl; print(fcntl.fcntl(1, 1032))"' "${rest[@]}"
 	[ "$output" = 131072 ]
 }
 
