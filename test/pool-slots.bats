@@ -183,11 +183,11 @@ warnings() {
 }
 
 @test "-j N is a count even when a file N exists; -j ./N names the file" {
-	echo x >4
+	echo x >./4
 	run -0 pool -j 4 true ::: a
 	run -125 pool -j ./4 true ::: a
 	one_line
-	echo 2 >4
+	echo 2 >./4
 	run -0 pool -j ./4 echo ::: a
 	[ "$output" = a ]
 }
