@@ -224,7 +224,6 @@ warnings() {
 	n=$(sed -n 's/^pool: -j 1000: only enough open files for \([0-9]*\) jobs* at once (ulimit -n is 40)$/\1/p' err)
 	[ "$n" -ge 1 ]
 	kill -USR1 "$pid"
-	kill -USR1 "$pid"
 	listing
 	kill -USR1 "$pid"
 	listing
@@ -253,4 +252,45 @@ warnings() {
 	[ "$(warnings)" = "$(printf '%s\n' \
 	    "pool: SIGUSR1: the number of slots cannot change with -S or --slurm (ignored)" \
 	    "pool: SIGUSR2: the number of slots cannot change with -S or --slurm (ignored)")" ]
+}
+
+@test "the jobserver pool offers its jobs follows the slots: SIGUSR2 takes tokens out, SIGUSR1 puts one in" {
+	# The outer pool's one job waits for 'go', then runs an inner pool,
+	# a client of the outer's jobserver, whose jobs wait on FIFOs.
+	gated 3
+	mkfifo go
+	cat >inner <<-'EOF2'
+	#!/bin/sh
+	touch ready
+	read -r x <go
+	echo $$ >inner.pid
+	exec pool -j 8 -a in sh -c 'touch s.$1; read -r x <g$1' _ 2>inner.err
+	EOF2
+	chmod +x inner
+	bg pool -j 3 ./inner ::: x 2>err
+	pid=$!
+	wait_for [ -e ready ]
+	# Its two free tokens leave the pipe at once. (Two signals sent at
+	# once may count once.)
+	kill -USR2 "$pid"
+	listing
+	[ "$(head -n 1 <<<"$list")" = "pool: 2 slots, 1 in use" ]
+	kill -USR2 "$pid"
+	listing
+	[ "$(head -n 1 <<<"$list")" = "pool: 1 slot, 1 in use" ]
+	echo >go
+	wait_for [ -e s.1 ]
+	# The inner pool has found no token for job 2.
+	n=$(grep -c '^pool: 8 slots' inner.err || :)
+	kill -URG "$(cat inner.pid)"
+	wait_for eval '[ "$(grep -c "^pool: 8 slots" inner.err)" -gt "$n" ]'
+	grep -qx 'pool: 8 slots, 1 in use' inner.err
+	[ ! -e s.2 ]
+	kill -USR1 "$pid"
+	wait_for [ -e s.2 ]
+	release 1 2
+	wait_for [ -e s.3 ]
+	release 3
+	wait_status "$pid" 0
+	[ -z "$(warnings)" ]
 }

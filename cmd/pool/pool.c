@@ -54,8 +54,9 @@ static const struct cli cli = {
 	"{} item, {.} without extension, {/} basename, {//} dirname,\n"
 	"{/.} basename without extension, {#} job number, {%} slot, {N} value N\n"
 	"({N.} {N/} {N//} {N/.} too), {name} with --header :.\n"
-	"  -j, --jobs N          run N jobs at once (or N% of the CPUs, 0 as many\n"
-	"                        as possible; default: the CPUs available)\n"
+	"  -j, --jobs N|FILE     run N jobs at once (or N% of the CPUs, 0 as many\n"
+	"                        as possible; default: the CPUs available); FILE\n"
+	"                        holds N, read again whenever a job ends\n"
 	"  -n, --max-args N      up to N items per job (0: run without the item)\n"
 	"  -X                    as many items as fit, each word with {} repeated\n"
 	"  -0, --null            items are separated by NUL, not newline\n"
@@ -65,7 +66,7 @@ static const struct cli cli = {
 	"      --colsep REGEX    split each item into columns {1} {2}...\n"
 	"      --header :|N      first line names the columns, or skip N lines\n"
 	"  -I STR                STR stands for {}\n"
-	"  -P N                  the same as -j N\n"
+	"  -P N|FILE             the same as -j\n"
 	"  -t, --verbose         print each command line on stderr first\n"
 	"  -r                    accepted (pool never runs without items)\n"
 	"      --dry-run         print the command lines, run nothing\n"
@@ -1198,14 +1199,21 @@ warn_first(void)
 
 /* The jobserver pool serves (not make's) holds a token per slot but
  * pool's own: a removed slot's token is taken out of the pipe as soon
- * as one is free there, or else when pool gives one back. */
+ * as one is free there (the loop watches the pipe until then), or when
+ * pool gives one back. */
 static void
 pay_tokens(void)
 {
-	while (js_on && js_debt > 0 && jobserver_take(&js) > 0) {
+	int r = 1;
+
+	while (js_on && js_debt > 0 && (r = jobserver_take(&js)) > 0) {
 		jobserver_drop(&js);
 		js_debt--;
 	}
+	if (r < 0)
+		js_debt = 0;    /* our own pipe: cannot happen */
+	else if (js_on && js_debt > 0)
+		loop_mod_fd(L, js.rfd, LOOP_IN);
 }
 
 /* The number of slots becomes N (SIGUSR1, SIGUSR2, -j FILE; FROM names
