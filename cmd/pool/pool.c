@@ -598,6 +598,7 @@ fd_reserve(void)
  * hold pointers into the array. */
 static long nslots, nused;
 static long fds_lim;            /* ulimit -n, when it caps nslots */
+static long fds_reserve;        /* fd_reserve() at start */
 
 static int
 slots_fixed(void)
@@ -605,20 +606,33 @@ slots_fixed(void)
 	return hosts_on || slurm_on;
 }
 
+/* The soft limit on open files is raised only as far as the slots in
+ * use need (a child started under a raised limit has it set back, one
+ * more system call per job); the hard limit caps nslots. */
 static void
 want_fds(void)
 {
-	long per = fd_need_per_job(), reserve, need, have, fit;
+	long per = fd_need_per_job(), need, have, fit;
+	struct rlimit rl;
 
 	nslots = slots_fixed() ? C.slots : JOBS_MAX;
 	if (per == 0)
 		return;
-	reserve = fd_reserve();
-	need = reserve + nslots * per;
+	fds_reserve = fd_reserve();
+	need = fds_reserve + C.slots * per;
 	have = proc_want_fds(need);
-	if (have >= need || slots_fixed())
+	if (slots_fixed())
 		return;
-	fit = (have - reserve) / per;
+	if (have >= need) {
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_max != RLIM_INFINITY &&
+		    rl.rlim_max < (rlim_t)(fds_reserve + nslots * per)) {
+			fds_lim = (long)rl.rlim_max;
+			nslots = (fds_lim - fds_reserve) / per;
+		}
+		return;
+	}
+	fit = (have - fds_reserve) / per;
 	fds_lim = have;
 	if (fit < 1) {
 		/* Whether one job fits is known once everything else is
@@ -628,8 +642,6 @@ want_fds(void)
 		return;
 	}
 	nslots = fit;
-	if (C.slots <= fit)
-		return;
 	err_warnx("-j %ld: only enough open files for %ld job%s at once "
 	    "(ulimit -n is %ld)", jobs0 ? 0 : C.slots, fit, fit == 1 ? "" : "s",
 	    have);
@@ -1240,6 +1252,13 @@ change_slots(long n, const char *from)
 	}
 	if (n < 1)
 		n = 1;
+	if (n > C.slots && fd_need_per_job() > 0) {
+		long per = fd_need_per_job();
+		long have = proc_want_fds(fds_reserve + n * per);
+		if (have < fds_reserve + n * per)
+			n = have > fds_reserve + per ?
+			    (have - fds_reserve) / per : 1;
+	}
 	if (js_on && js.srv[0] >= 0) {
 		long d = n - C.slots;
 		for (; d > 0 && js_debt > 0; d--)
