@@ -11,6 +11,11 @@
  * accounted to it. A finished job is retried, logged, counted, its output
  * released (output.c) and --halt consulted, in that order.
  *
+ * Slots. SIGUSR1 adds one, SIGUSR2 removes one, -j FILE is read again as
+ * each job ends: only the limit on the running jobs moves. The array of
+ * slots is made once for the most the run may have (want_fds), so that
+ * no job moves; a removed slot takes effect as jobs end.
+ *
  * Jobserver: pool owns one implicit token and holds one more per further
  * running job. A token freed by a finished job is kept if another job
  * starts in the same turn (no write and read back), and every token beyond
