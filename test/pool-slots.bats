@@ -61,6 +61,7 @@ warnings() {
 	wait_for [ -e s.3 ]
 	listing
 	[ "$(head -n 1 <<<"$list")" = "pool: 3 slots, 3 in use" ]
+	[[ "$list" == *"pool: job 3 slot 3 "* ]]
 	release 1
 	wait_for [ -e s.4 ]
 	release 2 3 4
@@ -114,10 +115,10 @@ warnings() {
 	[ -z "$(warnings)" ]
 }
 
-@test "-j FILE: the number of slots is read again when a job ends" {
+@test "-j FILE: the number of slots is read again when a job ends; an empty FILE keeps it silently" {
 	gated 5
 	echo 1 >jf
-	bg pool -j jf -a in sh -c "$JOB" _ 2>err
+	bg pool -j jf --joblog log -a in sh -c "$JOB" _ 2>err
 	pid=$!
 	wait_for [ -e s.1 ]
 	echo 3 >jf.new && mv jf.new jf
@@ -132,7 +133,13 @@ warnings() {
 	wait_for [ -e s.5 ]
 	listing
 	[ "$(head -n 1 <<<"$list")" = "pool: 2 slots, 2 in use" ]
-	release 4 5
+	# Empty, as while it is being written: no warning, still 2.
+	: >jf
+	release 4
+	wait_for logged 4
+	listing
+	[ "$(head -n 1 <<<"$list")" = "pool: 2 slots, 1 in use" ]
+	release 5
 	wait_status "$pid" 0
 	[ -z "$(warnings)" ]
 }
