@@ -27,33 +27,36 @@
 #   copies N     it is what each of N processes runs (barrier parties):
 #                N copies run at once, copy I with n=I; all must exit 0.
 #   skip REASON  it needs what a test machine has not (ssh hosts, Slurm).
+#
+# EXAMPLES_TIMES=1 prints how long each example took (with -j1 bats).
 # shellcheck disable=SC2016
 
 load helper
 
-# how_to_run TEXT: how to run the example TEXT (see above); nothing for
-# an example that runs alone.
+# how_to_run TEXT: set how to how to run the example TEXT (see above);
+# to nothing for an example that runs alone.
 how_to_run() {
+	how=
 	case $1 in
 	# Services: the stacks of parallel(1) and the README.
-	*'--restart always'*) echo 'forever ^web \| ' ;;
-	*"'tail -f app.log'"*) echo 'forever ^log \| ' ;;
+	*'--restart always'*) how='forever ^web \| ' ;;
+	*"'tail -f app.log'"*) how='forever ^log \| ' ;;
 	*"-f Procfile -p '{time} {name} | '"*)
-		echo 'forever [0-9]{2}:[0-9]{2}:[0-9]{2} web \| ' ;;
-	*'-n api,worker'*) echo 'forever ^api +\| listening' ;;
+		how='forever [0-9]{2}:[0-9]{2}:[0-9]{2} web \| ' ;;
+	*'-n api,worker'*) how='forever ^api +\| listening' ;;
 	# Waiters and consumers, and who wakes them.
-	*'queue get --name urgent later'*) echo 'partner queue put urgent "disk full"' ;;
-	*'t=$(queue get tasks)'*) echo 'partner queue put tasks t1' ;;
+	*'queue get --name urgent later'*) how='partner queue put urgent "disk full"' ;;
+	*'t=$(queue get tasks)'*) how='partner queue put tasks t1' ;;
 	*'until [ -e out/result ]'*)
-		echo 'partner mkdir -p out && touch out/result && event notify --all files' ;;
-	*'while ! ready'*) echo 'partner make-ready && event notify --all c' ;;
+		how='partner mkdir -p out && touch out/result && event notify --all files' ;;
+	*'while ! ready'*) how='partner make-ready && event notify --all c' ;;
 	# Barrier parties.
-	*'barrier wait -n 4 -i elect'*) echo 'copies 4' ;;
-	*'phase1 "$n"'*) echo 'copies 3' ;;
+	*'barrier wait -n 4 -i elect'*) how='copies 4' ;;
+	*'phase1 "$n"'*) how='copies 3' ;;
 	# Other machines: test/remote.bats and test/slurm.bats run these forms.
 	*'-S 4/node1'* | *'-S node1,node2'* | *' -H master '*)
-		echo 'skip needs ssh hosts (test/remote.bats runs -S and -H)' ;;
-	*'#SBATCH'*) echo 'skip needs a Slurm cluster (test/slurm.bats runs --slurm)' ;;
+		how='skip needs ssh hosts (test/remote.bats runs -S and -H)' ;;
+	*'#SBATCH'*) how='skip needs a Slurm cluster (test/slurm.bats runs --slurm)' ;;
 	esac
 }
 
@@ -64,8 +67,8 @@ stub() {
 }
 
 # fixtures: what the examples expect to find where they run (stand-ins
-# for other programs in stub/, the placeholders in .); made once per
-# file, copied for each example.
+# for other programs in stub/, the placeholders in .); made once, copied
+# for each example.
 fixtures() {
 	mkdir -p stub img thumbs sub data frames incoming src dst
 	# ImageMagick: convert writes its last argument, identify prints a
@@ -126,18 +129,32 @@ start() {
 	setsid bash -e -o pipefail -c "$1" &
 }
 
-# reap PID: wait for the session leader PID, 20 s at most, then kill
-# what is left of its session; returns PID's status.
+# reap PID: wait for the session leader PID, 20 s at most (then it is
+# killed), and kill what is left of its session; returns PID's status.
 reap() {
-	local st w
-	{ sleep 20 && echo "timed out" && kill -KILL -- "-$1"; } 2>/dev/null &
+	local st w first
+	sleep 20 &
 	w=$!
-	wait "$1"
+	wait -n -p first "$1" "$w"
 	st=$?
-	pkill -P "$w" sleep
-	wait "$w"
+	if [ "$first" = "$w" ]; then
+		echo "timed out"
+		kill -KILL -- "-$1"
+		wait "$1"
+		st=124
+	else
+		kill "$w"
+		wait "$w"
+	fi
 	pkill -KILL -s "$1"
 	return "$st"
+}
+
+# session SID: list the processes of session SID that still run (a
+# zombie has ended: init reaps it); fails if there are none.
+session() {
+	ps -e -o sid=,stat=,pid=,args= |
+	    awk -v s="$1" '$1 == s && $2 !~ /^Z/ { print; n++ } END { exit !n }'
 }
 
 # run_one TEXT HOW: run the example TEXT here, as HOW says (see above).
@@ -191,10 +208,13 @@ run_one() {
 		wait "$pid"
 		st=$?
 		[ "$st" -eq 143 ] || { echo "status $st after SIGTERM"; return 1; }
-		# (A zombie is no longer running: init reaps it.)
-		if ps -e -o sid=,stat=,pid=,args= |
-		    awk -v s="$pid" '$1 == s && $2 !~ /^Z/ { print; n++ }
-		    END { exit !n }'; then
+		# Its shell may end before the commands it started have: give
+		# them 10 s to go.
+		for ((i = 0; i < 200; i++)); do
+			session "$pid" >/dev/null || break
+			sleep 0.05
+		done
+		if session "$pid"; then
 			echo "left running"
 			pkill -KILL -s "$pid"
 			return 1
@@ -203,25 +223,28 @@ run_one() {
 	esac
 }
 
+setup_file() {
+	mkdir "$BATS_FILE_TMPDIR/fixtures"
+	cd "$BATS_FILE_TMPDIR/fixtures" && fixtures
+}
+
 # run_examples FILE [FIRST LAST]: run every example of FILE (see
 # test/examples.sh); fail naming each one that does not run.
 run_examples() {
-	local rec where text how n=0 bad=0 dir
+	local rec where text how n=0 bad=0 dir t0
 	export CONC_DIR="$BATS_TEST_TMPDIR/ns"
-	mkdir "$BATS_TEST_TMPDIR/fixtures"
-	(cd "$BATS_TEST_TMPDIR/fixtures" && fixtures) || return
 	while IFS= read -r -d '' rec; do
 		where=${rec%%$'\n'*}
 		text=${rec#*$'\n'}
 		n=$((n + 1))
-		how=$(how_to_run "$text")
+		how_to_run "$text"
 		if [ "${how%% *}" = skip ]; then
 			echo "# skipped $where: ${how#skip }" >&3
 			continue
 		fi
 		dir="$BATS_TEST_TMPDIR/ex$n"
-		cp -a "$BATS_TEST_TMPDIR/fixtures" "$dir"
-		SECONDS=0
+		cp -a "$BATS_FILE_TMPDIR/fixtures" "$dir"
+		t0=${EPOCHREALTIME/./}
 		(cd "$dir" && run_one "$text" "$how") \
 		    >"$dir.out" 2>&1 </dev/null || {
 			echo "$where failed${how:+ ($how)}:"
@@ -229,7 +252,8 @@ run_examples() {
 			cat "$dir.out"
 			bad=1
 		}
-		[ -z "${EXAMPLES_TIMES:-}" ] || echo "# $SECONDS s $where" >&3
+		[ -z "${EXAMPLES_TIMES:-}" ] ||
+		    echo "# $(((${EPOCHREALTIME/./} - t0) / 1000)) ms $where" >&3
 	done < <(sh "$TOP/test/examples.sh" "$@")
 	[ "$n" -gt 0 ] || { echo "no examples found in $*"; return 1; }
 	return "$bad"
@@ -261,4 +285,14 @@ run_examples() {
 
 @test "every example of the README runs verbatim" {
 	run_examples "$TOP/README.md"
+}
+
+@test "every man page with examples is run here" {
+	local page
+	for page in "$TOP"/man/*.[0-9]; do
+		grep -q '^\.Sh EXAMPLES' "$page" || continue
+		page=${page##*/}
+		grep -q "^@test \"every example of ${page%.*}(${page##*.})" \
+		    "$BATS_TEST_FILENAME" || { echo "$page: no test"; return 1; }
+	done
 }

@@ -8,7 +8,9 @@
 # whose first line starts with "$ " is a transcript (see below). The
 # README (Markdown): each paragraph (lines up to a blank line) of a ```sh
 # block; with FIRST and LAST, only the lines from the heading FIRST to
-# the next heading LAST (regular expressions).
+# the next heading LAST (regular expressions). Its indented blocks are
+# the steps to build and install (make, make check, dpkg-buildpackage),
+# not examples: CI runs those itself.
 file=$1
 case $file in
 *.md)
