@@ -359,7 +359,10 @@ unchanged() {
 	command -v script >/dev/null || skip "script(1) is not installed"
 	# The command reads a line from the terminal (a background group
 	# would be stopped by SIGTTIN), then waits with a child that ignores
-	# SIGINT (as sh starts background commands).
+	# SIGINT (as sh starts background commands). env --default-signal:
+	# a shell started in the background without job control (as a CI
+	# runner may start the tests) ignores SIGINT, and everything under it
+	# would inherit that.
 	cat >cmd.sh <<-'EOF'
 	read -r x; echo "got $x" >out
 	sleep 1000 & echo $! >gc
@@ -370,7 +373,7 @@ unchanged() {
 		wait_for test -s gc
 		printf '\003'
 		wait_for test -s st
-	} | SHELL=/bin/sh script -qfec 'sem run lock sh cmd.sh; echo $? >st' \
+	} | SHELL=/bin/sh env --default-signal=INT script -qfec 'sem run lock sh cmd.sh; echo $? >st' \
 	    /dev/null >/dev/null 2>&1
 	[ "$(cat out)" = "got hello" ]
 	[ "$(cat st)" = 130 ]
