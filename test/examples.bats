@@ -33,8 +33,8 @@
 
 load helper
 
-# how_to_run TEXT: set how to how to run the example TEXT (see above);
-# to nothing for an example that runs alone.
+# how_to_run TEXT: set $how to the way to run the example TEXT (see
+# above), or to nothing for an example that runs alone.
 how_to_run() {
 	how=
 	case $1 in
