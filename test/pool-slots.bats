@@ -204,6 +204,9 @@ warnings() {
 	run -125 pool -j jf -S 1/: touch ran ::: a
 	one_line
 	[[ "$output" == "pool: -j FILE cannot be combined with -S"* ]]
+	run -125 pool --slurm -j jf touch ran ::: a
+	one_line
+	[[ "$output" == "pool: -j FILE cannot be combined with -S"* ]]
 	[ ! -e ran ]
 }
 
