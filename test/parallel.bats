@@ -500,6 +500,24 @@ count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 	[ ! -s err ]
 }
 
+@test "--ready /ERE/ is matched on whole lines until the first match; later matches change nothing" {
+	# "lis" and "tening" are two writes: however they are read, the
+	# pattern sees the whole line. A command without --ready is matched
+	# against nothing; every line of both is printed as it was.
+	run -0 sh -c "parallel -n srv,other --ready 'srv=/^listening\$/' 'printf lis; printf \"tening\\n\"; echo listening; echo listening' 'echo listening' 2>err"
+	[ "$(grep -c '^srv   | listening$' <<<"$output")" = 3 ]
+	[ "$(grep -c '^other | listening$' <<<"$output")" = 1 ]
+	run -0 cat err
+	[ "${#lines[@]}" = 1 ]
+	[[ "${lines[0]}" == "srv   | ready ("* ]]
+	# The line in two writes is the only one that matches.
+	run -0 sh -c "parallel --ready '1=/^listening\$/' 'printf lis; printf \"tening\\n\"; echo listening!' 2>err"
+	[ "$output" = "1 | listening
+1 | listening!" ]
+	run -0 cat err
+	[[ "$output" == "1 | ready ("* ]]
+}
+
 @test "--ready tcp:HOST:PORT: the dependent starts once a connection succeeds" {
 	command -v perl >/dev/null || skip "perl is needed for a listener"
 	mkfifo gate
