@@ -151,6 +151,18 @@ count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 	[ "${lines[3]}" = "1 | next" ]
 }
 
+@test "a command's stdout pipe holds 256 KiB where the system allows, its stderr pipe 64 KiB" {
+	[ "$(cat /proc/sys/fs/pipe-max-size)" -ge 262144 ] || skip "pipe-max-size below 256 KiB"
+	# F_GETPIPE_SZ is 1032 on Linux.
+	run -0 parallel 'python3 -c "import fcntl; print(fcntl.fcntl(1, 1032), fcntl.fcntl(2, 1032))"'
+	[ "$output" = "1 | 262144 65536" ]
+	# Twenty commands share 4 MiB: 128 KiB each.
+	local rest=() i
+	for ((i = 0; i < 19; i++)); do rest+=(true); done
+	run -0 parallel --no-prefix 'python3 -c "import fcntl; print(fcntl.fcntl(1, 1032))"' "${rest[@]}"
+	[ "$output" = 131072 ]
+}
+
 @test "a line of exactly --max-line bytes is printed whole, not split" {
 	run -0 parallel --max-line 64K 'head -c 65536 /dev/zero | tr "\0" x; echo; echo next'
 	[ "${#lines[@]}" -eq 2 ]
@@ -488,6 +500,24 @@ count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 	[ ! -s err ]
 }
 
+@test "--ready /ERE/ is matched on whole lines until the first match; later matches change nothing" {
+	# "lis" and "tening" are two writes: however they are read, the
+	# pattern sees the whole line. A command without --ready is matched
+	# against nothing; every line of both is printed as it was.
+	run -0 sh -c "parallel -n srv,other --ready 'srv=/^listening\$/' 'printf lis; printf \"tening\\n\"; echo listening; echo listening' 'echo listening' 2>err"
+	[ "$(grep -c '^srv   | listening$' <<<"$output")" = 3 ]
+	[ "$(grep -c '^other | listening$' <<<"$output")" = 1 ]
+	run -0 cat err
+	[ "${#lines[@]}" = 1 ]
+	[[ "${lines[0]}" == "srv   | ready ("* ]]
+	# The line in two writes is the only one that matches.
+	run -0 sh -c "parallel --ready '1=/^listening\$/' 'printf lis; printf \"tening\\n\"; echo listening!' 2>err"
+	[ "$output" = "1 | listening
+1 | listening!" ]
+	run -0 cat err
+	[[ "$output" == "1 | ready ("* ]]
+}
+
 @test "--ready tcp:HOST:PORT: the dependent starts once a connection succeeds" {
 	command -v perl >/dev/null || skip "perl is needed for a listener"
 	mkfifo gate
@@ -554,6 +584,39 @@ count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 	run -124 --separate-stderr parallel --ready-timeout 0.2 -n db,web --ready db=file:never --after web=db 'exec sleep 1000' 'touch web-started'
 	[ "$stderr" = "parallel: db: not ready after 0.2 s (--ready db=file:never)" ]
 	[ ! -e web-started ]
+}
+
+@test "--summary --json prints one JSON object on stderr" {
+	run -2 --separate-stderr parallel --summary --json -s bad -m 1 \
+	    --kill-others-on-fail -n $'ok,bad,t\tq"' true 'exit 2' true
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	printf '%s' "$stderr" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["status"] == 2, d
+c = d["commands"]
+assert [x["name"] for x in c] == ["ok", "bad", "t\tq\""], c
+assert [x["runs"] for x in c] == [1, 1, 0], c
+assert [x["status"] for x in c] == [0, 2, None], c
+assert [x["signal"] for x in c] == [None, None, None], c
+for x in c:
+    assert isinstance(x["seconds"], float) and x["seconds"] >= 0, x
+    assert x["ready"] is None, x
+'
+	# A command killed by a signal; the time to ready.
+	run -0 --separate-stderr parallel -k --summary --json --no-ready-line \
+	    --ready '1=/up/' --after 2=1 'echo up; exec sleep 1000' 'true'
+	printf '%s' "$stderr" | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["commands"]
+assert c[0]["status"] == 143 and c[0]["signal"] == 15, c
+assert isinstance(c[0]["ready"], float) and c[0]["ready"] <= c[0]["seconds"], c
+assert c[1]["status"] == 0 and c[1]["ready"] is None, c
+'
+	# --json alone is a usage error; an unwritable summary is 125.
+	run -125 --separate-stderr parallel --json true
+	[ "$stderr" = "parallel: --json needs --summary; usage: parallel [OPTIONS] [--] COMMAND... | parallel [OPTIONS] -f PROCFILE" ]
+	run -125 sh -c 'parallel --summary --json true 2>/dev/full'
 }
 
 @test "--summary shows the time to ready" {

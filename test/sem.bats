@@ -185,6 +185,22 @@ unchanged() {
 	free_is lock 1
 }
 
+@test "release as a shell's last command, which the shell execs, gives back the shell's slot" {
+	# bash runs its last command with exec: sem release is then the
+	# process that acquired, not its child.
+	run -0 bash -c 'sem acquire lock; sem value lock; sem release lock'
+	[ "$output" = 0 ]
+	free_is lock 1
+	run -0 bash -c 'sem acquire --count 2 -n 3 multi; sem release --count 2 multi'
+	free_is multi 3
+	# Still only the slot of that process: another's is refused.
+	sem acquire lock
+	run -125 --separate-stderr bash -c 'sem release lock'
+	[[ "$stderr" == "sem: lock: process "*" holds no slot" ]]
+	free_is lock 0
+	sem release lock
+}
+
 @test "acquire/release --owner: another process owns the slot" {
 	holder
 	sem acquire --owner "$HOLDER" -n 2 two

@@ -16,8 +16,18 @@
 #include "parallel.h"
 #include "pgroup.h"
 #include "proc.h"
+#include "report.h"
 
 #define SINK_CAP (256 * 1024)
+
+/* The jobs' stdout pipes are enlarged (F_SETPIPE_SZ) to share this much
+ * kernel memory, each to at most PIPE_MAX: a big pipe lets a job write
+ * on while we are busy, and we empty it in one read, which wakes the job
+ * once rather than for every 64 KiB. Where the system refuses (its
+ * pipe-max-size, a user's pipe-user-pages-soft), pipes stay as they are;
+ * so do the stderr pipes, seldom flooded. */
+#define PIPE_BUDGET (4 * 1024 * 1024)
+#define PIPE_MAX (256 * 1024)
 
 static struct loop *loop;
 static struct mux_out sink[2];  /* our stdout and stderr */
@@ -164,6 +174,25 @@ drain(struct job *j, int k)
 	if (n != 0)
 		mux_src_finish(&j->src[k]);
 	close_stream(j, k);
+}
+
+/* Enlarge the job pipe FD (see PIPE_BUDGET); never an error. */
+static void
+pipe_size(int fd)
+{
+#ifdef F_SETPIPE_SZ
+	static int size = -1;
+
+	if (size < 0) {
+		long each = PIPE_BUDGET / (njobs + nteardown);
+		for (size = PIPE_MAX; size > each && size > 65536; size /= 2)
+			;
+	}
+	while (size > 65536 && fcntl(fd, F_SETPIPE_SZ, size) < 0)
+		size /= 2;  /* over pipe-max-size: smaller from now on */
+#else
+	(void)fd;
+#endif
 }
 
 static int
@@ -329,6 +358,8 @@ out:
 		if ((sink_dead[k] && !opt.group) || p[k][0] < 0)
 			continue;
 		j->out[k] = p[k][0];
+		if (k == 0 && !opt.pty)
+			pipe_size(p[k][0]);
 		if (nonblock(p[k][0]) < 0 ||
 		    loop_add_fd(loop, p[k][0], LOOP_IN, on_output, j) < 0)
 			err_die(EXIT_TOOL, "watch the output of %s", j->name);
@@ -890,15 +921,63 @@ run_wait(void)
 	return exit_status();
 }
 
-/* --summary: one line per job on stderr. Returns STATUS, or 125 when
- * the summary could not be written, as for output (exit_status). */
+/* --summary --json: the summary as one JSON object in BUF (malloc'd),
+ * its length in *LEN; -1 when out of memory. */
+static int
+summary_json(int status, char **buf, size_t *len)
+{
+	struct report r;
+	FILE *f;
+	int i;
+
+	if ((f = open_memstream(buf, len)) == NULL)
+		return -1;
+	report_init(&r, f, 1);
+	report_begin(&r);
+	report_num(&r, "status", status);
+	report_list_begin(&r, "commands");
+	for (i = 0; i < njobs; i++) {
+		struct job *j = &jobs[i];
+		report_begin(&r);
+		report_str(&r, "name", j->name);
+		report_num(&r, "runs", j->runs);
+		if (j->runs)
+			report_num(&r, "status", j->status);
+		else
+			report_none(&r, "status");
+		if (j->runs && j->status > 128 && j->status < 128 + NSIG)
+			report_num(&r, "signal", j->status - 128);
+		else
+			report_none(&r, "signal");
+		report_secs(&r, "seconds", j->runs ? j->t_end - j->t_first : 0);
+		if (j->ready && j->ready_kind != READY_START)
+			report_secs(&r, "ready", j->t_ready - j->t_first);
+		else
+			report_none(&r, "ready");
+		report_end(&r);
+	}
+	report_list_end(&r);
+	report_end(&r);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+/* --summary: one line per job on stderr (--json: one JSON object).
+ * Returns STATUS, or 125 when the summary could not be written, as for
+ * output (exit_status). */
 int
 run_summary(int status)
 {
-	char line[1024], how[128];
+	char line[1024], how[128], *buf;
+	size_t len;
 	int i, n;
 
-	for (i = 0; i < njobs; i++) {
+	if (opt.json) {
+		if (summary_json(status, &buf, &len) < 0)
+			err_die(EXIT_TOOL, "--json");
+		mux_out_write(&sink[1], buf, len);
+		free(buf);
+	}
+	for (i = 0; i < njobs && !opt.json; i++) {
 		struct job *j = &jobs[i];
 		double secs = j->runs ? (j->t_end - j->t_first) / 1e9 : 0;
 		if (j->runs == 0)
