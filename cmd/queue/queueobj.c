@@ -866,7 +866,10 @@ insert(struct queue *q, const struct q_msg *m, size_t n, int32_t prio,
 		uint64_t room = R - c.off, need = sz;
 		struct q_rec *r;
 
-		if (c.p + sz > q->pf_hi) {
+		/* (Once the whole ring is prefaulted, pf_hi stays behind:
+		 * summing the batch again for every message would make a
+		 * put into a full ring quadratic.) */
+		if (c.p + sz > q->pf_hi && q->pf_total < R) {
 			uint64_t want = 0;
 			size_t i;
 			for (i = k; i < n && want < PREFAULT_MAX; i++)
@@ -1062,7 +1065,7 @@ claim_fifo(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
 
 	cur_at(q, &c, sh->rd > sh->tail ? sh->rd : sh->tail);
 	while (c.p < sh->head && k < maxn) {
-		if (c.p + Q_RECHDR > q->pf_hi)
+		if (c.p + Q_RECHDR > q->pf_hi && q->pf_total < q->R)
 			prefault(q, c.p, sh->head - c.p < maxbytes ?
 			    sh->head - c.p : maxbytes);
 		r = rec_at(q, c.off);
