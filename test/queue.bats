@@ -172,13 +172,15 @@ big() {
 # before the get starts, so every batch after the first goes into space a
 # get has just freed. (A put into a full ring was once quadratic: bench/
 # queue.sh measures the rate; this checks what arrives.)
+put_in() { queue put "$1" <in; }
+
 @test "a stream of ten times the storage goes through a full queue whole and in order" {
 	# 4 KiB hold 170 of these 6-byte messages (16 + 8 bytes each),
 	# 64 KiB 2730; 30000 fill either more than ten times over.
 	seq 100001 130000 >in
 	for size in 4K 64K; do
 		queue create --size "$size" "q$size"
-		bg queue put "q$size" <in
+		bg put_in "q$size"
 		wait_for stat_is "q$size" putters 1
 		queue get -n 30000 "q$size" >out
 		wait_bg
