@@ -38,8 +38,17 @@ ifeq ($(origin LOOP),undefined)
 LOOP := $(if $(filter Linux,$(shell uname -s)),epoll,poll)
 endif
 
+# queue, sem, barrier and event run once per call, often thousands of
+# times in a shell loop, so they are linked statically (a static PIE): a
+# call then starts without the dynamic loader and libc's relocations, a
+# quarter of its cost here (bench/event.sh, bench/sem.sh). STATIC=0 links
+# them against the shared libc, as pool and parallel always are (parallel
+# resolves host names through NSS). Sanitizers and valgrind need STATIC=0.
+STATIC ?= 1
+STATIC_TOOLS := queue sem barrier event
 B := build
 ifneq ($(SANITIZE),)
+override STATIC := 0
 B := build-san
 CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
@@ -69,7 +78,7 @@ $(B)/%.o: %.c
 # the flavour changed, so that switching relinks everything and nothing else
 # does. The library lives in the build directory, with the objects.
 FLAVOUR := bin/.flavour
-FLAVOUR_NOW := $(B) $(SANITIZE) $(LOOP)
+FLAVOUR_NOW := $(B) $(SANITIZE) $(LOOP) static=$(STATIC)
 LIB := $(B)/libconc.a
 
 $(FLAVOUR): FORCE
@@ -86,6 +95,9 @@ bin/$(1): $$(filter $(B)/cmd/$(1)/%,$$(CMD_OBJ)) $(LIB) $(FLAVOUR)
 	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIB) $$(LDLIBS)
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
+ifeq ($(STATIC),1)
+$(STATIC_TOOLS:%=bin/%): LDFLAGS += -static-pie
+endif
 
 check: all $(B)/test/unit $(B)/test/torture/torture
 	@UNIT=$(CURDIR)/$(B)/test/unit TORTURE=$(CURDIR)/$(B)/test/torture/torture test/run-bats $(TESTS)

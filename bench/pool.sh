@@ -16,9 +16,11 @@
 #             series: it costs tens of times more per job, and a per-job
 #             figure is what is compared)
 # 1. Per-job time (wall time / jobs) against -j = 1, 2, 4, 8, 16.
-# 2. Per-job time against the number of jobs (1e2 to 1e5, at -j = cores):
+# 2. What --memfree and --load cost when far from binding (1 MiB free
+#    asked, a load of 1000 allowed): per-job time against plain pool's.
+# 3. Per-job time against the number of jobs (1e2 to 1e5, at -j = cores):
 #    flat lines mean no cost grows with the job count.
-# 3. --pipe throughput: a file through wc -l, plain and in 1M and 64M
+# 4. --pipe throughput: a file through wc -l, plain and in 1M and 64M
 #    blocks, against GNU parallel --pipe; and the same stream through a
 #    pipe (cat FILE |), against cat FILE | wc -l.
 # Process creation costs very different amounts on different machines, so
@@ -148,7 +150,25 @@ done
 headline pool "$n \`$jobname\` jobs, -j$j" "$(per_job "j$j" pool) µs/job" \
     "$(label "$best") -j$j" "$bestr" "vfork+exec+wait loop" "$(vs_limit "j$j" pool)"
 
-# --- 2. per-job time against the number of jobs ------------------------
+# --- 2. --memfree and --load far from binding, at -j cores -------------
+run_plainpool() { bin/pool -j "$CORES" "$job" <"$work/items.$n"; }
+run_memfree() { bin/pool --memfree 1M -j "$CORES" "$job" <"$work/items.$n"; }
+run_load() { bin/pool --load 1000 -j "$CORES" "$job" <"$work/items.$n"; }
+say "pool: --memfree and --load far from binding, $n jobs"
+alternate "$rounds" sched plainpool memfree load
+table_start "--memfree and --load far from binding: per-job time (µs), $n jobs of \`$jobname\`, -j$CORES, median of $rounds alternating round(s); in brackets: time over plain pool's" \
+    "command" "per job" "over plain pool"
+for x in plainpool memfree load; do
+	case $x in
+	plainpool) name="pool" ;;
+	memfree) name="pool --memfree 1M" ;;
+	load) name="pool --load 1000" ;;
+	esac
+	table_row "$name" "$(calc "$(med sched "$x") / $n" %.0f)" "$(fmt_x "$(ratio_med sched "$x" plainpool)")"
+done
+table_end
+
+# --- 3. per-job time against the number of jobs ------------------------
 # The plan, from the calibration: every count gets one round of the limit
 # and pool; counts that do not fit even that are skipped, from the
 # largest. What the budget has left then buys, from the smallest count
@@ -203,7 +223,7 @@ done
 table_end
 plot pool_jobs_vs_n "pool: time per job against the number of jobs (-j$j)" "jobs" "µs per job (wall / jobs)" logx logy
 
-# --- 3. --pipe throughput ------------------------------------------------
+# --- 4. --pipe throughput ------------------------------------------------
 bytes=$((mib * 1024 * 1024))
 yes 'a line of text, about forty bytes long.' | head -c "$bytes" >"$work/stream"
 run_plain() { wc -l <"$work/stream"; }

@@ -7,7 +7,7 @@
 # leak; children that are our own tools are traced too (pool running
 # queue put, barrier wait running barrier stat). Each command must also exit
 # with the status it should, so the subset really does its work.
-# Usage: test/valgrind.sh   (after make; needs valgrind)
+# Usage: test/valgrind.sh   (after make STATIC=0; needs valgrind)
 # Job bodies are shell snippets in single quotes, expanded by the job.
 # shellcheck disable=SC2016
 set -u
@@ -18,7 +18,12 @@ if ! command -v valgrind >/dev/null 2>&1; then
 	exit 1
 fi
 if grep -q san "$bin/.flavour" 2>/dev/null; then
-	echo "valgrind.sh: bin/ holds a sanitizer build; run make first" >&2
+	echo "valgrind.sh: bin/ holds a sanitizer build; run make STATIC=0 first" >&2
+	exit 1
+fi
+# memcheck cannot see the allocations of a statically linked libc.
+if ! grep -q 'static=0' "$bin/.flavour" 2>/dev/null; then
+	echo "valgrind.sh: bin/ holds statically linked tools; run make STATIC=0 first" >&2
 	exit 1
 fi
 work=$(mktemp -d)
