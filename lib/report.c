@@ -21,6 +21,7 @@ report_options(int argc, char **argv, const struct cli *cli, int ls, int n,
 	int c;
 
 	memset(r, 0, sizeof *r);
+	r->out = stdout;
 	cli_reset();
 	while ((c = cli_next(argc, argv, "", ls ? ls_opts : stat_opts,
 	    cli)) != -1)
@@ -29,6 +30,14 @@ report_options(int argc, char **argv, const struct cli *cli, int ls, int n,
 		else
 			r->header = 1;
 	return cli_rest(argc, argv, cli, n);
+}
+
+void
+report_init(struct report *r, FILE *out, int json)
+{
+	memset(r, 0, sizeof *r);
+	r->out = out;
+	r->json = json;
 }
 
 int
@@ -74,26 +83,26 @@ utf8_len(const unsigned char *s)
 }
 
 static void
-json_string(const char *s)
+json_string(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	int n;
 
-	putchar('"');
+	putc('"', f);
 	while (*p) {
 		if (*p == '"' || *p == '\\') {
-			printf("\\%c", *p++);
+			fprintf(f, "\\%c", *p++);
 		} else if (*p < 0x20 || *p == 0x7f) {
-			printf("\\u%04x", *p++);
+			fprintf(f, "\\u%04x", *p++);
 		} else if ((n = utf8_len(p)) == 0) {
-			fputs("\\ufffd", stdout);
+			fputs("\\ufffd", f);
 			p++;
 		} else {
-			fwrite(p, 1, n, stdout);
+			fwrite(p, 1, n, f);
 			p += n;
 		}
 	}
-	putchar('"');
+	putc('"', f);
 }
 
 /* Start a field: the separator and, in JSON, the key. */
@@ -101,14 +110,14 @@ static void
 field(struct report *r, const char *key)
 {
 	if (r->json) {
-		fputs(r->n++ ? ", " : "", stdout);
-		json_string(key);
-		fputs(": ", stdout);
+		fputs(r->n++ ? ", " : "", r->out);
+		json_string(r->out, key);
+		fputs(": ", r->out);
 	} else if (r->ls || r->list) {
 		/* A row of ls, or an element of a list: columns. */
-		fputs(r->n++ ? "\t" : "", stdout);
+		fputs(r->n++ ? "\t" : "", r->out);
 	} else {
-		printf("%s\t", key);
+		fprintf(r->out, "%s\t", key);
 		r->n++;
 	}
 }
@@ -118,7 +127,7 @@ static void
 field_end(struct report *r)
 {
 	if (!r->json && !r->ls && !r->list)
-		putchar('\n');
+		putc('\n', r->out);
 }
 
 void
@@ -126,15 +135,15 @@ report_begin(struct report *r)
 {
 	if (r->list) {
 		if (r->json)
-			fputs(r->list++ > 1 ? ", {" : "{", stdout);
+			fputs(r->list++ > 1 ? ", {" : "{", r->out);
 		else
-			printf("%s\t", r->key);
+			fprintf(r->out, "%s\t", r->key);
 	} else if (r->ls) {
 		if (r->json)
-			fputs(r->rows ? ",\n{" : "\n{", stdout);
+			fputs(r->rows ? ",\n{" : "\n{", r->out);
 		r->rows++;
 	} else if (r->json) {
-		putchar('{');
+		putc('{', r->out);
 	}
 	r->n = 0;
 }
@@ -143,9 +152,9 @@ void
 report_end(struct report *r)
 {
 	if (r->json)
-		putchar('}');
+		putc('}', r->out);
 	if (r->json ? !r->ls && !r->list : r->ls || r->list)
-		putchar('\n');
+		putc('\n', r->out);
 }
 
 void
@@ -155,24 +164,34 @@ report_ls_begin(struct report *r, const char *const *cols)
 
 	r->ls = 1;
 	if (r->json)
-		putchar('[');
+		putc('[', r->out);
 	else if (r->header)
 		for (i = 0; cols[i]; i++)
-			printf("%s%c", cols[i], cols[i + 1] ? '\t' : '\n');
+			fprintf(r->out, "%s%c", cols[i],
+			    cols[i + 1] ? '\t' : '\n');
 }
 
 void
 report_ls_end(struct report *r)
 {
 	if (r->json)
-		fputs(r->rows ? "\n]\n" : "]\n", stdout);
+		fputs(r->rows ? "\n]\n" : "]\n", r->out);
 }
 
 void
 report_num(struct report *r, const char *key, unsigned long long v)
 {
 	field(r, key);
-	printf("%llu", v);
+	fprintf(r->out, "%llu", v);
+	field_end(r);
+}
+
+void
+report_secs(struct report *r, const char *key, unsigned long long ns)
+{
+	field(r, key);
+	ns = (ns + 500000) / 1000000;   /* milliseconds, rounded */
+	fprintf(r->out, "%llu.%03llu", ns / 1000, ns % 1000);
 	field_end(r);
 }
 
@@ -181,10 +200,11 @@ report_str(struct report *r, const char *key, const char *s)
 {
 	field(r, key);
 	if (r->json)
-		json_string(s);
+		json_string(r->out, s);
 	else    /* a tab or newline in a value would split the line */
 		for (; *s; s++)
-			putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+			putc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' :
+			    *s, r->out);
 	field_end(r);
 }
 
@@ -193,7 +213,7 @@ report_bool(struct report *r, const char *key, int yes)
 {
 	field(r, key);
 	fputs(r->json ? (yes ? "true" : "false") : (yes ? "yes" : "no"),
-	    stdout);
+	    r->out);
 	field_end(r);
 }
 
@@ -201,7 +221,7 @@ void
 report_none(struct report *r, const char *key)
 {
 	field(r, key);
-	fputs(r->json ? "null" : "none", stdout);
+	fputs(r->json ? "null" : "none", r->out);
 	field_end(r);
 }
 
@@ -210,7 +230,7 @@ report_list_begin(struct report *r, const char *key)
 {
 	if (r->json) {
 		field(r, key);
-		putchar('[');
+		putc('[', r->out);
 	}
 	r->key = key;
 	r->list = 1;
@@ -220,7 +240,7 @@ void
 report_list_end(struct report *r)
 {
 	if (r->json)
-		putchar(']');
+		putc(']', r->out);
 	r->list = 0;
 	r->n = 1;
 }

@@ -19,6 +19,7 @@
 #include "obj.h"
 
 struct report {
+	FILE *out;      /* where it goes: stdout, unless report_init said */
 	int json, header;
 	int n;          /* fields printed in the current object */
 	int ls;         /* between report_ls_begin and report_ls_end */
@@ -33,6 +34,10 @@ struct report {
  * (see cli_operands). Returns the index of the first operand. */
 int report_options(int argc, char **argv, const struct cli *cli, int ls,
     int n, struct report *r);
+
+/* report_init: a report on OUT, in JSON if JSON, for a program that
+ * prints one without stat's or ls's options (parallel --summary). */
+void report_init(struct report *r, FILE *out, int json);
 
 /* report_ls: the whole of an ls subcommand: its options (report_options),
  * then one row per object of type T, in name order, printed by ONE (its
@@ -54,6 +59,8 @@ void report_ls_end(struct report *r);
 /* The fields of the current object, in order. */
 void report_num(struct report *r, const char *key, unsigned long long v);
 void report_str(struct report *r, const char *key, const char *s);
+/* A duration of NS nanoseconds, in seconds with 3 decimals ("1.250"). */
+void report_secs(struct report *r, const char *key, unsigned long long ns);
 void report_bool(struct report *r, const char *key, int yes);
 void report_none(struct report *r, const char *key);
 

@@ -443,13 +443,15 @@ wait_all() {
 	# barrier and the action. barrier does not pass that one on (the
 	# action has it already); a second copy would mostly merge with the
 	# first, so the test cannot tell, but the action must get it.
+	# env --default-signal: the tests may run in a background shell
+	# without job control, which ignores SIGINT for everything under it.
 	{
 		wait_for test -s apid
 		printf '\003'
 		wait_for test -s got
 		touch ./done
 		wait_for test -s st
-	} | SHELL=/bin/sh script -qfec 'trap : INT; barrier wait -n 1 -a "sh act.sh" b; echo $? >st' \
+	} | SHELL=/bin/sh env --default-signal=INT script -qfec 'trap : INT; barrier wait -n 1 -a "sh act.sh" b; echo $? >st' \
 	    /dev/null >/dev/null 2>&1
 	[ "$(cat got)" = int ]
 	[ "$(cat st)" = 130 ]

@@ -556,6 +556,39 @@ count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 	[ ! -e web-started ]
 }
 
+@test "--summary --json prints one JSON object on stderr" {
+	run -2 --separate-stderr parallel --summary --json -s bad -m 1 \
+	    --kill-others-on-fail -n $'ok,bad,t\tq"' true 'exit 2' true
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	printf '%s' "$stderr" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["status"] == 2, d
+c = d["commands"]
+assert [x["name"] for x in c] == ["ok", "bad", "t\tq\""], c
+assert [x["runs"] for x in c] == [1, 1, 0], c
+assert [x["status"] for x in c] == [0, 2, None], c
+assert [x["signal"] for x in c] == [None, None, None], c
+for x in c:
+    assert isinstance(x["seconds"], float) and x["seconds"] >= 0, x
+    assert x["ready"] is None, x
+'
+	# A command killed by a signal; the time to ready.
+	run -0 --separate-stderr parallel -k --summary --json --no-ready-line \
+	    --ready '1=/up/' --after 2=1 'echo up; exec sleep 1000' 'true'
+	printf '%s' "$stderr" | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["commands"]
+assert c[0]["status"] == 143 and c[0]["signal"] == 15, c
+assert isinstance(c[0]["ready"], float) and c[0]["ready"] <= c[0]["seconds"], c
+assert c[1]["status"] == 0 and c[1]["ready"] is None, c
+'
+	# --json alone is a usage error; an unwritable summary is 125.
+	run -125 --separate-stderr parallel --json true
+	[ "$stderr" = "parallel: --json needs --summary; usage: parallel [OPTIONS] [--] COMMAND... | parallel [OPTIONS] -f PROCFILE" ]
+	run -125 sh -c 'parallel --summary --json true 2>/dev/full'
+}
+
 @test "--summary shows the time to ready" {
 	run -0 --separate-stderr parallel -k --summary --no-ready-line --ready '1=/up/' --after 2=1 'echo up; exec sleep 1000' 'true'
 	[[ "${stderr_lines[0]}" =~ ^parallel:\ 1:\ signal\ 15\ \(.*\),\ [0-9.]+\ s,\ ready\ after\ [0-9]+\.[0-9]{3}\ s$ ]]

@@ -185,6 +185,22 @@ unchanged() {
 	free_is lock 1
 }
 
+@test "release as a shell's last command, which the shell execs, gives back the shell's slot" {
+	# bash runs its last command with exec: sem release is then the
+	# process that acquired, not its child.
+	run -0 bash -c 'sem acquire lock; sem value lock; sem release lock'
+	[ "$output" = 0 ]
+	free_is lock 1
+	run -0 bash -c 'sem acquire --count 2 -n 3 multi; sem release --count 2 multi'
+	free_is multi 3
+	# Still only the slot of that process: another's is refused.
+	sem acquire lock
+	run -125 --separate-stderr bash -c 'sem release lock'
+	[[ "$stderr" == "sem: lock: process "*" holds no slot" ]]
+	free_is lock 0
+	sem release lock
+}
+
 @test "acquire/release --owner: another process owns the slot" {
 	holder
 	sem acquire --owner "$HOLDER" -n 2 two
@@ -343,7 +359,10 @@ unchanged() {
 	command -v script >/dev/null || skip "script(1) is not installed"
 	# The command reads a line from the terminal (a background group
 	# would be stopped by SIGTTIN), then waits with a child that ignores
-	# SIGINT (as sh starts background commands).
+	# SIGINT (as sh starts background commands). env --default-signal:
+	# a shell started in the background without job control (as a CI
+	# runner may start the tests) ignores SIGINT, and everything under it
+	# would inherit that.
 	cat >cmd.sh <<-'EOF'
 	read -r x; echo "got $x" >out
 	sleep 1000 & echo $! >gc
@@ -354,7 +373,7 @@ unchanged() {
 		wait_for test -s gc
 		printf '\003'
 		wait_for test -s st
-	} | SHELL=/bin/sh script -qfec 'sem run lock sh cmd.sh; echo $? >st' \
+	} | SHELL=/bin/sh env --default-signal=INT script -qfec 'sem run lock sh cmd.sh; echo $? >st' \
 	    /dev/null >/dev/null 2>&1
 	[ "$(cat out)" = "got hello" ]
 	[ "$(cat st)" = 130 ]

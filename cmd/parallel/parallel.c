@@ -80,6 +80,7 @@ static const struct cli cli = {
 	"      --grace DUR          SIGKILL this long after SIGTERM (default 5s)\n"
 	"      --max-line SIZE      split longer lines, marked with '\\' (default 1M)\n"
 	"      --summary            print status and run time of each command\n"
+	"      --json               print the summary as one JSON object\n"
 	"  -h, --help               show this help\n"
 	"      --version            show the version\n",
 };
@@ -89,7 +90,7 @@ enum {
 	OPT_RESTART, OPT_RESTART_DELAY, OPT_TIMEOUT, OPT_GRACE, OPT_MAX_LINE,
 	OPT_SUMMARY, OPT_READY, OPT_AFTER, OPT_READY_TIMEOUT, OPT_NO_READY_LINE,
 	OPT_RESTART_ON, OPT_NO_ENV, OPT_PORT, OPT_FORMATION, OPT_PTY,
-	OPT_TEARDOWN,
+	OPT_TEARDOWN, OPT_JSON,
 };
 
 static const struct option longopts[] = {
@@ -113,6 +114,7 @@ static const struct option longopts[] = {
 	{ "grace", required_argument, 0, OPT_GRACE },
 	{ "max-line", required_argument, 0, OPT_MAX_LINE },
 	{ "summary", no_argument, 0, OPT_SUMMARY },
+	{ "json", no_argument, 0, OPT_JSON },
 	{ "ready", required_argument, 0, OPT_READY },
 	{ "after", required_argument, 0, OPT_AFTER },
 	{ "ready-timeout", required_argument, 0, OPT_READY_TIMEOUT },
@@ -233,8 +235,11 @@ parse_options(int argc, char **argv)
 			    1024ULL * 1024 * 1024);
 			break;
 		case OPT_SUMMARY: opt.summary = 1; break;
+		case OPT_JSON: opt.json = 1; break;
 		}
 	}
+	if (opt.json && !opt.summary)
+		cli_usage_error(&cli, "--json needs --summary");
 	if (opt.tee && opt.input)
 		cli_usage_error(&cli, "--tee and --input exclude each other");
 	if (opt.prefix && opt.no_prefix)

@@ -96,6 +96,7 @@ struct opts {
 	char **teardown;          /* --teardown commands */
 	int nteardown;
 	int summary;
+	int json;                 /* --json: the summary as one JSON object */
 	uint64_t max_line;
 };
 
@@ -171,8 +172,9 @@ void run_start(void);
 /* run_wait: run the loop until every job has ended for good; returns
  * parallel's exit status (see --success). */
 int run_wait(void);
-/* run_summary: --summary: one line per job on stderr; returns STATUS, or
- * 125 when the summary could not be written. */
+/* run_summary: --summary: one line per job on stderr (--json: one JSON
+ * object); returns STATUS, or 125 when the summary could not be
+ * written. */
 int run_summary(int status);
 
 /* tee.c: parallel's stdin copied to every job. */

@@ -16,6 +16,7 @@
 #include "parallel.h"
 #include "pgroup.h"
 #include "proc.h"
+#include "report.h"
 
 #define SINK_CAP (256 * 1024)
 
@@ -890,15 +891,63 @@ run_wait(void)
 	return exit_status();
 }
 
-/* --summary: one line per job on stderr. Returns STATUS, or 125 when
- * the summary could not be written, as for output (exit_status). */
+/* --summary --json: the summary as one JSON object in BUF (malloc'd),
+ * its length in *LEN; -1 when out of memory. */
+static int
+summary_json(int status, char **buf, size_t *len)
+{
+	struct report r;
+	FILE *f;
+	int i;
+
+	if ((f = open_memstream(buf, len)) == NULL)
+		return -1;
+	report_init(&r, f, 1);
+	report_begin(&r);
+	report_num(&r, "status", status);
+	report_list_begin(&r, "commands");
+	for (i = 0; i < njobs; i++) {
+		struct job *j = &jobs[i];
+		report_begin(&r);
+		report_str(&r, "name", j->name);
+		report_num(&r, "runs", j->runs);
+		if (j->runs)
+			report_num(&r, "status", j->status);
+		else
+			report_none(&r, "status");
+		if (j->runs && j->status > 128 && j->status < 128 + NSIG)
+			report_num(&r, "signal", j->status - 128);
+		else
+			report_none(&r, "signal");
+		report_secs(&r, "seconds", j->runs ? j->t_end - j->t_first : 0);
+		if (j->ready && j->ready_kind != READY_START)
+			report_secs(&r, "ready", j->t_ready - j->t_first);
+		else
+			report_none(&r, "ready");
+		report_end(&r);
+	}
+	report_list_end(&r);
+	report_end(&r);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+/* --summary: one line per job on stderr (--json: one JSON object).
+ * Returns STATUS, or 125 when the summary could not be written, as for
+ * output (exit_status). */
 int
 run_summary(int status)
 {
-	char line[1024], how[128];
+	char line[1024], how[128], *buf;
+	size_t len;
 	int i, n;
 
-	for (i = 0; i < njobs; i++) {
+	if (opt.json) {
+		if (summary_json(status, &buf, &len) < 0)
+			err_die(EXIT_TOOL, "--json");
+		mux_out_write(&sink[1], buf, len);
+		free(buf);
+	}
+	for (i = 0; i < njobs && !opt.json; i++) {
 		struct job *j = &jobs[i];
 		double secs = j->runs ? (j->t_end - j->t_first) / 1e9 : 0;
 		if (j->runs == 0)

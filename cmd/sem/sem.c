@@ -497,12 +497,19 @@ cmd_acquire(int argc, char **argv)
 	return take(&m, name, &a, &r, &slot, 0);
 }
 
+/* Give back N slots (--count) or the most recent acquisition of OW. */
+static int
+give(struct sem *m, const struct args *a, struct obj_owner *ow, uint32_t n)
+{
+	return a->count ? semobj_give_count(m, ow, n) : semobj_give(m, ow, -1);
+}
+
 static int
 cmd_release(int argc, char **argv)
 {
 	struct args a;
 	struct sem m;
-	struct obj_owner ow;
+	struct obj_owner ow, self;
 	const char *name;
 
 	uint32_t n;
@@ -533,14 +540,18 @@ cmd_release(int argc, char **argv)
 	if (a.count && (m.kind & (SEM_RW | SEM_REENTRANT)))
 		err_diex(EXIT_TOOL, "%s: --count: not for a%s semaphore", name,
 		    (m.kind & SEM_RW) ? " shared/exclusive" : " reentrant");
-	if (a.count) {
-		if (semobj_give_count(&m, &ow, n) < 0)
-			err_diex(EXIT_TOOL, "%s: process %ld holds fewer than "
-			    "%u slots", name, (long)ow.pid, n);
-	} else if (semobj_give(&m, &ow, -1) < 0)
-		err_diex(EXIT_TOOL, "%s: process %ld holds no slot", name,
-		    (long)ow.pid);
-	return 0;
+	if (give(&m, &a, &ow, n) == 0)
+		return 0;
+	/* A shell runs its last command with exec (sh -c '...; sem release
+	 * x'): then sem is itself the shell that acquired. */
+	if (!a.owner && obj_owner_of(&self, getpid()) == 0 &&
+	    give(&m, &a, &self, n) == 0)
+		return 0;
+	if (a.count)
+		err_diex(EXIT_TOOL, "%s: process %ld holds fewer than %u slots",
+		    name, (long)ow.pid, n);
+	err_diex(EXIT_TOOL, "%s: process %ld holds no slot", name,
+	    (long)ow.pid);
 }
 
 static int
