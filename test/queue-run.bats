@@ -387,6 +387,9 @@ EOF
 	pid=$!
 	wait_for stat_is c getters 1
 	queue put c y
+	# Once y is taken (z put earlier could be taken first: the get
+	# looks at its queues in order when it wakes).
+	wait_for stat_is c gets 1
 	queue put a z
 	wait_status "$pid" 0
 	[ "$(cat got)" = $'c\ty\na\tz' ]
