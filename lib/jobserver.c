@@ -229,6 +229,29 @@ jobserver_give(struct jobserver *js)
 	js->nheld--;
 }
 
+int
+jobserver_add(struct jobserver *js)
+{
+	unsigned char c = '+';
+	ssize_t n;
+
+	if (js->srv[1] < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	do
+		n = write(js->srv[1], &c, 1);
+	while (n < 0 && errno == EINTR);
+	return n == 1 ? 0 : -1;
+}
+
+void
+jobserver_drop(struct jobserver *js)
+{
+	if (js->nheld > 0)
+		js->nheld--;
+}
+
 void
 jobserver_give_all(struct jobserver *js)
 {

@@ -56,6 +56,15 @@ int jobserver_take(struct jobserver *js);
 /* jobserver_give: give back one held token (no-op when none is held). */
 void jobserver_give(struct jobserver *js);
 
+/* jobserver_add: a server puts one more token in its pipe (its number of
+ * slots has grown). Returns 0, or -1 with errno. */
+int jobserver_add(struct jobserver *js);
+
+/* jobserver_drop: a server forgets one held token instead of giving it
+ * back, which takes it out of circulation (its number of slots has
+ * shrunk); no-op when none is held. */
+void jobserver_drop(struct jobserver *js);
+
 /* jobserver_give_all: give back every held token (call on every exit
  * path: a lost token lowers the whole build's parallelism for good). */
 void jobserver_give_all(struct jobserver *js);

@@ -4,8 +4,9 @@
  * whole lines leave it, each preceded by the source's prefix, so lines of
  * different sources never mix. Lines are gathered in the sink's large
  * buffer and written in big blocks: the per-line cost is one memchr and
- * one memcpy (short lines with a short prefix take a word-at-a-time path
- * that costs a few nanoseconds a line). A line that outgrows the source's
+ * one memcpy (with a prefix of up to 32 bytes, lines are searched and
+ * copied a block of 16 or 8 bytes at a time: a nanosecond or two for a
+ * short line). A line that outgrows the source's
  * limit is emitted in pieces, every piece but the last ended by the sink's
  * continuation mark. A prefix may carry the local time (mux_src_prefix). */
 #ifndef CONC_MUX_H
@@ -35,6 +36,7 @@ struct mux_out {
 	 * turn while the reader has stalled, without a signal. */
 	int64_t (*deadline)(void);
 	int may_stall;      /* fd is a pipe, socket or terminal */
+	char *rbuf;         /* mux_src_read's buffer, shared by the sources */
 };
 
 struct mux_src {
@@ -85,10 +87,12 @@ int mux_src_init(struct mux_src *s, struct mux_out *out, const char *prefix,
     const char *suffix, size_t max);
 void mux_src_free(struct mux_src *s);
 
-/* mux_src_read: read what FD has (one read call) and pass every complete
- * line to the sink. Returns the bytes read, 0 at end of file (the held
- * partial line is then emitted with a newline), or -1 with errno set
- * (EAGAIN for a non-blocking FD with nothing to read). */
+/* mux_src_read: read what FD has (one read call, up to 256 KiB, into a
+ * buffer the sink allocates once and shares among its sources) and pass
+ * every complete line to the sink. Returns the bytes read, 0 at end of
+ * file (the held partial line is then emitted with a newline), or -1
+ * with errno set (EAGAIN for a non-blocking FD with nothing to read).
+ * Not to be called from a watch callback (the buffer is in use). */
 ssize_t mux_src_read(struct mux_src *s, int fd);
 
 /* mux_src_feed: the same for bytes already in memory. */

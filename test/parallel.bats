@@ -151,6 +151,18 @@ count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 	[ "${lines[3]}" = "1 | next" ]
 }
 
+@test "a command's stdout pipe holds 256 KiB where the system allows, its stderr pipe 64 KiB" {
+	[ "$(cat /proc/sys/fs/pipe-max-size)" -ge 262144 ] || skip "pipe-max-size below 256 KiB"
+	# F_GETPIPE_SZ is 1032 on Linux.
+	run -0 parallel 'python3 -c "import fcntl; print(fcntl.fcntl(1, 1032), fcntl.fcntl(2, 1032))"'
+	[ "$output" = "1 | 262144 65536" ]
+	# Twenty commands share 4 MiB: 128 KiB each.
+	local rest=() i
+	for ((i = 0; i < 19; i++)); do rest+=(true); done
+	run -0 parallel --no-prefix 'python3 -c "import fcntl; print(fcntl.fcntl(1, 1032))"' "${rest[@]}"
+	[ "$output" = 131072 ]
+}
+
 @test "a line of exactly --max-line bytes is printed whole, not split" {
 	run -0 parallel --max-line 64K 'head -c 65536 /dev/zero | tr "\0" x; echo; echo next'
 	[ "${#lines[@]}" -eq 2 ]
@@ -486,6 +498,24 @@ count_files() { # count_files N GLOB-PREFIX: exactly N files start so
 	rm api.up
 	run -0 sh -c "parallel -k --no-ready-line -n db,web --ready 'db=/up/' --after web=db 'echo up; exec sleep 1000' 'echo web' 2>err"
 	[ ! -s err ]
+}
+
+@test "--ready /ERE/ is matched on whole lines until the first match; later matches change nothing" {
+	# "lis" and "tening" are two writes: however they are read, the
+	# pattern sees the whole line. A command without --ready is matched
+	# against nothing; every line of both is printed as it was.
+	run -0 sh -c "parallel -n srv,other --ready 'srv=/^listening\$/' 'printf lis; printf \"tening\\n\"; echo listening; echo listening' 'echo listening' 2>err"
+	[ "$(grep -c '^srv   | listening$' <<<"$output")" = 3 ]
+	[ "$(grep -c '^other | listening$' <<<"$output")" = 1 ]
+	run -0 cat err
+	[ "${#lines[@]}" = 1 ]
+	[[ "${lines[0]}" == "srv   | ready ("* ]]
+	# The line in two writes is the only one that matches.
+	run -0 sh -c "parallel --ready '1=/^listening\$/' 'printf lis; printf \"tening\\n\"; echo listening!' 2>err"
+	[ "$output" = "1 | listening
+1 | listening!" ]
+	run -0 cat err
+	[[ "$output" == "1 | ready ("* ]]
 }
 
 @test "--ready tcp:HOST:PORT: the dependent starts once a connection succeeds" {

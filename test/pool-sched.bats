@@ -113,7 +113,7 @@ load_file() {
 	[ "$(tail -n +3 log | sort | paste -sd ' ')" = "start 2 start 3" ]
 }
 
-@test "--load N%: a percentage of the CPUs; SIGUSR1 says why jobs are held back" {
+@test "--load N%: a percentage of the CPUs; SIGURG says why jobs are held back" {
 	n=$(( $(nproc) / 2 ))
 	[ "$n" -ge 1 ] || n=1
 	load_file $((n + 5)) la
@@ -123,7 +123,7 @@ load_file() {
 		[ "$1" = 2 ] && exit 0; touch started; read -r x <go' _ 2>err
 	pid=$!
 	wait_for [ -e started ]
-	kill -USR1 "$pid"
+	kill -URG "$pid"
 	wait_for grep -q 'held back' err
 	echo >go
 	wait_status "$pid" 0
@@ -200,22 +200,22 @@ load_file() {
 	[ "$output" = "$(printf 'a attempt 2\nb attempt 1\nc attempt 1')" ]
 }
 
-# listed_more N: SIGUSR1 has listed job 1 more than N times in err.
+# listed_more N: SIGURG has listed job 1 more than N times in err.
 listed_more() {
 	[ "$(grep -c '^pool: job 1 waits' err)" -gt "$1" ]
 }
 
-@test "--retry-delay: SIGUSR1 lists the waiting jobs; no new job starts while more wait than there are slots" {
+@test "--retry-delay: SIGURG lists the waiting jobs; no new job starts while more wait than there are slots" {
 	seq 3 >in
 	touch err
 	bg pool -j1 --retries 1 --retry-delay 1h -a in sh -c 'echo "$1" >>tries; exit 1' _ 2>>err
 	pid=$!
 	wait_for grep -qx 2 tries
-	# Job 2's failure is known once SIGUSR1 lists it as waiting; job 3
+	# Job 2's failure is known once SIGURG lists it as waiting; job 3
 	# would have started at that same turn. Job 1 waits all along.
 	until grep -q '^pool: job 2 waits' err; do
 		n=$(grep -c '^pool: job 1 waits' err || :)
-		kill -USR1 "$pid"
+		kill -URG "$pid"
 		wait_for listed_more "$n"
 	done
 	grep -q "^pool: job 1 waits [0-9.]*s to run again: sh -c" err
@@ -289,12 +289,12 @@ mem_file() { # mem_file KB: MemAvailable is KB
 	[ "$(tail -n +2 log | cut -f 7,8 | sort -u)" = "$(printf '0\t0')" ]
 }
 
-# listed PATTERN: SIGUSR1 has made pool ($pid) list a line matching
+# listed PATTERN: SIGURG has made pool ($pid) list a line matching
 # PATTERN in err (a new listing is asked for each time).
 listed() {
 	local n
 	n=$(grep -c '^pool: job 1 slot' err || :)
-	kill -USR1 "$pid"
+	kill -URG "$pid"
 	wait_for more_listings "$n"
 	grep -q "$1" err
 }
@@ -323,7 +323,7 @@ started_twice() { # started_twice N: job N has started twice
 	# Job 2, the youngest, is stopped; job 1 runs on.
 	wait_for grep -qx 'term 2' log
 	grep -qx 'pool: job 2: stopped, as the memory available is below half of --memfree; it runs again later' err
-	# Put back, it waits while memory is short: SIGUSR1 says so.
+	# Put back, it waits while memory is short: SIGURG says so.
 	wait_for listed '^pool: held back by --memfree 100M: 39.1M available$'
 	grep -q '^pool: job 2 waits 0.000s to run again: ./job 2$' err
 	[ "$(grep -c 'start 2' log)" -eq 1 ]

@@ -804,11 +804,12 @@ pipe_in() { # pipe_in file|pipe FILE CMD...: run CMD with FILE as stdin
 }
 
 @test "jobs start with the signals pool ignores or catches at their default, and none blocked" {
-	# pool ignores SIGPIPE and catches SIGCHLD, SIGINT, SIGTERM, SIGHUP
-	# and SIGUSR1; its child resets only SIGPIPE (exec resets the caught
-	# ones), and nothing stays blocked. The job reads its own status: a
-	# shell that waits for a child (dash) blocks every signal for a
-	# moment, which a look from the child caught now and then.
+	# pool ignores SIGPIPE and catches SIGCHLD, SIGINT, SIGTERM, SIGHUP,
+	# SIGUSR1, SIGUSR2 and SIGURG; its child resets only SIGPIPE (exec
+	# resets the caught ones), and nothing stays blocked. The job reads
+	# its own status: a shell that waits for a child (dash) blocks every
+	# signal for a moment, which a look from the child caught now and
+	# then.
 	run -0 env --default-signal=INT,QUIT,PIPE pool sh -c \
 	    'exec grep -E "^Sig(Blk|Ign|Cgt)" /proc/self/status' _ <<<x
 	[[ "$output" == *"SigBlk:	0000000000000000"* ]]
@@ -839,9 +840,9 @@ pipe_in() { # pipe_in file|pipe FILE CMD...: run CMD with FILE as stdin
 	wait_for gone "$(cat pid)"
 }
 
-@test "every signal that would end pool stops the jobs' groups first: SIGQUIT, SIGUSR2, SIGALRM" {
+@test "every signal that would end pool stops the jobs' groups first: SIGQUIT, SIGALRM, SIGPROF" {
 	# pool used to exit without signalling them (issue 24).
-	for sig in QUIT USR2 ALRM; do
+	for sig in QUIT ALRM PROF; do
 		rm -f p
 		echo x >in
 		bg pool -a in --grace 0 sh -c 'sleep 1000 & echo $! >p; wait'
@@ -863,12 +864,13 @@ pipe_in() { # pipe_in file|pipe FILE CMD...: run CMD with FILE as stdin
 	wait_for gone "$(cat p1)" "$(cat p2)"
 }
 
-@test "SIGUSR1 lists the running jobs on stderr" {
+@test "SIGURG lists the number of slots and the running jobs on stderr" {
 	echo item >in
-	bg pool -a in sh -c 'touch started; while [ ! -e stop ]; do sleep 0.01; done' _ 2>err
+	bg pool -j 3 -a in sh -c 'touch started; while [ ! -e stop ]; do sleep 0.01; done' _ 2>err
 	wait_for test -e started
-	kill -USR1 "$(tail -n 1 "$BATS_TEST_TMPDIR/pids")"
+	kill -URG "$(tail -n 1 "$BATS_TEST_TMPDIR/pids")"
 	wait_for grep -q "pool: job 1 slot 1 pid [0-9]* .*s: sh -c" err
+	[ "$(head -n 1 err)" = "pool: 3 slots, 1 in use" ]
 	touch stop
 	wait "$(tail -n 1 "$BATS_TEST_TMPDIR/pids")"
 }

@@ -20,6 +20,15 @@
 
 #define SINK_CAP (256 * 1024)
 
+/* The jobs' stdout pipes are enlarged (F_SETPIPE_SZ) to share this much
+ * kernel memory, each to at most PIPE_MAX: a big pipe lets a job write
+ * on while we are busy, and we empty it in one read, which wakes the job
+ * once rather than for every 64 KiB. Where the system refuses (its
+ * pipe-max-size, a user's pipe-user-pages-soft), pipes stay as they are;
+ * so do the stderr pipes, seldom flooded. */
+#define PIPE_BUDGET (4 * 1024 * 1024)
+#define PIPE_MAX (256 * 1024)
+
 static struct loop *loop;
 static struct mux_out sink[2];  /* our stdout and stderr */
 static int sink_dead[2];        /* a write failed: the readers are gone */
@@ -165,6 +174,25 @@ drain(struct job *j, int k)
 	if (n != 0)
 		mux_src_finish(&j->src[k]);
 	close_stream(j, k);
+}
+
+/* Enlarge the job pipe FD (see PIPE_BUDGET); never an error. */
+static void
+pipe_size(int fd)
+{
+#ifdef F_SETPIPE_SZ
+	static int size = -1;
+
+	if (size < 0) {
+		long each = PIPE_BUDGET / (njobs + nteardown);
+		for (size = PIPE_MAX; size > each && size > 65536; size /= 2)
+			;
+	}
+	while (size > 65536 && fcntl(fd, F_SETPIPE_SZ, size) < 0)
+		size /= 2;  /* over pipe-max-size: smaller from now on */
+#else
+	(void)fd;
+#endif
 }
 
 static int
@@ -330,6 +358,8 @@ out:
 		if ((sink_dead[k] && !opt.group) || p[k][0] < 0)
 			continue;
 		j->out[k] = p[k][0];
+		if (k == 0 && !opt.pty)
+			pipe_size(p[k][0]);
 		if (nonblock(p[k][0]) < 0 ||
 		    loop_add_fd(loop, p[k][0], LOOP_IN, on_output, j) < 0)
 			err_die(EXIT_TOOL, "watch the output of %s", j->name);

@@ -250,6 +250,12 @@ advance(void)
 }
 
 void
+out_used(long n)
+{
+	njobs = n;
+}
+
+void
 out_job_start(struct job *j)
 {
 	struct orec *r;

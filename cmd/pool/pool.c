@@ -11,6 +11,11 @@
  * accounted to it. A finished job is retried, logged, counted, its output
  * released (output.c) and --halt consulted, in that order.
  *
+ * Slots. SIGUSR1 adds one, SIGUSR2 removes one, -j FILE is read again as
+ * each job ends: only the limit on the running jobs moves. The array of
+ * slots is made once for the most the run may have (want_fds), so that
+ * no job moves; a removed slot takes effect as jobs end.
+ *
  * Jobserver: pool owns one implicit token and holds one more per further
  * running job. A token freed by a finished job is kept if another job
  * starts in the same turn (no write and read back), and every token beyond
@@ -54,8 +59,9 @@ static const struct cli cli = {
 	"{} item, {.} without extension, {/} basename, {//} dirname,\n"
 	"{/.} basename without extension, {#} job number, {%} slot, {N} value N\n"
 	"({N.} {N/} {N//} {N/.} too), {name} with --header :.\n"
-	"  -j, --jobs N          run N jobs at once (or N% of the CPUs, 0 as many\n"
-	"                        as possible; default: the CPUs available)\n"
+	"  -j, --jobs N|FILE     run N jobs at once (or N% of the CPUs, 0 as many\n"
+	"                        as possible; default: the CPUs available); FILE\n"
+	"                        holds N, read again whenever a job ends\n"
 	"  -n, --max-args N      up to N items per job (0: run without the item)\n"
 	"  -X                    as many items as fit, each word with {} repeated\n"
 	"  -0, --null            items are separated by NUL, not newline\n"
@@ -65,7 +71,7 @@ static const struct cli cli = {
 	"      --colsep REGEX    split each item into columns {1} {2}...\n"
 	"      --header :|N      first line names the columns, or skip N lines\n"
 	"  -I STR                STR stands for {}\n"
-	"  -P N                  the same as -j N\n"
+	"  -P N|FILE             the same as -j\n"
 	"  -t, --verbose         print each command line on stderr first\n"
 	"  -r                    accepted (pool never runs without items)\n"
 	"      --dry-run         print the command lines, run nothing\n"
@@ -128,6 +134,9 @@ static struct job *jobs;
 static struct input in;
 static struct jobserver js;
 static int js_on;
+static long js_debt;             /* tokens of the jobserver pool serves
+                                  * to take out, as slots were removed
+                                  * (see change_slots) */
 static int devnull = -1;
 static long running;
 static struct job *stage;        /* the slot gathering the next job */
@@ -152,40 +161,126 @@ cpus(void)
 	return n > 0 ? n : 1;
 }
 
-/* -j N or -j N% (of the CPUs, at least one job). */
+/* -j 0: as many as the limits on processes (and open files, see
+ * want_fds) allow, as GNU parallel does: half of ulimit -u when that is
+ * the lower. */
 static long
-parse_jobs(const char *s)
+jobs_any(int say)
+{
+	struct rlimit rl;
+	long v;
+
+	if (getrlimit(RLIMIT_NPROC, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 2 < JOBS_MAX) {
+		v = rl.rlim_cur / 2 > 0 ? (long)(rl.rlim_cur / 2) : 1;
+		if (say)
+			err_warnx("-j 0: %ld jobs at once at most (half of "
+			    "ulimit -u)", v);
+		return v;
+	}
+	if (say)
+		jobs0 = 1;
+	return JOBS_MAX;
+}
+
+/* The number of jobs -j S asks for: N, N% (of the CPUs, at least one
+ * job) or 0. 0 and *V, or -1 and *WHY when S is none of these. SAY: this
+ * is the -j operand at start (-j 0 may warn). */
+static int
+jobs_value(const char *s, int say, long *v, const char **why)
 {
 	size_t n = strlen(s);
-	const char *why;
-	long long v;
+	long long k;
 
 	if (n > 1 && n < 32 && s[n - 1] == '%') {
 		char num[32];
 		memcpy(num, s, n - 1);
 		num[n - 1] = '\0';
-		if (opt_parse_count(num, 1, 100000, &v, &why) < 0)
-			err_diex(EXIT_TOOL, "-j %s: %s", s, why);
-		v = cpus() * v / 100;
-		return v < 1 ? 1 : v > JOBS_MAX ? JOBS_MAX : (long)v;
+		if (opt_parse_count(num, 1, 100000, &k, why) < 0)
+			return -1;
+		k = cpus() * k / 100;
+		*v = k < 1 ? 1 : k > JOBS_MAX ? JOBS_MAX : (long)k;
+		return 0;
 	}
-	/* -j 0: as many as the limits on processes (and open files, see
-	 * want_fds) allow, as GNU parallel does. */
 	if (strcmp(s, "0") == 0) {
-		struct rlimit rl;
-		if (getrlimit(RLIMIT_NPROC, &rl) == 0 &&
-		    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 2 < JOBS_MAX) {
-			v = rl.rlim_cur / 2 > 0 ? (long)(rl.rlim_cur / 2) : 1;
-			err_warnx("-j 0: %lld jobs at once at most (half of "
-			    "ulimit -u)", v);
-			return (long)v;
-		}
-		jobs0 = 1;
-		return JOBS_MAX;
+		*v = jobs_any(say);
+		return 0;
 	}
-	if (opt_parse_count(s, 1, JOBS_MAX, &v, &why) < 0)
+	if (opt_parse_count(s, 1, JOBS_MAX, &k, why) < 0)
+		return -1;
+	*v = (long)k;
+	return 0;
+}
+
+/* -j FILE: the number of jobs is what FILE holds (a -j value, blanks
+ * around it ignored), read at start and again whenever a job ends. */
+static const char *jfile;
+static int jfile_bad;           /* warned that FILE holds no count */
+
+/* jfile_read: 0 and the count in *V; -1 and *WHY (errno set when FILE
+ * cannot be read); -2 when FILE is empty (being written, maybe). */
+static int
+jfile_read(int say, long *v, const char **why)
+{
+	char b[64], *p, *e;
+	ssize_t n;
+	int fd;
+
+	fd = open(jfile, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		*why = strerror(errno);
+		return -1;
+	}
+	do
+		n = read(fd, b, sizeof b - 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		*why = strerror(errno);
+	close(fd);
+	if (n < 0)
+		return -1;
+	if (n == (ssize_t)sizeof b - 1) {
+		*why = "it holds no count of jobs (too long)";
+		return -1;
+	}
+	b[n] = '\0';
+	for (p = b; *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'; p++)
+		;
+	for (e = p + strlen(p); e > p && (e[-1] == ' ' || e[-1] == '\t' ||
+	    e[-1] == '\n' || e[-1] == '\r'); e--)
+		;
+	*e = '\0';
+	if (*p == '\0')
+		return -2;
+	if (jobs_value(p, say, v, why) < 0) {
+		*why = "it holds no count of jobs (N, N% or 0)";
+		return -1;
+	}
+	return 0;
+}
+
+/* -j N, N%, 0 or FILE. */
+static long
+parse_jobs(const char *s)
+{
+	const char *why, *why_file;
+	struct stat st;
+	long v;
+	int r;
+
+	jfile = NULL;
+	if (jobs_value(s, 1, &v, &why) == 0)
+		return v;
+	/* A count is a count even if a file has its name (-j ./4). */
+	if (*s == '\0' || stat(s, &st) < 0)
 		err_diex(EXIT_TOOL, "-j %s: %s", s, why);
-	return (long)v;
+	jfile = s;
+	r = jfile_read(1, &v, &why_file);
+	if (r == -2)
+		err_diex(EXIT_TOOL, "-j %s: the file is empty", s);
+	if (r < 0)
+		err_diex(EXIT_TOOL, "-j %s: %s", s, why_file);
+	return v;
 }
 
 static void
@@ -372,6 +467,9 @@ parse_options(int argc, char **argv)
 	if (C.pipe && (C.maxargs != 1 || C.xctx || C.tag))
 		cli_usage_error(&cli, "--pipe cannot be combined with -n, -X "
 		    "or --tag");
+	if (jfile && (hosts_on || slurm_on))
+		cli_usage_error(&cli, "-j FILE cannot be combined with -S, "
+		    "--sshloginfile or --slurm (the hosts' slots are fixed)");
 	if (slurm_set && !slurm_on)
 		cli_usage_error(&cli, "--slurm-cpus and --slurm-args need "
 		    "--slurm");
@@ -464,7 +562,8 @@ setup_input(void)
 
 static void on_chld(struct loop *l, int signo, void *arg);
 static void on_stop(struct loop *l, int signo, void *arg);
-static void on_usr1(struct loop *l, int signo, void *arg);
+static void on_slots(struct loop *l, int signo, void *arg);
+static void on_list(struct loop *l, int signo, void *arg);
 static void on_tstp(struct loop *l, int signo, void *arg);
 
 /* Each running job holds the read ends of its stdout and stderr pipes
@@ -494,30 +593,75 @@ fd_reserve(void)
 	return proc_fds_open() + FDS_LATER + fd_need_per_job() + 1;
 }
 
+/* The slots. The array is made once, for the most slots the run may
+ * ever have (SIGUSR1, -j FILE): what the open files allow, at most
+ * JOBS_MAX; with -S or --slurm, the hosts' slots (which do not change).
+ * Its entries are set up as they come into use (nused never shrinks),
+ * so that its untouched pages cost nothing; C.slots is the number of
+ * jobs that may run at once now. The loops over the slots go up to
+ * nused; jobs stay where they are, as output.c, results.c and slurm.c
+ * hold pointers into the array. */
+static long nslots, nused;
+static long fds_lim;            /* ulimit -n, when it caps nslots */
+static long fds_reserve;        /* fd_reserve() at start */
+
+static int
+slots_fixed(void)
+{
+	return hosts_on || slurm_on;
+}
+
+/* The soft limit on open files is raised only as far as the slots in
+ * use need (a child started under a raised limit has it set back, one
+ * more system call per job); the hard limit caps nslots. */
 static void
 want_fds(void)
 {
-	long per = fd_need_per_job(), reserve, need, have, fit;
+	long per = fd_need_per_job(), need, have, fit;
+	struct rlimit rl;
 
+	nslots = slots_fixed() ? C.slots : JOBS_MAX;
 	if (per == 0)
 		return;
-	reserve = fd_reserve();
-	need = reserve + C.slots * per;
+	fds_reserve = fd_reserve();
+	need = fds_reserve + C.slots * per;
 	have = proc_want_fds(need);
-	if (have >= need || hosts_on)
+	if (slots_fixed())
 		return;
-	fit = (have - reserve) / per;
+	if (have >= need) {
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_max != RLIM_INFINITY &&
+		    rl.rlim_max < (rlim_t)(fds_reserve + nslots * per)) {
+			fds_lim = (long)rl.rlim_max;
+			nslots = (fds_lim - fds_reserve) / per;
+		}
+		return;
+	}
+	fit = (have - fds_reserve) / per;
+	fds_lim = have;
 	if (fit < 1) {
 		/* Whether one job fits is known once everything else is
 		 * open: see one_job_fits. */
 		fds_have = have;
-		C.slots = 1;
+		C.slots = nslots = 1;
 		return;
 	}
+	nslots = fit;
 	err_warnx("-j %ld: only enough open files for %ld job%s at once "
 	    "(ulimit -n is %ld)", jobs0 ? 0 : C.slots, fit, fit == 1 ? "" : "s",
 	    have);
 	C.slots = fit;
+}
+
+/* Slots 1..N come into use. */
+static void
+use_slots(long n)
+{
+	for (; nused < n; nused++) {
+		jobs[nused].slot = (int)nused + 1;
+		jobs[nused].fd[0] = jobs[nused].fd[1] = jobs[nused].infd = -1;
+	}
+	out_used(nused);
 }
 
 /* Under a tiny ulimit -n every job would fail to start ("Too many open
@@ -551,7 +695,7 @@ static void
 setup(void)
 {
 	sigset_t mine;
-	long i, slots_asked = C.slots;
+	long slots_asked = C.slots;
 	long long total = -1;
 
 	(void)proc_std_fds();
@@ -581,19 +725,18 @@ setup(void)
 	want_fds();
 	if (slurm_on)
 		slurm_slots(C.slots);
-	jobs = calloc(C.slots, sizeof *jobs);
+	jobs = calloc(nslots, sizeof *jobs);
 	if (jobs == NULL)
 		err_diex(EXIT_TOOL, "out of memory");
-	for (i = 0; i < C.slots; i++) {
-		jobs[i].slot = (int)i + 1;
-		jobs[i].fd[0] = jobs[i].fd[1] = jobs[i].infd = -1;
-	}
 	out_init(&C, L, jobs, C.slots);
+	use_slots(C.slots);
 	if (C.results)
-		results_open(&C, C.slots);
+		results_open(&C, nslots);
 	setup_jobserver();
 	if (loop_add_signal(L, SIGCHLD, on_chld, NULL) < 0 ||
-	    loop_add_signal(L, SIGUSR1, on_usr1, NULL) < 0 ||
+	    loop_add_signal(L, SIGUSR1, on_slots, NULL) < 0 ||
+	    loop_add_signal(L, SIGUSR2, on_slots, NULL) < 0 ||
+	    loop_add_signal(L, SIGURG, on_list, NULL) < 0 ||
 	    loop_add_signal(L, SIGTSTP, on_tstp, NULL) < 0)
 		err_die(EXIT_TOOL, "signals");
 	/* Every other signal that would end us stops the jobs first.
@@ -601,6 +744,7 @@ setup(void)
 	 * them from being handled (see out_init). */
 	sigemptyset(&mine);
 	sigaddset(&mine, SIGUSR1);
+	sigaddset(&mine, SIGUSR2);
 	if (loop_add_stop_signals(L, &mine, on_stop, NULL) < 0)
 		err_die(EXIT_TOOL, "signals");
 	one_job_fits(slots_asked);
@@ -671,6 +815,7 @@ set_state(struct job *j, enum job_state to)
 }
 
 static void attempt(struct job *j);
+static void jfile_reread(void);
 static void print_command(struct job *j, int fd);
 
 static int
@@ -759,7 +904,7 @@ oldest_running(const struct job *j)
 	unsigned long long m = sched_parked_oldest();   /* or none */
 	long i;
 
-	for (i = 0; i < C.slots; i++)
+	for (i = 0; i < nused; i++)
 		if (&jobs[i] != j && jobs[i].state != JOB_FREE &&
 		    jobs[i].seq < m)
 			m = jobs[i].seq;
@@ -825,6 +970,8 @@ complete(struct job *j)
 	j->pid = 0;
 	set_state(j, JOB_FREE);
 	check_halt(status);
+	if (jfile)
+		jfile_reread();
 	progress_update(ndone, nfailed, (unsigned long long)running, 0);
 }
 
@@ -992,7 +1139,9 @@ free_slot(void)
 {
 	long i;
 
-	for (i = 0; i < C.slots; i++)
+	if (running >= C.slots)
+		return NULL;    /* slots removed take effect as jobs end */
+	for (i = 0; i < nused; i++)
 		if (jobs[i].state == JOB_FREE && !jobs[i].open)
 			return &jobs[i];
 	return NULL;
@@ -1055,6 +1204,109 @@ gather(struct job *j)
 	return 1;
 }
 
+/* Before a warning while jobs run: their lines on stderr go out first,
+ * and the progress line is cleared. */
+static void
+warn_first(void)
+{
+	if (!C.ungroup)
+		mux_out_flush(&out_std[1]);
+	progress_clear();
+}
+
+/* The jobserver pool serves (not make's) holds a token per slot but
+ * pool's own: a removed slot's token is taken out of the pipe as soon
+ * as one is free there (the loop watches the pipe until then), or when
+ * pool gives one back. */
+static void
+pay_tokens(void)
+{
+	int r = 1;
+
+	while (js_on && js_debt > 0 && (r = jobserver_take(&js)) > 0) {
+		jobserver_drop(&js);
+		js_debt--;
+	}
+	if (r < 0)
+		js_debt = 0;    /* our own pipe: cannot happen */
+	else if (js_on && js_debt > 0)
+		loop_mod_fd(L, js.rfd, LOOP_IN);
+}
+
+/* The number of slots becomes N (SIGUSR1, SIGUSR2, -j FILE; FROM names
+ * the cause in a warning): at least 1, and no more than the open files
+ * allow (said once). A slot removed takes effect as jobs end: no running
+ * job is stopped for it. */
+static void
+change_slots(long n, const char *from)
+{
+	static int capped;
+
+	if (n > nslots) {
+		if (!capped)
+			warn_first();
+		if (!capped && fds_lim)
+			err_warnx("%s: only enough open files for %ld job%s at "
+			    "once (ulimit -n is %ld)", from, nslots,
+			    nslots == 1 ? "" : "s", fds_lim);
+		else if (!capped)
+			err_warnx("%s: at most %ld job%s at once", from, nslots,
+			    nslots == 1 ? "" : "s");
+		capped = 1;
+		n = nslots;
+	}
+	if (n < 1)
+		n = 1;
+	if (n > C.slots && fd_need_per_job() > 0) {
+		long per = fd_need_per_job();
+		long have = proc_want_fds(fds_reserve + n * per);
+		if (have < fds_reserve + n * per)
+			n = have > fds_reserve + per ?
+			    (have - fds_reserve) / per : 1;
+	}
+	if (js_on && js.srv[0] >= 0) {
+		long d = n - C.slots;
+		for (; d > 0 && js_debt > 0; d--)
+			js_debt--;
+		for (; d > 0; d--)
+			if (jobserver_add(&js) < 0)
+				break;
+		if (d < 0)
+			js_debt -= d;
+		pay_tokens();
+	}
+	C.slots = n;
+	if (n > nused)
+		use_slots(n);
+}
+
+/* -j FILE: read it again (a job has ended). A FILE that cannot be read
+ * or holds no count keeps the number of slots, with a warning until it
+ * holds a count again; an empty one (being written) keeps it silently. */
+static void
+jfile_reread(void)
+{
+	const char *why;
+	long v;
+	int r = jfile_read(0, &v, &why);
+
+	if (r == 0) {
+		jfile_bad = 0;
+		if (v != C.slots) {
+			struct buf from = { 0 };
+			buf_add(&from, "-j ", 3);
+			buf_add(&from, jfile, strlen(jfile) + 1);
+			change_slots(v, from.p);
+			buf_free(&from);
+		}
+	} else if (r == -1 && !jfile_bad) {
+		jfile_bad = 1;
+		warn_first();
+		err_warnx("-j %s: %s; still %ld job%s at once", jfile, why,
+		    C.slots, C.slots == 1 ? "" : "s");
+	}
+}
+
 /* May the next job start? 1, or 0 with the jobserver being watched. */
 static int
 take_token(void)
@@ -1081,8 +1333,14 @@ give_spare_tokens(void)
 {
 	size_t need = running > 0 ? (size_t)running - 1 : 0;
 
+	if (js_debt)
+		pay_tokens();
 	while (js_on && js.nheld > need)
-		jobserver_give(&js);
+		if (js_debt > 0) {
+			jobserver_drop(&js);
+			js_debt--;
+		} else
+			jobserver_give(&js);
 }
 
 /* --pipe: while every slot is busy, read the next block ahead (one block
@@ -1106,7 +1364,7 @@ shed(void)
 	long i;
 	int n;
 
-	for (i = 0; i < C.slots; i++)
+	for (i = 0; i < nused; i++)
 		if (jobs[i].state == JOB_RUNNING && jobs[i].grp &&
 		    (y == NULL || jobs[i].start_mono > y->start_mono))
 			y = &jobs[i];
@@ -1131,7 +1389,7 @@ nprocs(void)
 {
 	long i, n = 0;
 
-	for (i = 0; i < C.slots; i++)
+	for (i = 0; i < nused; i++)
 		n += jobs[i].state == JOB_RUNNING;
 	return n;
 }
@@ -1142,7 +1400,7 @@ busy(void)
 {
 	long i, n = 0;
 
-	for (i = 0; i < C.slots; i++)
+	for (i = 0; i < nused; i++)
 		n += jobs[i].state == JOB_RUNNING || jobs[i].state == JOB_REAPED;
 	return n;
 }
@@ -1159,7 +1417,7 @@ place_awaiting(void)
 
 	if (!alive)
 		tool_error = 1;
-	for (i = 0; i < C.slots; i++) {
+	for (i = 0; i < nused; i++) {
 		struct job *j = &jobs[i];
 		struct host *h;
 		if (j->state != JOB_AWAIT)
@@ -1205,11 +1463,11 @@ unpark(void)
 		stage = NULL;
 	while ((p = sched_ready(end)) != NULL) {
 		h = NULL;
-		for (i = 0; i < C.slots; i++)
+		for (i = 0; i < nused; i++)
 			if (jobs[i].state == JOB_FREE && !jobs[i].open &&
 			    &jobs[i] != stage)
 				break;
-		if (i == C.slots)
+		if (i == nused || (!end && running >= C.slots))
 			return;     /* until a slot frees up */
 		j = &jobs[i];
 		if (!end && (sched_hold(busy()) || (hosts_on &&
@@ -1323,7 +1581,7 @@ start_jobs(void)
 		struct job *j = stage ? stage : free_slot();
 		int r;
 
-		if (j == NULL)
+		if (j == NULL || running >= C.slots)
 			break;
 		/* While more jobs wait to run again than there are
 		 * slots, no new one starts, so that memory stays bounded.
@@ -1403,11 +1661,11 @@ on_chld(struct loop *l, int signo, void *arg)
 	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0) {
 		if (hosts_on && hosts_reaped(pid, ws))
 			continue;
-		for (i = 0; i < C.slots; i++)
+		for (i = 0; i < nused; i++)
 			if (jobs[i].state == JOB_RUNNING &&
 			    jobs[i].pid == pid)
 				break;
-		if (i == C.slots)
+		if (i == nused)
 			continue;
 		set_state(&jobs[i], JOB_REAPED);
 		jobs[i].wstatus = ws;
@@ -1418,7 +1676,7 @@ on_chld(struct loop *l, int signo, void *arg)
 	}
 	/* The end of an orphan (we are a subreaper) may have emptied the
 	 * group of a job whose output has not ended yet. */
-	for (i = 0; i < C.slots; i++)
+	for (i = 0; i < nused; i++)
 		if (jobs[i].state == JOB_REAPED)
 			pgroup_leader_gone(&jobs[i].grp, 0);
 }
@@ -1450,7 +1708,7 @@ on_tstp(struct loop *l, int signo, void *arg)
 	kill(getpid(), SIGSTOP);
 	d = loop_now() - t0;
 	pgroup_signal_all(SIGCONT);
-	for (i = 0; i < C.slots; i++) {
+	for (i = 0; i < nused; i++) {
 		struct job *j = &jobs[i];
 		if (j->state != JOB_RUNNING)
 			continue;
@@ -1463,9 +1721,26 @@ on_tstp(struct loop *l, int signo, void *arg)
 	}
 }
 
-/* SIGUSR1: one line per running job on stderr. */
+/* SIGUSR1: one slot more; SIGUSR2: one fewer (as GNU xargs -P does).
+ * With -S or --slurm the slots are the hosts': refused. */
 static void
-on_usr1(struct loop *l, int signo, void *arg)
+on_slots(struct loop *l, int signo, void *arg)
+{
+	const char *name = signo == SIGUSR1 ? "SIGUSR1" : "SIGUSR2";
+
+	if (slots_fixed()) {
+		warn_first();
+		err_warnx("%s: the number of slots cannot change with -S or "
+		    "--slurm (ignored)", name);
+		return;
+	}
+	change_slots(C.slots + (signo == SIGUSR1 ? 1 : -1), name);
+}
+
+/* SIGURG: the number of slots, then one line per running job, on
+ * stderr. */
+static void
+on_list(struct loop *l, int signo, void *arg)
 {
 	struct buf b = { 0 }, cmd = { 0 };
 	int64_t now = loop_now();
@@ -1475,7 +1750,10 @@ on_usr1(struct loop *l, int signo, void *arg)
 
 	if (!C.ungroup)
 		mux_out_flush(&out_std[1]);
-	for (i = 0; i < C.slots; i++) {
+	n = snprintf(head, sizeof head, "pool: %ld slot%s, %ld in use\n",
+	    C.slots, C.slots == 1 ? "" : "s", running);
+	buf_add(&b, head, n);
+	for (i = 0; i < nused; i++) {
 		const struct job *j = &jobs[i];
 		if (j->state == JOB_FREE)
 			continue;

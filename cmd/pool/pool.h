@@ -214,7 +214,7 @@ size_t job_item_cost(const char *item);
 int job_start(struct job *j, const struct conf *c, const struct launch *x,
     int devnull);
 /* job_command_line: J's argv as a shell would read it, in OUT (replaced,
- * NUL-terminated), for --joblog and SIGUSR1; never a raw newline or TAB. */
+ * NUL-terminated), for --joblog and SIGURG; never a raw newline or TAB. */
 void job_command_line(const struct job *j, struct buf *out);
 
 /* source.c: input sources: stdin, -a FILE, ::: WORDS, :::: FILES. */
@@ -329,7 +329,7 @@ int sched_hold(long busy);
 /* sched_started: a job started at NOW (loop_now). */
 void sched_started(int64_t now);
 /* sched_why: why jobs are held back, in B (N bytes), for --bar and
- * SIGUSR1; its length, 0 when they are not. */
+ * SIGURG; its length, 0 when they are not. */
 int sched_why(char *b, size_t n);
 
 /* Parked jobs wait to run again out of their slots: a failed job for its
@@ -349,14 +349,16 @@ size_t sched_parked(void);
 unsigned long long sched_parked_oldest(void);
 struct job *sched_ready(int all);
 void sched_unpark(struct job *p, struct job *slot);
-/* sched_list: SIGUSR1's line for each parked job, appended to B. */
+/* sched_list: SIGURG's line for each parked job, appended to B. */
 void sched_list(struct buf *b);
 
 /* output.c: the output modes. */
-/* out_init: set up the output mode C asks for, for the NJOBS slots at
- * JOBS. */
+/* out_init: set up the output mode C asks for, for the slots at JOBS, N
+ * of them at once at first (the -k window is made for that many). */
 void out_init(const struct conf *c, struct loop *l, struct job *jobs,
     long njobs);
+/* out_used: slots 1..N of JOBS are in use now (N never shrinks). */
+void out_used(long n);
 /* out_job_start: J (its seq set) is about to start: its record, tag and
  * line sources. */
 void out_job_start(struct job *j);
