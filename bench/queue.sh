@@ -138,6 +138,48 @@ else
 	    "one pipe, 64 KiB writes" "$(ratio_med p1 queue limit)"
 fi
 
+# --- 1b. past the storage ----------------------------------------------------
+# A producer faster than its consumer fills a bounded queue; from then on
+# each batch goes into space a get has just freed, and the stream must
+# keep the rate of an unfilled queue. `queue put q <FILE & queue get -n N
+# q` with 16-byte messages (32 bytes of storage each): N that fit in the
+# default 32 MiB, ten times what it holds, and N through --size 64K
+# (2048 messages: N is hundreds of times that).
+if [ "$QUICK" = 1 ]; then NF=500000 frounds=1; else NF=1000000 frounds=3; fi
+NTEN=$((((32 << 20) / 32) * 10 + 100000))
+msgs "$NF" 16 "$work/fill.small"
+msgs "$NTEN" 16 "$work/fill.ten"
+# fill FILE N [SIZE]: stream FILE's N lines through a new queue.
+fill() {
+	local p
+	"$Q" rm f 2>/dev/null
+	"$Q" create ${3:+--size "$3"} f || return 1
+	"$Q" put f <"$1" &
+	p=$!
+	"$Q" get -n "$2" f >/dev/null || return 1
+	wait "$p"
+}
+run_fill_none() { fill "$work/fill.small" "$NF"; }
+run_fill_ten() { fill "$work/fill.ten" "$NTEN"; }
+run_fill_small() { fill "$work/fill.small" "$NF" 64K; }
+say "queue: past the storage"
+alternate "$frounds" fill fill_none fill_ten fill_small
+fill_rate() { calc "$2 * 1e6 / $(med fill "$1")" %.0f; }
+table_start "A stream past the storage: put FILE & get -n N, 16-byte messages, median of $frounds alternating round(s)" \
+    "queue" "messages" "messages per second" "over unfilled (time per message)"
+none=$(fill_rate fill_none "$NF")
+table_row "unfilled (default 32 MiB)" "$NF" "$(fmt_rate "$none")" "1.00x"
+for x in ten small; do
+	case $x in
+	ten) k=$NTEN name="ten times full (default 32 MiB)" ;;
+	small) k=$NF name="--size 64K" ;;
+	esac
+	r=$(fill_rate "fill_$x" "$k")
+	table_row "$name" "$k" "$(fmt_rate "$r")" "$(fmt_x "$(calc "$none / $r")")"
+done
+table_end
+rm -f "$work"/fill.*
+
 # --- 2. against message size --------------------------------------------
 csv_start queue_rate_vs_size "message size (bytes)" "${labels[@]}"
 table_start "Messages per second against message size; 1 producer, 1 consumer, $((bytes >> 20)) MiB or $M messages, median of $rounds alternating round(s)" \

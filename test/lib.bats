@@ -243,3 +243,23 @@ u() { "${UNIT:-$TOP/build/test/unit}" "$@"; }
 		END { print NR, bad + 0, n[0], n[1], n[2], n[3] }' out
 	[ "$output" = "8000 0 2000 2000 2000 2000" ]
 }
+
+@test "replacement strings (lib/repl): the value and its parts, {N}, {#}, {%}, -I; none after a \$" {
+	run -0 u repl 'x{}y {.} {/} {//} {/.} {1} {1/.} {2} {12//} {#} {%}' /a/b.c.txt
+	[ "$output" = 'x/a/b.c.txty /a/b.c b.c.txt /a b.c /a/b.c.txt b.c <2> <12> 7 3' ]
+	# A dot that begins the basename is no extension; no slash: ".".
+	run -0 u repl '{.} {/.} {//}' .profile
+	[ "$output" = '.profile .profile .' ]
+	run -0 u repl '{//} {/} {.}' /x
+	[ "$output" = '/ x /x' ]
+	run -0 u repl '{.} {/.}' dir.d/file
+	[ "$output" = 'dir.d/file file' ]
+	# "${x}" is the shell's; unknown braces are text.
+	# shellcheck disable=SC2016 # the $ is the point
+	run -0 u repl '${} ${#} {x} {0} {} }{' v
+	# shellcheck disable=SC2016
+	[ "$output" = '${} ${#} {x} {0} v }{' ]
+	# -I STR takes the place of {}; {.} and the others stay.
+	run -0 u repl 'I{}-{.}' a.b I
+	[ "$output" = 'a.b{}-a' ]
+}

@@ -55,6 +55,24 @@ EOF
 	[ "$output" = $'line1\nline2' ]
 }
 
+@test "run: replacement strings mean what they mean in pool" {
+	printf '%s\n' /a/b.c.txt 'x y' .profile dir/ >msgs
+	queue put q <msgs
+	queue close q
+	set -- '[{}]' '{.}' '{/}' '{//}' '{/.}' '{1}' '{1/.}' '#{#}' '%{%}' \
+	    '${x}' 'a{}b{}'
+	run -0 queue run -j1 -k q echo "$@"
+	want=$(pool -j1 -k -a msgs echo "$@")
+	[ "$output" = "$want" ]
+	[ "${lines[0]}" = '[/a/b.c.txt] /a/b.c b.c.txt /a b.c /a/b.c.txt b.c #1 %1 ${x} a/a/b.c.txtb/a/b.c.txt' ]
+	# {#} alone places no message: it is not appended either.
+	queue open q
+	queue put q m
+	queue close q
+	run -0 queue run q echo 'job {#}'
+	[ "$output" = "job 1" ]
+}
+
 @test "run: after K retries a message goes to the dead queue, bytes intact" {
 	printf 'a\nb\t\001\377\0c\0' >msgs
 	queue put -0 q <msgs
@@ -120,6 +138,9 @@ EOF
 	run -125 queue run --dead s q true
 	queue create --priority p
 	run -125 queue run --retry-delay 1 p true
+	run -125 queue run q echo '{2}'
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"{2}: a job of queue run has one value"* ]]
 	stat_is q messages 1
 	stat_is q gets 0
 }
@@ -366,6 +387,9 @@ EOF
 	pid=$!
 	wait_for stat_is c getters 1
 	queue put c y
+	# Once y is taken (z put earlier could be taken first: the get
+	# looks at its queues in order when it wakes).
+	wait_for stat_is c gets 1
 	queue put a z
 	wait_status "$pid" 0
 	[ "$(cat got)" = $'c\ty\na\tz' ]

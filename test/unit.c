@@ -10,6 +10,8 @@
  *   unit orphans N        N times, as a child subreaper: a child spawns
  *                         "sleep 1" with a parent-death signal and is
  *                         SIGKILLed at once; print how many sleeps ran on
+ *   unit repl WORD VALUE [I]  WORD with its replacement strings (lib/repl)
+ *                         expanded for VALUE: {#} is 7, {%} 3, {N} <N>
  *   unit lockhold PATH    lock the lock object PATH (made if missing) with
  *                         obj_lock, print "locked", read a line from stdin,
  *                         unlock, print "unlocked"
@@ -28,6 +30,7 @@
 
 #include "err.h"
 #include "loop.h"
+#include "repl.h"
 #include "mux.h"
 #include "ns.h"
 #include "obj.h"
@@ -253,6 +256,35 @@ do_lockhold(const char *path)
 	return 0;
 }
 
+/* unit repl: see the top. */
+static int
+do_repl(const char *word, const char *value, const char *I)
+{
+	const char *p, *s;
+	struct repl r;
+	size_t len, n;
+
+	for (p = word; *p;) {
+		if (repl_at(word, p, I, &len, &r) < 0) {
+			putchar(*p++);
+			continue;
+		}
+		if (r.kind == REPL_SEQ)
+			fputs("7", stdout);
+		else if (r.kind == REPL_SLOT)
+			fputs("3", stdout);
+		else if (r.pos > 1)
+			printf("<%ld>", r.pos);
+		else {
+			s = repl_part(r.part, value, &n);
+			fwrite(s, 1, n, stdout);
+		}
+		p += len;
+	}
+	putchar('\n');
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -308,6 +340,8 @@ main(int argc, char **argv)
 		return do_mux(atoi(argv[2]));
 	} else if (strcmp(argv[1], "orphans") == 0 && argc == 3) {
 		return do_orphans(atoi(argv[2]));
+	} else if (strcmp(argv[1], "repl") == 0 && (argc == 4 || argc == 5)) {
+		return do_repl(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
 	} else if (strcmp(argv[1], "lockhold") == 0 && argc == 3) {
 		return do_lockhold(argv[2]);
 	} else if (strcmp(argv[1], "ident") == 0 && argc == 3) {

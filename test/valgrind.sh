@@ -1,7 +1,7 @@
 #!/bin/bash
 # Valgrind memcheck over a representative subset of every program: pool
 # (output modes, -k, --pipe, --timeout, --retries, --joblog), parallel,
-# queue (put, get, -n, -f, -0, stat, done/join), sem (acquire, release,
+# queue (put, get, -n, -f, -0, stat, done/join, run), sem (acquire, release,
 # run, stat) and barrier (three parties, an action, reset, abort).
 # Every run must have zero memcheck errors and no definite or indirect
 # leak; children that are our own tools are traced too (pool running
@@ -134,7 +134,11 @@ t 0 queue create --priority pr
 t 0 queue put -p 5 pr five
 t 0 queue put -p 1 pr one
 t 0 queue get pr; same one
-t 0 queue rm q pr pq
+# run: a job per message, its ARGs expanded with lib/repl.
+t 0 queue put rq /a/b.c
+t 0 queue close rq
+t 0 queue run -j1 rq echo '{/.}' '{#}'; same 'b 1'
+t 0 queue rm q pr pq rq
 t 125 queue get bad/../name/
 
 # sem: acquire and release for an owner, run, nowait, stat, rm; unowned,

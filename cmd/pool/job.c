@@ -24,21 +24,24 @@
 #include "err.h"
 #include "pool.h"
 #include "proc.h"
+#include "repl.h"
 
 extern char **environ;
 
 /* Characters that suggest CMD was meant as a shell command line. */
 #define SHELL_CHARS " \t\n|&;<>()$`\\\"'*?[#~=%"
 
-enum seg_kind { SEG_LIT, SEG_VAL, SEG_SEQ, SEG_SLOT };
-enum seg_mod { MOD_NONE, MOD_NOEXT, MOD_BASE, MOD_DIR, MOD_BASENOEXT };
+/* A piece of a word of the template: literal text or a replacement
+ * string (lib/repl). */
+enum seg_kind { SEG_LIT = 0, SEG_VAL = REPL_VAL, SEG_SEQ = REPL_SEQ,
+	SEG_SLOT = REPL_SLOT };
 
 struct seg {
 	int kind;
 	const char *s;  /* SEG_LIT: the literal text */
 	size_t n;
 	long pos;       /* SEG_VAL: the value's number, 1-based; 0: all */
-	int mod;        /* SEG_VAL: the part of the value */
+	int mod;        /* SEG_VAL: the part of the value (enum repl_part) */
 };
 
 struct targ {
@@ -63,62 +66,23 @@ static sigset_t sigreset;    /* see job_start */
 static int exec_warned;
 static const struct conf *conf;
 
-/* A modifier after a number or at the start of "{...}": the kind, its
- * length in *len. */
+/* The replacement string that starts at S in word A, or -1; *len is
+ * its length, and *g (kind, pos, mod) what it stands for: lib/repl's,
+ * and with --header a column's name in braces. */
 static int
-mod_at(const char *s, size_t *len)
+repl_seg_at(const char *a, const char *s, size_t *len, struct seg *g)
 {
-	static const struct { const char *s; int mod; } tab[] = {
-		{ "}", MOD_NONE }, { ".}", MOD_NOEXT }, { "/}", MOD_BASE },
-		{ "//}", MOD_DIR }, { "/.}", MOD_BASENOEXT },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof tab / sizeof tab[0]; i++) {
-		size_t n = strlen(tab[i].s);
-		if (strncmp(s, tab[i].s, n) == 0) {
-			*len = n;
-			return tab[i].mod;
-		}
-	}
-	return -1;
-}
-
-/* The replacement string that starts at S, or -1; *len is its length,
- * and *g (kind, pos, mod) what it stands for. */
-static int
-repl_at(const char *s, size_t *len, struct seg *g)
-{
-	const char *I = conf->replace;
+	struct repl r;
 	size_t n;
-	char *end;
 	long v;
 
 	memset(g, 0, sizeof *g);
-	if (I && strncmp(s, I, strlen(I)) == 0) {
-		*len = strlen(I);
-		return g->kind = SEG_VAL;
+	if (repl_at(a, s, conf->replace, len, &r) >= 0) {
+		g->pos = r.pos;
+		g->mod = r.part;
+		return g->kind = r.kind;
 	}
-	if (*s != '{')
-		return -1;
-	if (strncmp(s, "{#}", 3) == 0 || strncmp(s, "{%}", 3) == 0) {
-		*len = 3;
-		return g->kind = s[1] == '#' ? SEG_SEQ : SEG_SLOT;
-	}
-	/* -I STR takes the place of {}; {.} and the others stay. */
-	if ((g->mod = mod_at(s + 1, &n)) >= 0 && !(I && g->mod == MOD_NONE)) {
-		*len = n + 1;
-		return g->kind = SEG_VAL;
-	}
-	if (s[1] >= '1' && s[1] <= '9') {
-		v = strtol(s + 1, &end, 10);
-		if (v > 0 && v < INT_MAX && (g->mod = mod_at(end, &n)) >= 0) {
-			*len = end - s + n;
-			g->pos = v;
-			return g->kind = SEG_VAL;
-		}
-	}
-	if (source_header_names()) {
+	if (*s == '{' && !(s > a && s[-1] == '$') && source_header_names()) {
 		n = strcspn(s + 1, "{} \t\n$'\"\\");
 		if (n > 0 && s[1 + n] == '}') {
 			v = source_column(s + 1, n);
@@ -156,8 +120,8 @@ parse_arg(struct targ *t, const char *a)
 
 	for (p = a; *p;) {
 		size_t len;
-		/* ${name} in a shell line is the shell's. */
-		if ((p > a && p[-1] == '$') || repl_at(p, &len, &g) < 0) {
+		/* (${name} in a shell line is the shell's: see repl.h.) */
+		if (repl_seg_at(a, p, &len, &g) < 0) {
 			p++;
 			continue;
 		}
@@ -311,44 +275,6 @@ put_ull(char *p, unsigned long long v)
 	return n;
 }
 
-/* The part of ITEM that a replacement KIND stands for. */
-static const char *
-transform(int kind, const char *item, size_t *len)
-{
-	const char *slash = strrchr(item, '/');
-	const char *base = slash ? slash + 1 : item, *dot;
-	size_t n = strlen(item);
-
-	switch (kind) {
-	case MOD_BASE:
-		*len = n - (base - item);
-		return base;
-	case MOD_DIR:
-		if (slash == NULL) {
-			*len = 1;
-			return ".";
-		}
-		*len = slash == item ? 1 : (size_t)(slash - item);
-		return item;
-	case MOD_NOEXT:
-	case MOD_BASENOEXT:
-		/* The extension starts at the basename's last dot, unless
-		 * that dot begins the name (".profile" has none). */
-		dot = strrchr(base, '.');
-		if (dot == NULL || dot == base)
-			dot = item + n;
-		if (kind == MOD_NOEXT) {
-			*len = dot - item;
-			return item;
-		}
-		*len = dot - base;
-		return base;
-	default:
-		*len = n;
-		return item;
-	}
-}
-
 /* How the values of a replacement string are put together: as one
  * string with spaces between them (--return patterns), as words of their
  * own (a NUL between them marks where a word ends), or quoted for sh
@@ -404,7 +330,7 @@ expand_seg(const struct seg *g, const struct job *j, struct buf *b, int join,
 	if (g->pos > 0 || only >= 0) {
 		i = g->pos > 0 ? (int)g->pos - 1 : only;
 		if (present(j, i)) {
-			s = transform(g->mod, j->items.p + j->ioff[i], &n);
+			s = repl_part(g->mod, j->items.p + j->ioff[i], &n);
 			put_value(b, s, n, join);
 		}
 		return;
@@ -415,7 +341,7 @@ expand_seg(const struct seg *g, const struct job *j, struct buf *b, int join,
 		if (i > 0)
 			buf_add(b, join == JOIN_WORDS ? "" : " ", 1);
 		if (present(j, i)) {
-			s = transform(g->mod, j->items.p + j->ioff[i], &n);
+			s = repl_part(g->mod, j->items.p + j->ioff[i], &n);
 			put_value(b, s, n, join);
 		}
 	}

@@ -849,7 +849,7 @@ insert(struct queue *q, const struct q_msg *m, size_t n, int32_t prio,
 	uint64_t count = sh->ready + sh->claimed - (replacing ? 1 : 0);
 	int ext = meta != NULL;
 	struct cur c;
-	size_t k;
+	size_t k, pf_upto = 0;  /* messages below it counted for prefault */
 
 	/* An empty queue starts again at the start of the ring, so that
 	 * any message up to R - 16 bytes fits into it. */
@@ -866,12 +866,17 @@ insert(struct queue *q, const struct q_msg *m, size_t n, int32_t prio,
 		uint64_t room = R - c.off, need = sz;
 		struct q_rec *r;
 
-		if (c.p + sz > q->pf_hi) {
+		/* Each message is counted once: prefault may leave pf_hi
+		 * where it was (a short batch, the whole ring done), and
+		 * summing the batch again for every message made a put
+		 * into a full ring quadratic. */
+		if (k >= pf_upto && c.p + sz > q->pf_hi && q->pf_total < R) {
 			uint64_t want = 0;
 			size_t i;
 			for (i = k; i < n && want < PREFAULT_MAX; i++)
 				want += recsz(m[i].len, ext);
 			prefault(q, c.p, want);
+			pf_upto = i;
 		}
 
 		if ((sh->max && count >= sh->max) || len > q->maxmsg ||
@@ -1062,7 +1067,7 @@ claim_fifo(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
 
 	cur_at(q, &c, sh->rd > sh->tail ? sh->rd : sh->tail);
 	while (c.p < sh->head && k < maxn) {
-		if (c.p + Q_RECHDR > q->pf_hi)
+		if (c.p + Q_RECHDR > q->pf_hi && q->pf_total < q->R)
 			prefault(q, c.p, sh->head - c.p < maxbytes ?
 			    sh->head - c.p : maxbytes);
 		r = rec_at(q, c.off);

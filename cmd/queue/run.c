@@ -57,6 +57,7 @@
 #include "proc.h"
 #include "queue.h"
 #include "queueobj.h"
+#include "repl.h"
 
 #define JOBS_MAX (Q_NSLOT / 4)
 #define GRACE_DEFAULT (2 * OPT_NS_PER_SEC)
@@ -592,47 +593,134 @@ on_lease(struct loop *l, void *arg)
 		pgroup_stop(j->grp, SIGTERM);
 }
 
-/* The job's argv: CMD, the ARGs with every "{}" replaced by MSG, then
- * MSG itself unless an ARG had "{}" or it goes to stdin. */
-static char **
-build_argv(const char *msg, char **strs, int *nstr)
+/* ---- The command template ----
+ * The ARGs' replacement strings are lib/repl's, with pool's meaning for a
+ * job of one value, its message: {} and {1} are the message, {.} {/}
+ * {//} {/.} (and {1.} ...) its parts, {#} the job's number in this run
+ * (1, 2, ...), {%} its job slot (1 to -j). The ARGs are parsed once. */
+struct piece {
+	int kind;           /* 0: literal text, else enum repl_kind */
+	const char *s;      /* literal: the text */
+	size_t n;
+	int part;           /* REPL_VAL: enum repl_part */
+};
+
+struct word {
+	struct piece *p;
+	int n;
+	int repl;           /* holds a replacement string */
+};
+
+static struct word *words;     /* one per word of CMD ARG... */
+static int any_repl;
+
+static void
+add_piece(struct word *w, int kind, const char *s, size_t n, int part)
 {
-	size_t mlen = strlen(msg);
+	struct piece *np = realloc(w->p, ((size_t)w->n + 1) * sizeof *np);
+
+	if (np == NULL)
+		nomem();
+	w->p = np;
+	np[w->n++] = (struct piece){ kind, s, n, part };
+	w->repl |= kind != 0;
+}
+
+/* Parse the ARGs; a string that would need a second value ({2}) is bad
+ * input, refused before anything is taken. */
+static void
+tmpl_parse(void)
+{
+	int i;
+
+	if ((words = calloc((size_t)C.ncmd, sizeof *words)) == NULL)
+		nomem();
+	for (i = 1; i < C.ncmd; i++) {
+		const char *a = C.cmd[i], *lit = a, *p;
+		struct word *w = &words[i];
+		struct repl r;
+		size_t len;
+
+		for (p = a; *p;) {
+			if (repl_at(a, p, NULL, &len, &r) < 0) {
+				p++;
+				continue;
+			}
+			if (r.kind == REPL_VAL && r.pos > 1)
+				err_diex(EXIT_TOOL, "%.*s: a job of queue run "
+				    "has one value, its message ({} or {1})",
+				    (int)len, p);
+			if (p > lit)
+				add_piece(w, 0, lit, (size_t)(p - lit), 0);
+			add_piece(w, r.kind, NULL, 0, r.part);
+			p += len;
+			lit = p;
+		}
+		if (*lit)
+			add_piece(w, 0, lit, strlen(lit), 0);
+		any_repl |= w->repl;
+	}
+}
+
+static void
+tmpl_free(void)
+{
+	int i;
+
+	for (i = 0; words && i < C.ncmd; i++)
+		free(words[i].p);
+	free(words);
+	words = NULL;
+}
+
+/* The job's argv: CMD, the ARGs with their replacement strings expanded
+ * for MSG, job number SEQ and slot SLOT, then MSG itself unless an ARG
+ * has a replacement string or the message goes to stdin. The strings
+ * made go into STRS (*NSTR of them) for the caller to free. */
+static char **
+build_argv(const char *msg, unsigned long long seq, long slot, char **strs,
+    int *nstr)
+{
 	char **v = calloc((size_t)C.ncmd + 2, sizeof *v);
-	int i, repl = 0, k = 0;
+	int i, g, k = 0;
 
 	if (v == NULL)
 		nomem();
 	*nstr = 0;
 	v[k++] = C.cmd[0];
 	for (i = 1; i < C.ncmd; i++) {
-		const char *a = C.cmd[i], *p;
-		size_t n = 0, len;
-		char *s, *o;
-		if (strstr(a, "{}") == NULL) {
+		const struct word *w = &words[i];
+		struct buf b = { 0 };
+
+		if (!w->repl) {
 			v[k++] = C.cmd[i];
 			continue;
 		}
-		repl = 1;
-		for (p = a; (p = strstr(p, "{}")) != NULL; p += 2)
-			n++;
-		len = strlen(a) + n * mlen + 1;
-		if ((s = o = malloc(len)) == NULL)
-			nomem();
-		for (p = a; *p;) {
-			if (p[0] == '{' && p[1] == '}') {
-				memcpy(o, msg, mlen);
-				o += mlen;
-				p += 2;
-			} else {
-				*o++ = *p++;
+		for (g = 0; g < w->n; g++) {
+			const struct piece *pc = &w->p[g];
+			char num[24];
+			const char *s;
+			size_t n;
+
+			switch (pc->kind) {
+			case 0:
+				buf_add(&b, pc->s, pc->n);
+				break;
+			case REPL_VAL:
+				s = repl_part(pc->part, msg, &n);
+				buf_add(&b, s, n);
+				break;
+			default:
+				n = (size_t)snprintf(num, sizeof num, "%llu",
+				    pc->kind == REPL_SEQ ? seq :
+				    (unsigned long long)slot);
+				buf_add(&b, num, n);
+				break;
 			}
 		}
-		*o = '\0';
-		strs[(*nstr)++] = s;
-		v[k++] = s;
+		strs[(*nstr)++] = v[k++] = buf_str(&b);
 	}
-	if (!repl && !C.stdin_msg)
+	if (!any_repl && !C.stdin_msg)
 		v[k++] = (char *)msg;
 	v[k] = NULL;
 	return v;
@@ -662,7 +750,8 @@ job_start(struct rjob *j, struct q_out *out)
 		    lseek(in, 0, SEEK_SET) < 0)
 			err_die(EXIT_TOOL, "%s: message to stdin", C.name);
 	}
-	argv = build_argv(out->buf, strs, &nstr);
+	argv = build_argv(out->buf, next_seq, (long)(j - jobs) + 1, strs,
+	    &nstr);
 	put_num(idvar, 9, sizeof idvar, j->meta.id);
 	put_num(attvar, 14, sizeof attvar, j->meta.attempt + 1ULL);
 	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
@@ -875,6 +964,7 @@ int
 cmd_run(int argc, char **argv)
 {
 	parse_opts(argc, argv);
+	tmpl_parse();
 	check_cmd();
 	open_queues();
 	env_init();
@@ -895,6 +985,7 @@ cmd_run(int argc, char **argv)
 	flush_out();
 	pgroup_release();
 	release_slots();
+	tmpl_free();
 	if (stopping)
 		return 128 + stop_sig;
 	if (removed) {
