@@ -193,6 +193,10 @@ unchanged() {
 	free_is lock 1
 	run -0 bash -c 'sem acquire --count 2 -n 3 multi; sem release --count 2 multi'
 	free_is multi 3
+	# The exec'd sem is tried before the shell's parent, which may hold
+	# a slot of its own: that one stays taken.
+	run -0 bash -c 'sem acquire -n 2 two; bash -c "sem acquire two; sem release two"; sem value two; true'
+	[ "$output" = 1 ]
 	# Still only the slot of that process: another's is refused.
 	sem acquire lock
 	run -125 --separate-stderr bash -c 'sem release lock'

@@ -540,12 +540,14 @@ cmd_release(int argc, char **argv)
 	if (a.count && (m.kind & (SEM_RW | SEM_REENTRANT)))
 		err_diex(EXIT_TOOL, "%s: --count: not for a%s semaphore", name,
 		    (m.kind & SEM_RW) ? " shared/exclusive" : " reentrant");
-	if (give(&m, &a, &ow, n) == 0)
-		return 0;
 	/* A shell runs its last command with exec (sh -c '...; sem release
-	 * x'): then sem is itself the shell that acquired. */
+	 * x'): then sem is itself the shell that acquired. That is tried
+	 * first: a sem just started holds nothing otherwise, and the shell's
+	 * parent may hold a slot of its own that is not ours to give. */
 	if (!a.owner && obj_owner_of(&self, getpid()) == 0 &&
 	    give(&m, &a, &self, n) == 0)
+		return 0;
+	if (give(&m, &a, &ow, n) == 0)
 		return 0;
 	if (a.count)
 		err_diex(EXIT_TOOL, "%s: process %ld holds fewer than %u slots",
