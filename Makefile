@@ -53,6 +53,15 @@ B := build-san
 CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
+# A static PIE needs position-independent objects and a static libc
+# (libc6-dev has one; Fedora's is glibc-static): without them the tools
+# are linked dynamically, with a note.
+ifeq ($(STATIC),1)
+ifneq ($(shell echo 'int main(void){return 0;}' | $(CC) -fPIE -x c -static-pie -o /dev/null - 2>/dev/null && echo ok),ok)
+$(info make: $(CC) cannot link a static PIE here (is a static libc installed?); linking every program dynamically, as STATIC=0 does)
+override STATIC := 0
+endif
+endif
 
 TOOLS   := pool parallel queue sem barrier event
 LIB_SRC := $(filter-out lib/loop_epoll.c lib/loop_poll.c,$(wildcard lib/*.c)) lib/loop_$(LOOP).c
@@ -96,6 +105,7 @@ bin/$(1): $$(filter $(B)/cmd/$(1)/%,$$(CMD_OBJ)) $(LIB) $(FLAVOUR)
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 ifeq ($(STATIC),1)
+CFLAGS += -fPIE
 $(STATIC_TOOLS:%=bin/%): LDFLAGS += -static-pie
 endif
 
