@@ -531,7 +531,7 @@ mux_src_read(struct mux_src *s, int fd)
 		return n;
 	}
 	if (s->raw) {
-		mux_out_write(o, o->rbuf, n);
+		mux_out_write(o, o->rbuf + held, n);
 		s->bytes += n;
 		return n;
 	}
