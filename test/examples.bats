@@ -132,6 +132,16 @@ start() {
 # reap PID: wait for the session leader PID, 20 s at most (then it is
 # killed), and kill what is left of its session; returns PID's status.
 reap() {
+	local st
+	wait20 "$1"
+	st=$?
+	pkill -KILL -s "$1"
+	return "$st"
+}
+
+# wait20 PID: wait for PID (a session leader) for up to 20 s; its status,
+# or 124 once its group has been killed at the deadline.
+wait20() {
 	local st w first
 	sleep 20 &
 	w=$!
@@ -146,7 +156,6 @@ reap() {
 		kill "$w"
 		wait "$w"
 	fi
-	pkill -KILL -s "$1"
 	return "$st"
 }
 
@@ -205,7 +214,7 @@ run_one() {
 		fi
 		# It stops on SIGTERM, and all it started with it.
 		kill -TERM -- "-$pid"
-		wait "$pid"
+		wait20 "$pid"
 		st=$?
 		[ "$st" -eq 143 ] || { echo "status $st after SIGTERM"; return 1; }
 		# Its shell may end before the commands it started have: give

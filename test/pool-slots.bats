@@ -13,9 +13,13 @@ gated() {
 	for i in $(seq "$1"); do mkfifo "g$i"; done
 }
 JOB='touch s.$1; read -r x <g$1'
+# A write that finds no reader within 30 s (pool gone before the job
+# opened its gate) fails the test instead of hanging it.
 release() {
 	local i
-	for i in "$@"; do echo >"g$i"; done
+	for i in "$@"; do
+		timeout 30 sh -c 'echo >"$1"' _ "g$i" || return 1
+	done
 }
 
 # listing: make pool ($pid) list its slots and jobs (SIGURG) and wait for
