@@ -86,16 +86,18 @@ static const char probe[] =
  * so that a shell such as bash does not report that as "Killed" on the
  * job's stderr. The watcher ignores the SIGTERM it
  * sends to the whole group, so that it lives on to send SIGKILL after the
- * grace period. */
+ * grace period. The login shell may have read a startup file (bash
+ * reads ~/.bashrc for ssh commands): set +e and "command" keep its
+ * options and functions from changing how the job runs. */
 static const char remote_wrapper[] =
-    "g=$1 d=$2; POOL_SEQ=$3 POOL_SLOT=$4; export POOL_SEQ POOL_SLOT; shift 4\n"
+    "set +e; g=$1 d=$2; POOL_SEQ=$3 POOL_SLOT=$4; export POOL_SEQ POOL_SLOT; shift 4\n"
     "if [ -n \"$d\" ]; then mkdir -p -- \"$d\" && cd -- \"$d\" || exit 255; fi\n"
     "exec 3<&0 </dev/null 4>&2 2>/dev/null\n"
     "{ read -r _ <&3; trap '' TERM; kill -TERM 0; sleep \"$g\"; kill -KILL 0; }"
     " >/dev/null 2>&1 4>&- &\n"
     "w=$!\n"
     "exec 3<&-\n"
-    "\"$@\" 2>&4 4>&-\n"
+    "command \"$@\" 2>&4 4>&-\n"
     "s=$?\n"
     "kill \"$w\" 2>/dev/null\n"
     "exit \"$s\"\n";
