@@ -104,9 +104,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (any_repl && (j.nitems > 1 || k != (size_t)c.ncmd))
 		c.ncmd = 1;     /* the shape was all there is to check */
 	for (i = 1; i < c.ncmd; i++) {
-		if (!targ[i].repl && j.argv[i] != cmd[i])
+		if (!targ[i].w.repl && j.argv[i] != cmd[i])
 			abort();
-		if (targ[i].repl && j.nitems == 1)
+		if (targ[i].w.repl && j.nitems == 1)
 			check_lone(cmd[i], j.argv[i], j.items.p, &j);
 	}
 	job_command_line(&j, &line);
@@ -120,7 +120,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(j.ioff);
 	free(j.argv);
 	for (i = 0; i < na + 1; i++)
-		free(targ[i].seg);
+		repl_free(&targ[i].w);
 	free(targ);
 	targ = NULL;
 	any_repl = 0;

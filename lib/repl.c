@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+#include "err.h"
 #include "repl.h"
 
 /* The ending of a replacement string at S ("}", ".}", "/}", "//}",
@@ -97,4 +99,79 @@ repl_part(int part, const char *value, size_t *len)
 		*len = n;
 		return value;
 	}
+}
+
+static void
+add_piece(struct repl_word *w, const struct repl_piece *p)
+{
+	struct repl_piece *np = realloc(w->p, ((size_t)w->n + 1) * sizeof *np);
+
+	if (np == NULL)
+		err_diex(EXIT_TOOL, "out of memory");
+	w->p = np;
+	np[w->n++] = *p;
+	w->repl |= p->kind != REPL_LIT;
+}
+
+void
+repl_parse(struct repl_word *w, const char *word,
+    int (*at)(void *arg, const char *word, const char *s, size_t *len,
+    struct repl *r), void *arg)
+{
+	const char *lit = word, *p;
+	struct repl r;
+	size_t len;
+
+	for (p = word; *p;) {
+		if ((at ? at(arg, word, p, &len, &r) :
+		    repl_at(word, p, NULL, &len, &r)) < 0) {
+			p++;
+			continue;
+		}
+		if (p > lit)
+			add_piece(w, &(struct repl_piece){ REPL_LIT, lit,
+			    (size_t)(p - lit), 0, 0 });
+		add_piece(w, &(struct repl_piece){ r.kind, p, len, r.pos,
+		    r.part });
+		p += len;
+		lit = p;
+	}
+	if (*lit)
+		add_piece(w, &(struct repl_piece){ REPL_LIT, lit, strlen(lit),
+		    0, 0 });
+}
+
+void
+repl_free(struct repl_word *w)
+{
+	free(w->p);
+	w->p = NULL;
+	w->n = w->repl = 0;
+}
+
+void
+repl_expand(struct buf *b, const struct repl_piece *p, const char *value,
+    unsigned long long seq, unsigned long long slot)
+{
+	char tmp[24], num[24];
+	unsigned long long v;
+	const char *s;
+	size_t n = 0, i;
+
+	switch (p->kind) {
+	case REPL_LIT:
+		buf_add(b, p->s, p->n);
+		return;
+	case REPL_VAL:
+		s = repl_part(p->part, value, &n);
+		buf_add(b, s, n);
+		return;
+	}
+	v = p->kind == REPL_SEQ ? seq : slot;
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	for (i = 0; i < n; i++)
+		num[i] = tmp[n - 1 - i];
+	buf_add(b, num, n);
 }

@@ -9,13 +9,20 @@
  *   {#}     the job's sequence number     {%}  its job slot
  *
  * A string right after a '$' is none ("${x}" in a shell line is the
- * shell's). */
+ * shell's).
+ *
+ * A word of a template is parsed once (repl_parse) into pieces, and each
+ * job expands the pieces (repl_expand) for its value; what a program
+ * adds (pool's --header names, -X, quoting for sh, several values) stays
+ * the program's. */
 #ifndef CONC_REPL_H
 #define CONC_REPL_H
 
 #include <stddef.h>
 
-enum repl_kind { REPL_VAL = 1, REPL_SEQ, REPL_SLOT };
+struct buf;
+
+enum repl_kind { REPL_LIT, REPL_VAL, REPL_SEQ, REPL_SLOT };
 enum repl_part { REPL_WHOLE, REPL_NOEXT, REPL_BASE, REPL_DIR,
 	REPL_BASENOEXT };
 
@@ -37,5 +44,41 @@ int repl_at(const char *word, const char *s, const char *I, size_t *len,
  * unless that dot begins the name; the directory of a name without a
  * slash is ".". */
 const char *repl_part(int part, const char *value, size_t *len);
+
+/* A word of a template, parsed once into pieces: literal text and
+ * replacement strings, in order. */
+struct repl_piece {
+	int kind;       /* enum repl_kind: REPL_LIT for literal text */
+	const char *s;  /* where its text is in the word (which must outlive
+	                 * the pieces) */
+	size_t n;       /* its length */
+	long pos;       /* REPL_VAL: as in struct repl */
+	int part;       /* REPL_VAL: as in struct repl */
+};
+
+struct repl_word {
+	struct repl_piece *p;
+	int n;
+	int repl;       /* holds a replacement string */
+};
+
+/* repl_parse: parse WORD into the pieces of W (zeroed by the caller),
+ * the replacement strings being where AT(ARG, WORD, s, len, r) finds one
+ * (the same contract as repl_at); repl_at's, with no -I, when AT is NULL.
+ * Out of memory it exits with status 125. */
+void repl_parse(struct repl_word *w, const char *word,
+    int (*at)(void *arg, const char *word, const char *s, size_t *len,
+    struct repl *r), void *arg);
+
+/* repl_free: release W's pieces; W is empty afterwards. */
+void repl_free(struct repl_word *w);
+
+/* repl_expand: append to B the expansion of piece P for VALUE, job
+ * sequence number SEQ and job slot SLOT: a literal's text, the number
+ * for {#} or {%}, the part of VALUE that a REPL_VAL stands for (whatever
+ * its pos: choosing the value is the caller's). Nothing is allocated
+ * but B's room. */
+void repl_expand(struct buf *b, const struct repl_piece *p,
+    const char *value, unsigned long long seq, unsigned long long slot);
 
 #endif

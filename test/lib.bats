@@ -263,3 +263,29 @@ u() { "${UNIT:-$TOP/build/test/unit}" "$@"; }
 	run -0 u repl 'I{}-{.}' a.b I
 	[ "$output" = 'a.b{}-a' ]
 }
+
+@test "replacement strings (lib/repl): a word parsed once into pieces, each expanded for a value" {
+	run -0 u expand 'a{}b{/.}{2//}{#}-{%}' /d/f.x 42 3
+	[ "${lines[0]}" = 'lit [a]' ]
+	[ "${lines[1]}" = 'val 0 0 [{}]' ]
+	[ "${lines[2]}" = 'lit [b]' ]
+	[ "${lines[3]}" = 'val 0 4 [{/.}]' ]
+	# {N}: the piece keeps N; which value it takes is the caller's.
+	[ "${lines[4]}" = 'val 2 3 [{2//}]' ]
+	[ "${lines[5]}" = 'seq [{#}]' ]
+	[ "${lines[6]}" = 'lit [-]' ]
+	[ "${lines[7]}" = 'slot [{%}]' ]
+	[ "${lines[8]}" = 'repl 8' ]
+	[ "${lines[9]}" = '= a/d/f.xbf/d42-3' ]
+	[ "${#lines[@]}" -eq 10 ]
+	# No replacement string: one literal piece; none at all for "".
+	# shellcheck disable=SC2016 # the $ is the point
+	run -0 u expand 'x ${} {y}' v 1 1
+	# shellcheck disable=SC2016
+	[ "$output" = "$(printf '%s\n' 'lit [x ${} {y}]' 'norepl 1' '= x ${} {y}')" ]
+	run -0 u expand '' v 1 1
+	[ "$output" = "$(printf '%s\n' 'norepl 0' '= ')" ]
+	# The numbers in full, to the largest.
+	run -0 u expand '{#}{%}' v 18446744073709551615 0
+	[ "${lines[3]}" = '= 184467440737095516150' ]
+}

@@ -12,6 +12,10 @@
  *                         SIGKILLed at once; print how many sleeps ran on
  *   unit repl WORD VALUE [I]  WORD with its replacement strings (lib/repl)
  *                         expanded for VALUE: {#} is 7, {%} 3, {N} <N>
+ *   unit expand WORD VALUE SEQ SLOT  WORD parsed by repl_parse: a line per
+ *                         piece (lit|val POS PART|seq|slot, then its text
+ *                         in brackets), then "= " and the pieces expanded
+ *                         by repl_expand for VALUE, SEQ and SLOT
  *   unit lockhold PATH    lock the lock object PATH (made if missing) with
  *                         obj_lock, print "locked", read a line from stdin,
  *                         unlock, print "unlocked"
@@ -28,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "err.h"
 #include "loop.h"
 #include "repl.h"
@@ -285,6 +290,34 @@ do_repl(const char *word, const char *value, const char *I)
 	return 0;
 }
 
+/* unit expand: see the top. */
+static int
+do_expand(const char *word, const char *value, const char *seq,
+    const char *slot)
+{
+	static const char *kind[] = { "lit", "val", "seq", "slot" };
+	struct repl_word w = { 0 };
+	struct buf b = { 0 };
+	int g;
+
+	repl_parse(&w, word, NULL, NULL);
+	for (g = 0; g < w.n; g++) {
+		const struct repl_piece *p = &w.p[g];
+		if (p->kind == REPL_VAL)
+			printf("val %ld %d", p->pos, p->part);
+		else
+			fputs(kind[p->kind], stdout);
+		printf(" [%.*s]\n", (int)p->n, p->s);
+		repl_expand(&b, p, value, strtoull(seq, NULL, 10),
+		    strtoull(slot, NULL, 10));
+	}
+	printf("%s %d\n= %s\n", w.repl ? "repl" : "norepl", w.n,
+	    buf_str(&b));
+	buf_free(&b);
+	repl_free(&w);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -342,6 +375,8 @@ main(int argc, char **argv)
 		return do_orphans(atoi(argv[2]));
 	} else if (strcmp(argv[1], "repl") == 0 && (argc == 4 || argc == 5)) {
 		return do_repl(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+	} else if (strcmp(argv[1], "expand") == 0 && argc == 6) {
+		return do_expand(argv[2], argv[3], argv[4], argv[5]);
 	} else if (strcmp(argv[1], "lockhold") == 0 && argc == 3) {
 		return do_lockhold(argv[2]);
 	} else if (strcmp(argv[1], "ident") == 0 && argc == 3) {

@@ -31,23 +31,10 @@ extern char **environ;
 /* Characters that suggest CMD was meant as a shell command line. */
 #define SHELL_CHARS " \t\n|&;<>()$`\\\"'*?[#~=%"
 
-/* A piece of a word of the template: literal text or a replacement
- * string (lib/repl). */
-enum seg_kind { SEG_LIT = 0, SEG_VAL = REPL_VAL, SEG_SEQ = REPL_SEQ,
-	SEG_SLOT = REPL_SLOT };
-
-struct seg {
-	int kind;
-	const char *s;  /* SEG_LIT: the literal text */
-	size_t n;
-	long pos;       /* SEG_VAL: the value's number, 1-based; 0: all */
-	int mod;        /* SEG_VAL: the part of the value (enum repl_part) */
-};
-
+/* A word of the template: lib/repl's pieces, literal text and
+ * replacement strings, with what pool adds. */
 struct targ {
-	struct seg *seg;
-	int nseg;
-	int repl;       /* holds a replacement string */
+	struct repl_word w;
 	int ctx;        /* -X: holds {} (or {.}, ...), so is repeated */
 	int glue;       /* --shell -X: follows the word before it with no
 	                 * space (see split_blanks) */
@@ -67,21 +54,18 @@ static int exec_warned;
 static const struct conf *conf;
 
 /* The replacement string that starts at S in word A, or -1; *len is
- * its length, and *g (kind, pos, mod) what it stands for: lib/repl's,
- * and with --header a column's name in braces. */
+ * its length, and *r what it stands for: lib/repl's (with -I), and with
+ * --header a column's name in braces. */
 static int
-repl_seg_at(const char *a, const char *s, size_t *len, struct seg *g)
+repl_seg_at(void *arg, const char *a, const char *s, size_t *len,
+    struct repl *r)
 {
-	struct repl r;
 	size_t n;
 	long v;
 
-	memset(g, 0, sizeof *g);
-	if (repl_at(a, s, conf->replace, len, &r) >= 0) {
-		g->pos = r.pos;
-		g->mod = r.part;
-		return g->kind = r.kind;
-	}
+	(void)arg;
+	if (repl_at(a, s, conf->replace, len, r) >= 0)
+		return r->kind;
 	if (*s == '{' && !(s > a && s[-1] == '$') && source_header_names()) {
 		n = strcspn(s + 1, "{} \t\n$'\"\\");
 		if (n > 0 && s[1 + n] == '}') {
@@ -90,49 +74,34 @@ repl_seg_at(const char *a, const char *s, size_t *len, struct seg *g)
 				err_diex(EXIT_TOOL, "%.*s: no column of that "
 				    "name in the header", (int)n + 2, s);
 			*len = n + 2;
-			g->pos = v;
-			return g->kind = SEG_VAL;
+			r->pos = v;
+			return r->kind = REPL_VAL;
 		}
 	}
 	return -1;
 }
 
-static void
-add_seg(struct targ *t, const struct seg *s)
+/* No replacement string anywhere: a run of blanks (split_blanks). */
+static int
+no_repl(void *arg, const char *a, const char *s, size_t *len,
+    struct repl *r)
 {
-	struct seg *g = realloc(t->seg, (t->nseg + 1) * sizeof *g);
-
-	if (g == NULL)
-		err_diex(EXIT_TOOL, "out of memory");
-	t->seg = g;
-	g[t->nseg++] = *s;
-	if (s->kind != SEG_LIT)
-		t->repl = 1;
-	if (s->kind == SEG_VAL && s->pos == 0 && conf->xctx)
-		t->ctx = 1;
+	(void)arg, (void)a, (void)s, (void)len, (void)r;
+	return -1;
 }
 
+/* Parse word A into T; with -X, a word with {} (or {.}, ...) is
+ * repeated. */
 static void
 parse_arg(struct targ *t, const char *a)
 {
-	const char *lit = a, *p;
-	struct seg g;
+	int g;
 
-	for (p = a; *p;) {
-		size_t len;
-		/* (${name} in a shell line is the shell's: see repl.h.) */
-		if (repl_seg_at(a, p, &len, &g) < 0) {
-			p++;
-			continue;
-		}
-		if (p > lit)
-			add_seg(t, &(struct seg){ SEG_LIT, lit, p - lit, 0, 0 });
-		add_seg(t, &g);
-		p += len;
-		lit = p;
-	}
-	if (*lit)
-		add_seg(t, &(struct seg){ SEG_LIT, lit, strlen(lit), 0, 0 });
+	/* (${name} in a shell line is the shell's: see repl.h.) */
+	repl_parse(&t->w, a, repl_seg_at, NULL);
+	for (g = 0; g < t->w.n && conf->xctx; g++)
+		if (t->w.p[g].kind == REPL_VAL && t->w.p[g].pos == 0)
+			t->ctx = 1;
 }
 
 /* --shell with -X: GNU parallel repeats the blank-delimited word of the
@@ -166,8 +135,7 @@ split_blanks(const struct conf *c)
 			memset(&targ[ntarg], 0, sizeof *targ);
 			targ[ntarg].glue = p > c->cmd[i];
 			if (blank)
-				add_seg(&targ[ntarg], &(struct seg){ SEG_LIT,
-				    w, q - p, 0, 0 });
+				repl_parse(&targ[ntarg].w, w, no_repl, NULL);
 			else
 				parse_arg(&targ[ntarg], w);
 			ntarg++;
@@ -209,7 +177,7 @@ tmpl_init(const struct conf *c)
 	}
 	/* The values are appended unless a word places them. */
 	for (i = 0; i < ntarg; i++)
-		any_repl |= targ[i].repl;
+		any_repl |= targ[i].w.repl;
 	/* pool's signal handlers are lib/loop's, which exec resets and
 	 * which are safe in the child before exec: the child need only
 	 * reset what pool ignores. */
@@ -220,7 +188,7 @@ tmpl_init(const struct conf *c)
 		have_path = e == 0;
 		return;
 	}
-	if (targ[0].repl)
+	if (targ[0].w.repl)
 		return;     /* found again for every job */
 	e = proc_resolve(c->cmd[0], path, sizeof path);
 	have_path = e == 0;
@@ -281,15 +249,20 @@ put_ull(char *p, unsigned long long v)
  * (--shell). */
 enum join { JOIN_SPACE, JOIN_WORDS, JOIN_SHELL };
 
+/* Append the part of J's I-th value that G stands for to B. */
 static void
-put_value(struct buf *b, const char *s, size_t n, int join)
+put_value(struct buf *b, const struct repl_piece *g, const struct job *j,
+    int i, int join)
 {
+	const char *s;
+	size_t n;
 	char *q;
 
 	if (join != JOIN_SHELL) {
-		buf_add(b, s, n);
+		repl_expand(b, g, j->items.p + j->ioff[i], 0, 0);
 		return;
 	}
+	s = repl_part(g->part, j->items.p + j->ioff[i], &n);
 	if ((q = strndup(s, n)) == NULL)
 		err_diex(EXIT_TOOL, "out of memory");
 	buf_quote(b, q, 0);
@@ -305,34 +278,22 @@ present(const struct job *j, long i)
 	return i < j->nitems && conf->maxargs != 0;
 }
 
-/* Append the expansion of segment G for job J to B; with -X, ONLY is
+/* Append the expansion of piece G for job J to B; with -X, ONLY is
  * the value that {} stands for in this repetition of its word (else -1). */
 static void
-expand_seg(const struct seg *g, const struct job *j, struct buf *b, int join,
-    int only)
+expand_seg(const struct repl_piece *g, const struct job *j, struct buf *b,
+    int join, int only)
 {
-	char num[24];
-	const char *s;
-	size_t n;
 	int i;
 
-	switch (g->kind) {
-	case SEG_LIT:
-		buf_add(b, g->s, g->n);
-		return;
-	case SEG_SEQ:
-	case SEG_SLOT:
-		n = put_ull(num, g->kind == SEG_SEQ ? j->seq :
-		    (unsigned long long)j->slot);
-		buf_add(b, num, n);
+	if (g->kind != REPL_VAL) {
+		repl_expand(b, g, "", j->seq, (unsigned long long)j->slot);
 		return;
 	}
 	if (g->pos > 0 || only >= 0) {
 		i = g->pos > 0 ? (int)g->pos - 1 : only;
-		if (present(j, i)) {
-			s = repl_part(g->mod, j->items.p + j->ioff[i], &n);
-			put_value(b, s, n, join);
-		}
+		if (present(j, i))
+			put_value(b, g, j, i, join);
 		return;
 	}
 	/* Several values (-n, several sources, --colsep): each its own
@@ -340,10 +301,8 @@ expand_seg(const struct seg *g, const struct job *j, struct buf *b, int join,
 	for (i = 0; i < j->nitems; i++) {
 		if (i > 0)
 			buf_add(b, join == JOIN_WORDS ? "" : " ", 1);
-		if (present(j, i)) {
-			s = repl_part(g->mod, j->items.p + j->ioff[i], &n);
-			put_value(b, s, n, join);
-		}
+		if (present(j, i))
+			put_value(b, g, j, i, join);
 	}
 }
 
@@ -363,9 +322,9 @@ job_expand(const struct job *j, const char *tmpl, struct buf *b)
 	int g;
 
 	parse_arg(&t, tmpl);
-	for (g = 0; g < t.nseg; g++)
-		expand_seg(&t.seg[g], j, b, JOIN_SPACE, -1);
-	free(t.seg);
+	for (g = 0; g < t.w.n; g++)
+		expand_seg(&t.w.p[g], j, b, JOIN_SPACE, -1);
+	repl_free(&t.w);
 }
 
 static void
@@ -407,8 +366,8 @@ build_line(struct job *j)
 		for (r = 0; r < n; r++) {
 			if (j->args.len > 0 && (r > 0 || !targ[i].glue))
 				buf_add(&j->args, " ", 1);
-			for (g = 0; g < targ[i].nseg; g++)
-				expand_seg(&targ[i].seg[g], j, &j->args,
+			for (g = 0; g < targ[i].w.n; g++)
+				expand_seg(&targ[i].w.p[g], j, &j->args,
 				    JOIN_SHELL, targ[i].ctx ? r : -1);
 		}
 	}
@@ -435,9 +394,9 @@ job_item_cost(const char *item)
 		if (!targ[i].ctx)
 			continue;
 		cost += 1 + sizeof(char *);
-		for (g = 0; g < targ[i].nseg; g++)
-			cost += targ[i].seg[g].kind == SEG_LIT ?
-			    targ[i].seg[g].n : v;
+		for (g = 0; g < targ[i].w.n; g++)
+			cost += targ[i].w.p[g].kind == REPL_LIT ?
+			    targ[i].w.p[g].n : v;
 	}
 	/* The item is also kept, and appended when no word places it. */
 	n += 1 + sizeof(char *) + (v - n);
@@ -480,7 +439,7 @@ build_argv(struct job *j, const struct conf *c)
 	 * those). A word made of values J does not have and nothing else
 	 * is no word at all, as in GNU parallel's shell line. */
 	for (a = 0; a < ntarg; a++) {
-		if (!targ[a].repl) {
+		if (!targ[a].w.repl) {
 			add_word(&nw, (size_t)-1 - a);
 			continue;
 		}
@@ -488,14 +447,14 @@ build_argv(struct job *j, const struct conf *c)
 		for (r = 0; r < n; r++) {
 			from = j->args.len;
 			has = 0;
-			for (g = 0; g < targ[a].nseg; g++) {
-				const struct seg *s = &targ[a].seg[g];
+			for (g = 0; g < targ[a].w.n; g++) {
+				const struct repl_piece *s = &targ[a].w.p[g];
 				long v = s->pos > 0 ? s->pos - 1 : r;
-				if (s->kind != SEG_VAL || s->pos > 0 ||
+				if (s->kind != REPL_VAL || s->pos > 0 ||
 				    targ[a].ctx) {
 					expand_seg(s, j, &j->args, JOIN_WORDS,
 					    targ[a].ctx ? r : -1);
-					has |= s->kind != SEG_VAL ||
+					has |= s->kind != REPL_VAL ||
 					    present(j, v);
 					continue;
 				}

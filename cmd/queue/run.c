@@ -598,33 +598,8 @@ on_lease(struct loop *l, void *arg)
  * job of one value, its message: {} and {1} are the message, {.} {/}
  * {//} {/.} (and {1.} ...) its parts, {#} the job's number in this run
  * (1, 2, ...), {%} its job slot (1 to -j). The ARGs are parsed once. */
-struct piece {
-	int kind;           /* 0: literal text, else enum repl_kind */
-	const char *s;      /* literal: the text */
-	size_t n;
-	int part;           /* REPL_VAL: enum repl_part */
-};
-
-struct word {
-	struct piece *p;
-	int n;
-	int repl;           /* holds a replacement string */
-};
-
-static struct word *words;     /* one per word of CMD ARG... */
+static struct repl_word *words;    /* one per word of CMD ARG... */
 static int any_repl;
-
-static void
-add_piece(struct word *w, int kind, const char *s, size_t n, int part)
-{
-	struct piece *np = realloc(w->p, ((size_t)w->n + 1) * sizeof *np);
-
-	if (np == NULL)
-		nomem();
-	w->p = np;
-	np[w->n++] = (struct piece){ kind, s, n, part };
-	w->repl |= kind != 0;
-}
 
 /* Parse the ARGs; a string that would need a second value ({2}) is bad
  * input, refused before anything is taken. */
@@ -636,28 +611,15 @@ tmpl_parse(void)
 	if ((words = calloc((size_t)C.ncmd, sizeof *words)) == NULL)
 		nomem();
 	for (i = 1; i < C.ncmd; i++) {
-		const char *a = C.cmd[i], *lit = a, *p;
-		struct word *w = &words[i];
-		struct repl r;
-		size_t len;
+		struct repl_word *w = &words[i];
+		int g;
 
-		for (p = a; *p;) {
-			if (repl_at(a, p, NULL, &len, &r) < 0) {
-				p++;
-				continue;
-			}
-			if (r.kind == REPL_VAL && r.pos > 1)
+		repl_parse(w, C.cmd[i], NULL, NULL);
+		for (g = 0; g < w->n; g++)
+			if (w->p[g].kind == REPL_VAL && w->p[g].pos > 1)
 				err_diex(EXIT_TOOL, "%.*s: a job of queue run "
 				    "has one value, its message ({} or {1})",
-				    (int)len, p);
-			if (p > lit)
-				add_piece(w, 0, lit, (size_t)(p - lit), 0);
-			add_piece(w, r.kind, NULL, 0, r.part);
-			p += len;
-			lit = p;
-		}
-		if (*lit)
-			add_piece(w, 0, lit, strlen(lit), 0);
+				    (int)w->p[g].n, w->p[g].s);
 		any_repl |= w->repl;
 	}
 }
@@ -668,7 +630,7 @@ tmpl_free(void)
 	int i;
 
 	for (i = 0; words && i < C.ncmd; i++)
-		free(words[i].p);
+		repl_free(&words[i]);
 	free(words);
 	words = NULL;
 }
@@ -689,35 +651,16 @@ build_argv(const char *msg, unsigned long long seq, long slot, char **strs,
 	*nstr = 0;
 	v[k++] = C.cmd[0];
 	for (i = 1; i < C.ncmd; i++) {
-		const struct word *w = &words[i];
+		const struct repl_word *w = &words[i];
 		struct buf b = { 0 };
 
 		if (!w->repl) {
 			v[k++] = C.cmd[i];
 			continue;
 		}
-		for (g = 0; g < w->n; g++) {
-			const struct piece *pc = &w->p[g];
-			char num[24];
-			const char *s;
-			size_t n;
-
-			switch (pc->kind) {
-			case 0:
-				buf_add(&b, pc->s, pc->n);
-				break;
-			case REPL_VAL:
-				s = repl_part(pc->part, msg, &n);
-				buf_add(&b, s, n);
-				break;
-			default:
-				n = (size_t)snprintf(num, sizeof num, "%llu",
-				    pc->kind == REPL_SEQ ? seq :
-				    (unsigned long long)slot);
-				buf_add(&b, num, n);
-				break;
-			}
-		}
+		for (g = 0; g < w->n; g++)
+			repl_expand(&b, &w->p[g], msg, seq,
+			    (unsigned long long)slot);
 		strs[(*nstr)++] = v[k++] = buf_str(&b);
 	}
 	if (!any_repl && !C.stdin_msg)
