@@ -81,7 +81,19 @@ fixtures() {
 case $u in file://*) f=${u#file://} ;; *) f=${0%/*}/../data/${u##*/} ;; esac
 if [ -n "$o" ]; then cat "$f" >"${u##*/}"; else cat "$f"; fi'
 	# Services that run until stopped, saying when they are ready.
-	stub stub/postgres 'echo "database system is ready to accept connections" >&2; exec sleep 3600'
+	# postgres listens on the port of -p (on 127.0.0.1); a port another
+	# program holds already is just as ready for a tcp: check.
+	stub stub/postgres 'p=5432; while [ $# -gt 0 ]; do [ "$1" = -p ] && p=$2; shift; done
+exec python3 -c "
+import socket, sys, time
+try:
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((\"127.0.0.1\", $p)); s.listen(8)
+except OSError:
+    pass
+print(\"database system is ready to accept connections\", file=sys.stderr, flush=True)
+time.sleep(3600)
+"'
 	stub stub/npm 'echo "npm $*: serving"; exec sleep 3600'
 	stub api 'echo "listening on ${2:-8080}"; exec sleep 3600'
 	# Commands that do their part and exit.
