@@ -149,14 +149,28 @@ repl_free(struct repl_word *w)
 	w->n = w->repl = 0;
 }
 
+size_t
+repl_num(char *p, unsigned long long v)
+{
+	char tmp[24];
+	size_t n = 0, i;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	for (i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	p[n] = '\0';
+	return n;
+}
+
 void
 repl_expand(struct buf *b, const struct repl_piece *p, const char *value,
     unsigned long long seq, unsigned long long slot)
 {
-	char tmp[24], num[24];
-	unsigned long long v;
+	char num[24];
 	const char *s;
-	size_t n = 0, i;
+	size_t n;
 
 	switch (p->kind) {
 	case REPL_LIT:
@@ -167,11 +181,6 @@ repl_expand(struct buf *b, const struct repl_piece *p, const char *value,
 		buf_add(b, s, n);
 		return;
 	}
-	v = p->kind == REPL_SEQ ? seq : slot;
-	do
-		tmp[n++] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	for (i = 0; i < n; i++)
-		num[i] = tmp[n - 1 - i];
+	n = repl_num(num, p->kind == REPL_SEQ ? seq : slot);
 	buf_add(b, num, n);
 }

@@ -73,6 +73,10 @@ void repl_parse(struct repl_word *w, const char *word,
 /* repl_free: release W's pieces; W is empty afterwards. */
 void repl_free(struct repl_word *w);
 
+/* repl_num: write V in decimal at P (room for 21 bytes), with a NUL
+ * after it; returns its length. The numbers of {#} and {%}. */
+size_t repl_num(char *p, unsigned long long v);
+
 /* repl_expand: append to B the expansion of piece P for VALUE, job
  * sequence number SEQ and job slot SLOT: a literal's text, the number
  * for {#} or {%}, the part of VALUE that a REPL_VAL stands for (whatever

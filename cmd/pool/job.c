@@ -227,22 +227,6 @@ env_init(const char *makeflags)
 	envp[k] = NULL;
 }
 
-/* Write V in decimal at P; returns the length. */
-static size_t
-put_ull(char *p, unsigned long long v)
-{
-	char tmp[24];
-	size_t n = 0, i;
-
-	do
-		tmp[n++] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	for (i = 0; i < n; i++)
-		p[i] = tmp[n - 1 - i];
-	p[n] = '\0';
-	return n;
-}
-
 /* How the values of a replacement string are put together: as one
  * string with spaces between them (--return patterns), as words of their
  * own (a NUL between them marks where a word ends), or quoted for sh
@@ -523,8 +507,8 @@ job_build(struct job *j, const struct conf *c, struct launch *x)
 	int k;
 
 	build_argv(j, c);
-	put_ull(seqvar + 9, j->seq);
-	put_ull(slotvar + 10, (unsigned long long)j->slot);
+	repl_num(seqvar + 9, j->seq);
+	repl_num(slotvar + 10, (unsigned long long)j->slot);
 	memset(x, 0, sizeof *x);
 	x->argv = j->argv;
 	x->path = have_path ? path : NULL;
