@@ -72,6 +72,7 @@
 	"       queue open NAME\n" \
 	"       queue run [-j N] [--retries K] [--retry-delay DUR[,MAX]] [--lease DUR]\n" \
 	"                 [--grace DUR] [--dead NAME] [--stdin] [-k] NAME [--] CMD [ARG...]\n" \
+	"       queue fifo [--in | --out] [-0] [--mode MODE] NAME PATH\n" \
 	"       queue done NAME [N]\n" \
 	"       queue join [--nowait | -t DUR] NAME\n" \
 	"       queue size NAME\n" \
@@ -94,7 +95,9 @@
 	"      --size BYTES    storage; a message takes its length + 16 (default 32M)\n" \
 	"      --lifo          last in, first out\n" \
 	"      --priority      lowest PRIO first, first in first out among equals\n" \
-	"      --mode MODE     permission bits of a new queue (octal, default 600)\n" \
+	"      --mode MODE     permission bits of a new queue or FIFO (octal, default 600)\n" \
+	"      --in            fifo: PATH's writers put lines into NAME (the default)\n" \
+	"      --out           fifo: PATH's readers get NAME's messages\n" \
 	"      --json          stat, ls: print JSON\n" \
 	"      --header        ls: print the column names first\n" \
 	"  -H, --host HOST    (before the command) run it on HOST over ssh;\n" \
@@ -105,17 +108,18 @@
 const char queue_help[] = HELP_TEXT;
 
 static const struct cli cli = {
-	"queue put|get|create|close|open|run|done|join|size|stat|ls|rm [OPTIONS] ...",
+	"queue put|get|create|close|open|run|fifo|done|join|size|stat|ls|rm [OPTIONS] ...",
 	HELP_TEXT,
 };
 
 enum {
 	OPT_NOWAIT = 0x100, OPT_SYNC, OPT_MAX, OPT_SIZE, OPT_LIFO, OPT_PRIORITY,
-	OPT_MODE, OPT_DELAY, OPT_META, OPT_NAME, OPT_AT,
+	OPT_MODE, OPT_DELAY, OPT_META, OPT_NAME, OPT_AT, OPT_IN, OPT_OUT,
 };
 
 struct opts {
 	int null, nowait, sync, follow, meta_out, name_out;
+	int in, out;            /* fifo --in, --out */
 	int64_t timeout;        /* -1: none */
 	long long count;        /* -1: not given */
 	int have_prio;
@@ -141,6 +145,7 @@ enum {
 	A_SYNC = 1 << 4, A_COUNT = 1 << 5, A_FOLLOW = 1 << 6, A_MAX = 1 << 7,
 	A_SIZE = 1 << 8, A_LIFO = 1 << 9, A_PRIORITY = 1 << 10, A_MODE = 1 << 11,
 	A_DELAY = 1 << 12, A_META = 1 << 13, A_NAME = 1 << 14, A_AT = 1 << 15,
+	A_IN = 1 << 16, A_OUT = 1 << 17,
 };
 
 /* Parse the options of subcommand ARGV[0], which takes those in
@@ -166,6 +171,8 @@ parse(int argc, char **argv, const char *usage, unsigned allowed,
 		{ "meta", no_argument, 0, OPT_META },
 		{ "name", no_argument, 0, OPT_NAME },
 		{ "at", required_argument, 0, OPT_AT },
+		{ "in", no_argument, 0, OPT_IN },
+		{ "out", no_argument, 0, OPT_OUT },
 		CLI_STD_OPTIONS,
 		{ 0, 0, 0, 0 }
 	};
@@ -173,7 +180,7 @@ parse(int argc, char **argv, const char *usage, unsigned allowed,
 	static const unsigned bits[] = {
 		A_NULL, A_NOWAIT, A_TIMEOUT, A_PRIO, A_SYNC, A_COUNT, A_FOLLOW,
 		A_MAX, A_SIZE, A_LIFO, A_PRIORITY, A_MODE, A_DELAY, A_META,
-		A_NAME, A_AT,
+		A_NAME, A_AT, A_IN, A_OUT,
 	};
 	struct cli sub = { usage, HELP_TEXT };
 	int c, have_delay = 0;
@@ -226,6 +233,8 @@ parse(int argc, char **argv, const char *usage, unsigned allowed,
 		case OPT_AT: o->at = opt_time("--at", optarg); break;
 		case OPT_META: o->meta_out = 1; break;
 		case OPT_NAME: o->name_out = 1; break;
+		case OPT_IN: o->in = 1; break;
+		case OPT_OUT: o->out = 1; break;
 		}
 	}
 	if (o->nowait && o->timeout >= 0)
@@ -234,6 +243,8 @@ parse(int argc, char **argv, const char *usage, unsigned allowed,
 		cli_usage_error(&sub, "-n and -f conflict");
 	if (have_delay && o->at >= 0)
 		cli_usage_error(&sub, "--delay and --at conflict");
+	if (o->in && o->out)
+		cli_usage_error(&sub, "--in and --out conflict");
 	return optind;
 }
 
@@ -277,6 +288,16 @@ sync_or_die(struct queue *q)
 
 /* ---- put ---- */
 
+void
+queue_say_closed(const struct queue *q)
+{
+	if (q->sh->removed)
+		err_warnx("%s: queue removed", q->o.name);
+	else
+		err_warnx("%s: queue closed (reopen it with 'queue open %s')",
+		    q->o.name, q->o.name);
+}
+
 /* Put M[0..N): returns 0, or the exit status that ends the put. */
 static int
 put_msgs(struct queue *q, const struct q_msg *m, size_t n,
@@ -299,11 +320,7 @@ put_msgs(struct queue *q, const struct q_msg *m, size_t n,
 	q_lock(q);
 	while (done < n) {
 		if (sh->closed) {
-			if (sh->removed)
-				err_warnx("%s: queue removed", q->o.name);
-			else
-				err_warnx("%s: queue closed (reopen it with "
-				    "'queue open %s')", q->o.name, q->o.name);
+			queue_say_closed(q);
 			st = EXIT_NO;
 			break;
 		}
@@ -925,6 +942,31 @@ cmd_get(int argc, char **argv)
 	return st;
 }
 
+/* ---- fifo (fifo.c) ---- */
+
+static int
+cmd_fifo(int argc, char **argv)
+{
+	static const char usage[] = "queue fifo [--in | --out] [-0] "
+	    "[--mode MODE] NAME PATH";
+	struct cli sub = { usage, HELP_TEXT };
+	struct fifo_conf c;
+	struct opts o;
+	int i = parse(argc, argv, usage, A_NULL | A_MODE | A_IN | A_OUT, &o);
+	const char *name = name_operand(argc, argv, i, 1, usage);
+
+	if (i + 1 >= argc)
+		cli_usage_error(&sub, "missing PATH");
+	memset(&c, 0, sizeof c);
+	c.name = name;
+	c.path = argv[i + 1];
+	c.out = o.out;
+	c.null = o.null;
+	c.mode = o.set.mode ? o.set.mode : 0600;
+	c.exists = exists(name);
+	return queue_fifo(&c);
+}
+
 /* ---- create, close, done, join ---- */
 
 static const char *
@@ -1224,7 +1266,7 @@ cmd_rm(int argc, char **argv)
 static const struct cli_cmd cmds[] = {
 	{ "put", cmd_put }, { "get", cmd_get }, { "create", cmd_create },
 	{ "close", cmd_close }, { "open", cmd_open }, { "done", cmd_done },
-	{ "join", cmd_join }, { "run", cmd_run },
+	{ "join", cmd_join }, { "run", cmd_run }, { "fifo", cmd_fifo },
 	{ "size", cmd_size }, { "stat", cmd_stat }, { "ls", cmd_ls },
 	{ "rm", cmd_rm }, { NULL, NULL }
 };

@@ -1,4 +1,5 @@
-/* queue: what queue.c shares with run.c (queue run). */
+/* queue: what queue.c shares with run.c (queue run) and fifo.c (queue
+ * fifo). */
 #ifndef QUEUE_QUEUE_H
 #define QUEUE_QUEUE_H
 
@@ -15,6 +16,20 @@ void queue_open_or_die(struct queue *q, const char *name);
  * Returns 0, or 1 (after a message) if Q is closed. */
 int queue_put_meta(struct queue *q, const struct q_msg *m,
     const struct q_meta *meta);
+
+/* queue_say_closed: say on stderr that Q refused a put, being closed
+ * (and how to reopen it) or removed. */
+void queue_say_closed(const struct queue *q);
+
+/* queue fifo (fifo.c): serve the FIFO PATH for queue NAME, which EXISTS
+ * already or not; the other fields are the options. Returns the exit
+ * status. */
+struct fifo_conf {
+	const char *name, *path;
+	int out, null, exists;
+	unsigned mode;
+};
+int queue_fifo(const struct fifo_conf *c);
 
 /* cmd_run: queue run (run.c). */
 int cmd_run(int argc, char **argv);
