@@ -13,7 +13,7 @@
 #
 # The commands that examples call and that are no part of concutils
 # (postgres, npm, pg_dump, ImageMagick, the placeholders ./api,
-# ./handle, ./render, prepare, phase1 ...) are stood in by small scripts
+# ./handle, ./render, ./server, prepare, phase1 ...) are stood in by small scripts
 # that behave plausibly; $url is a URL of a fixture file, and curl reads
 # https:// URLs from the fixtures too (no network).
 #
@@ -96,6 +96,9 @@ time.sleep(3600)
 "'
 	stub stub/npm 'echo "npm $*: serving"; exec sleep 3600'
 	stub api 'echo "listening on ${2:-8080}"; exec sleep 3600'
+	# A program that writes its log only to the file of --log-file.
+	stub server 'while [ $# -gt 0 ]; do [ "$1" = --log-file ] && f=$2; shift; done
+printf "starting\nserving\nstopping\n" >"$f"'
 	# Commands that do their part and exit.
 	stub stub/prepare 'echo "prepared $1"'
 	stub stub/loadgen 'echo "load $1"'

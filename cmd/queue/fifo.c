@@ -56,7 +56,7 @@
 #include "queue.h"
 #include "queueobj.h"
 
-#define READ_MIN (64u << 10)      /* room for one read */
+#define READ_SIZE (64u << 10)     /* bytes per read: at most this is read and not yet put */
 #define BATCH_N 65536             /* messages per claim (--out) */
 #define BATCH_BYTES (256u << 10)  /* output bytes per claim */
 #define PERIODIC_NS (250 * 1000000LL)
@@ -428,9 +428,9 @@ make_room(void)
 		start = 0;
 		nmsg = mput = 0;
 	}
-	if (cap - len < READ_MIN) {
+	if (cap - len < READ_SIZE) {
 		char *b;
-		cap = cap ? 2 * cap : 2 * READ_MIN;
+		cap = cap ? 2 * cap : 2 * READ_SIZE;
 		if ((b = realloc(buf, cap)) == NULL)
 			nomem();
 		buf = b;
@@ -500,7 +500,7 @@ on_read(struct loop *l, int fd, unsigned ev, void *arg)
 	if (mput < nmsg)
 		return;
 	make_room();
-	r = read(rfd, buf + len, cap - len);
+	r = read(rfd, buf + len, READ_SIZE);
 	if (r < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (r < 0)
@@ -777,5 +777,6 @@ queue_fifo(const struct fifo_conf *c)
 	free(out.buf);
 	free(out.pos);
 	free(out.end);
+	loop_free(L);
 	return status;
 }
