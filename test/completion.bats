@@ -31,7 +31,7 @@ bashc() {
 
 @test "bash: subcommands, and the subcommand's own options with their long forms" {
 	run -0 bashc queue ""
-	for w in put get create close 'done' join size stat ls rm; do
+	for w in put get create close 'done' join fifo size stat ls rm; do
 		[[ " ${lines[*]} " == *" $w "* ]]
 	done
 	[[ "$output" != *-* ]]
@@ -83,6 +83,11 @@ bashc() {
 	run -0 bashc queue run --le
 	[ "$output" = --lease ]
 	run -0 bashc pool echo proc
+	[ "$output" = procfile.txt ]
+	# queue fifo NAME PATH: a queue, then a file
+	run -0 bashc queue fifo --out ""
+	[ "${lines[*]}" = "jobs logs" ]
+	run -0 bashc queue fifo jobs proc
 	[ "$output" = procfile.txt ]
 }
 
