@@ -37,6 +37,11 @@ size_le() {
 	[ "$(queue size "$1")" -le "$2" ]
 }
 
+# lines_in FILE N: FILE has N lines.
+lines_in() {
+	[ "$(wc -l <"$1")" = "$2" ]
+}
+
 # big N: N bytes of 'x' (no newline).
 big() {
 	head -c "$1" /dev/zero | tr '\0' x
@@ -132,7 +137,7 @@ complete() {
 	# A long record that arrives in pieces is dropped as it comes.
 	exec 7>f
 	printf '%s' "$(big 60)" >&7
-	wait_for test "$(wc -l <err)" = 3
+	wait_for lines_in err 3
 	printf '%s\nok4\n' "$(big 30)" >&7
 	exec 7>&-
 	wait_for size_is q 1
