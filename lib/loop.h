@@ -17,7 +17,9 @@
 enum {
 	LOOP_IN = 1,   /* readable (or at end of file) */
 	LOOP_OUT = 2,  /* writable */
-	LOOP_HUP = 4,  /* hang-up or error (reported whatever was asked) */
+	LOOP_HUP = 4,  /* hang-up or error (reported whatever was asked);
+	                * asked alone, it watches for nothing else (a
+	                * pipe's reader going away, say) */
 };
 
 struct loop;

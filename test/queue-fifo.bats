@@ -304,6 +304,28 @@ complete() {
 	[ "$(cat rest)" = "$(seq $((2 + lost)) 100000)" ]
 }
 
+@test "--out: what a reader leaves unread in the pipe goes with it; the next starts at the next message" {
+	start --out q f
+	wait_for test -p f
+	stat_is q getters 0
+	queue put q a b c
+	read -r x <f
+	[ "$x" = a ]
+	# It counts as a getter while it has a reader, until its end of
+	# the pipe is closed.
+	wait_for stat_is q getters 0
+	stat_is q messages 0
+	queue put q d
+	bg sh -c 'cat f >got'
+	r=$(tail -1 "$BATS_TEST_TMPDIR/pids")
+	wait_for stat_is q getters 1
+	queue close q
+	wait_status "$bridge" 0
+	wait_status "$r" 0
+	[ "$(cat got)" = d ]
+	stat_is q gets 4
+}
+
 @test "--out -0: each message ends with a NUL" {
 	queue put q $'a\nb' c
 	queue close q

@@ -615,6 +615,7 @@ write_out(void)
 		while (k < out.n && out.end[k] <= off)
 			k++;
 		q_lock(&Q);
+		set_role(Q_WAIT_NONE);
 		q_unclaim_after(&Q, &out, k);
 		q_commit(&Q);
 		q_unlock(&Q);
@@ -662,7 +663,6 @@ fill(void)
 			    C->null ? '\0' : '\n');
 		}
 		if (k > 0) {
-			set_role(Q_WAIT_NONE);
 			q_unlock(&Q);
 			holding = 1;
 			off = 0;
@@ -716,6 +716,11 @@ on_opened(struct loop *l, int fd, unsigned ev, void *arg)
 	if (fcntl(wfd, F_SETFL, O_WRONLY | O_NONBLOCK) < 0 ||
 	    loop_add_fd(L, wfd, LOOP_HUP, on_wfd, NULL) < 0)
 		err_die(EXIT_TOOL, "%s", C->path);
+	/* stat counts us as a getter while we have a reader, until our
+	 * end is closed. */
+	q_lock(&Q);
+	set_role(Q_WAIT_GET);
+	q_unlock(&Q);
 	fill();
 }
 
