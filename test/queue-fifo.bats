@@ -326,6 +326,22 @@ complete() {
 	stat_is q gets 4
 }
 
+@test "--out: a delayed message goes out when it is due, not before" {
+	queue put --delay 1h q later
+	queue put --delay 300ms q soon
+	start --out q f
+	wait_for test -p f
+	bg sh -c 'cat f >got'
+	wait_for stat_is q getters 1
+	wait_for grep -qx soon got
+	stat_is q delayed 1
+	stat_is q messages 1
+	[ "$(cat got)" = soon ]
+	kill -TERM "$bridge"
+	wait_status "$bridge" 143
+	stat_is q messages 1
+}
+
 @test "--out -0: each message ends with a NUL" {
 	queue put q $'a\nb' c
 	queue close q
