@@ -203,6 +203,14 @@ complete() {
 	[ ! -e f ]
 }
 
+@test "--in on a closed queue: 1 at once, with the close's message, nothing made" {
+	queue close q
+	run -1 queue fifo q f
+	one_line
+	[[ "$output" == *"queue closed (reopen it with 'queue open q')"* ]]
+	[ ! -e f ]
+}
+
 @test "queue rm ends it with 1, --in and --out" {
 	start q f
 	wait_for test -p f

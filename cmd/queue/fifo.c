@@ -96,6 +96,17 @@ static struct loop_timer *tmr;
 static void feed(void);
 static void fill(void);
 
+/* How many of the messages in OUT its first DONE bytes hold in full. */
+static size_t
+whole(size_t done)
+{
+	size_t k = 0;
+
+	while (k < out.n && out.end[k] <= done)
+		k++;
+	return k;
+}
+
 static void
 nomem(void)
 {
@@ -315,10 +326,7 @@ finish(int st)
 	if (holding) {
 		/* The messages written in full are delivered; the rest go
 		 * back in their place. */
-		size_t k = 0;
-		while (k < out.n && out.end[k] <= off)
-			k++;
-		q_unclaim_after(&Q, &out, k);
+		q_unclaim_after(&Q, &out, whole(off));
 		holding = 0;
 	}
 	q_commit(&Q);
@@ -595,7 +603,6 @@ write_out(void)
 {
 	while (off < out.len) {
 		ssize_t w = write(wfd, out.buf + off, out.len - off);
-		size_t k = 0;
 		if (w > 0) {
 			off += (size_t)w;
 			continue;
@@ -612,11 +619,9 @@ write_out(void)
 		/* Our end is closed before the claims go back: once stat
 		 * shows them back, the next reader gets a new pipe. */
 		drop_reader();
-		while (k < out.n && out.end[k] <= off)
-			k++;
 		q_lock(&Q);
 		set_role(Q_WAIT_NONE);
-		q_unclaim_after(&Q, &out, k);
+		q_unclaim_after(&Q, &out, whole(off));
 		q_commit(&Q);
 		q_unlock(&Q);
 		break;
@@ -748,8 +753,17 @@ queue_fifo(const struct fifo_conf *c)
 		err_die(EXIT_TOOL, "signals");
 	/* An existing NAME must be a queue before PATH is made; a new
 	 * queue is made only once PATH is ours. */
-	if (c->exists)
+	if (c->exists) {
 		queue_open_or_die(&Q, c->name);
+		/* A closed queue refuses puts from the start, as it would
+		 * refuse those of `queue put`. */
+		if (!c->out && Q.sh->closed) {
+			queue_say_closed(&Q);
+			q_close(&Q);
+			loop_free(L);
+			return EXIT_NO;
+		}
+	}
 	make_fifo();
 	atexit(remove_fifo);
 	if (!c->exists)
