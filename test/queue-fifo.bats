@@ -462,6 +462,30 @@ complete() {
 	[ ! -e f ] && [ ! -e ns/q ]
 }
 
+@test "PATH removed or replaced while it runs: 125 when it next opens PATH" {
+	start q f
+	wait_for test -p f
+	exec 7>f
+	rm f
+	exec 7>&-
+	wait_status "$bridge" 125
+	run -0 cat err
+	one_line
+	[[ "$output" == *"f: No such file or directory"* ]]
+	start --out q o
+	wait_for test -p o
+	exec 7<o
+	wait_for stat_is q getters 1
+	rm o
+	mkfifo o
+	exec 7<&-
+	wait_status "$bridge" 125
+	run -0 cat err
+	one_line
+	[[ "$output" == *"o: replaced by another file"* ]]
+	[ -p o ]
+}
+
 @test "a second bridge on the same FIFO is refused; the first serves on" {
 	start q f
 	wait_for test -p f

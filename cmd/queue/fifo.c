@@ -429,12 +429,12 @@ split(int eof)
 static void
 make_room(void)
 {
-	if (mput == nmsg && start > 0) {
+	if (mput == nmsg) {
+		nmsg = mput = 0;
 		memmove(buf, buf + start, len - start);
 		len -= start;
 		scan -= start;
 		start = 0;
-		nmsg = mput = 0;
 	}
 	if (cap - len < READ_SIZE) {
 		char *b;
@@ -633,10 +633,16 @@ write_out(void)
 static void
 want_reader(void)
 {
+	struct stat st;
 	char c = 1;
 
 	if (opening)
 		return;
+	/* The opener's open would wait on another FIFO at PATH. */
+	if (lstat(C->path, &st) < 0)
+		err_die(EXIT_TOOL, "%s", C->path);
+	if (!same_file(&st))
+		err_diex(EXIT_TOOL, "%s: replaced by another file", C->path);
 	if (write(o_req[1], &c, 1) != 1)
 		err_die(EXIT_TOOL, "%s: open", C->path);
 	opening = 1;
