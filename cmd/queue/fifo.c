@@ -31,6 +31,12 @@
  * and rm bump both), as the waiter of `queue run` does; the other does
  * the blocking open of --out. Only the main thread touches the queue.
  *
+ * Crashes. A killed bridge loses no message that is in the queue: a
+ * put adds its batch whole or not at all, and our claims go back to the
+ * queue when our slot's owner is found dead, as those of `queue get`.
+ * What it loses is in flight: the pipe's bytes, and (--in) at most one
+ * read not yet put.
+ *
  * Ownership. An abstract Unix socket named after the FIFO's device and
  * inode is our lock: a second bridge on the same FIFO is refused, and
  * the lock goes with the process, however it ends. At exit PATH is
@@ -56,8 +62,8 @@
 #include "queue.h"
 #include "queueobj.h"
 
-#define READ_SIZE (64u << 10)     /* bytes per read: at most this is read and not yet put */
-#define BATCH_N 65536             /* messages per claim (--out) */
+#define READ_SIZE (64u << 10)     /* per read: the most read and not put */
+#define BATCH_N 65536             /* messages per claim, as queue get */
 #define BATCH_BYTES (256u << 10)  /* output bytes per claim */
 #define PERIODIC_NS (250 * 1000000LL)
 
