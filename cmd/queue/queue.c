@@ -60,8 +60,8 @@
 #include "queueobj.h"
 
 #define BATCH_N 65536             /* messages per claim round */
-#define BATCH_BYTES (256u << 10)  /* output bytes per claim round */
-#define READ_CHUNK (256u << 10)   /* input bytes per put round */
+#define BATCH_BYTES (64u << 10)   /* output bytes per claim round */
+#define READ_CHUNK (64u << 10)    /* input bytes per put round */
 
 #define HELP_TEXT \
 	"usage: queue put [-0] [--nowait | -t DUR] [-p PRIO] [--delay DUR | --at TIME] [--sync]\n" \
@@ -126,6 +126,8 @@ struct opts {
 	int have_meta;
 	struct q_settings set;
 	int have_order;
+	int pace;               /* put: a stream, which gives busy getters
+	                         * time to keep up (q_pace) */
 };
 
 static const struct q_settings defaults = { Q_SIZE_DEFAULT, 0, Q_FIFO, 0 };
@@ -307,6 +309,8 @@ put_msgs(struct queue *q, const struct q_msg *m, size_t n,
 			st = EXIT_NO;
 			break;
 		}
+		if (o->pace && !o->nowait && q_pace(q, deadline))
+			continue;
 		if ((k = q_insert(q, m + done, n - done, o->prio,
 		    o->have_meta ? &o->meta : NULL)) > 0) {
 			done += k;
@@ -559,6 +563,7 @@ cmd_put(int argc, char **argv)
 		st = put_msgs(&q, m, (size_t)n, &o);
 		free(m);
 	} else {
+		o.pace = 1;
 		st = put_stream(&q, &o, name, have);
 	}
 	if (o.sync)
