@@ -661,6 +661,7 @@ get_msgs(struct queue *q, const struct opts *o)
 	uint64_t left = o->follow ? UINT64_MAX : o->count > 0 ?
 	    (uint64_t)o->count : 1;
 	int64_t deadline = opt_deadline(q_now(), o->timeout);
+	int64_t look_at = 0;    /* the next full look for dead holders */
 	struct q_out out = { 0 };
 	int st = 0;
 	size_t k;
@@ -671,14 +672,21 @@ get_msgs(struct queue *q, const struct opts *o)
 		if (left == 0)
 			break;
 		/* Claims of dead getters go back first, so that they keep
-		 * their place in the queue's order. */
+		 * their place in the queue's order; holders that went
+		 * otherwise (q_reap_quick) are looked for when there is
+		 * nothing to get, every 250 ms at most. */
 		if (sh->claimed > 0)
-			q_reap(q);
+			q_reap_quick(q);
 		k = 0;
 		if (q->slot >= 0 || q_slot_get(q) == 0)
 			k = q_claim(q, left < BATCH_N ? left : BATCH_N,
 			    BATCH_BYTES, &out, o->null ? '\0' : '\n');
 		if (k == 0) {
+			if (sh->claimed > 0 && q_now() >= look_at) {
+				look_at = q_now() + 250 * 1000000LL;
+				if (q_reap(q) > 0)
+					continue;
+			}
 			if (sh->removed) {
 				err_warnx("%s: queue removed", q->o.name);
 				st = EXIT_NO;

@@ -791,19 +791,30 @@ q_slot_put(struct queue *q)
 	q->slot = -1;
 }
 
-int
-q_reap(struct queue *q)
+/* Give back what dead processes held; QUICK: only those the kernel has
+ * marked dead. */
+static int
+reap(struct queue *q, int quick)
 {
 	struct q_shared *sh = q->sh;
-	int i, n = 0;
+	int i, n = 0, e;
 
 	for (i = 0; i < Q_NSLOT; i++) {
 		struct q_slot *s = &sh->slot[i];
 		if (i == q->slot || (s->state == S_IDLE && s->n == 0 &&
 		    s->role == Q_WAIT_NONE))
 			continue;
-		if (!slot_take_dead(q, i))
+		if (quick) {
+			/* No look at a live-looking holder's thread (a
+			 * system call per busy slot). */
+			e = pthread_mutex_trylock(&s->m);
+			if (e == EOWNERDEAD)
+				pthread_mutex_consistent(&s->m);
+			else if (e != 0)
+				continue;
+		} else if (!slot_take_dead(q, i)) {
 			continue;
+		}
 		n += recover_slot(q, i);
 		pthread_mutex_unlock(&s->m);
 	}
@@ -812,6 +823,18 @@ q_reap(struct queue *q)
 		q_bump_get(q);
 	}
 	return n;
+}
+
+int
+q_reap(struct queue *q)
+{
+	return reap(q, 0);
+}
+
+int
+q_reap_quick(struct queue *q)
+{
+	return reap(q, 1);
 }
 
 unsigned

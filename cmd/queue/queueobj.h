@@ -254,6 +254,13 @@ int64_t q_due_mono(int64_t due);
  * Returns how many slots it recovered. */
 int q_reap(struct queue *q);
 
+/* q_reap_quick (locked): the same for processes that died, which the
+ * kernel marks in their mutexes; cheap enough for every round of a
+ * getter. Only q_reap finds the holders that went otherwise: of an
+ * earlier boot or another PID namespace, or of the queue file this one
+ * was copied from. */
+int q_reap_quick(struct queue *q);
+
 /* q_wait (locked): release the lock and sleep until WORD (put_seq or
  * get_seq) changes or DEADLINE (monotonic ns, -1: none) passes, as
  * ROLE; wakes up every 250 ms while messages are claimed, to look for
