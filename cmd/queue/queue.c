@@ -60,7 +60,8 @@
 #include "queueobj.h"
 
 #define BATCH_N 65536             /* messages per claim round */
-#define BATCH_BYTES (64u << 10)   /* output bytes per claim round */
+#define BATCH_BYTES ((64u << 10) - 64) /* output bytes per claim round:
+                                         * 64 KiB with q_claim's slack */
 #define READ_CHUNK (64u << 10)    /* input bytes per put round */
 
 #define HELP_TEXT \
@@ -421,7 +422,9 @@ put_stream(struct queue *q, const struct opts *o, const char *name,
 			cap *= 2;
 			buf = xrealloc(q, buf, cap);
 		}
-		r = read(0, buf + len, cap - len);
+		/* READ_CHUNK at a time, into the same pages: each new page
+		 * of the buffer and of M costs a fault. */
+		r = read(0, buf + len, READ_CHUNK);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)

@@ -1071,7 +1071,7 @@ out_reserve(struct q_out *out, size_t need)
 static int
 out_reserve_took(struct q_out *out)
 {
-	size_t cap = out->ncap ? 2 * out->ncap : 1024;
+	size_t cap = out->ncap ? 2 * out->ncap : 4096;
 	uint64_t *np;
 	size_t *ne;
 
