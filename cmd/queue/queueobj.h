@@ -254,11 +254,11 @@ int64_t q_due_mono(int64_t due);
  * Returns how many slots it recovered. */
 int q_reap(struct queue *q);
 
-/* q_reap_quick (locked): the same for processes that died, which the
- * kernel marks in their mutexes; cheap enough for every round of a
- * getter. Only q_reap finds the holders that went otherwise: of an
- * earlier boot or another PID namespace, or of the queue file this one
- * was copied from. */
+/* q_reap_quick (locked): the same for holders the kernel marked dead in
+ * their mutexes as they died; cheap enough for every round of a getter
+ * (no system call). Only q_reap also finds a holder whose mutex names a
+ * thread that is gone without that mark, as in a copy of a queue file
+ * made while a getter held its slot. */
 int q_reap_quick(struct queue *q);
 
 /* q_wait (locked): release the lock and sleep until WORD (put_seq or
