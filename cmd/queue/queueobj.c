@@ -934,6 +934,9 @@ q_pace(struct queue *q, int64_t deadline)
 	until = q_now() + PACE_NS;
 	if (deadline >= 0 && deadline < until)
 		until = deadline;
+	/* With a slot, as a putter waiting for room: if we die waiting,
+	 * whoever reaps the slot uncounts us from putw (forget_waiter). */
+	(void)q_slot_get_waiter(q);
 	q_wait(q, &sh->get_seq, Q_WAIT_PUT, until);
 	/* The getters took nothing in all that time: they are stuck (a
 	 * reader that does not read), and the queue is here to hold what
