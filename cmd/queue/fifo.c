@@ -64,7 +64,7 @@
 
 #define READ_SIZE (64u << 10)     /* per read: the most read and not put */
 #define BATCH_N 65536             /* messages per claim, as queue get */
-#define BATCH_BYTES (256u << 10)  /* output bytes per claim */
+#define BATCH_BYTES ((64u << 10) - 64) /* output bytes per claim, as get */
 #define PERIODIC_NS (250 * 1000000LL)
 
 static const struct fifo_conf *C;
@@ -98,6 +98,7 @@ static struct q_out out;
 static size_t off;
 static int holding;
 static struct loop_timer *tmr;
+static int64_t look_at;           /* the next full look for dead holders */
 
 static void feed(void);
 static void fill(void);
@@ -672,12 +673,22 @@ fill(void)
 		}
 		q_lock(&Q);
 		q_commit(&Q);
+		/* As queue get does: claims of dead getters go back first;
+		 * holders q_reap_quick cannot see are looked for when there
+		 * is nothing to take, every 250 ms at most. */
 		if (sh->claimed > 0)
-			q_reap(&Q);
+			q_reap_quick(&Q);
 		if (wfd >= 0) {
 			out.len = 0;
 			k = q_claim(&Q, BATCH_N, BATCH_BYTES, &out,
 			    C->null ? '\0' : '\n');
+		}
+		if (k == 0 && sh->claimed > 0 && q_now() >= look_at) {
+			look_at = q_now() + PERIODIC_NS;
+			if (q_reap(&Q) > 0) {
+				q_unlock(&Q);
+				continue;
+			}
 		}
 		if (k > 0) {
 			q_unlock(&Q);
