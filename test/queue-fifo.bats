@@ -37,6 +37,20 @@ size_le() {
 	[ "$(queue size "$1")" -le "$2" ]
 }
 
+# into FIFO FORMAT [ARG...]: printf into FIFO, giving up after 60 s (the
+# open would wait for ever for a bridge that died).
+into() {
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	timeout 60 bash -c 'p=$1; shift; printf "$@" >"$p"' sh "$@"
+}
+
+# line_of FIFO: one line read from FIFO (byte by byte: nothing more is
+# taken from the pipe), giving up after 60 s.
+line_of() {
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	timeout 60 bash -c 'read -r l <"$1" && printf "%s\n" "$l"' sh "$1"
+}
+
 # lines_in FILE N: FILE has N lines.
 lines_in() {
 	[ "$(wc -l <"$1")" = "$2" ]
@@ -60,13 +74,13 @@ complete() {
 	start q f
 	wait_for test -p f
 	for i in $(seq 20); do
-		echo "line $i" >f
+		into f 'line %s\n' "$i"
 	done
 	wait_for size_is q 20
 	run -0 queue get -n 20 q
 	[ "$output" = "$(seq -f 'line %g' 20)" ]
 	# still serving after all those ends of file
-	printf 'one\ntwo\n' >f
+	into f 'one\ntwo\n'
 	wait_for size_is q 2
 	run -0 queue get -n 2 q
 	[ "$output" = $'one\ntwo' ]
@@ -75,9 +89,9 @@ complete() {
 @test "a last line without its newline is put when no writer holds the FIFO any more" {
 	start --in q f
 	wait_for test -p f
-	printf 'x' >f
+	into f x
 	wait_for size_is q 1
-	printf 'y\n' >f
+	into f 'y\n'
 	wait_for size_is q 2
 	run -0 queue get -n 2 q
 	[ "$output" = $'x\ny' ]
@@ -94,7 +108,7 @@ complete() {
 @test "-0: NUL-ended records, newlines kept inside them" {
 	start -0 q f
 	wait_for test -p f
-	printf 'a\nb\0c\0d' >f
+	into f 'a\nb\0c\0d'
 	wait_for size_is q 3
 	run -0 bash -c 'queue get -0 -n 3 q | tr "\0" "|"'
 	[ "$output" = $'a\nb|c|d|' ]
@@ -122,13 +136,13 @@ complete() {
 	stat_is q maxmsg 48
 	start q f
 	wait_for test -p f
-	printf 'ok1\n%s\nok2\n' "$(big 100)" >f
+	into f 'ok1\n%s\nok2\n' "$(big 100)"
 	wait_for size_is q 2
 	run -0 queue get -n 2 q
 	[ "$output" = $'ok1\nok2' ]
 	[ "$(wc -l <err)" = 1 ]
 	grep -q 'longer than the maximum of 48 bytes dropped' err
-	printf 'a\0b\nok3\n' >f
+	into f 'a\0b\nok3\n'
 	wait_for size_is q 1
 	run -0 queue get q
 	[ "$output" = ok3 ]
@@ -161,7 +175,7 @@ complete() {
 @test "a close ends it with 0 and removes the FIFO: --in at once, --out once drained" {
 	start q f
 	wait_for test -p f
-	echo a >f
+	into f 'a\n'
 	wait_for size_is q 1
 	queue close q
 	wait_status "$bridge" 0
@@ -181,7 +195,7 @@ complete() {
 	queue close q
 	start --out q o
 	wait_for test -p o
-	run -0 cat o
+	run -0 timeout 60 cat o
 	[ "$output" = $'x\ny' ]
 	wait_status "$bridge" 0
 	[ ! -e o ]
@@ -193,7 +207,7 @@ complete() {
 	queue put q x
 	start q f
 	wait_for test -p f
-	echo a >f
+	into f 'a\n'
 	wait_for stat_is q putters 1
 	queue close q
 	wait_status "$bridge" 1
@@ -269,7 +283,7 @@ complete() {
 	start --out q f
 	wait_for test -p f
 	queue put q a
-	read -r x <f
+	x=$(line_of f)
 	[ "$x" = a ]
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	bg sh -c 'read -r y <f; echo "$y" >got2'
@@ -292,7 +306,7 @@ complete() {
 	seq 100000 | queue put q
 	start --out q f
 	wait_for test -p f
-	read -r x <f
+	x=$(line_of f)
 	[ "$x" = 1 ]
 	# Our end is closed before the claims go back (then the next
 	# reader gets a new pipe).
@@ -317,7 +331,7 @@ complete() {
 	wait_for test -p f
 	stat_is q getters 0
 	queue put q a b c
-	read -r x <f
+	x=$(line_of f)
 	[ "$x" = a ]
 	# It counts as a getter while it has a reader, until its end of
 	# the pipe is closed.
@@ -355,7 +369,7 @@ complete() {
 	queue close q
 	start --out -0 q f
 	wait_for test -p f
-	run -0 bash -c 'tr "\0" "|" <f'
+	run -0 timeout 60 bash -c 'tr "\0" "|" <f'
 	[ "$output" = $'a\nb|c|' ]
 	wait_status "$bridge" 0
 }
@@ -396,7 +410,7 @@ complete() {
 	done
 	base=$(queue size q)
 	start q f
-	echo last >f
+	into f 'last\n'
 	wait_for size_is q $((base + 1))
 	kill -TERM "$bridge"
 	wait_status "$bridge" 143
@@ -510,7 +524,7 @@ complete() {
 	one_line
 	[[ "$output" == *"another queue fifo serves it"* ]]
 	[ -p f ]
-	echo a >f
+	into f 'a\n'
 	wait_for size_is q 1
 	kill -TERM "$bridge"
 	wait_status "$bridge" 143
@@ -524,7 +538,7 @@ complete() {
 	wait_status "$bridge" 143
 	mkfifo -m 600 g
 	start q g
-	echo a >g
+	into g 'a\n'
 	wait_for size_is q 1
 	kill -TERM "$bridge"
 	wait_status "$bridge" 143

@@ -438,7 +438,8 @@ make_room(void)
 {
 	if (mput == nmsg) {
 		nmsg = mput = 0;
-		memmove(buf, buf + start, len - start);
+		if (start > 0)
+			memmove(buf, buf + start, len - start);
 		len -= start;
 		scan -= start;
 		start = 0;
