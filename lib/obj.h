@@ -59,14 +59,25 @@ struct obj_create {
 	unsigned mode;      /* permission bits (0600 by default) */
 	obj_init_fn *init;
 	void *arg;
+	size_t prefix;      /* nonzero: allocate only the first PREFIX bytes
+	                     * (see obj_open) */
+	int *sparse;        /* if not NULL: set to 1 if only PREFIX bytes were
+	                     * allocated, 0 if all were, before INIT runs */
 };
 
 /* obj_open: open the object NAME of type T into O. When it does not exist
- * and C is not NULL, create it as C says. Prints "prog: NAME: why" and
- * returns -1 on every failure: bad name, no such object (C NULL), not an
- * object, an object of another kind or version, a file of another user
- * (obj_owner_trusted), an object in use from another pid namespace, a
- * system error.
+ * and C is not NULL, create it as C says: every byte of the file is
+ * allocated (posix_fallocate), so that a full file system never meets
+ * the mapping later (SIGBUS); or, with C->PREFIX, only the first PREFIX
+ * bytes are, the rest of the file being a hole that the tool allocates
+ * (fallocate) before it writes there and may give back (a punched hole)
+ * where it holds nothing. That needs fallocate and hole punching from the
+ * file system: where either is missing (EOPNOTSUPP), all of the file is
+ * allocated as without PREFIX, and *C->SPARSE tells which it was.
+ * Prints "prog: NAME: why" and returns -1 on every failure: bad name,
+ * no such object (C NULL), not an object, an object of another kind or
+ * version, a file of another user (obj_owner_trusted), an object in use
+ * from another pid namespace, a system error.
  *
  * Pid namespaces. The pids an object records (sem holders, the threads
  * in its lock words) mean something only in the pid namespace of the

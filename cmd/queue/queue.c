@@ -313,6 +313,14 @@ put_msgs(struct queue *q, const struct q_msg *m, size_t n,
 			deadline = opt_deadline(q_now(), o->timeout);
 			continue;
 		}
+		if (q->nospace) {
+			/* The file system is full: waiting would not help. */
+			errno = q->nospace;
+			err_warn("%s: no storage for the message%s", q->o.name,
+			    n - done > 1 ? "s" : "");
+			st = EXIT_TOOL;
+			break;
+		}
 		if (sh->claimed > 0 && q_reap(q) > 0)
 			continue;
 		if (o->nowait) {
@@ -1127,6 +1135,7 @@ report_queue(struct report *r, const char *name, struct queue *q)
 	report_str(r, "name", name);
 	report_str(r, "order", order_name(q->sh->order));
 	report_num(r, "size", q->R);
+	report_num(r, "allocated", q_allocated(q));
 	if (q->sh->max)
 		report_num(r, "max", q->sh->max);
 	else
@@ -1180,10 +1189,10 @@ cmd_ls(int argc, char **argv)
 	static const struct cli sub = { "queue ls [--json] [--header]",
 		HELP_TEXT };
 	static const struct obj_type t = { OBJ_QUEUE, Q_VERSION, "queue" };
-	static const char *const cols[] = { "name", "order", "size", "max",
-		"maxmsg", "messages", "claimed", "delayed", "bytes", "used",
-		"tasks", "closed", "getters", "putters", "joiners", "puts",
-		"gets", "repairs", NULL };
+	static const char *const cols[] = { "name", "order", "size",
+		"allocated", "max", "maxmsg", "messages", "claimed", "delayed",
+		"bytes", "used", "tasks", "closed", "getters", "putters",
+		"joiners", "puts", "gets", "repairs", NULL };
 
 	if (std_closed(1))
 		err_diex(EXIT_TOOL, "standard output is closed");
