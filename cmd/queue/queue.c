@@ -22,7 +22,9 @@
  * queue: at-least-once delivery across crashes, exactly-once otherwise.
  * Liveness is checked this way (no /proc, no pid reuse) whenever a getter
  * finds nothing to get or a putter finds the queue full, and every 250 ms
- * while anyone waits with claims outstanding.
+ * while anyone waits with claims outstanding. A process killed between
+ * unlocking and waking the waiters (a futex wake cannot be part of the
+ * critical section) leaves them asleep: waiters look again every second.
  *
  * Crash of the mutex holder. The words that cannot be recomputed (head,
  * tail, newest record, task count, a slot's "committed" mark) change only

@@ -32,6 +32,7 @@ enum { S_IDLE = 0, S_ACTIVE = 1, S_COMMITTED = 2 };
 _Static_assert(((offsetof(struct q_shared, sparse) + 4095) & ~(size_t)4095) ==
     RING_OFF, "the storage hints moved the ring");
 #define PERIODIC_NS (250 * 1000000LL)
+#define LOST_WAKE_NS (1000 * 1000000LL)
 #define PREFAULT_MIN (32u << 10)
 #define PREFAULT_MAX (1u << 20)
 
@@ -1728,15 +1729,16 @@ q_wait(struct queue *q, uint32_t *word, int role, int64_t deadline)
 	struct q_shared *sh = q->sh;
 	uint32_t seen = *word, *nwait = word == &sh->put_seq ? &sh->getw :
 	    &sh->putw;
-	int64_t until = deadline, idle = -1;
+	int64_t until = deadline, idle = -1, t;
 
 	/* A dead getter cannot wake anybody: while messages are claimed
-	 * (or we wait for a slot), look again every 250 ms. */
-	if (sh->claimed > 0 || (role == Q_WAIT_GET && q->slot < 0)) {
-		int64_t t = q_now() + PERIODIC_NS;
-		if (until < 0 || t < until)
-			until = t;
-	}
+	 * (or we wait for a slot), look again every 250 ms; and a process
+	 * killed between giving back the lock and waking us (q_unlock)
+	 * did not: look again every second anyway. */
+	t = q_now() + (sh->claimed > 0 || (role == Q_WAIT_GET && q->slot < 0) ?
+	    PERIODIC_NS : LOST_WAKE_NS);
+	if (until < 0 || t < until)
+		until = t;
 	/* A getter waiting on a drained queue gives its storage back once
 	 * nothing came for IDLE_NS: not at once, so that a stream whose
 	 * consumer keeps up keeps its pages. */
