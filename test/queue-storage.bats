@@ -43,7 +43,7 @@ msgs() {
 	done
 	seq 1 100000 | queue put big
 	queue get -n 100000 big >/dev/null
-	[ "$(ls "$CONC_DIR" | wc -l)" = 101 ]
+	[ "$(find "$CONC_DIR" -type f | wc -l)" = 101 ]
 	[ "$(du -sk "$CONC_DIR" | cut -f 1)" -lt 10240 ]
 	for f in "$CONC_DIR"/*; do
 		alloc_le "${f##*/}" 64

@@ -34,6 +34,15 @@
  * dead slots and recounts. A put publishes its batch by moving the head,
  * so a killed put added all of its last batch or none of it.
  *
+ * Storage follows the contents. The file has the size of a full queue,
+ * but only its header is allocated at first; a put allocates (fallocate)
+ * the ring's pages before it writes there, and the pages outside the
+ * messages are punched out when the queue drains and a process that
+ * changed it leaves or waits idle. No layout changes, so nothing moves
+ * under other processes; hints in the header say what is allocated, and
+ * err only towards "not allocated", so a crash costs at most some
+ * storage kept until the next drain. queueobj.c, "Storage", has it all.
+ *
  * Waiting is done with futexes on two sequence words: getters wait on
  * put_seq (bumped by put, close and returned claims), putters and joiners
  * on get_seq (bumped by get, done and close). */
