@@ -559,6 +559,43 @@ put_in() { queue put "$1" <in; }
 	[[ "$output" == *$'\ntasks\t2\n'* ]]
 }
 
+# A stream whose getters keep up goes back to the start of the storage
+# early (queue(1) CAVEATS): a put past the first MiB into a queue whose
+# few messages are all claimed by getters writing them out pads the rest
+# of the ring and starts again at its front.
+@test "a put goes back to the start of the storage early while getters hold the rest; order and claims survive a kill" {
+	queue create --size 4M q
+	# 11 messages of 100000 bytes take the head past 1 MiB; the first 10
+	# are got, and the 11th is left.
+	for i in $(seq 11); do printf '%s-%s\n' "$i" "$(big 100000)"; done |
+	    queue put q
+	queue get -n 10 q >/dev/null
+	mkfifo f
+	exec 7<>f
+	# Nobody reads the FIFO: the getter claims the 11th and blocks.
+	bg queue get -f q >f
+	wait_for stat_is q claimed 1
+	printf 'a\nb\nc\n' | queue put q
+	# The put went back to the start: the ring after the 11th message is
+	# padding while it is held, so 2 MB do not fit now (they would
+	# after it), and a stream put does not wait for the stuck getter.
+	big 2000000 >b2m
+	run -75 queue put --nowait q <b2m
+	seq 20000 | queue put q
+	kill -9 "$(cat "$BATS_TEST_TMPDIR/pids")"
+	exec 7>&-
+	# The 11th goes back in its place, before the messages after the
+	# padding.
+	queue get -n 20004 q >out
+	{ printf '11-%s\n' "$(big 100000)"; printf 'a\nb\nc\n'; seq 20000; } |
+	    cmp - out
+	run -0 queue stat q
+	[[ "$output" == *$'\nmessages\t0\n'* ]]
+	[[ "$output" == *$'\nclaimed\t0\n'* ]]
+	# Drained, the whole storage is free again.
+	run -0 queue put --nowait q <b2m
+}
+
 # kill_claimer NAME: start a getter of NAME that claims the first message
 # (which must be larger than a pipe buffer) and blocks writing it, then
 # SIGKILL it.

@@ -71,8 +71,9 @@
 #include "queueobj.h"
 
 #define BATCH_N 65536             /* messages per claim round */
-#define BATCH_BYTES (256u << 10)  /* output bytes per claim round */
-#define READ_CHUNK (256u << 10)   /* input bytes per put round */
+#define BATCH_BYTES ((64u << 10) - 64) /* output bytes per claim round:
+                                         * 64 KiB with q_claim's slack */
+#define READ_CHUNK (64u << 10)    /* input bytes per put round */
 
 #define HELP_TEXT \
 	"usage: queue put [-0] [--nowait | -t DUR] [-p PRIO] [--delay DUR | --at TIME] [--sync]\n" \
@@ -137,6 +138,8 @@ struct opts {
 	int have_meta;
 	struct q_settings set;
 	int have_order;
+	int pace;               /* put: a stream, which gives busy getters
+	                         * time to keep up (q_pace) */
 };
 
 static const struct q_settings defaults = { Q_SIZE_DEFAULT, 0, Q_FIFO, 0 };
@@ -318,6 +321,8 @@ put_msgs(struct queue *q, const struct q_msg *m, size_t n,
 			st = EXIT_NO;
 			break;
 		}
+		if (o->pace && !o->nowait && q_pace(q, deadline))
+			continue;
 		if ((k = q_insert(q, m + done, n - done, o->prio,
 		    o->have_meta ? &o->meta : NULL)) > 0) {
 			done += k;
@@ -436,7 +441,9 @@ put_stream(struct queue *q, const struct opts *o, const char *name,
 			cap *= 2;
 			buf = xrealloc(q, buf, cap);
 		}
-		r = read(0, buf + len, cap - len);
+		/* READ_CHUNK at a time, into the same pages: each new page
+		 * of the buffer and of M costs a fault. */
+		r = read(0, buf + len, READ_CHUNK);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -578,6 +585,7 @@ cmd_put(int argc, char **argv)
 		st = put_msgs(&q, m, (size_t)n, &o);
 		free(m);
 	} else {
+		o.pace = 1;
 		st = put_stream(&q, &o, name, have);
 	}
 	if (o.sync)
@@ -675,6 +683,7 @@ get_msgs(struct queue *q, const struct opts *o)
 	uint64_t left = o->follow ? UINT64_MAX : o->count > 0 ?
 	    (uint64_t)o->count : 1;
 	int64_t deadline = opt_deadline(q_now(), o->timeout);
+	int64_t look_at = 0;    /* the next full look for dead holders */
 	struct q_out out = { 0 };
 	int st = 0;
 	size_t k;
@@ -685,14 +694,21 @@ get_msgs(struct queue *q, const struct opts *o)
 		if (left == 0)
 			break;
 		/* Claims of dead getters go back first, so that they keep
-		 * their place in the queue's order. */
+		 * their place in the queue's order; holders that went
+		 * otherwise (q_reap_quick) are looked for when there is
+		 * nothing to get, every 250 ms at most. */
 		if (sh->claimed > 0)
-			q_reap(q);
+			q_reap_quick(q);
 		k = 0;
 		if (q->slot >= 0 || q_slot_get(q) == 0)
 			k = q_claim(q, left < BATCH_N ? left : BATCH_N,
 			    BATCH_BYTES, &out, o->null ? '\0' : '\n');
 		if (k == 0) {
+			if (sh->claimed > 0 && q_now() >= look_at) {
+				look_at = q_now() + 250 * 1000000LL;
+				if (q_reap(q) > 0)
+					continue;
+			}
 			if (sh->removed) {
 				err_warnx("%s: queue removed", q->o.name);
 				st = EXIT_NO;

@@ -24,7 +24,9 @@
 
 enum { R_READY = 1, R_FREE = 2, R_PAD = 3, R_CLAIMED = 0x10000 };
 #define R_EXT 0x80000000u   /* in q_rec.len: the record has a q_meta */
-enum { S_IDLE = 0, S_ACTIVE = 1, S_COMMITTED = 2 };
+/* A slot's state: S_HOLD is S_ACTIVE for claims held while a job runs
+ * (queue run) rather than only while they are written out. */
+enum { S_IDLE = 0, S_ACTIVE = 1, S_COMMITTED = 2, S_HOLD = 3 };
 
 #define RING_OFF (((sizeof(struct q_shared)) + 4095) & ~(uint64_t)4095)
 /* The storage hints came last, into the header's last page: queues made
@@ -490,7 +492,11 @@ q_shrink(struct queue *q)
 		 * goes. */
 		if (have > RING_OFF + KEEP + 2 * PG || idle_big(q))
 			trim(q, 0, KEEP < R ? KEEP : R);
-	} else if (have > RING_OFF + pg_up(span) + hneed + SLACK) {
+	} else if (have > RING_OFF + pg_up(span) + hneed + SLACK &&
+	    sh->tail / R == (sh->head - 1) / R) {
+		/* Messages that go round the end of the ring may have
+		 * padding (early_wrap) between them, which needs no storage:
+		 * those wait until the queue drains. */
 		trim(q, sh->tail % R, span);
 	}
 }
@@ -1112,19 +1118,30 @@ q_slot_put(struct queue *q)
 	q->slot = -1;
 }
 
-int
-q_reap(struct queue *q)
+/* Give back what dead processes held; QUICK: only those the kernel has
+ * marked dead. */
+static int
+reap(struct queue *q, int quick)
 {
 	struct q_shared *sh = q->sh;
-	int i, n = 0;
+	int i, n = 0, e;
 
 	for (i = 0; i < Q_NSLOT; i++) {
 		struct q_slot *s = &sh->slot[i];
 		if (i == q->slot || (s->state == S_IDLE && s->n == 0 &&
 		    s->role == Q_WAIT_NONE))
 			continue;
-		if (!slot_take_dead(q, i))
+		if (quick) {
+			/* No look at a live-looking holder's thread (a
+			 * system call per busy slot). */
+			e = pthread_mutex_trylock(&s->m);
+			if (e == EOWNERDEAD)
+				pthread_mutex_consistent(&s->m);
+			else if (e != 0)
+				continue;
+		} else if (!slot_take_dead(q, i)) {
 			continue;
+		}
 		n += recover_slot(q, i);
 		pthread_mutex_unlock(&s->m);
 	}
@@ -1133,6 +1150,18 @@ q_reap(struct queue *q)
 		q_bump_get(q);
 	}
 	return n;
+}
+
+int
+q_reap(struct queue *q)
+{
+	return reap(q, 0);
+}
+
+int
+q_reap_quick(struct queue *q)
+{
+	return reap(q, 1);
 }
 
 unsigned
@@ -1158,6 +1187,90 @@ write_pad(struct queue *q, uint64_t off, uint64_t room)
 	r->state = R_PAD;
 	r->back = 0;
 	r->prio = 0;
+}
+
+/* A stream whose getters keep up holds little at any time, and could
+ * hold it in the first MiB or so of the ring; walking through all of the
+ * ring instead makes every process touch every page of it, and touching
+ * a page for the first time costs each process a fault (several
+ * microseconds on a virtual machine), besides the cache misses. So a put
+ * goes back to the start of the ring early (the rest of the ring
+ * becomes padding) when the head has passed WRAP_AT, the queue holds
+ * less than WRAP_AT / 2 and the whole batch fits in front of its tail,
+ * and getters are at work: some hold claims, none of them while a job
+ * runs (queue run), so that the tail passes the padding as soon as the
+ * messages before it are written out. (An empty queue goes back to the
+ * start anyway.) Putters help by pacing themselves (q_pace). */
+#define WRAP_AT (1u << 20)
+#define PACE_HI (256u << 10)    /* a putter paces itself above this... */
+#define PACE_NS (10 * 1000000LL) /* ... for at most this long a wait */
+
+/* Whether some claim is held while a job runs (queue run). */
+static int
+held_claims(const struct q_shared *sh)
+{
+	int i;
+
+	for (i = 0; i < Q_NSLOT; i++)
+		if (sh->slot[i].state == S_HOLD && sh->slot[i].n > 0)
+			return 1;
+	return 0;
+}
+
+/* Whether getters are at work: waiting for messages, or holding claims
+ * only while they write them out. */
+static int
+getters_busy(const struct q_shared *sh)
+{
+	if (sh->claimed == 0)
+		return sh->getw > 0;
+	return !held_claims(sh);
+}
+
+/* Whether a put at C of M[0..N) goes back to the start of the ring now
+ * (see above). */
+static int
+early_wrap(const struct queue *q, const struct cur *c, const struct q_msg *m,
+    size_t n, int ext)
+{
+	const struct q_shared *sh = q->sh;
+	uint64_t inq = c->p - sh->tail, front, want = 0;
+	size_t k;
+
+	if (c->off < WRAP_AT || inq >= WRAP_AT / 2 || sh->claimed == 0)
+		return 0;
+	front = c->off - inq;
+	for (k = 0; k < n && want <= front; k++)
+		want += recsz(m[k].len, ext);
+	return want <= front && !held_claims(sh);
+}
+
+int
+q_pace(struct queue *q, int64_t deadline)
+{
+	struct q_shared *sh = q->sh;
+	uint64_t inq = sh->head - sh->tail;
+	int64_t until;
+	uint32_t seen;
+
+	if (inq < PACE_HI / 2)
+		q->nopace = 0;
+	if (q->nopace || inq < PACE_HI || !getters_busy(sh))
+		return 0;
+	seen = sh->get_seq;
+	until = q_now() + PACE_NS;
+	if (deadline >= 0 && deadline < until)
+		until = deadline;
+	/* With a slot, as a putter waiting for room: if we die waiting,
+	 * whoever reaps the slot uncounts us from putw (forget_waiter). */
+	(void)q_slot_get_waiter(q);
+	q_wait(q, &sh->get_seq, Q_WAIT_PUT, until);
+	/* The getters took nothing in all that time: they are stuck (a
+	 * reader that does not read), and the queue is here to hold what
+	 * they cannot take yet. */
+	if (sh->get_seq == seen)
+		q->nopace = 1;
+	return 1;
 }
 
 /* Append M[0..N) (see q_insert). REPLACING: one claimed message is to
@@ -1187,6 +1300,14 @@ insert(struct queue *q, const struct q_msg *m, size_t n, int32_t prio,
 	}
 	tail = sh->tail;
 	cur_at(q, &c, sh->head);
+	/* The padding's header must have storage, and so must the start
+	 * of the ring (Storage, above): else the wrap would make the run
+	 * of allocated storage start again there, over the padding. */
+	if (al_ahead(q, c.off) >= Q_RECHDR && al_ahead(q, 0) > 0 &&
+	    early_wrap(q, &c, m, n, ext)) {
+		write_pad(q, c.off, R - c.off);
+		cur_next(q, &c, (uint32_t)(R - c.off));
+	}
 	/* Positions below al_hi have storage; so have heap entries below
 	 * h_room (Storage, above). */
 	al_hi = al_ahead(q, c.off);
@@ -1303,7 +1424,7 @@ out_reserve(struct q_out *out, size_t need)
 static int
 out_reserve_took(struct q_out *out)
 {
-	size_t cap = out->ncap ? 2 * out->ncap : 1024;
+	size_t cap = out->ncap ? 2 * out->ncap : 4096;
 	uint64_t *np;
 	size_t *ne;
 
@@ -1512,7 +1633,7 @@ q_claim(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
 	pf_check(q);
 	if (s->n != 0)
 		damaged(q, "claim over claim");
-	s->state = S_ACTIVE;
+	s->state = q->hold ? S_HOLD : S_ACTIVE;
 	s->contig = 1;
 	switch (sh->order) {
 	case Q_LIFO:

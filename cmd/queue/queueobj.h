@@ -146,6 +146,9 @@ struct queue {
 	int nospace;        /* q_insert stopped for want of storage: errno */
 	int fsz_low;        /* the file size limit is below the file's size */
 	int want_meta;      /* q_claim: give each message an id, keep meta */
+	int hold;           /* q_claim: the claims are held while a job runs,
+	                     * not only while they are written out */
+	int nopace;         /* q_pace: the getters did not keep up */
 	int print_meta;     /* q_claim: "ATTEMPTS<TAB>STATUS<TAB>" first */
 	const char *tag;    /* q_claim: written before each message, or NULL */
 	struct q_meta meta; /* q_claim: of the last message taken */
@@ -224,6 +227,15 @@ size_t q_insert(struct queue *q, const struct q_msg *m, size_t n,
 /* q_maxmsg_meta: the longest message that fits with a q_meta. */
 uint32_t q_maxmsg_meta(const struct queue *q);
 
+/* q_pace (locked): a putter about to add more to a queue that already
+ * holds a few hundred KiB, while getters are taking messages, waits
+ * (until they take some, at most 10 ms, or DEADLINE) so that the stream
+ * keeps to a small part of the ring (see early_wrap). Returns 1 if it
+ * waited (look at the queue again), 0 if the put may go on. When the
+ * getters take nothing in that time, it does not wait again until the
+ * queue has nearly drained. */
+int q_pace(struct queue *q, int64_t deadline);
+
 /* q_claim (locked, needs a slot): claim up to MAXN ready messages in
  * queue order (at least one if there is one, at most about MAXBYTES of
  * output) and copy them to OUT, each followed by TERM. Returns how
@@ -268,6 +280,13 @@ int64_t q_due_mono(int64_t due);
 /* q_reap (locked): give back the messages claimed by dead processes.
  * Returns how many slots it recovered. */
 int q_reap(struct queue *q);
+
+/* q_reap_quick (locked): the same for holders the kernel marked dead in
+ * their mutexes as they died; cheap enough for every round of a getter
+ * (no system call). Only q_reap also finds a holder whose mutex names a
+ * thread that is gone without that mark, as in a copy of a queue file
+ * made while a getter held its slot. */
+int q_reap_quick(struct queue *q);
 
 /* q_wait (locked): release the lock and sleep until WORD (put_seq or
  * get_seq) changes or DEADLINE (monotonic ns, -1: none) passes, as

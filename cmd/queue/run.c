@@ -879,6 +879,7 @@ setup_loop(void)
 		jobs[k].q = Q;
 		jobs[k].q.slot = -1;
 		jobs[k].q.want_meta = 1;
+		jobs[k].q.hold = 1;
 		jobs[k].fd[0] = jobs[k].fd[1] = -1;
 		if (mux_src_init(&jobs[k].src[0], &out_std[0], "", "",
 		    LINE_MAX_BYTES) < 0 || mux_src_init(&jobs[k].src[1],
