@@ -223,10 +223,15 @@ prefault(struct queue *q, uint64_t p, uint64_t len, uint64_t lim)
  * process killed in between leaves them short of the truth (pages
  * allocated and not counted, which the next shrink gives back) and never
  * beyond it: no byte is written where no storage is, which on a full
- * file system would be SIGBUS. A shrink keeps every page that holds a
- * byte between the tail and the head, and the heap's entries for every
- * message. A file system that fails an allocation (ENOSPC, a quota) only
- * makes the put stop there (q->nospace). */
+ * file system would be SIGBUS. The run they describe is where puts
+ * write; when the head leaves it (a put back at the start of the ring)
+ * a new run starts there, and the pages of the messages left behind stay
+ * allocated outside it. A shrink keeps every page that holds a byte of a
+ * message (it trims a queue whose messages go round the end of the ring,
+ * perhaps with padding between them, only once it has drained) and the
+ * heap's entries for every message. A file system that fails an
+ * allocation (ENOSPC, a quota) only makes the put stop there
+ * (q->nospace). */
 #define PG 4096u
 #define KEEP (8u << 10)         /* ring bytes an empty queue keeps */
 #define GROW_MAX (1u << 20)     /* most bytes allocated ahead at once */
@@ -326,7 +331,11 @@ trim(struct queue *q, uint64_t off, uint64_t len)
 		len = 0;
 	if (hkeep > q->hcap * sizeof(struct q_hent))
 		hkeep = q->hcap * sizeof(struct q_hent);
+	/* Never a moment when the hints say more than is allocated. */
+	sh->al_len = 0;
+	ORDER();
 	sh->al_off = a;
+	ORDER();
 	sh->al_len = len;
 	if (sh->heap_al > hkeep)
 		sh->heap_al = hkeep;
@@ -384,13 +393,28 @@ grow(struct queue *q, uint64_t p, uint64_t off, uint64_t need,
 	if (sh->al_off >= R || sh->al_off % PG || sh->al_len > R ||
 	    (d = (off + R - sh->al_off) % R) > sh->al_len) {
 		/* P lies outside the allocated run: the queue was empty and
-		 * starts again at the start of the ring (or the hints are
-		 * wrong). Start a new run at P, keeping the messages and
-		 * those written above the head so far. */
-		trim(q, sh->tail % R, p - sh->tail);
+		 * starts again at the start of the ring, or went back there
+		 * early (early_wrap), or the hints are wrong. A new run
+		 * starts at P. The storage of the messages there are stays
+		 * (outside the run: the next shrink of the drained queue
+		 * gives it back); an empty queue gives the rest back now. */
+		uint64_t a = pg_down(off);
+		if (sh->head == sh->tail && p == sh->head) {
+			trim(q, off, 0);
+		} else {
+			if (ring_alloc(q, a, off - a) < 0) {
+				q->nospace = errno;
+				return p;
+			}
+			sh->al_len = 0;
+			ORDER();
+			sh->al_off = a;
+			ORDER();
+			sh->al_len = off - a;
+		}
 		d = (off + R - sh->al_off) % R;
-		if (d > sh->al_len) {   /* the run could not be allocated */
-			q->nospace = errno ? errno : ENOSPC;
+		if (d > sh->al_len) {   /* wrong hints, and no storage */
+			q->nospace = ENOSPC;
 			return p;
 		}
 	}
@@ -1300,11 +1324,8 @@ insert(struct queue *q, const struct q_msg *m, size_t n, int32_t prio,
 	}
 	tail = sh->tail;
 	cur_at(q, &c, sh->head);
-	/* The padding's header must have storage, and so must the start
-	 * of the ring (Storage, above): else the wrap would make the run
-	 * of allocated storage start again there, over the padding. */
-	if (al_ahead(q, c.off) >= Q_RECHDR && al_ahead(q, 0) > 0 &&
-	    early_wrap(q, &c, m, n, ext)) {
+	/* The padding's header must have storage (Storage, above). */
+	if (al_ahead(q, c.off) >= Q_RECHDR && early_wrap(q, &c, m, n, ext)) {
 		write_pad(q, c.off, R - c.off);
 		cur_next(q, &c, (uint32_t)(R - c.off));
 	}
