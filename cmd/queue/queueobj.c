@@ -311,20 +311,20 @@ ring_alloc(const struct queue *q, uint64_t a, uint64_t n)
 	return falloc(q, 0, RING_OFF, n - first);
 }
 
-/* Keep the pages of the LEN ring bytes from offset OFF on (going round)
- * and of the heap's entries for the messages there are; give back every
- * other page but the header's. The pages kept are allocated first: they
- * are what the hints say from now on. */
+/* Keep the pages of the LEN ring bytes from offset OFF (< R) on (going
+ * round) and of the heap's entries for the messages there are; give back
+ * every other page but the header's. The pages kept are allocated
+ * first: they are what the hints say from now on. */
 static void
 trim(struct queue *q, uint64_t off, uint64_t len)
 {
 	struct q_shared *sh = q->sh;
-	uint64_t R = q->R, a = pg_down(off % R), heap = RING_OFF + R;
+	uint64_t R = q->R, a = pg_down(off), heap = RING_OFF + R;
 	uint64_t hkeep = (sh->ready + sh->claimed) * sizeof(struct q_hent);
 	uint64_t keep[4][2], at, end = pg_up(q->o.size), t0, t1;
 	int n = 0, i, j;
 
-	len = len > R ? R : pg_up(len + off % R - a);
+	len = len > R ? R : pg_up(len + off - a);
 	if (len > R)
 		len = R;
 	if (len > 0 && ring_alloc(q, a, len) < 0)
