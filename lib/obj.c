@@ -30,11 +30,18 @@ static struct {
 	char name[128];
 } bus_map[BUS_MAX];
 static volatile sig_atomic_t bus_exit = EXIT_TOOL;
+static sigjmp_buf *volatile bus_jump;
 
 void
 obj_bus_status(int status)
 {
 	bus_exit = status;
+}
+
+void
+obj_bus_jump(sigjmp_buf *jb)
+{
+	bus_jump = jb;
 }
 
 static void
@@ -48,6 +55,8 @@ on_bus(int sig, siginfo_t *si, void *ctx)
 	for (i = 0; i < BUS_MAX; i++) {
 		const char *m = bus_map[i].map;
 		if (m && a >= m && a < m + bus_map[i].size) {
+			if (bus_jump != NULL)
+				siglongjmp(*bus_jump, 1);
 			(void)!write(2, err_prog, strlen(err_prog));
 			(void)!write(2, ": ", 2);
 			(void)!write(2, bus_map[i].name,

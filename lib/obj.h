@@ -15,6 +15,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -105,6 +106,12 @@ void obj_close(struct obj *o);
  * default; sem run gives its command's status, which must pass
  * through). A SIGBUS elsewhere keeps its default action. */
 void obj_bus_status(int status);
+
+/* obj_bus_jump: while JB is set (not NULL), such a fault jumps to JB
+ * (siglongjmp, value 1) instead, without a word: for a tool that must
+ * go on after finding its object damaged (sem run waits for its command
+ * first). The object is not to be touched again but to end as above. */
+void obj_bus_jump(sigjmp_buf *jb);
 
 /* obj_list: call FN for every object of type T in the namespace
  * directory, in name order, with the object open. Returns 0, or -1 if
