@@ -275,6 +275,9 @@ wait_queue(void)
 
 	if (waiting)
 		return;
+	/* Idle: storage the queue does not need goes back, as queue run
+	 * gives it back. */
+	q_shrink(&Q);
 	memset(&r, 0, sizeof r);
 	r.word = C->out ? &sh->put_seq : &sh->get_seq;
 	r.seen = *r.word;
@@ -454,7 +457,9 @@ make_room(void)
 }
 
 /* (locked) Put what was split, as far as the queue takes it now.
- * Returns 0, or -1 if the queue is closed. */
+ * Returns 0, or -1 if the queue is closed. The file system out of
+ * storage for the queue ends us, as it ends a put: waiting would not
+ * help. */
 static int
 put_some(void)
 {
@@ -462,6 +467,15 @@ put_some(void)
 
 	while (!sh->closed && mput < nmsg) {
 		size_t k = q_insert(&Q, msg + mput, nmsg - mput, 0, NULL);
+		if (k == 0 && Q.nospace) {
+			size_t left = nmsg - mput;
+			q_unlock(&Q);
+			errno = Q.nospace;
+			err_die(EXIT_TOOL, "%s: no storage for the message%s "
+			    "(%zu record%s read from %s not put)", C->name,
+			    left > 1 ? "s" : "", left, left > 1 ? "s" : "",
+			    C->path);
+		}
 		if (k == 0 && !(sh->claimed > 0 && q_reap(&Q) > 0))
 			break;
 		mput += k;
