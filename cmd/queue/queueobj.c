@@ -973,7 +973,7 @@ q_pace(struct queue *q, int64_t deadline)
 	if (q->nopace || inq < PACE_HI || !getters_busy(sh))
 		return 0;
 	now = q_now();
-	if (sh->get_seq != q->pace_seq) {
+	if (q->pace_since == 0 || sh->get_seq != q->pace_seq) {
 		q->pace_seq = sh->get_seq;
 		q->pace_since = now;
 	}

@@ -136,7 +136,7 @@ struct queue {
 	                     * not only while they are written out */
 	int nopace;         /* q_pace: the getters did not keep up */
 	uint32_t pace_seq;  /* q_pace: get_seq when we saw it move last, */
-	int64_t pace_since; /* ... at this time (q_now) */
+	int64_t pace_since; /* ... at this time (q_now), 0: not yet */
 	int print_meta;     /* q_claim: "ATTEMPTS<TAB>STATUS<TAB>" first */
 	const char *tag;    /* q_claim: written before each message, or NULL */
 	struct q_meta meta; /* q_claim: of the last message taken */
