@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/falloc.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,11 +30,18 @@ static struct {
 	char name[128];
 } bus_map[BUS_MAX];
 static volatile sig_atomic_t bus_exit = EXIT_TOOL;
+static sigjmp_buf *volatile bus_jump;
 
 void
 obj_bus_status(int status)
 {
 	bus_exit = status;
+}
+
+void
+obj_bus_jump(sigjmp_buf *jb)
+{
+	bus_jump = jb;
 }
 
 static void
@@ -47,6 +55,8 @@ on_bus(int sig, siginfo_t *si, void *ctx)
 	for (i = 0; i < BUS_MAX; i++) {
 		const char *m = bus_map[i].map;
 		if (m && a >= m && a < m + bus_map[i].size) {
+			if (bus_jump != NULL)
+				siglongjmp(*bus_jump, 1);
 			(void)!write(2, err_prog, strlen(err_prog));
 			(void)!write(2, ": ", 2);
 			(void)!write(2, bus_map[i].name,
@@ -263,12 +273,14 @@ fail:
 }
 
 /* Give FD its SIZE bytes for real, so that the mapping never meets a
- * full disk later (SIGBUS). A file size limit (ulimit -f) would make the
- * kernel send SIGXFSZ, whose default action kills us with a core and
- * leaves the private file behind: ignore it meanwhile, so that the call
- * fails with EFBIG instead. Returns 0, or -1 with errno set. */
+ * full disk later (SIGBUS); with PREFIX (and a file system that can),
+ * only its first PREFIX bytes, the rest a hole (*SPARSE = 1; see
+ * obj_open). A file size limit (ulimit -f) would make the kernel send
+ * SIGXFSZ, whose default action kills us with a core and leaves the
+ * private file behind: ignore it meanwhile, so that the call fails with
+ * EFBIG instead. Returns 0, or -1 with errno set. */
 static int
-allocate(int fd, size_t size)
+allocate(int fd, size_t size, size_t prefix, int *sparse)
 {
 	struct sigaction ign, old;
 	int e = 0;
@@ -277,11 +289,29 @@ allocate(int fd, size_t size)
 	ign.sa_handler = SIG_IGN;
 	sigemptyset(&ign.sa_mask);
 	sigaction(SIGXFSZ, &ign, &old);
-	e = posix_fallocate(fd, 0, size);
-	if (e == EOPNOTSUPP || e == EINVAL)
-		e = 0;
-	if (e == 0 && ftruncate(fd, size) < 0)
-		e = errno;
+	*sparse = 0;
+	if (prefix > 0 && prefix < size) {
+		/* The size first: a hole punched at its end (to see that
+		 * the file system can) must not shorten it. */
+		if (ftruncate(fd, size) < 0)
+			e = errno;
+		else if (fallocate(fd, 0, 0, prefix) < 0)
+			e = errno;
+		else if (fallocate(fd, FALLOC_FL_PUNCH_HOLE |
+		    FALLOC_FL_KEEP_SIZE, prefix, size - prefix) < 0)
+			e = errno;
+		else
+			*sparse = 1;
+		if (e == EOPNOTSUPP || e == ENOSYS)
+			e = 0;  /* allocate it all, as below */
+	}
+	if (e == 0 && !*sparse) {
+		e = posix_fallocate(fd, 0, size);
+		if (e == EOPNOTSUPP || e == EINVAL)
+			e = 0;
+		if (e == 0 && ftruncate(fd, size) < 0)
+			e = errno;
+	}
 	sigaction(SIGXFSZ, &old, NULL);
 	errno = e;
 	return e ? -1 : 0;
@@ -296,7 +326,7 @@ create_new(struct obj *o, const struct obj_type *t, const struct obj_create *c)
 	char tmp[PATH_MAX + 64], *slash;
 	struct obj_hdr *h;
 	void *map;
-	int fd = -1, r = -1, unnamed = 0;
+	int fd = -1, r = -1, unnamed = 0, sparse;
 	size_t dlen;
 
 	slash = strrchr(o->path, '/');
@@ -331,10 +361,13 @@ create_new(struct obj *o, const struct obj_type *t, const struct obj_create *c)
 		err_warn("%s: chmod", o->name);
 		goto out;
 	}
-	if (allocate(fd, c->size) < 0) {
-		err_warn("%s: allocate %zu bytes", o->name, c->size);
+	if (allocate(fd, c->size, c->prefix, &sparse) < 0) {
+		err_warn("%s: allocate %zu bytes", o->name,
+		    c->prefix ? c->prefix : c->size);
 		goto out;
 	}
+	if (c->sparse)
+		*c->sparse = sparse;
 	map = mmap(NULL, c->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED) {
 		err_warn("%s: mmap", o->name);

@@ -15,6 +15,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -59,14 +60,25 @@ struct obj_create {
 	unsigned mode;      /* permission bits (0600 by default) */
 	obj_init_fn *init;
 	void *arg;
+	size_t prefix;      /* nonzero: allocate only the first PREFIX bytes
+	                     * (see obj_open) */
+	int *sparse;        /* if not NULL: set to 1 if only PREFIX bytes were
+	                     * allocated, 0 if all were, before INIT runs */
 };
 
 /* obj_open: open the object NAME of type T into O. When it does not exist
- * and C is not NULL, create it as C says. Prints "prog: NAME: why" and
- * returns -1 on every failure: bad name, no such object (C NULL), not an
- * object, an object of another kind or version, a file of another user
- * (obj_owner_trusted), an object in use from another pid namespace, a
- * system error.
+ * and C is not NULL, create it as C says: every byte of the file is
+ * allocated (posix_fallocate), so that a full file system never meets
+ * the mapping later (SIGBUS); or, with C->PREFIX, only the first PREFIX
+ * bytes are, the rest of the file being a hole that the tool allocates
+ * (fallocate) before it writes there and may give back (a punched hole)
+ * where it holds nothing. That needs fallocate and hole punching from the
+ * file system: where either is missing (EOPNOTSUPP), all of the file is
+ * allocated as without PREFIX, and *C->SPARSE tells which it was.
+ * Prints "prog: NAME: why" and returns -1 on every failure: bad name,
+ * no such object (C NULL), not an object, an object of another kind or
+ * version, a file of another user (obj_owner_trusted), an object in use
+ * from another pid namespace, a system error.
  *
  * Pid namespaces. The pids an object records (sem holders, the threads
  * in its lock words) mean something only in the pid namespace of the
@@ -94,6 +106,12 @@ void obj_close(struct obj *o);
  * default; sem run gives its command's status, which must pass
  * through). A SIGBUS elsewhere keeps its default action. */
 void obj_bus_status(int status);
+
+/* obj_bus_jump: while JB is set (not NULL), such a fault jumps to JB
+ * (siglongjmp, value 1) instead, without a word: for a tool that must
+ * go on after finding its object damaged (sem run waits for its command
+ * first). The object is not to be touched again but to end as above. */
+void obj_bus_jump(sigjmp_buf *jb);
 
 /* obj_list: call FN for every object of type T in the namespace
  * directory, in name order, with the object open. Returns 0, or -1 if

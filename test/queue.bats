@@ -448,10 +448,10 @@ put_in() { queue put "$1" <in; }
 	queue put b x y
 	queue close b
 	run -0 queue ls
-	[ "$(cut -f 1,2,6,9,11,12 <<<"${lines[0]}")" = $'a\tlifo\t0\t0\t0\tno' ]
-	[ "$(cut -f 1,2,6,9,11,12 <<<"${lines[1]}")" = $'b\tfifo\t2\t2\t2\tyes' ]
+	[ "$(cut -f 1,2,7,10,12,13 <<<"${lines[0]}")" = $'a\tlifo\t0\t0\t0\tno' ]
+	[ "$(cut -f 1,2,7,10,12,13 <<<"${lines[1]}")" = $'b\tfifo\t2\t2\t2\tyes' ]
 	run -0 queue ls --header
-	[ "$(cut -f 1,2,6,9,11,12 <<<"${lines[0]}")" = $'name\torder\tmessages\tbytes\ttasks\tclosed' ]
+	[ "$(cut -f 1,2,7,10,12,13 <<<"${lines[0]}")" = $'name\torder\tmessages\tbytes\ttasks\tclosed' ]
 	run -0 queue stat b
 	[[ "$output" == *$'\nmessages\t2\n'* ]]
 	[[ "$output" == *$'\nclosed\tyes\n'* ]]

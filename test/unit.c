@@ -243,7 +243,8 @@ do_lockhold(const char *path)
 {
 	static const struct obj_type t = { 99, 1, "lock" };
 	struct obj_create c = { sizeof(struct obj_hdr) +
-	    sizeof(pthread_mutex_t), 0600, lock_init, NULL };
+	    sizeof(pthread_mutex_t), 0600, lock_init, NULL, 0,
+	    NULL };
 	pthread_mutex_t *m;
 	struct obj o;
 	char line[64];

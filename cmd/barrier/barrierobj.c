@@ -90,7 +90,7 @@ struct barobj *
 barobj_open(struct obj *o, const char *name, uint32_t parties, unsigned mode)
 {
 	struct obj_create c = { barobj_size(2 * parties), mode, barobj_init,
-		&parties };
+		&parties, 0, NULL };
 	struct barobj *b;
 
 	if (obj_open(o, name, &barobj_type, parties ? &c : NULL) < 0)

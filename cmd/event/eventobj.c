@@ -70,7 +70,8 @@ struct evobj *
 evobj_open(struct obj *o, const char *name, int create, unsigned mode,
     int set)
 {
-	struct obj_create c = { evobj_size(), mode, evobj_init, &set };
+	struct obj_create c = { evobj_size(), mode, evobj_init, &set, 0,
+		NULL };
 	struct evobj *e;
 
 	if (obj_open(o, name, &evobj_type, create ? &c : NULL) < 0)

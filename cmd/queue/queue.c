@@ -22,7 +22,9 @@
  * queue: at-least-once delivery across crashes, exactly-once otherwise.
  * Liveness is checked this way (no /proc, no pid reuse) whenever a getter
  * finds nothing to get or a putter finds the queue full, and every 250 ms
- * while anyone waits with claims outstanding.
+ * while anyone waits with claims outstanding. A process killed between
+ * unlocking and waking the waiters (a futex wake cannot be part of the
+ * critical section) leaves them asleep: waiters look again every second.
  *
  * Crash of the mutex holder. The words that cannot be recomputed (head,
  * tail, newest record, task count, a slot's "committed" mark) change only
@@ -31,6 +33,15 @@
  * gets EOWNERDEAD replays the journal, finishes or returns the claims of
  * dead slots and recounts. A put publishes its batch by moving the head,
  * so a killed put added all of its last batch or none of it.
+ *
+ * Storage follows the contents. The file has the size of a full queue,
+ * but only its header is allocated at first; a put allocates (fallocate)
+ * the ring's pages before it writes there, and the pages outside the
+ * messages are punched out when the queue drains and a process that
+ * changed it leaves or waits idle. No layout changes, so nothing moves
+ * under other processes; hints in the header say what is allocated, and
+ * err only towards "not allocated", so a crash costs at most some
+ * storage kept until the next drain. queueobj.c, "Storage", has it all.
  *
  * Waiting is done with futexes on two sequence words: getters wait on
  * put_seq (bumped by put, close and returned claims), putters and joiners
@@ -353,6 +364,14 @@ put_msgs(struct queue *q, const struct q_msg *m, size_t n,
 			done += k;
 			deadline = opt_deadline(q_now(), o->timeout);
 			continue;
+		}
+		if (q->nospace) {
+			/* The file system is full: waiting would not help. */
+			errno = q->nospace;
+			err_warn("%s: no storage for the message%s", q->o.name,
+			    n - done > 1 ? "s" : "");
+			st = EXIT_TOOL;
+			break;
 		}
 		if (sh->claimed > 0 && q_reap(q) > 0)
 			continue;
@@ -1179,6 +1198,7 @@ report_queue(struct report *r, const char *name, struct queue *q)
 	report_str(r, "name", name);
 	report_str(r, "order", order_name(q->sh->order));
 	report_num(r, "size", q->R);
+	report_num(r, "allocated", q_allocated(q));
 	if (q->sh->max)
 		report_num(r, "max", q->sh->max);
 	else
@@ -1232,10 +1252,10 @@ cmd_ls(int argc, char **argv)
 	static const struct cli sub = { "queue ls [--json] [--header]",
 		HELP_TEXT };
 	static const struct obj_type t = { OBJ_QUEUE, Q_VERSION, "queue" };
-	static const char *const cols[] = { "name", "order", "size", "max",
-		"maxmsg", "messages", "claimed", "delayed", "bytes", "used",
-		"tasks", "closed", "getters", "putters", "joiners", "puts",
-		"gets", "repairs", NULL };
+	static const char *const cols[] = { "name", "order", "size",
+		"allocated", "max", "maxmsg", "messages", "claimed", "delayed",
+		"bytes", "used", "tasks", "closed", "getters", "putters",
+		"joiners", "puts", "gets", "repairs", NULL };
 
 	if (std_closed(1))
 		err_diex(EXIT_TOOL, "standard output is closed");

@@ -4,12 +4,17 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/falloc.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +29,10 @@ enum { R_READY = 1, R_FREE = 2, R_PAD = 3, R_CLAIMED = 0x10000 };
 enum { S_IDLE = 0, S_ACTIVE = 1, S_COMMITTED = 2, S_HOLD = 3 };
 
 #define RING_OFF (((sizeof(struct q_shared)) + 4095) & ~(uint64_t)4095)
+/* The storage hints came last, into the header's last page: queues made
+ * before them have the same layout (and zeros there: not sparse). */
+_Static_assert(((offsetof(struct q_shared, sparse) + 4095) & ~(size_t)4095) ==
+    RING_OFF, "the storage hints moved the ring");
 /* Waking (see "Waking" in queue.c): a getter of one queue (get_msgs)
  * waits on put_seq as a waiter of class W_CHAIN, every other waiter with
  * all bits; a wake of W_OTHER reaches all but the chaining getters. */
@@ -180,13 +189,14 @@ rec_size(const struct q_rec *r)
 	return recsz(rec_len(r), r->len & R_EXT);
 }
 
-/* Make the ring's pages from position P on, for LEN bytes, writable in
- * this process with one system call: touching a fresh page of a shared
- * mapping otherwise costs a page fault, or two (read, then write), and a
- * stream touches every page of the ring once per process. Small batches
- * are left to fault, as that is cheaper for them. */
+/* Make the ring's pages from position P on, for LEN bytes but not
+ * beyond position LIM (where its storage ends), writable in this process
+ * with one system call: touching a fresh page of a shared mapping
+ * otherwise costs a page fault, or two (read, then write), and a stream
+ * touches every page of the ring once per process. Small batches are
+ * left to fault, as that is cheaper for them. */
 static void
-prefault(struct queue *q, uint64_t p, uint64_t len)
+prefault(struct queue *q, uint64_t p, uint64_t len, uint64_t lim)
 {
 	uint64_t off, start, stop;
 
@@ -196,6 +206,10 @@ prefault(struct queue *q, uint64_t p, uint64_t len)
 		p = q->pf_hi;
 	if (len > PREFAULT_MAX)
 		len = PREFAULT_MAX;
+	if (p >= lim)
+		return;
+	if (len > lim - p)
+		len = lim - p;
 	off = p % q->R;
 	if (len > q->R - off)
 		len = q->R - off;
@@ -206,6 +220,327 @@ prefault(struct queue *q, uint64_t p, uint64_t len)
 		q->pf_total = q->R; /* an older kernel: do without */
 	q->pf_hi = p + len;
 	q->pf_total += len;
+}
+
+/* ---- Storage ----
+ * A queue made with storage allocated as needed (sh->sparse) starts as
+ * a hole but for its header (obj_open's PREFIX). A put allocates
+ * (fallocate) the ring's pages before it writes there, up to GROW_MAX
+ * ahead; a shrink gives back (punches) the pages outside the messages:
+ * all but the first KEEP bytes of an empty queue. The hints al_off,
+ * al_len and heap_al say what is allocated. They grow only after the
+ * fallocate they describe, and shrink before the hole is punched, so a
+ * process killed in between leaves them short of the truth (pages
+ * allocated and not counted, which the next shrink gives back) and never
+ * beyond it: no byte is written where no storage is, which on a full
+ * file system would be SIGBUS. The run they describe is where puts
+ * write; when the head leaves it (a put back at the start of the ring)
+ * a new run starts there, and the pages of the messages left behind stay
+ * allocated outside it. A shrink keeps every page that holds a byte of a
+ * message (it trims a queue whose messages go round the end of the ring,
+ * perhaps with padding between them, only once it has drained) and the
+ * heap's entries for every message. A file system that fails an
+ * allocation (ENOSPC, a quota) only makes the put stop there
+ * (q->nospace). */
+#define PG 4096u
+#define KEEP (8u << 10)         /* ring bytes an empty queue keeps */
+#define GROW_MAX (1u << 20)     /* most bytes allocated ahead at once */
+#define SLACK (64u << 10)       /* more than the messages need, kept */
+#define IDLE_NS (1000 * 1000000LL) /* a drained queue idle this long shrinks */
+
+static uint64_t
+pg_down(uint64_t x)
+{
+	return x & ~(uint64_t)(PG - 1);
+}
+
+static uint64_t
+pg_up(uint64_t x)
+{
+	return (x + PG - 1) & ~(uint64_t)(PG - 1);
+}
+
+/* Ring bytes allocated from offset OFF on, going round: UINT64_MAX when
+ * all of the ring is; 0 when OFF is where the allocated run ends, or
+ * outside it. */
+static uint64_t
+al_ahead(const struct queue *q, uint64_t off)
+{
+	const struct q_shared *sh = q->sh;
+	uint64_t a = sh->al_off, len = sh->al_len, d;
+
+	if (!q->sparse || len >= q->R)
+		return UINT64_MAX;
+	if (a >= q->R)
+		return 0;
+	d = off >= a ? off - a : off + q->R - a;
+	return d < len ? len - d : 0;
+}
+
+/* fallocate LEN bytes of the file from OFF: allocate them, or with PUNCH
+ * give them back. Returns 0, or -1 with errno set. */
+static int
+falloc(const struct queue *q, int punch, uint64_t off, uint64_t len)
+{
+	struct sigaction ign, old;
+	int r, e;
+
+	if (len == 0)
+		return 0;
+	/* Under a file size limit below the file's size, tmpfs fails an
+	 * allocation with EFBIG after sending SIGXFSZ, whose default
+	 * action would kill us: ignore it meanwhile (see obj_open). */
+	if (q->fsz_low) {
+		memset(&ign, 0, sizeof ign);
+		ign.sa_handler = SIG_IGN;
+		sigemptyset(&ign.sa_mask);
+		sigaction(SIGXFSZ, &ign, &old);
+	}
+	do
+		r = fallocate(q->o.fd, punch ? FALLOC_FL_PUNCH_HOLE |
+		    FALLOC_FL_KEEP_SIZE : 0, (off_t)off, (off_t)len);
+	while (r < 0 && errno == EINTR);
+	if (q->fsz_low) {
+		e = errno;
+		sigaction(SIGXFSZ, &old, NULL);
+		errno = e;
+	}
+	return r;
+}
+
+/* Allocate the N ring bytes from offset A on, going round. */
+static int
+ring_alloc(const struct queue *q, uint64_t a, uint64_t n)
+{
+	uint64_t first;
+
+	a %= q->R;
+	first = n < q->R - a ? n : q->R - a;
+	if (falloc(q, 0, RING_OFF + a, first) < 0)
+		return -1;
+	return falloc(q, 0, RING_OFF, n - first);
+}
+
+/* Keep the pages of the LEN ring bytes from offset OFF (< R) on (going
+ * round) and of the heap's entries for the messages there are; give back
+ * every other page but the header's. The pages kept are allocated
+ * first: they are what the hints say from now on. */
+static void
+trim(struct queue *q, uint64_t off, uint64_t len)
+{
+	struct q_shared *sh = q->sh;
+	uint64_t R = q->R, a = pg_down(off), heap = RING_OFF + R;
+	uint64_t hkeep = (sh->ready + sh->claimed) * sizeof(struct q_hent);
+	uint64_t keep[4][2], at, end = pg_up(q->o.size), t0, t1;
+	int n = 0, i, j;
+
+	len = len > R ? R : pg_up(len + off - a);
+	if (len > R)
+		len = R;
+	if (len > 0 && ring_alloc(q, a, len) < 0)
+		len = 0;
+	if (hkeep > q->hcap * sizeof(struct q_hent))
+		hkeep = q->hcap * sizeof(struct q_hent);
+	/* Never a moment when the hints say more than is allocated. */
+	sh->al_len = 0;
+	ORDER();
+	sh->al_off = a;
+	ORDER();
+	sh->al_len = len;
+	if (sh->heap_al > hkeep)
+		sh->heap_al = hkeep;
+	sh->trims++;
+	ORDER();
+	/* What stays, in file offsets: the header, the ring's run (in two
+	 * pieces if it goes round), the heap's entries. */
+	keep[n][0] = 0;
+	keep[n++][1] = RING_OFF;
+	keep[n][0] = RING_OFF + a;
+	keep[n++][1] = RING_OFF + (a + len < R ? a + len : R);
+	if (a + len > R) {
+		keep[n][0] = RING_OFF;
+		keep[n++][1] = RING_OFF + (a + len - R);
+	}
+	keep[n][0] = heap;
+	keep[n++][1] = heap + hkeep;
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && keep[j][0] < keep[j - 1][0]; j--) {
+			t0 = keep[j][0];
+			t1 = keep[j][1];
+			keep[j][0] = keep[j - 1][0];
+			keep[j][1] = keep[j - 1][1];
+			keep[j - 1][0] = t0;
+			keep[j - 1][1] = t1;
+		}
+	/* Punch the whole pages between them (a page that holds a byte to
+	 * keep is kept), up to the end of the file's last page. */
+	for (at = 0, i = 0; i < n; i++) {
+		uint64_t s = pg_down(keep[i][0]), e = pg_up(keep[i][1]);
+		if (keep[i][1] <= keep[i][0])
+			continue;
+		if (s > at)
+			(void)falloc(q, 1, at, s - at);
+		if (e > at)
+			at = e;
+	}
+	if (end > at)
+		(void)falloc(q, 1, at, end - at);
+}
+
+/* Allocate the storage for NEED ring bytes from position P (offset OFF)
+ * on, which the caller is about to write, and for MORE after them that
+ * it may write next (the rest of its batch), or as much again as there
+ * is (up to GROW_MAX), whichever is more. Returns the position up to
+ * which the ring is allocated from P on: P + NEED or more, or less
+ * (q->nospace set) when the file system has no room. */
+static uint64_t
+grow(struct queue *q, uint64_t p, uint64_t off, uint64_t need,
+    uint64_t more)
+{
+	struct q_shared *sh = q->sh;
+	uint64_t R = q->R, d, len, want, to, ahead;
+
+	if (sh->al_off >= R || sh->al_off % PG || sh->al_len > R ||
+	    (d = (off + R - sh->al_off) % R) > sh->al_len) {
+		/* P lies outside the allocated run: the queue was empty and
+		 * starts again at the start of the ring, or went back there
+		 * early (early_wrap), or the hints are wrong. A new run
+		 * starts at P. The storage of the messages there are stays
+		 * (outside the run: the next shrink of the drained queue
+		 * gives it back); an empty queue gives the rest back now. */
+		uint64_t a = pg_down(off);
+		if (sh->head == sh->tail && p == sh->head) {
+			trim(q, off, 0);
+		} else {
+			if (ring_alloc(q, a, off - a) < 0) {
+				q->nospace = errno;
+				return p;
+			}
+			sh->al_len = 0;
+			ORDER();
+			sh->al_off = a;
+			ORDER();
+			sh->al_len = off - a;
+		}
+		d = (off + R - sh->al_off) % R;
+		if (d > sh->al_len) {   /* wrong hints, and no storage */
+			q->nospace = ENOSPC;
+			return p;
+		}
+	}
+	len = sh->al_len;
+	want = d + need;
+	ahead = len < PG ? PG : len > GROW_MAX ? GROW_MAX : len;
+	if (more > ahead)
+		ahead = more;
+	to = want >= R || ahead >= R ? R : pg_up(want + ahead);
+	if (to > R)
+		to = R;
+	if (ring_alloc(q, sh->al_off + len, to - len) < 0) {
+		/* Room for what is needed now may be left. */
+		to = want > R ? R : want;
+		if (to <= len || ring_alloc(q, sh->al_off + len, to - len) < 0) {
+			q->nospace = errno;
+			return p + (len - d);
+		}
+	}
+	ORDER();
+	sh->al_len = to;
+	return to >= R ? UINT64_MAX : p + (to - d);
+}
+
+/* Room in the heap for N entries: returns how many it has room for now,
+ * N or more, or fewer (q->nospace set) when the file system has none. */
+static uint64_t
+heap_room(struct queue *q, uint64_t n)
+{
+	struct q_shared *sh = q->sh;
+	uint64_t es = sizeof(struct q_hent), cap = q->hcap * es;
+	uint64_t have = sh->heap_al, want = n * es, to;
+
+	if (!q->sparse)
+		return UINT64_MAX;
+	if (have > cap)
+		have = sh->heap_al = 0;   /* wrong: say nothing is */
+	if (want <= have)
+		return have / es;
+	to = have < PG ? PG : 2 * have;
+	if (to < want)
+		to = want;
+	if (to > cap)
+		to = cap;
+	if (falloc(q, 0, RING_OFF + q->R + have, to - have) < 0) {
+		to = want;
+		if (want > cap || falloc(q, 0, RING_OFF + q->R + have,
+		    to - have) < 0) {
+			q->nospace = errno;
+			return have / es;
+		}
+	}
+	ORDER();
+	sh->heap_al = to;
+	return to / es;
+}
+
+/* A shrink gave pages back: the ones we prefaulted may be gone. */
+static void
+pf_check(struct queue *q)
+{
+	if (q->trims != q->sh->trims) {
+		q->trims = q->sh->trims;
+		q->pf_hi = 0;
+		q->pf_total = 0;
+	}
+}
+
+/* The queue is empty, and its hints say it has more storage than an
+ * empty queue keeps. */
+static int
+idle_big(const struct queue *q)
+{
+	const struct q_shared *sh = q->sh;
+
+	return q->sparse && sh->head == sh->tail && (sh->al_off != 0 ||
+	    sh->al_len > KEEP || sh->heap_al > 0);
+}
+
+void
+q_shrink(struct queue *q)
+{
+	struct q_shared *sh = q->sh;
+	uint64_t span = sh->head - sh->tail, R = q->R;
+	uint64_t hneed = (sh->ready + sh->claimed) * sizeof(struct q_hent);
+	struct stat st;
+	uint64_t have;
+
+	if (!q->sparse || span > R || fstat(q->o.fd, &st) < 0)
+		return;
+	if (hneed > q->hcap * sizeof(struct q_hent))
+		hneed = q->hcap * sizeof(struct q_hent);
+	/* What the file takes (du), against what it needs: the header,
+	 * the messages' pages and heap entries, and a few pages that hold
+	 * some of either. */
+	have = (uint64_t)st.st_blocks * 512;
+	if (span == 0) {
+		/* Empty: keep the start of the ring, where the next put
+		 * goes. */
+		if (have > RING_OFF + KEEP + 2 * PG || idle_big(q))
+			trim(q, 0, KEEP < R ? KEEP : R);
+	} else if (have > RING_OFF + pg_up(span) + hneed + SLACK &&
+	    sh->tail / R == (sh->head - 1) / R) {
+		/* Messages that go round the end of the ring may have
+		 * padding (early_wrap) between them, which needs no storage:
+		 * those wait until the queue drains. */
+		trim(q, sh->tail % R, span);
+	}
+}
+
+uint64_t
+q_allocated(const struct queue *q)
+{
+	struct stat st;
+
+	return fstat(q->o.fd, &st) == 0 ? (uint64_t)st.st_blocks * 512 : 0;
 }
 
 /* ---- The journal ----
@@ -618,6 +953,7 @@ bump_get_one(struct queue *q)
 struct q_init_arg {
 	struct q_settings set;
 	char boot[sizeof ((struct q_shared *)0)->boot];
+	int sparse;     /* obj_open allocated only the header */
 };
 
 static int
@@ -635,6 +971,7 @@ q_init(void *map, size_t size, void *arg)
 	sh->heap_off = RING_OFF + set->size;
 	sh->heap_cap = heap_cap_for(set->order, set->max, set->size);
 	sh->rd = set->order == Q_LIFO ? Q_NONE : 0;
+	sh->sparse = a->sparse != 0;
 	memcpy(sh->boot, a->boot, sizeof sh->boot);
 	(void)size;
 	if ((e = obj_mutex_init(&sh->lock)) != 0)
@@ -705,6 +1042,7 @@ q_attach(struct queue *q, const struct obj *o)
 {
 	struct q_shared *sh = o->map;
 	char boot[sizeof sh->boot];
+	struct rlimit fsz;
 	uint64_t R;
 
 	memset(q, 0, sizeof *q);
@@ -726,6 +1064,10 @@ q_attach(struct queue *q, const struct obj *o)
 	q->heap = (struct q_hent *)(void *)((char *)o->map + sh->heap_off);
 	q->maxmsg = R - Q_RECHDR < Q_MSG_MAX ? (uint32_t)(R - Q_RECHDR) :
 	    Q_MSG_MAX;
+	q->sparse = sh->sparse == 1;
+	q->trims = sh->trims;
+	q->fsz_low = getrlimit(RLIMIT_FSIZE, &fsz) == 0 &&
+	    fsz.rlim_cur != RLIM_INFINITY && fsz.rlim_cur < o->size;
 	q_boot_id(boot, sizeof boot);
 	if (strncmp(sh->boot, boot, sizeof boot) != 0)
 		return after_reboot(q, boot);
@@ -746,6 +1088,9 @@ q_open(struct queue *q, const char *name, const struct q_settings *s)
 		c.mode = s->mode;
 		c.init = q_init;
 		c.arg = &a;
+		/* Only the header has storage at first (Storage, above). */
+		c.prefix = RING_OFF;
+		c.sparse = &a.sparse;
 		/* The boot id goes in before the object is published, or
 		 * an early opener would make the mutexes again under us. */
 		q_boot_id(a.boot, sizeof a.boot);
@@ -762,6 +1107,11 @@ q_open(struct queue *q, const char *name, const struct q_settings *s)
 void
 q_close(struct queue *q)
 {
+	if (q->changed && q->sparse && q->sh) {
+		q_lock(q);
+		q_shrink(q);
+		q_unlock(q);
+	}
 	obj_close(&q->o);
 }
 
@@ -1011,7 +1361,10 @@ insert(struct queue *q, const struct q_msg *m, size_t n, int32_t prio,
 	int ext = meta != NULL;
 	struct cur c;
 	size_t k, pf_upto = 0;  /* messages below it counted for prefault */
+	uint64_t al_hi, h_room;
 
+	q->nospace = 0;
+	pf_check(q);
 	/* An empty queue starts again at the start of the ring, so that
 	 * any message up to R - 16 bytes fits into it. */
 	if (sh->head == sh->tail && sh->tail % R != 0) {
@@ -1022,27 +1375,20 @@ insert(struct queue *q, const struct q_msg *m, size_t n, int32_t prio,
 	}
 	tail = sh->tail;
 	cur_at(q, &c, sh->head);
-	if (early_wrap(q, &c, m, n, ext)) {
+	/* The padding's header must have storage (Storage, above). */
+	if (al_ahead(q, c.off) >= Q_RECHDR && early_wrap(q, &c, m, n, ext)) {
 		write_pad(q, c.off, R - c.off);
 		cur_next(q, &c, (uint32_t)(R - c.off));
 	}
+	/* Positions below al_hi have storage; so have heap entries below
+	 * h_room (Storage, above). */
+	al_hi = al_ahead(q, c.off);
+	al_hi = al_hi > UINT64_MAX - c.p ? UINT64_MAX : c.p + al_hi;
+	h_room = sh->order == Q_PRIO ? heap_room(q, 0) : UINT64_MAX;
 	for (k = 0; k < n; k++) {
 		uint32_t len = m[k].len, sz = recsz(len, ext);
 		uint64_t room = R - c.off, need = sz;
 		struct q_rec *r;
-
-		/* Each message is counted once: prefault may leave pf_hi
-		 * where it was (a short batch, the whole ring done), and
-		 * summing the batch again for every message made a put
-		 * into a full ring quadratic. */
-		if (k >= pf_upto && c.p + sz > q->pf_hi && q->pf_total < R) {
-			uint64_t want = 0;
-			size_t i;
-			for (i = k; i < n && want < PREFAULT_MAX; i++)
-				want += recsz(m[i].len, ext);
-			prefault(q, c.p, want);
-			pf_upto = i;
-		}
 
 		if ((sh->max && count >= sh->max) || len > q->maxmsg ||
 		    (ext && len > q_maxmsg_meta(q)))
@@ -1050,6 +1396,29 @@ insert(struct queue *q, const struct q_msg *m, size_t n, int32_t prio,
 		if (sz > room)
 			need += room;
 		if (c.p - tail + need > R)
+			break;
+		/* Each message is counted once: prefault may leave pf_hi
+		 * where it was (a short batch, the whole ring done), and
+		 * summing the batch again for every message made a put
+		 * into a full ring quadratic. The batch gets its storage
+		 * at once, before it is prefaulted. */
+		if (k >= pf_upto && (c.p + need > al_hi ||
+		    (c.p + sz > q->pf_hi && q->pf_total < R))) {
+			uint64_t want = need - sz;
+			size_t i;
+			for (i = k; i < n && want < PREFAULT_MAX; i++)
+				want += recsz(m[i].len, ext);
+			pf_upto = i;
+			if (c.p + want > al_hi)
+				al_hi = grow(q, c.p, c.off, need, want - need);
+			prefault(q, c.p, want, al_hi);
+		}
+		if (c.p + need > al_hi)
+			al_hi = grow(q, c.p, c.off, need, 0);
+		if (c.p + need > al_hi)
+			break;
+		if (count >= h_room && (h_room = heap_room(q, count + 1)) <=
+		    count)
 			break;
 		if (sz > room) {
 			write_pad(q, c.off, room);
@@ -1076,6 +1445,7 @@ insert(struct queue *q, const struct q_msg *m, size_t n, int32_t prio,
 	}
 	if (k == 0)
 		return 0;
+	q->changed = 1;
 	/* The messages are in place above the head; moving the head is
 	 * what publishes them. */
 	j_add(q, &sh->head, c.p);
@@ -1238,7 +1608,7 @@ claim_fifo(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
 	while (c.p < sh->head && k < maxn) {
 		if (c.p + Q_RECHDR > q->pf_hi && q->pf_total < q->R)
 			prefault(q, c.p, sh->head - c.p < maxbytes ?
-			    sh->head - c.p : maxbytes);
+			    sh->head - c.p : maxbytes, sh->head);
 		r = rec_at(q, c.off);
 		if (r->state == R_READY && hidden(q, r, now)) {
 			/* The tail must not move past it (q_commit). */
@@ -1337,6 +1707,7 @@ q_claim(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
 	out->n = 0;
 	if (sh->ready == 0)
 		return 0;
+	pf_check(q);
 	if (s->n != 0)
 		damaged(q, "claim over claim");
 	s->state = q->hold ? S_HOLD : S_ACTIVE;
@@ -1371,6 +1742,7 @@ commit(struct queue *q, int tasks)
 	if (q->slot < 0 || (s = &sh->slot[q->slot])->n == 0)
 		return;
 	k = s->n;
+	q->changed = 1;
 	if (tasks)
 		j_add(q, &sh->undone, sh->undone + k);
 	j_add(q, &sh->gets, sh->gets + k);
@@ -1565,18 +1937,26 @@ wait_as(struct queue *q, uint32_t *word, int role, int64_t deadline,
 	struct q_shared *sh = q->sh;
 	uint32_t seen = *word, *nwait = word == &sh->put_seq ? &sh->getw :
 	    &sh->putw;
-	int64_t until = deadline, t = -1;
+	int64_t until = deadline, idle = -1, t;
 
 	/* A dead getter cannot wake anybody: while messages are claimed
-	 * (or we wait for a slot), look again every 250 ms. A chaining
-	 * getter looks again every second anyway: the getter woken in its
-	 * place may have died before it looked (see "Waking" in queue.c). */
-	if (sh->claimed > 0 || (role == Q_WAIT_GET && q->slot < 0))
-		t = q_now() + PERIODIC_NS;
-	else if (role == Q_WAIT_GET)
-		t = q_now() + LOST_WAKE_NS;
-	if (t >= 0 && (until < 0 || t < until))
+	 * (or we wait for a slot), look again every 250 ms; and a process
+	 * killed between giving back the lock and waking us (q_unlock)
+	 * did not, nor a chaining getter woken in our place that died
+	 * before it looked (see "Waking" in queue.c): look again every
+	 * second anyway. */
+	t = q_now() + (sh->claimed > 0 || (role == Q_WAIT_GET && q->slot < 0) ?
+	    PERIODIC_NS : LOST_WAKE_NS);
+	if (until < 0 || t < until)
 		until = t;
+	/* A getter waiting on a drained queue gives its storage back once
+	 * nothing came for IDLE_NS: not at once, so that a stream whose
+	 * consumer keeps up keeps its pages. */
+	if (role == Q_WAIT_GET && idle_big(q)) {
+		idle = q_now() + IDLE_NS;
+		if (until < 0 || idle < until)
+			until = idle;
+	}
 	(*nwait)++;
 	if (q->slot >= 0)
 		sh->slot[q->slot].role = (uint32_t)role;
@@ -1587,6 +1967,8 @@ wait_as(struct queue *q, uint32_t *word, int role, int64_t deadline,
 		(*nwait)--;
 	if (q->slot >= 0)
 		sh->slot[q->slot].role = Q_WAIT_NONE;
+	if (idle >= 0 && idle_big(q) && q_now() >= idle)
+		q_shrink(q);
 }
 
 void

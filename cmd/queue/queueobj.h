@@ -100,6 +100,14 @@ struct q_shared {
 	uint64_t ids;           /* the last QUEUE_ID given out */
 	uint64_t delayed;       /* ready messages with a due time (derived) */
 	struct q_slot slot[Q_NSLOT];
+	/* Storage (see "Storage" in queue.c). Hints, stored directly: the
+	 * pages of the AL_LEN ring bytes from offset AL_OFF on (going round)
+	 * and of the heap's first HEAP_AL bytes are allocated. Zero in a
+	 * queue whose file was allocated in full (SPARSE 0). */
+	uint32_t sparse;        /* 1: storage is allocated as needed */
+	uint32_t trims;         /* bumped whenever storage is given back */
+	uint64_t al_off, al_len;
+	uint64_t heap_al;
 };
 
 /* A priority heap entry: the message's priority and ring offset. */
@@ -131,6 +139,12 @@ struct queue {
 	int wake_get, wake_put;
 	uint64_t pf_hi;     /* ring positions below this are prefaulted */
 	uint64_t pf_total;  /* bytes prefaulted so far; R: all of the ring */
+	uint32_t trims;     /* sh->trims when pf_hi and pf_total were right */
+	int sparse;         /* storage is allocated as needed (sh->sparse) */
+	int changed;        /* we put or removed messages: q_close tidies up
+	                     * the storage */
+	int nospace;        /* q_insert stopped for want of storage: errno */
+	int fsz_low;        /* the file size limit is below the file's size */
 	int want_meta;      /* q_claim: give each message an id, keep meta */
 	int hold;           /* q_claim: the claims are held while a job runs,
 	                     * not only while they are written out */
@@ -168,7 +182,18 @@ int q_open(struct queue *q, const char *name, const struct q_settings *s);
 /* q_attach: take over an object opened by obj_open (obj_list): check
  * the layout. Returns 0, or -1 after printing why. */
 int q_attach(struct queue *q, const struct obj *o);
+
+/* q_close: unmap the queue. After we put or removed messages, the
+ * storage the queue does not need is given back first (q_shrink). */
 void q_close(struct queue *q);
+
+/* q_shrink (locked): give back the storage the queue does not need: all
+ * but a few pages when it is empty, what lies far outside its messages
+ * when the free part is much larger than they are. */
+void q_shrink(struct queue *q);
+
+/* q_allocated: bytes of storage the queue's file takes (what du says). */
+uint64_t q_allocated(const struct queue *q);
 
 /* q_boot_id: the kernel's boot id (as the queue keeps it, to know its
  * mutexes are from this boot) into BUF. */
@@ -195,7 +220,9 @@ int q_slot_get_waiter(struct queue *q);
 void q_slot_put(struct queue *q);
 
 /* q_insert (locked): append messages M[0..N) with priority PRIO and
- * (unless NULL) META while they fit; returns how many were added. */
+ * (unless NULL) META while they fit; returns how many were added. When
+ * it stops because the file system has no storage for the next one,
+ * q->nospace is its errno (else 0). */
 size_t q_insert(struct queue *q, const struct q_msg *m, size_t n,
     int32_t prio, const struct q_meta *meta);
 

@@ -310,6 +310,8 @@ wait_for_queue(int64_t until)
 	memset(&r, 0, sizeof r);   /* no padding of ours goes out unset */
 	r.seen = Q.sh->put_seq;
 	r.until = until;
+	/* Nothing to take: storage the queue does not need goes back. */
+	q_shrink(&Q);
 	Q.sh->getw++;
 	Q.sh->slot[Q.slot].role = Q_WAIT_GET;
 	waiting = 1;
@@ -901,6 +903,7 @@ release_slots(void)
 	for (k = 0; k < C.jobs; k++)
 		q_slot_put(&jobs[k].q);
 	q_slot_put(&Q);
+	q_shrink(&Q);
 	q_unlock(&Q);
 }
 

@@ -418,6 +418,7 @@ cmd_run(int argc, char **argv)
 	struct sem m;
 	struct sem_req r;
 	struct proc_spec sp;
+	static sigjmp_buf bus;
 	char path[PATH_MAX], **cmd;
 	const char *name, *base;
 	int rc, slot, e;
@@ -466,11 +467,18 @@ cmd_run(int argc, char **argv)
 	if (e != 0) {
 		errno = e;
 		err_warn("%s", cmd[0]);
-	} else
+	} else if (sigsetjmp(bus, 1) == 0) {
+		/* The command may damage the file before we note it (it
+		 * did, on a loaded machine): we still wait for it, and its
+		 * status still passes through. */
+		obj_bus_jump(&bus);
 		semobj_set_child(&m, slot, pid);
+	}
+	obj_bus_jump(NULL);
 	rc = wrap_wait(NULL);
 	/* The semaphore file truncated under us (SIGBUS) must not hide the
-	 * command's status. */
+	 * command's status: the give below reports it damaged and ends
+	 * with RC. */
 	obj_bus_status(rc);
 	semobj_give(&m, &r.owner, slot);
 	return rc;
