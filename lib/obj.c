@@ -694,6 +694,14 @@ obj_mutex_dead(pthread_mutex_t *m)
 int
 obj_futex_wait(uint32_t *word, uint32_t val, int64_t deadline)
 {
+	return obj_futex_wait_bits(word, val, deadline,
+	    FUTEX_BITSET_MATCH_ANY);
+}
+
+int
+obj_futex_wait_bits(uint32_t *word, uint32_t val, int64_t deadline,
+    uint32_t bits)
+{
 	struct timespec ts, *tp = NULL;
 	long r;
 
@@ -704,8 +712,7 @@ obj_futex_wait(uint32_t *word, uint32_t val, int64_t deadline)
 	}
 	/* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline,
 	 * so a wait restarted after a spurious wake-up never stretches. */
-	r = syscall(SYS_futex, word, FUTEX_WAIT_BITSET, val, tp, NULL,
-	    FUTEX_BITSET_MATCH_ANY);
+	r = syscall(SYS_futex, word, FUTEX_WAIT_BITSET, val, tp, NULL, bits);
 	if (r == 0 || errno == EAGAIN)
 		return 0;
 	return errno == ETIMEDOUT ? ETIMEDOUT : EINTR;
@@ -762,6 +769,13 @@ void
 obj_futex_wake(uint32_t *word, int n)
 {
 	syscall(SYS_futex, word, FUTEX_WAKE, n, NULL, NULL, 0);
+}
+
+int
+obj_futex_wake_bits(uint32_t *word, int n, uint32_t bits)
+{
+	return (int)syscall(SYS_futex, word, FUTEX_WAKE_BITSET, n, NULL, NULL,
+	    bits);
 }
 
 int

@@ -156,6 +156,12 @@ int obj_mutex_dead(pthread_mutex_t *m);
  * value had changed), ETIMEDOUT, or EINTR. */
 int obj_futex_wait(uint32_t *word, uint32_t val, int64_t deadline);
 
+/* obj_futex_wait_bits: the same, as a waiter of class BITS (a nonzero
+ * mask): obj_futex_wake_bits wakes it only with a mask that shares a bit
+ * with BITS. obj_futex_wait and obj_futex_waitv wait with every bit. */
+int obj_futex_wait_bits(uint32_t *word, uint32_t val, int64_t deadline,
+    uint32_t bits);
+
 /* obj_futex_waitv: obj_futex_wait on N (at most OBJ_WAITV_MAX) words at
  * once: sleep while every *WORDS[i] == VALS[i]. Returns as
  * obj_futex_wait, or -1 with errno ENOSYS on a kernel before Linux 5.16
@@ -166,6 +172,11 @@ int obj_futex_waitv(uint32_t *const *words, const uint32_t *vals, int n,
 
 /* obj_futex_wake: wake up to N waiters on WORD (INT32_MAX: all). */
 void obj_futex_wake(uint32_t *word, int n);
+
+/* obj_futex_wake_bits: wake up to N of the waiters on WORD whose class
+ * shares a bit with BITS (see obj_futex_wait_bits). Returns how many it
+ * woke (-1 on error). */
+int obj_futex_wake_bits(uint32_t *word, int n, uint32_t bits);
 
 /* The process that owns a slot or a claim: pid plus an identity
  * (proc_ident: a pidfs inode number where the kernel has pidfs, else the

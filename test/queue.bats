@@ -641,6 +641,45 @@ kill_claimer() {
 	cmp got <(big 200000; echo)
 }
 
+# A put wakes one waiting getter of the queue, and a getter that leaves
+# messages behind wakes the next (queue.c, "Waking").
+@test "a put of three messages to three waiting getters of one each: each gets one" {
+	for c in 1 2 3; do
+		bg queue get q >"got.$c"
+		wait_for stat_is q getters "$c"
+	done
+	queue put q m1 m2 m3
+	wait_bg
+	[ "${st[*]}" = "0 0 0" ]
+	cat got.1 got.2 got.3 | sort >have
+	printf 'm1\nm2\nm3\n' | cmp - have
+}
+
+# The getter a put wakes is SIGKILLed right after the put, often before it
+# has looked at the queue: the other waiting getter must still get the
+# message (or the dead one's claim back). Every message put comes out at
+# least once, and the queue ends empty.
+@test "a getter killed as a put wakes it leaves its message to the other getters" {
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		: >"$BATS_TEST_TMPDIR/pids"
+		bg queue get q >"a.$i"
+		wait_for stat_is q getters 1
+		bg queue get q >"b.$i"
+		wait_for stat_is q getters 2
+		queue put q "m$i"
+		kill -9 "$(head -1 "$BATS_TEST_TMPDIR/pids")" 2>/dev/null || :
+		wait_for stat_is q messages 0
+		# B got it, or A wrote it out before it died (B still waits).
+		wait_for grep -qx "m$i" "a.$i" "b.$i"
+		kill -9 "$(tail -1 "$BATS_TEST_TMPDIR/pids")" 2>/dev/null || :
+		wait_bg
+		wait_for stat_is q getters 0
+	done
+	run -0 queue stat q
+	[[ "$output" == *$'\nmessages\t0\n'* ]]
+	[[ "$output" == *$'\nclaimed\t0\n'* ]]
+}
+
 @test "8 producers x 8 consumers x 20000 messages arrive exactly once" {
 	for c in 1 2 3 4 5 6 7 8; do
 		bg queue get -f q >"got.$c"

@@ -45,7 +45,41 @@
  *
  * Waiting is done with futexes on two sequence words: getters wait on
  * put_seq (bumped by put, close and returned claims), putters and joiners
- * on get_seq (bumped by get, done and close). */
+ * on get_seq (bumped by get, done and close).
+ *
+ * Waking. Waking every waiting getter for each batch put makes a herd:
+ * on few processors, all but one find nothing and sleep again, and a
+ * crowd of runnable processes preempts whoever holds the lock. So a
+ * getter of one queue (get_msgs) waits as a "chaining" waiter (futex
+ * bitset W_CHAIN), and a put wakes one of those (and every other waiter:
+ * getters of several queues, queue run's waiting thread, which pass
+ * nothing on). A getter that claims and leaves visible messages behind
+ * wakes one more (q_claim): a backlog draws in getters one at a time, as
+ * many as it needs. Returned claims (q_unclaim, a dead getter's slot
+ * recovered), close, reopen and a delayed message's put still wake every
+ * waiter: they are rare, and each waiter must learn a due time.
+ *   Can messages be left ready while every getter sleeps? A getter sleeps
+ * only after it looked under the lock and found nothing to take, and it
+ * registers as a waiter and reads put_seq in that same critical section;
+ * a put or chain wake after it moves put_seq, so a getter between the
+ * unlock and its futex wait returns at once. So when messages are ready
+ * and chaining getters sleep, the messages came after those getters
+ * looked, and whoever made them ready woke one getter after doing so;
+ * that getter claims (and wakes the next if it leaves some), unless it
+ * never looks: it was killed or stopped between its wake-up and its
+ * claim, or it has no slot left. Then the next put wakes another, which
+ * takes the older messages too; and with no next put, a chaining getter
+ * never sleeps longer than LOST_WAKE_NS (one second) at a time, so ready
+ * messages wait at most that long for a live getter (250 ms while
+ * claims are outstanding, as before). A waiter of the other kinds is
+ * woken by every put; one that starts waiting between a put's two wakes
+ * may take the chaining wake, but it looked after that put's unlock and
+ * found its messages taken already. Deaths lose no message either way:
+ * claims are returned as before (EOWNERDEAD).
+ *   Putters pacing themselves (q_pace) wait the same way on get_seq: a
+ * get wakes one of them (it made room for about one batch), and every
+ * pacer looks again after 10 ms anyway; putters waiting for room in a
+ * full queue and joiners are woken all. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -71,8 +105,10 @@
 #include "queueobj.h"
 
 #define BATCH_N 65536             /* messages per claim round */
-#define BATCH_BYTES ((64u << 10) - 64) /* output bytes per claim round:
-                                         * 64 KiB with q_claim's slack */
+#define BATCH_BYTES ((256u << 10) - 64) /* output bytes per claim round:
+                                          * a few put batches, so that one
+                                          * getter takes what several
+                                          * putters added in one round */
 #define READ_CHUNK (64u << 10)    /* input bytes per put round */
 
 #define HELP_TEXT \

@@ -33,6 +33,16 @@ enum { S_IDLE = 0, S_ACTIVE = 1, S_COMMITTED = 2, S_HOLD = 3 };
  * before them have the same layout (and zeros there: not sparse). */
 _Static_assert(((offsetof(struct q_shared, sparse) + 4095) & ~(size_t)4095) ==
     RING_OFF, "the storage hints moved the ring");
+/* Waking (see "Waking" in queue.c): a getter of one queue (get_msgs)
+ * waits on put_seq as a waiter of class W_CHAIN, every other waiter with
+ * all bits; a wake of W_OTHER reaches all but the chaining getters. */
+#define W_CHAIN 1u
+#define W_OTHER 2u
+#define FUTEX_BITS_ALL 0xffffffffu
+/* What q_unlock wakes on a word (q->wake_get, q->wake_put). */
+enum { WAKE_NONE, WAKE_ONE, WAKE_ALL };
+
+static void wait_as(struct queue *, uint32_t *, int, int64_t, uint32_t);
 #define PERIODIC_NS (250 * 1000000LL)
 #define LOST_WAKE_NS (1000 * 1000000LL)
 #define PREFAULT_MIN (32u << 10)
@@ -880,32 +890,62 @@ q_lock(struct queue *q)
 		damaged(q, "bad head or tail");
 }
 
+/* Wake the waiters on WORD as HOW (WAKE_ONE, WAKE_ALL) says. */
+static void
+wake(uint32_t *word, int how)
+{
+	if (how == WAKE_ALL) {
+		obj_futex_wake(word, INT32_MAX);
+	} else if (how == WAKE_ONE) {
+		obj_futex_wake_bits(word, INT32_MAX, W_OTHER);
+		obj_futex_wake_bits(word, 1, W_CHAIN);
+	}
+}
+
 void
 q_unlock(struct queue *q)
 {
 	struct q_shared *sh = q->sh;
-	int wg = q->wake_get && sh->getw, wp = q->wake_put && sh->putw;
+	int wg = sh->getw ? q->wake_get : 0, wp = sh->putw ? q->wake_put : 0;
 
 	q->wake_get = q->wake_put = 0;
 	obj_unlock(&sh->lock);
-	if (wg)
-		obj_futex_wake(&sh->put_seq, INT32_MAX);
-	if (wp)
-		obj_futex_wake(&sh->get_seq, INT32_MAX);
+	wake(&sh->put_seq, wg);
+	wake(&sh->get_seq, wp);
 }
 
 void
 q_bump_put(struct queue *q)
 {
 	q->sh->put_seq++;
-	q->wake_get = 1;
+	q->wake_get = WAKE_ALL;
+}
+
+/* Something one getter can take came (see "Waking" in queue.c): wake
+ * one of the chaining getters, and every other waiter. */
+static void
+bump_put_one(struct queue *q)
+{
+	q->sh->put_seq++;
+	if (q->wake_get < WAKE_ONE)
+		q->wake_get = WAKE_ONE;
 }
 
 void
 q_bump_get(struct queue *q)
 {
 	q->sh->get_seq++;
-	q->wake_put = 1;
+	q->wake_put = WAKE_ALL;
+}
+
+/* Messages were taken: wake every putter waiting for room and every
+ * joiner, and one pacing putter (q_pace). */
+static void
+bump_get_one(struct queue *q)
+{
+	q->sh->get_seq++;
+	if (q->wake_put < WAKE_ONE)
+		q->wake_put = WAKE_ONE;
 }
 
 /* ---- Opening ---- */
@@ -1227,7 +1267,9 @@ write_pad(struct queue *q, uint64_t off, uint64_t room)
  * start anyway.) Putters help by pacing themselves (q_pace). */
 #define WRAP_AT (1u << 20)
 #define PACE_HI (256u << 10)    /* a putter paces itself above this... */
-#define PACE_NS (10 * 1000000LL) /* ... for at most this long a wait */
+#define PACE_NS (10 * 1000000LL) /* ... for at most this long a wait, */
+#define PACE_STUCK_NS (100 * 1000000LL) /* and not when the getters took
+                                         * nothing for this long */
 
 /* Whether some claim is held while a job runs (queue run). */
 static int
@@ -1274,25 +1316,34 @@ q_pace(struct queue *q, int64_t deadline)
 {
 	struct q_shared *sh = q->sh;
 	uint64_t inq = sh->head - sh->tail;
-	int64_t until;
-	uint32_t seen;
+	int64_t now, until;
 
 	if (inq < PACE_HI / 2)
 		q->nopace = 0;
 	if (q->nopace || inq < PACE_HI || !getters_busy(sh))
 		return 0;
-	seen = sh->get_seq;
-	until = q_now() + PACE_NS;
+	now = q_now();
+	if (q->pace_since == 0 || sh->get_seq != q->pace_seq) {
+		q->pace_seq = sh->get_seq;
+		q->pace_since = now;
+	}
+	until = now + PACE_NS;
 	if (deadline >= 0 && deadline < until)
 		until = deadline;
 	/* With a slot, as a putter waiting for room: if we die waiting,
-	 * whoever reaps the slot uncounts us from putw (forget_waiter). */
+	 * whoever reaps the slot uncounts us from putw (forget_waiter). A
+	 * pacer waits as a chaining waiter: a get wakes one of them (it
+	 * makes room for about one batch), and every pacer looks again
+	 * after PACE_NS anyway. */
 	(void)q_slot_get_waiter(q);
-	q_wait(q, &sh->get_seq, Q_WAIT_PUT, until);
+	wait_as(q, &sh->get_seq, Q_WAIT_PUT, until, W_CHAIN);
 	/* The getters took nothing in all that time: they are stuck (a
 	 * reader that does not read), and the queue is here to hold what
-	 * they cannot take yet. */
-	if (sh->get_seq == seen)
+	 * they cannot take yet. Not after one wait: with many processes on
+	 * few processors, getters that are only waiting for a processor
+	 * take nothing for milliseconds at a time. */
+	if (sh->get_seq == q->pace_seq && q_now() - q->pace_since >=
+	    PACE_STUCK_NS)
 		q->nopace = 1;
 	return 1;
 }
@@ -1404,7 +1455,11 @@ insert(struct queue *q, const struct q_msg *m, size_t n, int32_t prio,
 	j_commit(q);
 	if (sh->order == Q_LIFO)
 		sh->rd = last;
-	q_bump_put(q);
+	/* Every waiter must learn a delayed message's due time. */
+	if (ext && meta->due != 0)
+		q_bump_put(q);
+	else
+		bump_put_one(q);
 	return k;
 }
 
@@ -1643,6 +1698,7 @@ q_claim(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
 {
 	struct q_shared *sh = q->sh;
 	struct q_slot *s = &sh->slot[q->slot];
+	size_t k;
 
 	/* Priority queues take no delayed messages (refused at put). */
 	int64_t now = sh->delayed > 0 ? q_realtime() : 0;
@@ -1658,12 +1714,20 @@ q_claim(struct queue *q, size_t maxn, size_t maxbytes, struct q_out *out,
 	s->contig = 1;
 	switch (sh->order) {
 	case Q_LIFO:
-		return claim_lifo(q, maxn, maxbytes, out, term, now);
+		k = claim_lifo(q, maxn, maxbytes, out, term, now);
+		break;
 	case Q_PRIO:
-		return claim_prio(q, maxn, maxbytes, out, term);
+		k = claim_prio(q, maxn, maxbytes, out, term);
+		break;
 	default:
-		return claim_fifo(q, maxn, maxbytes, out, term, now);
+		k = claim_fifo(q, maxn, maxbytes, out, term, now);
+		break;
 	}
+	/* The chain (see "Waking" in queue.c): what we leave is for the
+	 * next getter. */
+	if (k > 0 && sh->ready > sh->delayed && sh->getw > 0)
+		bump_put_one(q);
+	return k;
 }
 
 /* Remove the messages our slot claimed; TASKS: count them as tasks to
@@ -1706,7 +1770,7 @@ commit(struct queue *q, int tasks)
 		j_add(q, &s->state, S_IDLE);
 		tidy(q);
 	}
-	q_bump_get(q);
+	bump_get_one(q);
 }
 
 void
@@ -1865,8 +1929,10 @@ q_unclaim_after(struct queue *q, const struct q_out *out, size_t k)
 
 /* ---- Waiting ---- */
 
-void
-q_wait(struct queue *q, uint32_t *word, int role, int64_t deadline)
+/* q_wait as a waiter of class BITS (see "Waking" in queue.c). */
+static void
+wait_as(struct queue *q, uint32_t *word, int role, int64_t deadline,
+    uint32_t bits)
 {
 	struct q_shared *sh = q->sh;
 	uint32_t seen = *word, *nwait = word == &sh->put_seq ? &sh->getw :
@@ -1876,7 +1942,9 @@ q_wait(struct queue *q, uint32_t *word, int role, int64_t deadline)
 	/* A dead getter cannot wake anybody: while messages are claimed
 	 * (or we wait for a slot), look again every 250 ms; and a process
 	 * killed between giving back the lock and waking us (q_unlock)
-	 * did not: look again every second anyway. */
+	 * did not, nor a chaining getter woken in our place that died
+	 * before it looked (see "Waking" in queue.c): look again every
+	 * second anyway. */
 	t = q_now() + (sh->claimed > 0 || (role == Q_WAIT_GET && q->slot < 0) ?
 	    PERIODIC_NS : LOST_WAKE_NS);
 	if (until < 0 || t < until)
@@ -1893,7 +1961,7 @@ q_wait(struct queue *q, uint32_t *word, int role, int64_t deadline)
 	if (q->slot >= 0)
 		sh->slot[q->slot].role = (uint32_t)role;
 	q_unlock(q);
-	obj_futex_wait(word, seen, until);
+	obj_futex_wait_bits(word, seen, until, bits);
 	q_lock(q);
 	if (*nwait > 0)
 		(*nwait)--;
@@ -1901,4 +1969,11 @@ q_wait(struct queue *q, uint32_t *word, int role, int64_t deadline)
 		sh->slot[q->slot].role = Q_WAIT_NONE;
 	if (idle >= 0 && idle_big(q) && q_now() >= idle)
 		q_shrink(q);
+}
+
+void
+q_wait(struct queue *q, uint32_t *word, int role, int64_t deadline)
+{
+	wait_as(q, word, role, deadline, word == &q->sh->put_seq &&
+	    role == Q_WAIT_GET ? W_CHAIN : FUTEX_BITS_ALL);
 }

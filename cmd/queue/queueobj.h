@@ -149,6 +149,8 @@ struct queue {
 	int hold;           /* q_claim: the claims are held while a job runs,
 	                     * not only while they are written out */
 	int nopace;         /* q_pace: the getters did not keep up */
+	uint32_t pace_seq;  /* q_pace: get_seq when we saw it move last, */
+	int64_t pace_since; /* ... at this time (q_now), 0: not yet */
 	int print_meta;     /* q_claim: "ATTEMPTS<TAB>STATUS<TAB>" first */
 	const char *tag;    /* q_claim: written before each message, or NULL */
 	struct q_meta meta; /* q_claim: of the last message taken */
@@ -229,11 +231,11 @@ uint32_t q_maxmsg_meta(const struct queue *q);
 
 /* q_pace (locked): a putter about to add more to a queue that already
  * holds a few hundred KiB, while getters are taking messages, waits
- * (until they take some, at most 10 ms, or DEADLINE) so that the stream
+ * (until a get wakes it, at most 10 ms, or DEADLINE) so that the stream
  * keeps to a small part of the ring (see early_wrap). Returns 1 if it
  * waited (look at the queue again), 0 if the put may go on. When the
- * getters take nothing in that time, it does not wait again until the
- * queue has nearly drained. */
+ * getters take nothing for 100 ms of its waits, it does not wait again
+ * until the queue has nearly drained. */
 int q_pace(struct queue *q, int64_t deadline);
 
 /* q_claim (locked, needs a slot): claim up to MAXN ready messages in
@@ -291,11 +293,13 @@ int q_reap_quick(struct queue *q);
 /* q_wait (locked): release the lock and sleep until WORD (put_seq or
  * get_seq) changes or DEADLINE (monotonic ns, -1: none) passes, as
  * ROLE; wakes up every 250 ms while messages are claimed, to look for
- * dead getters. Returns with the lock held. */
+ * dead getters. A getter waiting on put_seq is a chaining waiter (see
+ * "Waking" in queue.c): a put wakes only one of those, and it wakes up
+ * every second anyway. Returns with the lock held. */
 void q_wait(struct queue *q, uint32_t *word, int role, int64_t deadline);
 
 /* q_bump_put / q_bump_get (locked): something getters / putters and
- * joiners wait for happened: wake them at q_unlock. */
+ * joiners wait for happened: wake all of them at q_unlock. */
 void q_bump_put(struct queue *q);
 void q_bump_get(struct queue *q);
 
