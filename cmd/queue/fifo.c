@@ -221,7 +221,7 @@ waiter(void *arg)
 
 	(void)arg;
 	while (read(w_req[0], &r, sizeof r) == (ssize_t)sizeof r) {
-		obj_futex_wait(r.word, r.seen, -1);
+		obj_futex_wait(r.word, r.seen, q_wait_bound(-1));
 		while (write(w_note[1], &c, 1) < 0 && errno == EINTR)
 			;
 	}

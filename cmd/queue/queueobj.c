@@ -66,6 +66,14 @@ damaged(const struct queue *q, const char *why)
 }
 
 int64_t
+q_wait_bound(int64_t until)
+{
+	int64_t t = q_now() + LOST_WAKE_NS;
+
+	return until < 0 || t < until ? t : until;
+}
+
+int64_t
 q_now(void)
 {
 	struct timespec ts;
@@ -331,12 +339,15 @@ trim(struct queue *q, uint64_t off, uint64_t len)
 	struct q_shared *sh = q->sh;
 	uint64_t R = q->R, a = pg_down(off), heap = RING_OFF + R;
 	uint64_t hkeep = (sh->ready + sh->claimed) * sizeof(struct q_hent);
-	uint64_t keep[4][2], at, end = pg_up(q->o.size), t0, t1;
+	uint64_t keep[4][2], at, end = pg_up(q->o.size), t0, t1, klen;
 	int n = 0, i, j;
 
 	len = len > R ? R : pg_up(len + off - a);
 	if (len > R)
 		len = R;
+	/* What must stay is kept whatever happens; if it cannot be made
+	 * sure of (fallocate failed), only the hints say nothing of it. */
+	klen = len;
 	if (len > 0 && ring_alloc(q, a, len) < 0)
 		len = 0;
 	if (hkeep > q->hcap * sizeof(struct q_hent))
@@ -356,10 +367,10 @@ trim(struct queue *q, uint64_t off, uint64_t len)
 	keep[n][0] = 0;
 	keep[n++][1] = RING_OFF;
 	keep[n][0] = RING_OFF + a;
-	keep[n++][1] = RING_OFF + (a + len < R ? a + len : R);
-	if (a + len > R) {
+	keep[n++][1] = RING_OFF + (a + klen < R ? a + klen : R);
+	if (a + klen > R) {
 		keep[n][0] = RING_OFF;
-		keep[n++][1] = RING_OFF + (a + len - R);
+		keep[n++][1] = RING_OFF + (a + klen - R);
 	}
 	keep[n][0] = heap;
 	keep[n++][1] = heap + hkeep;
@@ -1327,6 +1338,10 @@ q_pace(struct queue *q, int64_t deadline)
 		q->pace_seq = sh->get_seq;
 		q->pace_since = now;
 	}
+	/* A put with -t whose time is up does not pace: it would only spin
+	 * on the lock. */
+	if (deadline >= 0 && deadline <= now)
+		return 0;
 	until = now + PACE_NS;
 	if (deadline >= 0 && deadline < until)
 		until = deadline;
@@ -1361,7 +1376,7 @@ insert(struct queue *q, const struct q_msg *m, size_t n, int32_t prio,
 	int ext = meta != NULL;
 	struct cur c;
 	size_t k, pf_upto = 0;  /* messages below it counted for prefault */
-	uint64_t al_hi, h_room;
+	uint64_t al_hi, h_room, trims;
 
 	q->nospace = 0;
 	pf_check(q);
@@ -1385,6 +1400,7 @@ insert(struct queue *q, const struct q_msg *m, size_t n, int32_t prio,
 	al_hi = al_ahead(q, c.off);
 	al_hi = al_hi > UINT64_MAX - c.p ? UINT64_MAX : c.p + al_hi;
 	h_room = sh->order == Q_PRIO ? heap_room(q, 0) : UINT64_MAX;
+	trims = sh->trims;
 	for (k = 0; k < n; k++) {
 		uint32_t len = m[k].len, sz = recsz(len, ext);
 		uint64_t room = R - c.off, need = sz;
@@ -1417,6 +1433,10 @@ insert(struct queue *q, const struct q_msg *m, size_t n, int32_t prio,
 			al_hi = grow(q, c.p, c.off, need, 0);
 		if (c.p + need > al_hi)
 			break;
+		/* A grow may have trimmed the heap (an empty queue's new
+		 * run): what it has room for is asked again. */
+		if (sh->order == Q_PRIO && sh->trims != trims)
+			h_room = heap_room(q, 0), trims = sh->trims;
 		if (count >= h_room && (h_room = heap_room(q, count + 1)) <=
 		    count)
 			break;

@@ -306,6 +306,11 @@ void q_bump_get(struct queue *q);
 /* q_count_waiting (locked): live processes waiting as ROLE. */
 unsigned q_count_waiting(struct queue *q, int role);
 
+/* q_wait_bound: UNTIL (q_now based, -1: none), but no later than the
+ * second from now in which every waiter looks again: a process killed
+ * between unlocking and waking its waiters leaves them asleep. */
+int64_t q_wait_bound(int64_t until);
+
 /* q_now: CLOCK_MONOTONIC in ns. */
 int64_t q_now(void);
 

@@ -274,7 +274,7 @@ waiter(void *arg)
 
 	(void)arg;
 	while (read(req[0], &r, sizeof r) == (ssize_t)sizeof r) {
-		obj_futex_wait(&Q.sh->put_seq, r.seen, r.until);
+		obj_futex_wait(&Q.sh->put_seq, r.seen, q_wait_bound(r.until));
 		while (write(note[1], &c, 1) < 0 && errno == EINTR)
 			;
 	}
