@@ -285,11 +285,15 @@ complete() {
 	queue put q a
 	x=$(line_of f)
 	[ "$x" = a ]
+	# The bridge has seen the reader go (a reader coming before that
+	# could meet the old pipe's end).
+	wait_for stat_is q getters 0
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	bg sh -c 'read -r y <f; echo "$y" >got2'
 	queue put q b
 	wait_status "$(tail -1 "$BATS_TEST_TMPDIR/pids")" 0
 	[ "$(cat got2)" = b ]
+	wait_for stat_is q getters 0
 	bg sh -c 'cat f >got3'
 	r=$(tail -1 "$BATS_TEST_TMPDIR/pids")
 	queue put q c d

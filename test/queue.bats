@@ -549,7 +549,7 @@ put_in() { queue put "$1" <in; }
 	# blocks writing it.
 	bg queue get q >f
 	wait_for stat_is q claimed 1
-	kill -9 "$(cat "$BATS_TEST_TMPDIR/pids")"
+	kill_dead "$(cat "$BATS_TEST_TMPDIR/pids")"
 	exec 7>&-
 	queue get q | cmp - <(big 200000; echo)
 	run -0 queue get q
@@ -582,7 +582,7 @@ put_in() { queue put "$1" <in; }
 	big 2000000 >b2m
 	run -75 queue put --nowait q <b2m
 	seq 20000 | queue put q
-	kill -9 "$(cat "$BATS_TEST_TMPDIR/pids")"
+	kill_dead "$(cat "$BATS_TEST_TMPDIR/pids")"
 	exec 7>&-
 	# The 11th goes back in its place, before the messages after the
 	# padding.
@@ -596,6 +596,16 @@ put_in() { queue put "$1" <in; }
 	run -0 queue put --nowait q <b2m
 }
 
+# kill_dead PID: SIGKILL the background PID and reap it: once reaped, the
+# kernel has released its robust locks, so that the next getter finds its
+# claims dead and gives them back in their place (a getter that came
+# while it was still exiting would find its slot busy, take the messages
+# after them, and see them back only later).
+kill_dead() {
+	kill -9 "$1"
+	wait "$1" 2>/dev/null || :
+}
+
 # kill_claimer NAME: start a getter of NAME that claims the first message
 # (which must be larger than a pipe buffer) and blocks writing it, then
 # SIGKILL it.
@@ -604,7 +614,7 @@ kill_claimer() {
 	exec 7<>f
 	bg queue get "$1" >f
 	wait_for stat_is "$1" claimed 1
-	kill -9 "$(tail -1 "$BATS_TEST_TMPDIR/pids")"
+	kill_dead "$(tail -1 "$BATS_TEST_TMPDIR/pids")"
 	exec 7>&-
 	rm f
 }
