@@ -419,6 +419,7 @@ cmd_run(int argc, char **argv)
 	struct sem_req r;
 	struct proc_spec sp;
 	static sigjmp_buf bus;
+	static volatile int bad;
 	char path[PATH_MAX], **cmd;
 	const char *name, *base;
 	int rc, slot, e;
@@ -473,9 +474,17 @@ cmd_run(int argc, char **argv)
 		 * status still passes through. */
 		obj_bus_jump(&bus);
 		semobj_set_child(&m, slot, pid);
+	} else {
+		/* The fault may have come with the lock held: the object
+		 * is not touched again. */
+		bad = 1;
 	}
 	obj_bus_jump(NULL);
 	rc = wrap_wait(NULL);
+	if (bad) {
+		err_warnx("%s: damaged (file truncated while in use)", name);
+		return rc;
+	}
 	/* The semaphore file truncated under us (SIGBUS) must not hide the
 	 * command's status: the give below reports it damaged and ends
 	 * with RC. */
