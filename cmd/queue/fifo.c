@@ -245,25 +245,6 @@ opener(void *arg)
 	return NULL;
 }
 
-static void
-start_thread(void *(*fn)(void *), int req[2], int note[2], loop_fd_fn *cb)
-{
-	pthread_t t;
-	sigset_t all, old;
-
-	if (pipe2(req, O_CLOEXEC) < 0 || pipe2(note, O_CLOEXEC) < 0)
-		err_die(EXIT_TOOL, "pipe");
-	/* The threads take no signals: the loop's handlers run in main. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	if (pthread_create(&t, NULL, fn, NULL) != 0)
-		err_diex(EXIT_TOOL, "cannot start a thread");
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_detach(t);
-	if (loop_add_fd(L, note[0], LOOP_IN, cb, NULL) < 0)
-		err_die(EXIT_TOOL, "loop");
-}
-
 /* (locked) Have the waiter wait for the queue to change, unless it does
  * already; we count as a waiting getter (--out) or putter (--in), so
  * that the queue's changes wake us. */
@@ -813,9 +794,9 @@ queue_fifo(const struct fifo_conf *c)
 		    c->name);
 	}
 	q_unlock(&Q);
-	start_thread(waiter, w_req, w_note, on_note);
+	queue_thread(L, waiter, w_req, w_note, on_note);
 	if (c->out) {
-		start_thread(opener, o_req, o_note, on_opened);
+		queue_thread(L, opener, o_req, o_note, on_opened);
 		fill();
 	} else {
 		rfd = check_fd(open(c->path, O_RDONLY | O_NONBLOCK |

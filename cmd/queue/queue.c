@@ -187,6 +187,25 @@ static const struct q_settings defaults = { Q_SIZE_DEFAULT, 0, Q_FIFO, 0 };
 /* Which of the standard descriptors were closed (see proc_std_fds). */
 #define std_closed(fd) ((proc_std_fds() >> (fd)) & 1)
 
+void
+queue_thread(struct loop *L, void *(*fn)(void *), int req[2], int note[2],
+    loop_fd_fn *cb)
+{
+	pthread_t t;
+	sigset_t all, old;
+
+	if (pipe2(req, O_CLOEXEC) < 0 || pipe2(note, O_CLOEXEC) < 0)
+		err_die(EXIT_TOOL, "pipe");
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (pthread_create(&t, NULL, fn, NULL) != 0)
+		err_diex(EXIT_TOOL, "cannot start a thread");
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_detach(t);
+	if (loop_add_fd(L, note[0], LOOP_IN, cb, NULL) < 0)
+		err_die(EXIT_TOOL, "loop");
+}
+
 /* ---- Option parsing ---- */
 
 /* Which options a subcommand takes (one bit per option). */

@@ -3,6 +3,7 @@
 #ifndef QUEUE_QUEUE_H
 #define QUEUE_QUEUE_H
 
+#include "loop.h"
 #include "queueobj.h"
 
 /* The --help text of every subcommand. */
@@ -20,6 +21,13 @@ int queue_put_meta(struct queue *q, const struct q_msg *m,
 /* queue_say_closed: say on stderr that Q refused a put, being closed
  * (and how to reopen it) or removed. */
 void queue_say_closed(const struct queue *q);
+
+/* queue_thread: start FN in a thread of its own that takes no signals
+ * (the loop L's handlers run in the main thread), with the pipes REQ
+ * (requests to it) and NOTE (its reports, on which L calls CB) made
+ * first; exit 125 if it cannot be. */
+void queue_thread(struct loop *L, void *(*fn)(void *), int req[2],
+    int note[2], loop_fd_fn *cb);
 
 /* queue fifo (fifo.c): serve the FIFO PATH for queue NAME, which EXISTS
  * already or not; the other fields are the options. Returns the exit

@@ -319,25 +319,6 @@ wait_for_queue(int64_t until)
 		err_die(EXIT_TOOL, "%s: wait", C.name);
 }
 
-static void
-start_waiter(void)
-{
-	pthread_t t;
-	sigset_t all, old;
-
-	if (pipe2(req, O_CLOEXEC) < 0 || pipe2(note, O_CLOEXEC) < 0)
-		err_die(EXIT_TOOL, "pipe");
-	/* The thread takes no signals: the loop's handlers run in main. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	if (pthread_create(&t, NULL, waiter, NULL) != 0)
-		err_diex(EXIT_TOOL, "cannot start a thread");
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_detach(t);
-	if (loop_add_fd(L, note[0], LOOP_IN, on_note, NULL) < 0)
-		err_die(EXIT_TOOL, "loop");
-}
-
 /* ---- Output ---- */
 
 static int
@@ -923,7 +904,7 @@ cmd_run(int argc, char **argv)
 		    C.name);
 	}
 	q_unlock(&Q);
-	start_waiter();
+	queue_thread(L, waiter, req, note, on_note);
 	fill();
 	/* Then the groups asked to stop that outlived their leaders. */
 	while (!finished || pgroup_waiting() > 0)
